@@ -1,0 +1,45 @@
+# Two commands matter: `make run` (the whole local stack) and `make test` (the whole suite).
+# Everything is installed into the project from uv.lock; nothing is installed by hand.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .cache/uv-tool
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run run-fresh test lint typecheck unit install clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+install: $(VENV)/.synced
+
+run: install
+	$(VENV)/bin/python -m devstack run
+
+run-fresh: install
+	$(VENV)/bin/python -m devstack run --fresh
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy shared/tilmeld_shared services/registration/registration services/notification/notification services/reporting/reporting deploy/devstack/devstack
+
+test: lint typecheck
+	$(VENV)/bin/pytest
+
+unit: install
+	$(VENV)/bin/pytest tests/unit
+
+clean:
+	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache

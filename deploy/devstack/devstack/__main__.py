@@ -1,0 +1,73 @@
+"""`python -m devstack run [--fresh]`: the whole stack on this machine, until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from devstack.stack import SERVICES, Stack
+
+
+def _banner(info: dict[str, str], stack: Stack) -> str:
+    lines = [
+        "",
+        f"Tilmeld is up in {info['startup_seconds']} s (demo data: {info['demo']}).",
+        "",
+        *(f"  {name:<13} API docs  http://127.0.0.1:{port}/docs" for name, port in
+          SERVICES.items()),
+        *(f"  {name:<13} AsyncAPI  http://127.0.0.1:{SERVICES[name]}/asyncapi"
+          for name in ("notification", "reporting")),
+    ]
+    if stack.catcher:
+        lines.append(f"  mailbox                 http://127.0.0.1:{stack.mailbox_port}/  "
+                     f"(SMTP on 127.0.0.1:{stack.smtp_port})")
+    lines += [
+        "",
+        f"  organiser token  {info['organiser_token']}",
+        f"  reporting token  {info['reporting_token']}",
+        f"  database         {info['database_url']}",
+        f"  kafka            {info['kafka']}",
+        f"  logs             {stack.state}/logs/",
+        "",
+        "  Try:  curl -s http://127.0.0.1:8001/api/v1/networks | python3 -m json.tool",
+        "  More in README.md. Ctrl-C stops everything.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="devstack")
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--fresh", action="store_true", help="delete local data first")
+    args = parser.parse_args()
+    stack = Stack(root=Path.cwd(), fresh=args.fresh)
+    stopping = False
+
+    def request_stop(signum: int, _: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        info = stack.start()
+        print(_banner(info, stack), flush=True)
+        while not stopping:
+            for name, child in stack.children.items():
+                if child.poll() is not None:
+                    print(f"{name} exited with {child.returncode}; stopping", file=sys.stderr)
+                    stopping = True
+            time.sleep(0.2)
+    finally:
+        print("stopping the stack ...", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

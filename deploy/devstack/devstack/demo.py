@@ -1,0 +1,197 @@
+"""Demo data drawn from the source documents (shared/seeds): KL's three culture networks, KS's
+member dialogue, the German regional meeting series and the Kulturmetropolen steering group.
+
+Loaded through the public API, so every record also flows as events to notification and
+reporting, exactly as real use would.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+KL_ORGANISER = "KL – Kommunernes Landsforening, kultur- og fritidsteamet"
+
+
+def _at(days: int, hour: int, minutes: int = 0) -> str:
+    base = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (base + timedelta(days=days, hours=hour - 1, minutes=minutes)).isoformat()
+
+
+NETWORKS: list[dict[str, Any]] = [
+    {
+        "network": {
+            "title": "Netværk for kulturchefer",
+            "description": "En platform for videndeling, inspiration og læring på tværs af "
+            "kommunerne for kulturchefer, der navigerer i et komplekst felt.",
+            "purpose": "Drøftelser af kulturens værdi og effekt, og hvordan vi italesætter og "
+            "dokumenterer dette; fokus på aktuelle kulturpolitiske dagsordener.",
+            "target_group": "Kulturchefer eller ledere med direkte kontakt til det politiske "
+            "niveau.",
+            "organisers": [KL_ORGANISER],
+            "language": "da",
+            "max_companions": 0,
+        },
+        "meetings": [
+            {"title": "Kulturens værdi og effekt – hvordan dokumenterer vi den?",
+             "starts_at": _at(21, 10), "ends_at": _at(21, 15),
+             "location": "KL, Weidekampsgade 10, København S", "capacity": 40,
+             "speakers": [{"name": "Ekstern oplægsholder", "title": "udpeges af deltagerne"}]},
+        ],
+    },
+    {
+        "network": {
+            "title": "Kommunernes netværk for kunst i det offentlige rum",
+            "description": "Erfaringsdeling, viden, inspiration og værdisættelse for kommuner, "
+            "der arbejder strategisk med kunst i det offentlige rum.",
+            "purpose": "Et fortroligt rum til refleksion, der kan højne kvaliteten og "
+            "smidigheden i kunstprojekter, strategier og planer.",
+            "target_group": "Konsulenter, der arbejder med kunst i det offentlige rum.",
+            "organisers": [KL_ORGANISER, "BKF – Billedkunstnernes Forbund"],
+            "language": "da",
+            "max_companions": 1,
+        },
+        "meetings": [
+            {"title": "Kunst på gavle og i byudvikling – studietur",
+             "starts_at": _at(35, 9), "ends_at": _at(35, 16),
+             "location": "Aarhus, mødested oplyses", "capacity": 25},
+        ],
+    },
+    {
+        "network": {
+            "title": "Netværk om grøn omstilling i kulturlivet",
+            "description": "Hvordan kan kommuner og kulturliv forene kræfterne i den grønne "
+            "omstilling? Oplæg, cases og workshops – tre møder og en offentlig konference.",
+            "purpose": "At ruste kommuner til at arbejde med den grønne omstilling i det lokale "
+            "kulturliv, med fokus på klimavenlige kulturinstitutioner og grøn dannelse.",
+            "target_group": "Repræsentanter fra kommunale forvaltninger inden for kulturområdet.",
+            "organisers": [KL_ORGANISER],
+            "language": "da",
+            "max_companions": 1,
+            "period": "Tre møder og en afsluttende offentlig konference",
+        },
+        "meetings": [
+            {"title": "Møde 1: Klima, demokrati og samskabelse",
+             "starts_at": _at(14, 10), "ends_at": _at(14, 15, 30),
+             "location": "Kulturværftet, Helsingør", "capacity": 30,
+             "speakers": [{"name": "Katherine Richardson",
+                           "title": "klimaekspert, professor, Københavns Universitet"},
+                          {"name": "Anne Tortzen Bager", "title": "ph.d. og forfatter"}]},
+            {"title": "Møde 2: Åbne strategier og distribueret ledelse",
+             "starts_at": _at(56, 10), "ends_at": _at(56, 15, 30),
+             "location": "Aarhus Universitet", "capacity": 30,
+             "speakers": [{"name": "Jesper Rosenberg Hansen",
+                           "title": "professor, Aarhus Universitet"}]},
+            {"title": "Møde 3: Verdensmål i folkebibliotekerne",
+             "starts_at": _at(84, 10), "ends_at": _at(84, 15, 30),
+             "online_url": "https://meet.example.org/groen-omstilling-3", "capacity": 60,
+             "speakers": [{"name": "Thomas Sture Rasmussen",
+                           "title": "verdensmålskoordinator, DB2030"},
+                          {"name": "Jacob Teglgaard", "title": "Bæredygtigt Kulturliv NU"}]},
+            {"title": "Offentlig konference: grøn omstilling i kulturlivet",
+             "starts_at": _at(120, 9), "ends_at": _at(120, 16),
+             "location": "København", "capacity": 200, "open_to_public": True},
+        ],
+    },
+    {
+        "network": {
+            "title": "Kultur for framtida: medlemsdialog",
+            "description": "KS vil ha innspill fra kommunene og fylkeskommunene om hvilke "
+            "forventninger medlemmene har til KS på kulturområdet.",
+            "purpose": "Identifisere medlemmenes forventninger til KS på kulturområdet og øke "
+            "kommunenes oppmerksomhet på kultur.",
+            "target_group": "Kommuner og fylkeskommuner: styrer, utvalg og kulturledere.",
+            "organisers": ["KS – Kommunesektorens organisasjon"],
+            "language": "nb",
+            "max_companions": 1,
+        },
+        "meetings": [
+            {"title": "Dialogmøte: kulturskolen som utviklingsaktør",
+             "starts_at": _at(28, 12), "ends_at": _at(28, 15),
+             "online_url": "https://meet.example.org/ks-kultur-for-framtida",
+             "capacity": 100, "timezone": "Europe/Oslo"},
+        ],
+    },
+    {
+        "network": {
+            "title": "Austausch kommunaler Kulturverwaltungen",
+            "description": "Regionale Veranstaltungsreihe für Kulturverwaltungen von Städten, "
+            "Gemeinden und Kreisen zur Unterstützung des bürgerschaftlichen Kulturengagements.",
+            "target_group": "Vertreter:innen kommunaler Kulturverwaltungen und "
+            "Kreisverwaltungen.",
+            "organisers": ["Regionales Kulturbüro"],
+            "language": "de",
+            "max_companions": 1,
+            "contact": {"name": "Anne Melzig",
+                        "title": "Wissenschaftliche Referentin für bürgerschaftliches Engagement",
+                        "phone": "0251 591 5081"},
+        },
+        "meetings": [
+            {"title": "Künstliche Intelligenz in kommunalen Kulturverwaltungen – Praxisrunde",
+             "starts_at": _at(42, 10), "ends_at": _at(42, 13), "location": "Münster",
+             "capacity": 20, "timezone": "Europe/Berlin"},
+            {"title": "Kreisverwaltungen und bürgerschaftliches Kulturengagement",
+             "starts_at": _at(70, 10), "ends_at": _at(70, 13), "location": "Münster",
+             "capacity": 20, "timezone": "Europe/Berlin"},
+        ],
+    },
+    {
+        "network": {
+            "title": "KulturMetropolen – politisk styregruppe",
+            "description": "Kulturaftalen KulturMetropolen 2021-2024 mellem Albertslund, Furesø, "
+            "Halsnæs, Herlev, Ishøj, Køge, Roskilde og Rødovre kommuner.",
+            "purpose": "Status på kulturaftalen og indsatsområderne Ungeindsatsen, "
+            "Musikindsatsen samt Kultur- og sundhedsindsatsen.",
+            "target_group": "Formænd for kultur- og fritidsudvalgene i de tilsluttede kommuner.",
+            "organisers": ["KulturMetropolen"],
+            "language": "da",
+            "max_companions": 0,
+        },
+        "meetings": [
+            {"title": "Møde i den politiske styregruppe", "starts_at": _at(10, 14),
+             "ends_at": _at(10, 16), "location": "Rødovre Rådhus", "capacity": 12},
+        ],
+    },
+]
+
+MEMBERS = [
+    ("Mette Kulturchef", "mette.kulturchef@roskilde.example", "Roskilde", "Kulturchef", "da"),
+    ("Lars Konsulent", "lars.konsulent@herlev.example", "Herlev", "Kulturkonsulent", "da"),
+    ("Ingrid Nordmann", "ingrid.nordmann@tynset.example", "Tynset", "Kultursjef", "nb"),
+    ("Jonas Weber", "jonas.weber@kreis-steinfurt.example", "Kreis Steinfurt",
+     "Kulturreferent", "de"),
+    ("Sara Green", "sara.green@koege.example", "Køge", "Klimakoordinator", "en"),
+]
+
+
+def _ok(response: httpx.Response) -> dict[str, Any]:
+    if response.is_error:
+        raise RuntimeError(f"demo data refused: {response.status_code} {response.text}")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def load(base_url: str, organiser_token: str) -> int:
+    """Create the demo networks, meetings and a few members, unless networks already exist."""
+    headers = {"Authorization": f"Bearer {organiser_token}"}
+    with httpx.Client(base_url=f"{base_url}/api/v1", headers=headers, timeout=10) as client:
+        if client.get("/networks", params={"limit": 1}).json()["items"]:
+            return 0
+        network_ids = []
+        for entry in NETWORKS:
+            network = _ok(client.post("/networks", json=entry["network"]))
+            network_ids.append(network["network_id"])
+            for meeting in entry["meetings"]:
+                _ok(client.post(f"/networks/{network['network_id']}/meetings", json=meeting))
+        green = network_ids[2]
+        first_meeting = client.get(f"/networks/{green}/meetings").json()["items"][0]
+        for name, email, municipality, role, language in MEMBERS:
+            member = {"name": name, "email": email, "municipality": municipality,
+                      "role": role, "language": language}
+            _ok(client.post(f"/networks/{green}/enrolments",
+                            json={"member": member, "consent": True}))
+            _ok(client.post(f"/meetings/{first_meeting['meeting_id']}/registrations",
+                            json={"member": member, "companions": []}))
+        return len(network_ids)

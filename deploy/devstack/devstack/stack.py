@@ -1,0 +1,147 @@
+"""The local stack behind `make run`: infrastructure, migrations, the three services, demo data."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from tilmeld_shared.db import migrate
+
+from devstack import demo, processes
+from devstack.ports import port_in_use
+from devstack.postgres import EmbeddedPostgres
+from devstack.smtp import MailCatcher, mailbox_app
+from devstack.tansu import TansuBroker
+
+SERVICES = {"registration": 8001, "notification": 8002, "reporting": 8003}
+DEV_ORGANISER_TOKEN = "dev-organiser-token"  # noqa: S105  (development only, printed at start)
+DEV_REPORTING_TOKEN = "dev-reporting-token"  # noqa: S105
+
+
+def _service_migrations(name: str) -> Path:
+    module = __import__(name)
+    return Path(module.__file__).parent / "migrations"
+
+
+@dataclass
+class Stack:
+    root: Path
+    fresh: bool = False
+    pg_port: int = int(os.environ.get("DEVSTACK_POSTGRES_PORT", "54329"))
+    kafka_port: int = int(os.environ.get("DEVSTACK_KAFKA_PORT", "19092"))
+    smtp_port: int = int(os.environ.get("DEVSTACK_SMTP_PORT", "1025"))
+    mailbox_port: int = int(os.environ.get("DEVSTACK_MAILBOX_PORT", "8025"))
+    postgres: EmbeddedPostgres | None = None
+    broker: TansuBroker | None = None
+    catcher: MailCatcher | None = None
+    mailbox: uvicorn.Server | None = None
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def state(self) -> Path:
+        return self.root / ".devstack"
+
+    def start(self) -> dict[str, str]:
+        started = time.monotonic()
+        if self.fresh:
+            shutil.rmtree(self.state, ignore_errors=True)
+        (self.state / "logs").mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+
+        if not env.get("DATABASE_URL"):
+            self._refuse_if_taken(self.pg_port, "Postgres (DEVSTACK_POSTGRES_PORT)")
+            self.postgres = EmbeddedPostgres(self.state / "pgdata", port=self.pg_port)
+            self.postgres.start()
+            env["DATABASE_URL"] = self.postgres.url
+        if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
+            self._refuse_if_taken(self.kafka_port, "Tansu (DEVSTACK_KAFKA_PORT)")
+            self.broker = TansuBroker(port=self.kafka_port, log_file=self.state / "logs/tansu.log")
+            self.broker.start()
+            env["KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap_servers
+            env["KAFKA_ENABLE_IDEMPOTENCE"] = "false"  # Tansu's InitProducerId fails
+        if not env.get("SMTP_HOST"):
+            self._refuse_if_taken(self.smtp_port, "the SMTP catcher (DEVSTACK_SMTP_PORT)")
+            self.catcher = MailCatcher(port=self.smtp_port, store_dir=self.state / "mail")
+            self.catcher.start()
+            self._serve_mailbox()
+            env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(self.smtp_port)
+        env.setdefault("ORGANISER_TOKEN", DEV_ORGANISER_TOKEN)
+        env.setdefault("REPORTING_TOKEN", DEV_REPORTING_TOKEN)
+        env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{SERVICES['registration']}")
+
+        for name in SERVICES:
+            asyncio.run(migrate(env["DATABASE_URL"], schema=name,
+                                migrations_dir=_service_migrations(name)))
+        for name, port in SERVICES.items():
+            self._refuse_if_taken(port, f"the {name} service")
+            self.children[name] = processes.spawn(
+                [sys.executable, "-m", name, "serve"],
+                env={**env, f"{name.upper()}_PORT": str(port)},
+                log_file=self.state / f"logs/{name}.log",
+            )
+        self._wait_ready()
+        loaded = demo.load(f"http://127.0.0.1:{SERVICES['registration']}",
+                           env["ORGANISER_TOKEN"])
+        return {
+            "startup_seconds": f"{time.monotonic() - started:.1f}",
+            "demo": f"loaded {loaded} networks" if loaded else "already present",
+            "organiser_token": env["ORGANISER_TOKEN"],
+            "reporting_token": env["REPORTING_TOKEN"],
+            "database_url": env["DATABASE_URL"],
+            "kafka": env["KAFKA_BOOTSTRAP_SERVERS"],
+        }
+
+    def _refuse_if_taken(self, port: int, what: str) -> None:
+        if port_in_use(port):
+            raise SystemExit(f"port {port} for {what} is already in use; stop what holds it "
+                             "or set the variable in parentheses to another port")
+
+    def _serve_mailbox(self) -> None:
+        assert self.catcher is not None
+        config = uvicorn.Config(mailbox_app(self.catcher), host="127.0.0.1",
+                                port=self.mailbox_port, log_level="warning")
+        self.mailbox = uvicorn.Server(config)
+        self.mailbox.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        threading.Thread(target=self.mailbox.run, daemon=True).start()
+
+    def _wait_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        pending = dict(SERVICES)
+        while pending and time.monotonic() < deadline:
+            for name, port in list(pending.items()):
+                if self.children[name].poll() is not None:
+                    raise SystemExit(f"{name} exited; see {self.state}/logs/{name}.log")
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/health/ready",
+                                 timeout=1).status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.1)
+        if pending:
+            raise SystemExit(f"not ready in {timeout_s}s: {', '.join(pending)}")
+
+    def stop(self) -> None:
+        for child in self.children.values():
+            child.send_signal(signal.SIGTERM)
+        for child in self.children.values():
+            processes.stop(child)
+        if self.mailbox:
+            self.mailbox.should_exit = True
+        if self.catcher:
+            self.catcher.stop()
+        if self.broker:
+            self.broker.stop()
+        if self.postgres:
+            self.postgres.stop()

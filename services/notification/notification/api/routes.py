@@ -1,0 +1,126 @@
+"""`GET /notifications`, `GET /notifications/{id}`, `POST /notifications/{id}/retry`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from tilmeld_shared.auth import Role, require_role
+from tilmeld_shared.problems import Conflict, NotFound
+
+Status = Literal["pending", "sent", "failed", "dead"]
+
+
+class NotificationOut(BaseModel):
+    id: uuid.UUID
+    recipient: str
+    template: str
+    language: str
+    status: Status
+    attempts: int
+    event_id: uuid.UUID
+    member_id: uuid.UUID | None
+    subject: str
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None
+
+
+LIST = """
+SELECT * FROM notifications
+WHERE ($1::text IS NULL OR lower(recipient) = lower($1))
+  AND ($2::uuid IS NULL OR member_id = $2)
+  AND ($3::text IS NULL OR status = $3)
+  AND ($4::uuid IS NULL OR event_id = $4)
+  AND ($5::bigint IS NULL OR (extract(epoch FROM created_at) * 1e6)::bigint > $5)
+ORDER BY created_at, id
+LIMIT $6
+"""
+
+RETRY = """
+UPDATE notifications SET status = 'pending', next_attempt_at = now(), attempts = 0,
+                         locked_until = NULL
+WHERE id = $1 AND status = 'dead'
+RETURNING *
+"""
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+async def _reader(request: Request) -> Role:
+    settings = request.app.state.settings
+    check = require_role(Role.ORGANISER, Role.REPORTING,
+                         organiser_token=lambda: settings.organiser_token,
+                         reporting_token=lambda: settings.reporting_token)
+    return await check(request)
+
+
+async def _organiser(request: Request) -> Role:
+    settings = request.app.state.settings
+    check = require_role(Role.ORGANISER, organiser_token=lambda: settings.organiser_token,
+                         reporting_token=lambda: settings.reporting_token)
+    return await check(request)
+
+
+Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+Reader = Annotated[Role, Depends(_reader)]
+Organiser = Annotated[Role, Depends(_organiser)]
+
+router = APIRouter(tags=["notifications"])
+
+
+@router.get("/notifications")
+async def list_notifications(
+    pool: Pool,
+    _: Reader,
+    recipient: Annotated[str | None, Query(max_length=254)] = None,
+    member_id: uuid.UUID | None = None,
+    status: Status | None = None,
+    event_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,20}$")] = None,
+) -> NotificationPage:
+    rows = await pool.fetch(LIST, recipient, member_id, status, event_id,
+                            int(cursor) if cursor else None, limit + 1)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = str(int(rows[-1]["created_at"].timestamp() * 1_000_000))
+    return NotificationPage(items=[NotificationOut(**dict(r)) for r in rows],
+                            next_cursor=next_cursor)
+
+
+@router.get("/notifications/{notification_id}")
+async def get_notification(notification_id: uuid.UUID, pool: Pool, _: Reader) -> NotificationOut:
+    row = await pool.fetchrow("SELECT * FROM notifications WHERE id = $1", notification_id)
+    if row is None:
+        raise NotFound(f"No notification {notification_id}.")
+    return NotificationOut(**dict(row))
+
+
+@router.post("/notifications/{notification_id}/retry")
+async def retry_notification(
+    notification_id: uuid.UUID, request: Request, pool: Pool, _: Organiser
+) -> NotificationOut:
+    row = await pool.fetchrow(RETRY, notification_id)
+    if row is None:
+        exists = await pool.fetchval("SELECT status FROM notifications WHERE id = $1",
+                                     notification_id)
+        if exists is None:
+            raise NotFound(f"No notification {notification_id}.")
+        raise Conflict(f"Only dead notifications can be retried; this one is {exists}.")
+    request.app.state.dispatcher.wakeup.set()
+    return NotificationOut(**dict(row))

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from registration.api import views
+from registration.api.deps import (
+    ContextDep,
+    CursorDep,
+    IdempotencyKey,
+    Limit,
+    Organiser,
+    TransactionsDep,
+    idempotent_request,
+)
+from registration.api.schemas import (
+    MeetingIn,
+    MeetingOut,
+    MeetingPatch,
+    Page,
+    RegistrationIn,
+    RegistrationOut,
+    RegistrationRosterItem,
+)
+from registration.service import meetings, registrations
+
+router = APIRouter(tags=["meetings"])
+
+
+@router.get("/networks/{network_id}/meetings")
+async def list_meetings(
+    network_id: uuid.UUID, tx: TransactionsDep, cursor: CursorDep, limit: Limit = 50
+) -> Page[MeetingOut]:
+    rows, next_cursor = await tx.read(
+        lambda conn: meetings.list_meetings(conn, network_id, limit=limit, cursor=cursor)
+    )
+    return Page(items=[views.meeting(r) for r in rows],
+                next_cursor=next_cursor.encode() if next_cursor else None)
+
+
+@router.post("/networks/{network_id}/meetings", status_code=201, response_model=MeetingOut)
+async def schedule_meeting(
+    network_id: uuid.UUID,
+    body: MeetingIn,
+    request: Request,
+    _: Organiser,
+    tx: TransactionsDep,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    status, payload = await tx.run_idempotent(
+        idempotent_request(key, request, body.model_dump_json()),
+        lambda conn: meetings.schedule_meeting(conn, network_id, body),
+        lambda row: (201, views.meeting(row).model_dump(mode="json")),
+    )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.get("/meetings/{meeting_id}")
+async def get_meeting(meeting_id: uuid.UUID, tx: TransactionsDep) -> MeetingOut:
+    return views.meeting(await tx.read(lambda conn: meetings.get_meeting(conn, meeting_id)))
+
+
+@router.patch("/meetings/{meeting_id}")
+async def update_meeting(
+    meeting_id: uuid.UUID, body: MeetingPatch, _: Organiser, tx: TransactionsDep, ctx: ContextDep
+) -> MeetingOut:
+    return views.meeting(
+        await tx.run(lambda conn: meetings.update_meeting(conn, ctx, meeting_id, body))
+    )
+
+
+@router.post("/meetings/{meeting_id}/cancel", response_model=MeetingOut)
+async def cancel_meeting(
+    meeting_id: uuid.UUID, request: Request, _: Organiser, tx: TransactionsDep,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    status, payload = await tx.run_idempotent(
+        idempotent_request(key, request, ""),
+        lambda conn: meetings.cancel_meeting(conn, meeting_id),
+        lambda row: (200, views.meeting(row).model_dump(mode="json")),
+    )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.post(
+    "/meetings/{meeting_id}/registrations", status_code=201, response_model=RegistrationOut
+)
+async def register(
+    meeting_id: uuid.UUID,
+    body: RegistrationIn,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    status, payload = await tx.run_idempotent(
+        idempotent_request(key, request, body.model_dump_json()),
+        lambda conn: registrations.register_for_meeting(conn, ctx, meeting_id, body),
+        lambda result: (
+            201,
+            views.registration(
+                result[0], waitlist_position=result[1], cancel_token=result[2]
+            ).model_dump(mode="json"),
+        ),
+    )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.get("/meetings/{meeting_id}/registrations")
+async def registration_roster(
+    meeting_id: uuid.UUID, _: Organiser, tx: TransactionsDep, cursor: CursorDep, limit: Limit = 100
+) -> Page[RegistrationRosterItem]:
+    rows, next_cursor = await tx.read(
+        lambda conn: registrations.roster(conn, meeting_id, limit=limit, cursor=cursor)
+    )
+    return Page(items=[views.registration_roster_item(r) for r in rows],
+                next_cursor=next_cursor.encode() if next_cursor else None)

@@ -1,0 +1,104 @@
+"""Endpoints a person uses with their token, or an organiser with theirs."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from registration.api import views
+from registration.api.deps import (
+    ContextDep,
+    IdempotencyKey,
+    IsOrganiser,
+    Organiser,
+    TransactionsDep,
+    idempotent_request,
+)
+from registration.api.schemas import CancelIn, EnrolmentOut, RegistrationOut
+from registration.service import enrolments, erasure, members, registrations
+
+router = APIRouter(tags=["participation"])
+
+
+@router.get("/registrations/{registration_id}")
+async def get_registration(
+    registration_id: uuid.UUID, _: Organiser, tx: TransactionsDep
+) -> RegistrationOut:
+    row, position = await tx.read(
+        lambda conn: registrations.get_registration(conn, registration_id)
+    )
+    return views.registration(row, waitlist_position=position)
+
+
+@router.post("/registrations/{registration_id}/cancel", response_model=RegistrationOut)
+async def cancel_registration(
+    registration_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    by_organiser: IsOrganiser,
+    key: IdempotencyKey = None,
+    body: CancelIn | None = None,
+) -> JSONResponse:
+    token = body.token if body else None
+    status, payload = await tx.run_idempotent(
+        idempotent_request(key, request, body.model_dump_json() if body else ""),
+        lambda conn: registrations.cancel_registration(
+            conn, ctx, registration_id, token=token, by_organiser=by_organiser
+        ),
+        lambda row: (200, views.registration(row).model_dump(mode="json")),
+    )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.post("/enrolments/{enrolment_id}/cancel", response_model=EnrolmentOut)
+async def cancel_enrolment(
+    enrolment_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    by_organiser: IsOrganiser,
+    key: IdempotencyKey = None,
+    body: CancelIn | None = None,
+) -> JSONResponse:
+    token = body.token if body else None
+    status, payload = await tx.run_idempotent(
+        idempotent_request(key, request, body.model_dump_json() if body else ""),
+        lambda conn: enrolments.cancel_enrolment(
+            conn, ctx, enrolment_id, token=token, by_organiser=by_organiser
+        ),
+        lambda row: (200, views.enrolment(row).model_dump(mode="json")),
+    )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.post("/registrations/{registration_id}/check-in", response_model=RegistrationOut)
+async def check_in(
+    registration_id: uuid.UUID,
+    request: Request,
+    _: Organiser,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    status, payload = await tx.run_idempotent(
+        idempotent_request(key, request, ""),
+        lambda conn: registrations.check_in(conn, ctx, registration_id),
+        lambda row: (200, views.registration(row).model_dump(mode="json")),
+    )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.get("/members/{member_id}/export")
+async def export_member(member_id: uuid.UUID, _: Organiser, tx: TransactionsDep) -> Any:
+    return await tx.read(lambda conn: members.export_member(conn, member_id))
+
+
+@router.delete("/members/{member_id}", status_code=204)
+async def erase_member(
+    member_id: uuid.UUID, _: Organiser, tx: TransactionsDep, ctx: ContextDep
+) -> None:
+    await tx.run(lambda conn: erasure.forget_member(conn, ctx, member_id))

@@ -1,0 +1,240 @@
+"""Request and response bodies of the registration API.
+
+Requests reject unknown fields and bound every string, so bad input fails loudly as 422.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from zoneinfo import available_timezones
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from tilmeld_shared.events import Language
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+_TIMEZONES = available_timezones()
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MemberIn(Request):
+    name: Name
+    email: Email
+    municipality: Name
+    role: Name
+    organisation: Name | None = None
+    language: Language | None = None
+
+
+class EnrolmentIn(Request):
+    member: MemberIn
+    consent: Literal[True] = Field(
+        description="The person agrees that the organiser keeps their data for the network."
+    )
+
+
+class CompanionIn(Request):
+    name: Name
+    role: Name | None = None
+    email: Email | None = None
+
+
+class RegistrationIn(Request):
+    member: MemberIn
+    companions: list[CompanionIn] = Field(default_factory=list, max_length=10)
+
+
+class CancelIn(Request):
+    token: ShortText | None = None
+
+
+class ContactIn(Request):
+    name: Name
+    title: Name | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    email: Email | None = None
+
+
+class SpeakerIn(Request):
+    name: Name
+    title: ShortText | None = None
+
+
+class NetworkIn(Request):
+    title: Name
+    description: LongText
+    purpose: LongText | None = None
+    target_group: LongText | None = None
+    organisers: list[Name] = Field(min_length=1, max_length=20)
+    language: Language
+    max_companions: int = Field(1, ge=0, le=10)
+    contact: ContactIn | None = None
+    period: ShortText | None = None
+
+
+class NetworkPatch(Request):
+    title: Name | None = None
+    description: LongText | None = None
+    purpose: LongText | None = None
+    target_group: LongText | None = None
+    organisers: list[Name] | None = Field(None, min_length=1, max_length=20)
+    language: Language | None = None
+    max_companions: int | None = Field(None, ge=0, le=10)
+    contact: ContactIn | None = None
+    period: ShortText | None = None
+    status: Literal["open", "closed"] | None = None
+
+
+def _check_timezone(value: str | None) -> str | None:
+    if value is not None and value not in _TIMEZONES:
+        raise ValueError("not an IANA time zone, e.g. Europe/Copenhagen")
+    return value
+
+
+class MeetingIn(Request):
+    title: Name
+    description: LongText | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    timezone: str = Field("Europe/Copenhagen", max_length=64)
+    location: ShortText | None = None
+    online_url: HttpUrl | None = None
+    capacity: int = Field(ge=0, le=100_000)
+    registration_deadline: AwareDatetime | None = None
+    open_to_public: bool = False
+    speakers: list[SpeakerIn] = Field(default_factory=list, max_length=50)
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+    @model_validator(mode="after")
+    def _times_in_order(self) -> MeetingIn:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        if self.registration_deadline and self.registration_deadline > self.starts_at:
+            raise ValueError("registration_deadline must not be after starts_at")
+        return self
+
+
+class MeetingPatch(Request):
+    title: Name | None = None
+    description: LongText | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    timezone: str | None = Field(None, max_length=64)
+    location: ShortText | None = None
+    online_url: HttpUrl | None = None
+    capacity: int | None = Field(None, ge=0, le=100_000)
+    registration_deadline: AwareDatetime | None = None
+    open_to_public: bool | None = None
+    speakers: list[SpeakerIn] | None = Field(None, max_length=50)
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+# --- responses ---------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class NetworkOut(BaseModel):
+    network_id: uuid.UUID
+    title: str
+    description: str
+    purpose: str | None
+    target_group: str | None
+    organisers: list[str]
+    language: Language
+    max_companions: int
+    contact: dict[str, Any] | None
+    period: str | None
+    status: str
+    created_at: datetime
+
+
+class MeetingOut(BaseModel):
+    meeting_id: uuid.UUID
+    network_id: uuid.UUID
+    title: str
+    description: str | None
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    location: str | None
+    online_url: str | None
+    capacity: int
+    seats_taken: int
+    seats_available: int
+    waitlist_length: int
+    registration_deadline: datetime | None
+    open_to_public: bool
+    speakers: list[dict[str, Any]]
+    status: str
+
+
+class EnrolmentOut(BaseModel):
+    enrolment_id: uuid.UUID
+    member_id: uuid.UUID
+    network_id: uuid.UUID
+    status: Literal["active", "cancelled"]
+    cancel_token: str | None = None
+
+
+class RegistrationOut(BaseModel):
+    registration_id: uuid.UUID
+    meeting_id: uuid.UUID
+    member_id: uuid.UUID
+    status: Literal["confirmed", "waitlisted", "cancelled"]
+    seats: int
+    waitlist_position: int | None = None
+    checked_in_at: datetime | None = None
+    cancel_token: str | None = None
+
+
+class EnrolmentRosterItem(BaseModel):
+    enrolment_id: uuid.UUID
+    member_id: uuid.UUID
+    status: str
+    name: str | None
+    email: str | None
+    municipality: str
+    role: str
+    organisation: str | None
+    enrolled_at: datetime
+    cancelled_at: datetime | None
+
+
+class RegistrationRosterItem(BaseModel):
+    registration_id: uuid.UUID
+    member_id: uuid.UUID
+    status: str
+    seats: int
+    name: str | None
+    email: str | None
+    municipality: str
+    companions: list[dict[str, Any]]
+    waitlist_position: int | None
+    registered_at: datetime
+    checked_in_at: datetime | None

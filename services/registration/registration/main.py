@@ -1,0 +1,102 @@
+"""The registration service's ASGI app: `create_app(settings)` builds it, nothing at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from starlette.middleware.base import RequestResponseEndpoint
+
+from tilmeld_shared.correlation import set_correlation_id
+from tilmeld_shared.db import create_pool, migrations_applied
+from tilmeld_shared.events import ALL_TOPICS
+from tilmeld_shared.kafka import broker_reachable, ensure_topics
+from tilmeld_shared.observability import install_observability
+from tilmeld_shared.problems import BodySizeLimit, install_problem_handlers
+
+from registration.api.routes import meetings, networks, participation
+from registration.outbox import OutboxSignal
+from registration.relay import OutboxRelay
+from registration.settings import Settings
+from registration.unit_of_work import Clock, ServiceContext, Transactions
+
+SCHEMA = "registration"
+MIGRATIONS = Path(__file__).parent / "migrations"
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, *, run_relay: bool = True, clock: Clock | None = None) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await create_pool(
+            settings.database_url, schema=SCHEMA, max_size=settings.db_pool_max,
+            command_timeout=settings.db_command_timeout_s,
+        )
+        signal = OutboxSignal(pool)
+        relay = OutboxRelay(settings, signal)
+        app.state.pool = pool
+        app.state.relay = relay
+        app.state.transactions = Transactions(pool, signal)
+        app.state.context = ServiceContext(settings=settings, clock=clock or Clock())
+        tasks: list[asyncio.Task[None]] = []
+        if run_relay:
+            await ensure_topics(
+                settings.kafka_bootstrap_servers, ALL_TOPICS,
+                partitions=settings.kafka_topic_partitions,
+                replication_factor=settings.kafka_replication_factor,
+            )
+            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        tasks.append(asyncio.create_task(_purge_idempotency_keys(app, settings)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await pool.close()
+
+    app = FastAPI(
+        title="Tilmeld registration",
+        version="1.0.0",
+        description="Networks, meetings, enrolments and registrations with companions.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+    )
+    app.state.settings = settings
+
+    async def readiness() -> dict[str, bool]:
+        pool = app.state.pool
+        try:
+            database = await pool.fetchval("SELECT true", timeout=1)
+            migrated = await migrations_applied(pool, schema=SCHEMA, migrations_dir=MIGRATIONS)
+        except Exception:
+            database, migrated = False, False
+        kafka = await broker_reachable(settings.kafka_bootstrap_servers)
+        return {"database": bool(database), "migrations": migrated, "kafka": kafka}
+
+    install_problem_handlers(app)
+    install_observability(app, service="registration", readiness=readiness)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.middleware("http")
+    async def correlation(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        set_correlation_id(request.headers.get("x-correlation-id"))
+        return await call_next(request)
+
+    for router in (networks.router, meetings.router, participation.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app
+
+
+async def _purge_idempotency_keys(app: FastAPI, settings: Settings) -> None:
+    """Keys are kept at least `idempotency_retention_hours`, then dropped hourly."""
+    while True:
+        with contextlib.suppress(Exception):
+            await app.state.transactions.purge_idempotency_keys(
+                older_than_hours=settings.idempotency_retention_hours
+            )
+        await asyncio.sleep(3600)

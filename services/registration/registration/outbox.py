@@ -1,0 +1,79 @@
+"""Writing events to the transactional outbox, in the same transaction as the state change."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable
+
+import asyncpg
+
+from tilmeld_shared.correlation import current_correlation_id
+from tilmeld_shared.events import Payload, new_envelope
+
+NOTIFY_CHANNEL = "tilmeld_outbox"
+
+INSERT_EVENT = """
+INSERT INTO outbox (event_id, topic, message_key, event_type, aggregate_id, aggregate_version,
+                    envelope)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+
+
+async def record_event(
+    conn: asyncpg.Connection,
+    payload: Payload,
+    *,
+    aggregate_id: uuid.UUID,
+    aggregate_version: int,
+    key: uuid.UUID,
+) -> uuid.UUID:
+    """Add one event to the outbox; the caller's transaction makes it atomic with the change."""
+    envelope = new_envelope(
+        payload,
+        aggregate_id=aggregate_id,
+        aggregate_version=aggregate_version,
+        correlation_id=current_correlation_id(),
+    )
+    await conn.execute(
+        INSERT_EVENT,
+        envelope.event_id,
+        payload.topic,
+        str(key),
+        payload.event_type,
+        aggregate_id,
+        aggregate_version,
+        envelope.model_dump(mode="json"),
+    )
+    return envelope.event_id
+
+
+class OutboxSignal:
+    """Wakes the relay after a commit that wrote events.
+
+    In the relay's own process an asyncio event does it; other processes get a NOTIFY, debounced
+    to one per `debounce_s`, because NOTIFY takes a global lock at commit and one per request
+    would serialise every writer. The relay's polling covers a wake-up lost to a crash.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, *, debounce_s: float = 0.02) -> None:
+        self._pool = pool
+        self._debounce_s = debounce_s
+        self._pending: asyncio.Task[None] | None = None
+        self.local_wakeup = asyncio.Event()
+        self.local_relay_is_leader: Callable[[], bool] = lambda: False
+
+    def events_committed(self) -> None:
+        self.local_wakeup.set()
+        if self.local_relay_is_leader() or self._pending is not None:
+            return
+        self._pending = asyncio.create_task(self._notify_soon())
+
+    async def _notify_soon(self) -> None:
+        try:
+            await asyncio.sleep(self._debounce_s)
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await self._pool.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+        finally:
+            self._pending = None

@@ -1,0 +1,167 @@
+"""The outbox relay: publishes committed events to Kafka in order and marks them published.
+
+Exactly one relay is active across all registration processes: the one holding a session-level
+advisory lock on its own connection. If that process dies, Postgres drops the lock with the
+connection and another process takes over. A crash between publishing and marking republishes a
+batch on the next run, which consumers absorb by deduplicating on `event_id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from prometheus_client import Counter, Gauge, Histogram
+
+from tilmeld_shared.db import init_connection
+
+from registration.outbox import NOTIFY_CHANNEL, OutboxSignal
+from registration.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RELAY_LOCK_KEY = 7_405_312_001
+
+OUTBOX_BACKLOG = Gauge("tilmeld_outbox_backlog", "Outbox events not yet published.")
+OUTBOX_OLDEST_AGE = Gauge(
+    "tilmeld_outbox_oldest_unpublished_age_seconds", "Age of the oldest unpublished event."
+)
+RELAY_PUBLISHED = Counter("tilmeld_relay_published_total", "Events the relay published.")
+RELAY_IS_LEADER = Gauge("tilmeld_relay_leader", "1 while this process holds the relay lock.")
+RELAY_BATCH_LATENCY = Histogram(
+    "tilmeld_relay_publish_seconds",
+    "Time to publish one batch and mark it, from claim to commit.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+
+SELECT_UNPUBLISHED = """
+SELECT id, topic, message_key, envelope
+FROM outbox
+WHERE published_at IS NULL
+ORDER BY id
+LIMIT $1
+"""
+
+MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+
+BACKLOG = """
+SELECT count(*) AS backlog, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest
+FROM outbox WHERE published_at IS NULL
+"""
+
+
+def create_producer(settings: Settings) -> AIOKafkaProducer:
+    """Producer settings are explicit: every replica acknowledges, idempotence by setting."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        linger_ms=2,
+        request_timeout_ms=10_000,
+        client_id="tilmeld-registration-relay",
+    )
+
+
+class OutboxRelay:
+    def __init__(self, settings: Settings, signal: OutboxSignal) -> None:
+        self._settings = settings
+        self._signal = signal
+        self._leader = False
+        signal.local_relay_is_leader = lambda: self._leader
+
+    @property
+    def is_leader(self) -> bool:
+        return self._leader
+
+    async def run(self) -> None:
+        """Run until cancelled: campaign for leadership, then publish whatever is committed."""
+        while True:
+            try:
+                await self._lead_while_possible()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a broken connection or broker: step down, back off, try again
+                log.exception("outbox relay stopped; retrying")
+            self._set_leader(False)
+            await asyncio.sleep(self._settings.relay_poll_interval_s)
+
+    def _set_leader(self, value: bool) -> None:
+        self._leader = value
+        RELAY_IS_LEADER.set(1 if value else 0)
+
+    async def _lead_while_possible(self) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(
+            self._settings.database_url,
+            server_settings={"search_path": "registration", "application_name": "tilmeld-relay"},
+        )
+        await init_connection(conn)
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):
+                await self._refresh_backlog(conn)
+                await asyncio.sleep(self._settings.relay_poll_interval_s)
+            self._set_leader(True)
+            log.info("outbox relay is the leader")
+            await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            producer = create_producer(self._settings)
+            await producer.start()
+            try:
+                await self._publish_forever(conn, producer)
+            finally:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+        finally:
+            self._set_leader(False)
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    def _on_notify(self, *_: Any) -> None:
+        self._signal.local_wakeup.set()
+
+    async def _publish_forever(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> None:
+        wakeup = self._signal.local_wakeup
+        while True:
+            wakeup.clear()
+            published = await self.publish_batch(conn, producer)
+            if published == self._settings.relay_batch_size:
+                continue  # more is waiting
+            await self._refresh_backlog(conn)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), self._settings.relay_poll_interval_s)
+
+    async def publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
+        """Send one batch, wait for every acknowledgement, then mark the batch published."""
+        rows = await conn.fetch(SELECT_UNPUBLISHED, self._settings.relay_batch_size)
+        if not rows:
+            return 0
+        started = time.perf_counter()
+        deliveries = [
+            await producer.send(
+                row["topic"],
+                key=row["message_key"].encode(),
+                value=json.dumps(row["envelope"]).encode(),
+                headers=[("event_type", row["envelope"]["event_type"].encode())],
+            )
+            for row in rows
+        ]
+        try:
+            await asyncio.gather(*deliveries)
+        except KafkaError:
+            log.warning("publishing a batch of %d failed; it will be sent again", len(rows))
+            raise
+        await conn.execute(MARK_PUBLISHED, [row["id"] for row in rows])
+        RELAY_PUBLISHED.inc(len(rows))
+        RELAY_BATCH_LATENCY.observe(time.perf_counter() - started)
+        return len(rows)
+
+    async def _refresh_backlog(self, conn: asyncpg.Connection) -> None:
+        row = await conn.fetchrow(BACKLOG)
+        if row is not None:
+            OUTBOX_BACKLOG.set(row["backlog"])
+            OUTBOX_OLDEST_AGE.set(float(row["oldest"]))

@@ -1,0 +1,227 @@
+"""SQL of the registration schema. Functions take the connection first; values go in as $n."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+# --- networks ---------------------------------------------------------------------------------
+
+INSERT_NETWORK = """
+INSERT INTO networks (id, title, description, purpose, target_group, organisers, language,
+                      max_companions, contact, period)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+RETURNING *
+"""
+
+NETWORK = "SELECT * FROM networks WHERE id = $1"
+NETWORK_FOR_UPDATE = "SELECT * FROM networks WHERE id = $1 FOR UPDATE"
+
+# Keyset pagination on (created_at, id): stable under inserts, no OFFSET scans.
+NETWORKS_PAGE = """
+SELECT * FROM networks
+WHERE ($1::text IS NULL OR status = $1)
+  AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+ORDER BY created_at, id
+LIMIT $4
+"""
+
+# --- members ----------------------------------------------------------------------------------
+
+# A person is their email, case-insensitively; the newest details they give win.
+UPSERT_MEMBER = """
+INSERT INTO members (id, email, name, municipality, role, organisation, language)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (lower(email)) WHERE email IS NOT NULL DO UPDATE
+SET name = excluded.name,
+    municipality = excluded.municipality,
+    role = excluded.role,
+    organisation = coalesce(excluded.organisation, members.organisation),
+    language = coalesce(excluded.language, members.language),
+    updated_at = now()
+RETURNING *
+"""
+
+MEMBER = "SELECT * FROM members WHERE id = $1"
+
+ERASE_MEMBER = """
+UPDATE members
+SET email = NULL, name = NULL, organisation = NULL, role = 'erased', erased_at = now(),
+    updated_at = now()
+WHERE id = $1 AND erased_at IS NULL
+RETURNING id
+"""
+
+# Companions' names and emails go too; the count stays for the aggregates.
+ERASE_COMPANIONS = """
+UPDATE registrations
+SET companions = (SELECT coalesce(jsonb_agg('{}'::jsonb), '[]'::jsonb)
+                  FROM jsonb_array_elements(companions))
+WHERE member_id = $1
+"""
+
+# The outbox is the event log; personal data leaves it with the person.
+REDACT_OUTBOX = """
+UPDATE outbox
+SET envelope = envelope #- '{payload,personal}'
+WHERE envelope -> 'payload' ->> 'member_id' = $1::text
+  AND envelope -> 'payload' ? 'personal'
+"""
+
+# --- enrolments -------------------------------------------------------------------------------
+
+ACTIVE_ENROLMENT = """
+SELECT * FROM enrolments WHERE network_id = $1 AND member_id = $2 AND status = 'active'
+"""
+
+INSERT_ENROLMENT = """
+INSERT INTO enrolments (id, network_id, member_id, status, consent_at)
+VALUES ($1, $2, $3, 'active', $4)
+RETURNING *
+"""
+
+ENROLMENT_FOR_UPDATE = "SELECT * FROM enrolments WHERE id = $1 FOR UPDATE"
+
+CANCEL_ENROLMENT = """
+UPDATE enrolments SET status = 'cancelled', cancelled_at = $2, version = version + 1
+WHERE id = $1
+RETURNING *
+"""
+
+ENROLMENT_ROSTER = """
+SELECT e.id AS enrolment_id, e.member_id, e.status, m.name, m.email, m.municipality, m.role,
+       m.organisation, e.created_at AS enrolled_at, e.cancelled_at
+FROM enrolments e JOIN members m ON m.id = e.member_id
+WHERE e.network_id = $1
+  AND ($2::timestamptz IS NULL OR (e.created_at, e.id) > ($2, $3))
+ORDER BY e.created_at, e.id
+LIMIT $4
+"""
+
+MEMBER_ENROLMENTS = "SELECT * FROM enrolments WHERE member_id = $1 ORDER BY created_at"
+
+# --- meetings ---------------------------------------------------------------------------------
+
+INSERT_MEETING = """
+INSERT INTO meetings (id, network_id, title, description, starts_at, ends_at, timezone, location,
+                      online_url, capacity, registration_deadline, open_to_public, speakers)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+RETURNING *
+"""
+
+MEETING_VIEW_COLUMNS = """
+m.*, (SELECT count(*) FROM registrations r
+      WHERE r.meeting_id = m.id AND r.status = 'waitlisted') AS waitlist_length
+"""
+
+MEETING = f"SELECT {MEETING_VIEW_COLUMNS} FROM meetings m WHERE m.id = $1"
+
+# The capacity guard: every change to a meeting's seats holds this row lock.
+MEETING_FOR_UPDATE = "SELECT * FROM meetings WHERE id = $1 FOR UPDATE"
+
+MEETINGS_PAGE = f"""
+SELECT {MEETING_VIEW_COLUMNS} FROM meetings m
+WHERE m.network_id = $1
+  AND ($2::timestamptz IS NULL OR (m.starts_at, m.id) > ($2, $3))
+ORDER BY m.starts_at, m.id
+LIMIT $4
+"""
+
+# Each event about a meeting or its registrations takes the meeting's next version.
+BUMP_MEETING = """
+UPDATE meetings SET seats_taken = seats_taken + $2, version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING version, seats_taken, capacity
+"""
+
+# --- registrations ----------------------------------------------------------------------------
+
+INSERT_REGISTRATION = """
+INSERT INTO registrations (id, meeting_id, member_id, status, seats, companions, created_at,
+                           confirmed_at)
+VALUES ($1, $2, $3, $4::text, $5, $6, $7::timestamptz,
+        CASE WHEN $4::text = 'confirmed' THEN $7::timestamptz END)
+RETURNING *
+"""
+
+ACTIVE_REGISTRATION = """
+SELECT id FROM registrations
+WHERE meeting_id = $1 AND member_id = $2 AND status IN ('confirmed', 'waitlisted')
+"""
+
+REGISTRATION = "SELECT * FROM registrations WHERE id = $1"
+
+WAITLIST = """
+SELECT id, seats FROM registrations
+WHERE meeting_id = $1 AND status = 'waitlisted'
+ORDER BY position
+"""
+
+WAITLIST_POSITION = """
+SELECT count(*) FROM registrations
+WHERE meeting_id = $1 AND status = 'waitlisted' AND position <= $2
+"""
+
+SET_REGISTRATION_STATUS = """
+UPDATE registrations
+SET status = $2::text,
+    confirmed_at = CASE WHEN $2::text = 'confirmed' THEN $3::timestamptz ELSE confirmed_at END,
+    cancelled_at = CASE WHEN $2::text = 'cancelled' THEN $3::timestamptz ELSE cancelled_at END
+WHERE id = $1
+RETURNING *
+"""
+
+CHECK_IN = "UPDATE registrations SET checked_in_at = $2 WHERE id = $1 RETURNING *"
+
+REGISTRATION_ROSTER = """
+SELECT r.id AS registration_id, r.member_id, r.status, r.seats, m.name, m.email, m.municipality,
+       r.companions, r.created_at AS registered_at, r.checked_in_at,
+       CASE WHEN r.status = 'waitlisted' THEN
+           (SELECT count(*) FROM registrations w
+            WHERE w.meeting_id = r.meeting_id AND w.status = 'waitlisted'
+              AND w.position <= r.position)
+       END AS waitlist_position
+FROM registrations r JOIN members m ON m.id = r.member_id
+WHERE r.meeting_id = $1 AND ($2::bigint IS NULL OR r.position > $2)
+ORDER BY r.position
+LIMIT $3
+"""
+
+POSITION_OF = "SELECT position FROM registrations WHERE id = $1"
+
+MEMBER_REGISTRATIONS = """
+SELECT r.*, mt.title AS meeting_title, mt.starts_at
+FROM registrations r JOIN meetings mt ON mt.id = r.meeting_id
+WHERE r.member_id = $1 ORDER BY r.position
+"""
+
+MEMBER_ACTIVE_REGISTRATIONS = """
+SELECT id, meeting_id FROM registrations
+WHERE member_id = $1 AND status IN ('confirmed', 'waitlisted')
+"""
+
+MEMBER_ACTIVE_ENROLMENTS = "SELECT id FROM enrolments WHERE member_id = $1 AND status = 'active'"
+
+
+async def bump_meeting(
+    conn: asyncpg.Connection, meeting_id: uuid.UUID, *, seats_delta: int = 0
+) -> int:
+    """Move the meeting's seat count and return the aggregate version for the next event."""
+    row = await conn.fetchrow(BUMP_MEETING, meeting_id, seats_delta)
+    assert row is not None
+    return int(row["version"])
+
+
+async def waitlist_position(conn: asyncpg.Connection, registration: asyncpg.Record) -> int | None:
+    if registration["status"] != "waitlisted":
+        return None
+    value = await conn.fetchval(
+        WAITLIST_POSITION, registration["meeting_id"], registration["position"]
+    )
+    return int(value)
+
+
+def as_dict(record: asyncpg.Record) -> dict[str, Any]:
+    return dict(record)

@@ -1,0 +1,282 @@
+"""Use cases of meeting registrations: register, cancel, promote from the waitlist, check in."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+import asyncpg
+
+from tilmeld_shared.events import (
+    AttendanceRecorded,
+    Companion,
+    PersonalData,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationState,
+    RegistrationWaitlisted,
+)
+from tilmeld_shared.problems import Conflict, Forbidden, Invalid, NotFound
+
+from registration import domain, tokens
+from registration import repository as repo
+from registration.api.schemas import RegistrationIn
+from registration.outbox import record_event
+from registration.pagination import Cursor
+from registration.service.members import upsert_member
+from registration.unit_of_work import ServiceContext
+
+CANCEL_PURPOSE = "cancel-registration"
+CancelledBy = Literal["member", "organiser", "meeting_cancelled", "erasure"]
+
+
+def cancel_token(ctx: ServiceContext, registration_id: uuid.UUID, ends_at: datetime) -> str:
+    return tokens.issue(
+        ctx.settings.effective_token_secret, CANCEL_PURPOSE, registration_id, expires_at=ends_at
+    )
+
+
+async def _event_state(
+    conn: asyncpg.Connection,
+    ctx: ServiceContext,
+    registration: asyncpg.Record,
+    meeting: asyncpg.Record,
+    *,
+    with_personal: bool = True,
+) -> dict[str, Any]:
+    """The registration's full state as events carry it (see RegistrationState)."""
+    member = await conn.fetchrow(repo.MEMBER, registration["member_id"])
+    network = await conn.fetchrow(repo.NETWORK, meeting["network_id"])
+    assert member is not None and network is not None
+    personal = None
+    if with_personal and member["email"] is not None:
+        personal = PersonalData(
+            name=member["name"],
+            email=member["email"],
+            companions=[Companion(**c) for c in registration["companions"] if c.get("name")],
+        )
+    token = cancel_token(ctx, registration["id"], meeting["ends_at"])
+    return {
+        "registration_id": registration["id"],
+        "meeting_id": meeting["id"],
+        "network_id": meeting["network_id"],
+        "member_id": registration["member_id"],
+        "municipality": member["municipality"],
+        "language": member["language"] or network["language"],
+        "status": registration["status"],
+        "seats": registration["seats"],
+        "companions": registration["seats"] - 1,
+        "registered_at": registration["created_at"],
+        "waitlist_position": await repo.waitlist_position(conn, registration),
+        "personal": personal,
+        "cancel_url": f"{ctx.settings.public_base_url}/cancel/registrations/"
+        f"{registration['id']}?token={token}",
+    }
+
+
+async def _announce(
+    conn: asyncpg.Connection,
+    event: RegistrationState,
+    *,
+    meeting_id: uuid.UUID,
+    seats_delta: int = 0,
+) -> None:
+    version = await repo.bump_meeting(conn, meeting_id, seats_delta=seats_delta)
+    await record_event(
+        conn, event, aggregate_id=meeting_id, aggregate_version=version, key=meeting_id
+    )
+
+
+async def register_for_meeting(
+    conn: asyncpg.Connection, ctx: ServiceContext, meeting_id: uuid.UUID, command: RegistrationIn
+) -> tuple[asyncpg.Record, int | None, str]:
+    """Register a person (and companions) for a meeting: confirmed while seats last, else
+    waitlisted. Returns the registration, its waitlist position and its cancel token."""
+    meeting = await conn.fetchrow(repo.MEETING_FOR_UPDATE, meeting_id)
+    if meeting is None:
+        raise NotFound(f"No meeting {meeting_id}.")
+    if meeting["status"] == "cancelled":
+        raise Conflict("The meeting is cancelled.", slug="meeting-cancelled")
+    now = ctx.clock.now()
+    if domain.registration_closed(
+        now=now, starts_at=meeting["starts_at"],
+        registration_deadline=meeting["registration_deadline"],
+    ):
+        raise Conflict("Registration for this meeting has closed.", slug="deadline-passed")
+    network = await conn.fetchrow(repo.NETWORK, meeting["network_id"])
+    assert network is not None
+    if len(command.companions) > network["max_companions"]:
+        raise Invalid(
+            f"This network allows at most {network['max_companions']} companion(s).",
+            errors=[{"field": "companions", "in": "body",
+                     "message": f"at most {network['max_companions']}"}],
+        )
+    member = await upsert_member(conn, command.member)
+    if not meeting["open_to_public"] and await conn.fetchrow(
+        repo.ACTIVE_ENROLMENT, meeting["network_id"], member["id"]
+    ) is None:
+        raise Conflict(
+            "Only active members of the network may register for this meeting; enrol first.",
+            slug="not-enrolled", network_id=str(meeting["network_id"]),
+        )
+    existing = await conn.fetchval(repo.ACTIVE_REGISTRATION, meeting_id, member["id"])
+    if existing is not None:
+        raise Conflict(
+            "This person already has an active registration for the meeting.",
+            slug="already-registered", registration_id=str(existing),
+        )
+    seats = domain.seats_for(len(command.companions))
+    confirmed = domain.fits(
+        capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], seats=seats
+    )
+    registration = await conn.fetchrow(
+        repo.INSERT_REGISTRATION,
+        uuid.uuid4(),
+        meeting_id,
+        member["id"],
+        "confirmed" if confirmed else "waitlisted",
+        seats,
+        [companion.model_dump(mode="json") for companion in command.companions],
+        now,
+    )
+    assert registration is not None
+    state = await _event_state(conn, ctx, registration, meeting)
+    if confirmed:
+        await _announce(conn, RegistrationConfirmed(**state), meeting_id=meeting_id,
+                        seats_delta=seats)
+    else:
+        await _announce(conn, RegistrationWaitlisted(**state), meeting_id=meeting_id)
+    token = cancel_token(ctx, registration["id"], meeting["ends_at"])
+    return registration, state["waitlist_position"], token
+
+
+async def promote_waitlisted(
+    conn: asyncpg.Connection, ctx: ServiceContext, meeting_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """Confirm waitlisted registrations in registration order, each one that fits.
+
+    The caller holds the meeting's row lock."""
+    meeting = await conn.fetchrow("SELECT * FROM meetings WHERE id = $1", meeting_id)
+    assert meeting is not None
+    if meeting["status"] == "cancelled":
+        return []
+    waitlist = [
+        domain.WaitingRegistration(row["id"], row["seats"])
+        for row in await conn.fetch(repo.WAITLIST, meeting_id)
+    ]
+    chosen = domain.select_promotions(
+        capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], waitlist=waitlist
+    )
+    for waiting in chosen:
+        registration = await conn.fetchrow(
+            repo.SET_REGISTRATION_STATUS, waiting.registration_id, "confirmed", ctx.clock.now()
+        )
+        assert registration is not None
+        state = await _event_state(conn, ctx, registration, meeting)
+        await _announce(conn, RegistrationPromoted(**state), meeting_id=meeting_id,
+                        seats_delta=waiting.seats)
+    return [waiting.registration_id for waiting in chosen]
+
+
+async def cancel_registration(
+    conn: asyncpg.Connection,
+    ctx: ServiceContext,
+    registration_id: uuid.UUID,
+    *,
+    token: str | None,
+    by_organiser: bool,
+    cancelled_by: CancelledBy | None = None,
+) -> asyncpg.Record:
+    """Cancel by the person's token or by an organiser; freed seats promote the waitlist."""
+    found = await conn.fetchrow(repo.REGISTRATION, registration_id)
+    if found is None:
+        raise NotFound(f"No registration {registration_id}.")
+    # Lock order is always meeting, then registration, so concurrent changes cannot deadlock.
+    meeting = await conn.fetchrow(repo.MEETING_FOR_UPDATE, found["meeting_id"])
+    assert meeting is not None
+    if not by_organiser and not (
+        token
+        and tokens.verify(ctx.settings.effective_token_secret, CANCEL_PURPOSE, registration_id,
+                          token, now=ctx.clock.now())
+    ):
+        raise Forbidden("The cancel token is missing, wrong or expired.")
+    current = await conn.fetchrow(repo.REGISTRATION, registration_id)
+    assert current is not None
+    if current["status"] == "cancelled":
+        raise Conflict("The registration is already cancelled.", slug="already-cancelled")
+    previous_status = current["status"]
+    now = ctx.clock.now()
+    registration = await conn.fetchrow(
+        repo.SET_REGISTRATION_STATUS, registration_id, "cancelled", now
+    )
+    assert registration is not None
+    state = await _event_state(
+        conn, ctx, registration, meeting, with_personal=cancelled_by != "erasure"
+    )
+    freed = registration["seats"] if previous_status == "confirmed" else 0
+    await _announce(
+        conn,
+        RegistrationCancelled(
+            **state, previous_status=previous_status, cancelled_at=now,
+            cancelled_by=cancelled_by or ("organiser" if by_organiser else "member"),
+        ),
+        meeting_id=meeting["id"],
+        seats_delta=-freed,
+    )
+    if freed:
+        await promote_waitlisted(conn, ctx, meeting["id"])
+    return registration
+
+
+async def check_in(
+    conn: asyncpg.Connection, ctx: ServiceContext, registration_id: uuid.UUID
+) -> asyncpg.Record:
+    """Record that a confirmed registration came; a second check-in changes nothing."""
+    found = await conn.fetchrow(repo.REGISTRATION, registration_id)
+    if found is None:
+        raise NotFound(f"No registration {registration_id}.")
+    meeting = await conn.fetchrow(repo.MEETING_FOR_UPDATE, found["meeting_id"])
+    assert meeting is not None
+    current = await conn.fetchrow(repo.REGISTRATION, registration_id)
+    assert current is not None
+    if current["status"] != "confirmed":
+        raise Conflict(
+            f"Only confirmed registrations can check in; this one is {current['status']}.",
+            slug="not-confirmed",
+        )
+    if current["checked_in_at"] is not None:
+        return current
+    registration = await conn.fetchrow(repo.CHECK_IN, registration_id, ctx.clock.now())
+    assert registration is not None
+    state = await _event_state(conn, ctx, registration, meeting, with_personal=False)
+    await _announce(
+        conn,
+        AttendanceRecorded(**state, checked_in_at=registration["checked_in_at"]),
+        meeting_id=meeting["id"],
+    )
+    return registration
+
+
+async def get_registration(
+    conn: asyncpg.Connection, registration_id: uuid.UUID
+) -> tuple[asyncpg.Record, int | None]:
+    row = await conn.fetchrow(repo.REGISTRATION, registration_id)
+    if row is None:
+        raise NotFound(f"No registration {registration_id}.")
+    return row, await repo.waitlist_position(conn, row)
+
+
+async def roster(
+    conn: asyncpg.Connection, meeting_id: uuid.UUID, *, limit: int, cursor: Cursor | None
+) -> tuple[list[asyncpg.Record], Cursor | None]:
+    if await conn.fetchrow(repo.MEETING, meeting_id) is None:
+        raise NotFound(f"No meeting {meeting_id}.")
+    rows = await conn.fetch(
+        repo.REGISTRATION_ROSTER, meeting_id, cursor.after_position if cursor else None, limit + 1
+    )
+    if len(rows) <= limit:
+        return list(rows), None
+    last_position = await conn.fetchval(repo.POSITION_OF, rows[limit - 1]["registration_id"])
+    return list(rows[:limit]), Cursor(after_position=last_position)

@@ -1,0 +1,59 @@
+"""The registration service's configuration: the only place that reads the environment."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = Field(
+        validation_alias=AliasChoices("REGISTRATION_DATABASE_URL", "DATABASE_URL")
+    )
+    kafka_bootstrap_servers: str = Field(
+        validation_alias=AliasChoices(
+            "REGISTRATION_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
+        )
+    )
+    # Apache Kafka: on. Tansu's build here fails InitProducerId, so the local stack turns it off.
+    kafka_enable_idempotence: bool = True
+    kafka_topic_partitions: int = 3
+    kafka_replication_factor: int = 1
+
+    organiser_token: str = ""
+    reporting_token: str = ""
+    # Signs the self-service cancel tokens in confirmations.
+    token_secret: str = ""
+    public_base_url: str = "http://127.0.0.1:8001"
+
+    host: str = "127.0.0.1"
+    port: int = Field(8001, validation_alias=AliasChoices("REGISTRATION_PORT", "PORT"))
+    max_body_bytes: int = 64 * 1024
+    idempotency_retention_hours: int = 48
+    relay_batch_size: int = 500
+    relay_poll_interval_s: float = 1.0
+    db_pool_max: int = 20
+    db_command_timeout_s: float = 5.0
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _secrets_in_production(self) -> Settings:
+        if self.environment == "production":
+            missing = [
+                name
+                for name in ("organiser_token", "reporting_token", "token_secret")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(f"production needs {', '.join(n.upper() for n in missing)}")
+        return self
+
+    @property
+    def effective_token_secret(self) -> str:
+        # Development without a secret still signs tokens, with one derived from the organiser's.
+        return self.token_secret or f"dev-only:{self.organiser_token}"

@@ -1,0 +1,115 @@
+"""One use case, one transaction; and the Idempotency-Key replay inside that same transaction.
+
+The key row is inserted first, so a concurrent retry with the same key blocks on it until the
+first request commits, then reads the stored response: retries are answered alike and act once.
+If the use case fails, the transaction (key row included) rolls back and a retry runs afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import asyncpg
+
+from tilmeld_shared.problems import Invalid
+
+from registration.outbox import OutboxSignal
+from registration.settings import Settings
+
+T = TypeVar("T")
+UseCase = Callable[[asyncpg.Connection], Awaitable[T]]
+
+CLAIM_KEY = """
+INSERT INTO idempotency_keys (key, route, request_fingerprint)
+VALUES ($1, $2, $3)
+ON CONFLICT (key, route) DO NOTHING
+RETURNING key
+"""
+
+STORED_RESPONSE = """
+SELECT request_fingerprint, response_status, response_body
+FROM idempotency_keys WHERE key = $1 AND route = $2
+"""
+
+STORE_RESPONSE = """
+UPDATE idempotency_keys SET response_status = $3, response_body = $4
+WHERE key = $1 AND route = $2
+"""
+
+PURGE_EXPIRED = "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)"
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    key: str
+    route: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, key: str, *, method: str, path: str, canonical_body: str) -> IdempotentRequest:
+        digest = hashlib.sha256(canonical_body.encode()).hexdigest()
+        return cls(key=key, route=f"{method} {path}", fingerprint=digest)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The time use cases see; tests pin it."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    settings: Settings
+    clock: Clock
+
+
+class Transactions:
+    def __init__(self, pool: asyncpg.Pool, signal: OutboxSignal) -> None:
+        self._pool = pool
+        self._signal = signal
+
+    async def run(self, use_case: UseCase[T]) -> T:
+        async with self._pool.acquire() as conn, conn.transaction():
+            result = await use_case(conn)
+        self._signal.events_committed()
+        return result
+
+    async def read(self, query: UseCase[T]) -> T:
+        async with self._pool.acquire() as conn:
+            return await query(conn)
+
+    async def run_idempotent(
+        self,
+        request: IdempotentRequest | None,
+        use_case: UseCase[T],
+        render: Callable[[T], tuple[int, dict[str, Any]]],
+    ) -> tuple[int, dict[str, Any]]:
+        """Run a POST once per Idempotency-Key; a retry gets the first response back."""
+        if request is None:
+            return render(await self.run(use_case))
+        async with self._pool.acquire() as conn, conn.transaction():
+            claimed = await conn.fetchval(CLAIM_KEY, request.key, request.route, request.fingerprint)
+            if claimed is None:
+                stored = await conn.fetchrow(STORED_RESPONSE, request.key, request.route)
+                assert stored is not None  # the conflicting row is committed, or we would block
+                if stored["request_fingerprint"] != request.fingerprint:
+                    raise Invalid(
+                        "This Idempotency-Key was used with a different request body.",
+                        errors=[{"field": "Idempotency-Key", "in": "header",
+                                 "message": "reused with a different body"}],
+                    )
+                return stored["response_status"], stored["response_body"]
+            status, body = render(await use_case(conn))
+            await conn.execute(STORE_RESPONSE, request.key, request.route, status, body)
+        self._signal.events_committed()
+        return status, body
+
+    async def purge_idempotency_keys(self, *, older_than_hours: int) -> int:
+        result = await self._pool.execute(PURGE_EXPIRED, older_than_hours)
+        return int(result.split()[-1])

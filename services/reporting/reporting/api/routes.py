@@ -1,0 +1,75 @@
+"""`GET /reports/...` as JSON, or CSV with `Accept: text/csv`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+
+from tilmeld_shared.auth import Role, require_role
+
+from reporting import queries
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
+
+
+async def _reader(request: Request) -> Role:
+    settings = request.app.state.settings
+    check = require_role(Role.ORGANISER, Role.REPORTING,
+                         organiser_token=lambda: settings.organiser_token,
+                         reporting_token=lambda: settings.reporting_token)
+    return await check(request)
+
+
+Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+Reader = Annotated[Role, Depends(_reader)]
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+def _wants_csv(request: Request) -> bool:
+    return "text/csv" in request.headers.get("accept", "")
+
+
+def respond(request: Request, rows: list[dict[str, Any]], body: Any) -> Response:
+    """JSON by default; CSV (one row per item, `as_of` as a column) when asked for."""
+    if not _wants_csv(request):
+        return JSONResponse(jsonable_encoder(body))
+    encoded = jsonable_encoder(rows)
+    out = io.StringIO()
+    if encoded:
+        writer = csv.DictWriter(out, fieldnames=list(encoded[0]))
+        writer.writeheader()
+        writer.writerows(encoded)
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+
+
+@router.get("/meetings/{meeting_id}")
+async def meeting_report(meeting_id: uuid.UUID, request: Request, pool: Pool, _: Reader) -> Any:
+    async with pool.acquire() as conn:
+        report = await queries.meeting_report(conn, meeting_id)
+    return respond(request, [report], report)
+
+
+@router.get("/networks")
+async def network_reports(request: Request, pool: Pool, _: Reader) -> Any:
+    async with pool.acquire() as conn:
+        reports, as_of = await queries.network_reports(conn)
+    return respond(request, [{**r, "as_of": as_of} for r in reports],
+                   {"items": reports, "as_of": as_of, "next_cursor": None})
+
+
+@router.get("/networks/{network_id}")
+async def network_report(network_id: uuid.UUID, request: Request, pool: Pool, _: Reader) -> Any:
+    async with pool.acquire() as conn:
+        report = await queries.network_report(conn, network_id)
+    return respond(request, [report], report)

@@ -1,0 +1,58 @@
+"""The Kafka side: a batch subscriber, one transaction per batch."""
+
+from __future__ import annotations
+
+import logging
+
+import asyncpg
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import Counter
+
+from tilmeld_shared.consuming import retry_transient
+from tilmeld_shared.events import ALL_TOPICS, Envelope, Payload, UnreadableEvent, read_envelope
+from tilmeld_shared.kafka import CONSUMER_BATCH_TIMEOUT_MS, CONSUMER_FETCH_MAX_WAIT_MS
+
+from reporting.projection import apply_batch
+from reporting.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EVENTS_APPLIED = Counter("tilmeld_reporting_events_applied_total", "Events applied to reports.")
+EVENTS_UNREADABLE = Counter("tilmeld_reporting_events_unreadable_total", "Poison events seen.")
+
+
+def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
+    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id="tilmeld-reporting")
+
+    @broker.subscriber(
+        *ALL_TOPICS,
+        group_id=settings.kafka_group_id,
+        auto_offset_reset="earliest",
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=CONSUMER_BATCH_TIMEOUT_MS,
+        fetch_max_wait_ms=CONSUMER_FETCH_MAX_WAIT_MS,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title="reporting-events",
+        description="Registration events (the envelope of shared/tilmeld_shared/events.py), "
+        "applied to the aggregates a batch per transaction.",
+    )
+    async def on_event_batch(message: KafkaMessage) -> None:
+        events: list[tuple[Envelope, Payload | None]] = []
+        for raw in message.body:
+            try:
+                events.append(read_envelope(raw))
+            except UnreadableEvent as error:
+                EVENTS_UNREADABLE.inc()
+                log.error("unreadable event skipped: %s", str(error)[:200])
+
+        async def apply() -> int:
+            async with pool.acquire() as conn, conn.transaction():
+                return await apply_batch(conn, events)
+
+        applied = await retry_transient(apply)
+        EVENTS_APPLIED.inc(applied)
+
+    return broker

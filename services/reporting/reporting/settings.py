@@ -1,0 +1,29 @@
+"""The reporting service's configuration: the only place that reads the environment."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = Field(
+        validation_alias=AliasChoices("REPORTING_DATABASE_URL", "DATABASE_URL")
+    )
+    kafka_bootstrap_servers: str = Field(
+        validation_alias=AliasChoices("REPORTING_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS")
+    )
+    kafka_group_id: str = "tilmeld-reporting"
+    kafka_topic_partitions: int = 3
+    kafka_replication_factor: int = 1
+    batch_max_records: int = 500
+    organiser_token: str = ""
+    reporting_token: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(8003, validation_alias=AliasChoices("REPORTING_PORT", "PORT"))
+    log_level: str = "INFO"

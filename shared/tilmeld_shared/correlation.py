@@ -1,0 +1,20 @@
+"""The correlation id of the request or message being handled, for logs and outgoing events."""
+
+from __future__ import annotations
+
+import uuid
+from contextvars import ContextVar
+
+_current: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+
+
+def current_correlation_id() -> str:
+    value = _current.get()
+    if value is None:
+        value = str(uuid.uuid4())
+        _current.set(value)
+    return value
+
+
+def set_correlation_id(value: str | None) -> None:
+    _current.set(value or str(uuid.uuid4()))

@@ -1,0 +1,116 @@
+"""Postgres helpers every service uses: the pool with JSON codecs, and the migration runner."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+# A fixed key per schema keeps two processes that start together from migrating at once.
+_MIGRATION_LOCK_NAMESPACE = 7_405_311
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(
+    dsn: str, *, schema: str, min_size: int = 1, max_size: int = 10, command_timeout: float = 10
+) -> asyncpg.Pool:
+    """One pool per process; `search_path` pins it to the service's own schema."""
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=init_connection,
+        command_timeout=command_timeout,
+        server_settings={"search_path": schema, "application_name": f"tilmeld-{schema}"},
+    )
+
+
+_CREATE_LEDGER = """
+CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (
+    version     integer PRIMARY KEY,
+    name        text        NOT NULL,
+    checksum    text        NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+def _lock_key(schema: str) -> int:
+    return int.from_bytes(hashlib.sha256(schema.encode()).digest()[:4], "big")
+
+
+async def migrate(dsn: str, *, schema: str, migrations_dir: Path) -> list[str]:
+    """Apply the numbered `NNN_name.sql` files not yet recorded, each in its own transaction.
+
+    Returns the names applied. Runs under an advisory lock so concurrent starters are safe; a
+    changed file that was already applied is refused rather than silently skipped.
+    """
+    files = sorted(migrations_dir.glob("[0-9][0-9][0-9]_*.sql"))
+    applied: list[str] = []
+    conn: asyncpg.Connection = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "SELECT pg_advisory_lock($1, $2)", _MIGRATION_LOCK_NAMESPACE, _lock_key(schema)
+        )
+        try:
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            await conn.execute(_CREATE_LEDGER.format(schema=f'"{schema}"'))
+            done: dict[int, str] = {
+                row["version"]: row["checksum"]
+                for row in await conn.fetch(
+                    f'SELECT version, checksum FROM "{schema}".schema_migrations'
+                )
+            }
+            for path in files:
+                version = int(path.name[:3])
+                sql = path.read_text()
+                checksum = hashlib.sha256(sql.encode()).hexdigest()
+                if version in done:
+                    if done[version] != checksum:
+                        raise RuntimeError(f"{schema}: applied migration {path.name} was edited")
+                    continue
+                async with conn.transaction():
+                    await conn.execute(f'SET LOCAL search_path TO "{schema}"')
+                    await conn.execute(sql)
+                    await conn.execute(
+                        f'INSERT INTO "{schema}".schema_migrations (version, name, checksum)'
+                        " VALUES ($1, $2, $3)",
+                        version,
+                        path.name,
+                        checksum,
+                    )
+                applied.append(path.name)
+                log.info("applied migration %s.%s", schema, path.name)
+        finally:
+            await conn.execute(
+                "SELECT pg_advisory_unlock($1, $2)", _MIGRATION_LOCK_NAMESPACE, _lock_key(schema)
+            )
+    finally:
+        await conn.close()
+    return applied
+
+
+async def migrations_applied(pool: asyncpg.Pool, *, schema: str, migrations_dir: Path) -> bool:
+    """True when every migration file on disk is recorded as applied (readiness)."""
+    expected = {int(p.name[:3]) for p in migrations_dir.glob("[0-9][0-9][0-9]_*.sql")}
+    try:
+        rows = await pool.fetch(f'SELECT version FROM "{schema}".schema_migrations')
+    except asyncpg.UndefinedTableError:
+        return False
+    return expected <= {row["version"] for row in rows}
+
+
+def record_to_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:
+    return dict(record) if record is not None else None

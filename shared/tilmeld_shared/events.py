@@ -1,0 +1,262 @@
+"""Integration events: the envelope on every Kafka message and the payload of each event type.
+
+Contracts are additive only. A consumer reads what it knows and ignores the rest, so a new
+optional field never breaks a reader; a change a reader cannot ignore gets a new
+`schema_version` (and, for a break in meaning, a new topic suffix).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SCHEMA_VERSION = 1
+
+TOPIC_NETWORKS = "registration.networks.v1"
+TOPIC_ENROLMENTS = "registration.enrolments.v1"
+TOPIC_MEETINGS = "registration.meetings.v1"
+ALL_TOPICS = (TOPIC_NETWORKS, TOPIC_ENROLMENTS, TOPIC_MEETINGS)
+
+Language = Literal["da", "nb", "de", "en"]
+LANGUAGES: tuple[Language, ...] = ("da", "nb", "de", "en")
+
+
+class Payload(BaseModel):
+    """Base of every event payload: frozen, and tolerant of fields added later."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_type: ClassVar[str]
+    topic: ClassVar[str]
+
+
+class Companion(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    name: str
+    email: str | None = None
+
+
+class PersonalData(BaseModel):
+    """What notification needs to reach a person; reporting never stores it.
+
+    Kept in one sub-object so it can be removed or encrypted as a unit (erasure, crypto-shredding).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    name: str
+    email: str
+    companions: list[Companion] = Field(default_factory=list)
+
+
+# --- networks -----------------------------------------------------------------------------------
+
+
+class NetworkCreated(Payload):
+    event_type = "NetworkCreated"
+    topic = TOPIC_NETWORKS
+    network_id: uuid.UUID
+    title: str
+    language: Language
+    max_companions: int
+    status: str
+
+
+class NetworkUpdated(NetworkCreated):
+    event_type = "NetworkUpdated"
+
+
+# --- enrolments ---------------------------------------------------------------------------------
+
+
+class MemberEnrolled(Payload):
+    event_type = "MemberEnrolled"
+    topic = TOPIC_ENROLMENTS
+    enrolment_id: uuid.UUID
+    network_id: uuid.UUID
+    network_title: str = ""
+    member_id: uuid.UUID
+    municipality: str
+    role: str
+    language: Language
+    enrolled_at: datetime
+    personal: PersonalData | None = None
+    cancel_url: str | None = None
+
+
+class EnrolmentCancelled(Payload):
+    event_type = "EnrolmentCancelled"
+    topic = TOPIC_ENROLMENTS
+    enrolment_id: uuid.UUID
+    network_id: uuid.UUID
+    member_id: uuid.UUID
+    municipality: str
+    language: Language
+    cancelled_at: datetime
+    cancelled_by: Literal["member", "organiser", "erasure"]
+    personal: PersonalData | None = None
+
+
+class MemberErased(Payload):
+    event_type = "MemberErased"
+    topic = TOPIC_ENROLMENTS
+    member_id: uuid.UUID
+    erased_at: datetime
+
+
+# --- meetings and their registrations ----------------------------------------------------------
+
+
+class MeetingScheduled(Payload):
+    event_type = "MeetingScheduled"
+    topic = TOPIC_MEETINGS
+    meeting_id: uuid.UUID
+    network_id: uuid.UUID
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    location: str | None = None
+    online_url: str | None = None
+    capacity: int
+    registration_deadline: datetime | None = None
+    open_to_public: bool = False
+    status: str = "scheduled"
+
+
+class MeetingUpdated(MeetingScheduled):
+    event_type = "MeetingUpdated"
+    rescheduled: bool = False
+    capacity_changed: bool = False
+
+
+class MeetingCancelled(Payload):
+    event_type = "MeetingCancelled"
+    topic = TOPIC_MEETINGS
+    meeting_id: uuid.UUID
+    network_id: uuid.UUID
+    cancelled_at: datetime
+    reason: str | None = None
+
+
+class RegistrationState(Payload):
+    """The full current state of one registration, so a consumer can apply the newest version
+    it has seen and ignore older ones (order-independent under redelivery)."""
+
+    topic = TOPIC_MEETINGS
+    registration_id: uuid.UUID
+    meeting_id: uuid.UUID
+    network_id: uuid.UUID
+    member_id: uuid.UUID
+    municipality: str
+    language: Language
+    status: Literal["confirmed", "waitlisted", "cancelled"]
+    seats: int
+    companions: int
+    registered_at: datetime
+    waitlist_position: int | None = None
+    personal: PersonalData | None = None
+    cancel_url: str | None = None
+
+
+class RegistrationConfirmed(RegistrationState):
+    event_type = "RegistrationConfirmed"
+
+
+class RegistrationWaitlisted(RegistrationState):
+    event_type = "RegistrationWaitlisted"
+
+
+class RegistrationPromoted(RegistrationState):
+    event_type = "RegistrationPromoted"
+
+
+class RegistrationCancelled(RegistrationState):
+    event_type = "RegistrationCancelled"
+    previous_status: Literal["confirmed", "waitlisted"]
+    cancelled_at: datetime
+    cancelled_by: Literal["member", "organiser", "meeting_cancelled", "erasure"]
+
+
+class AttendanceRecorded(RegistrationState):
+    event_type = "AttendanceRecorded"
+    checked_in_at: datetime
+
+
+EVENT_TYPES: dict[str, type[Payload]] = {
+    cls.event_type: cls
+    for cls in (
+        NetworkCreated,
+        NetworkUpdated,
+        MemberEnrolled,
+        EnrolmentCancelled,
+        MemberErased,
+        MeetingScheduled,
+        MeetingUpdated,
+        MeetingCancelled,
+        RegistrationConfirmed,
+        RegistrationWaitlisted,
+        RegistrationPromoted,
+        RegistrationCancelled,
+        AttendanceRecorded,
+    )
+}
+
+
+class Envelope(BaseModel):
+    """The one shape of every message on every topic."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_id: uuid.UUID
+    event_type: str
+    schema_version: int
+    occurred_at: datetime
+    aggregate_id: uuid.UUID
+    aggregate_version: int = Field(ge=1)
+    correlation_id: str
+    payload: dict[str, Any]
+
+    def parsed(self) -> Payload | None:
+        """The typed payload, or None for an event type this reader does not know."""
+        payload_type = EVENT_TYPES.get(self.event_type)
+        if payload_type is None:
+            return None
+        return payload_type.model_validate(self.payload)
+
+
+class UnreadableEvent(Exception):
+    """A message no retry can make readable: bad JSON, a failed validation, a future schema."""
+
+
+def new_envelope(
+    payload: Payload,
+    *,
+    aggregate_id: uuid.UUID,
+    aggregate_version: int,
+    correlation_id: str,
+    occurred_at: datetime | None = None,
+) -> Envelope:
+    return Envelope(
+        event_id=uuid.uuid4(),
+        event_type=payload.event_type,
+        schema_version=SCHEMA_VERSION,
+        occurred_at=occurred_at or datetime.now(UTC),
+        aggregate_id=aggregate_id,
+        aggregate_version=aggregate_version,
+        correlation_id=correlation_id,
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+def read_envelope(raw: bytes) -> tuple[Envelope, Payload | None]:
+    """Decode one Kafka message value; raise UnreadableEvent for anything no retry can fix."""
+    try:
+        envelope = Envelope.model_validate_json(raw)
+        if envelope.schema_version > SCHEMA_VERSION:
+            raise UnreadableEvent(f"schema_version {envelope.schema_version} is newer than ours")
+        return envelope, envelope.parsed()
+    except ValidationError as error:
+        raise UnreadableEvent(str(error)) from error

@@ -1,0 +1,91 @@
+"""Metrics, health endpoints and logging that every service exposes the same way."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.routing import Match
+
+from tilmeld_shared.problems import problem_response
+
+HTTP_REQUESTS = Counter(
+    "tilmeld_http_requests_total",
+    "HTTP requests answered, by route template and status.",
+    ["service", "method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "tilmeld_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template.",
+    ["service", "method", "route"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+def _route_template(request: Request) -> str:
+    # Label by template, not raw path, so ids never explode the metric's cardinality.
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match == Match.FULL:
+            return str(getattr(route, "path", "unmatched"))
+    return "unmatched"
+
+
+class RequestMetrics(BaseHTTPMiddleware):
+    def __init__(self, app: object, *, service: str) -> None:
+        super().__init__(app)  # type: ignore[arg-type]
+        self.service = service
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = _route_template(request)
+        HTTP_REQUESTS.labels(self.service, request.method, route, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(self.service, request.method, route).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+
+ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+def health_router(readiness: ReadinessCheck) -> APIRouter:
+    """`/health/live`, `/health/ready` (200 only when every check passes) and `/metrics`."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health/live")
+    async def live() -> dict[str, str]:
+        return {"status": "live"}
+
+    @router.get("/health/ready", response_model=None)
+    async def ready() -> Response | dict[str, object]:
+        checks = await readiness()
+        if all(checks.values()):
+            return {"status": "ready", "checks": checks}
+        failing = ", ".join(name for name, ok in checks.items() if not ok)
+        return problem_response(503, f"Not ready: {failing}.", slug="not-ready", checks=checks)
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def install_observability(app: FastAPI, *, service: str, readiness: ReadinessCheck) -> None:
+    app.add_middleware(RequestMetrics, service=service)
+    app.include_router(health_router(readiness))
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Plain, one-line logs; handlers log ids (event_id, correlation_id), never personal data."""
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)

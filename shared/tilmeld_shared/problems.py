@@ -1,0 +1,170 @@
+"""RFC 9457 problem details for every error a service returns, including framework ones."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://tilmeld.example/problems/"
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+class Problem(Exception):
+    """An error a client can act on; the service layer raises it, the API layer renders it."""
+
+    status = 400
+    slug = "bad-request"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class NotFound(Problem):
+    status = 404
+    slug = "not-found"
+
+
+class Conflict(Problem):
+    status = 409
+    slug = "conflict"
+
+
+class Invalid(Problem):
+    status = 422
+    slug = "invalid-input"
+
+
+class Unauthorized(Problem):
+    status = 401
+    slug = "unauthorized"
+
+
+class Forbidden(Problem):
+    status = 403
+    slug = "forbidden"
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (slug or _TITLES.get(status, "error").lower().replace(" ", "-")),
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extensions,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for item in error.errors():
+        location = [str(part) for part in item.get("loc", ())]
+        # "body" / "query" tell where; the rest names the field a person would recognise.
+        errors.append(
+            {
+                "field": ".".join(location[1:]) or location[0] if location else "",
+                "in": location[0] if location else "body",
+                "message": item.get("msg", "invalid"),
+                "type": item.get("type", "value_error"),
+            }
+        )
+    return errors
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Render every error as problem details: domain problems, validation, HTTP, database down."""
+
+    @app.exception_handler(Problem)
+    async def _domain(_: Request, error: Problem) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return problem_response(
+            error.status, error.detail, slug=error.slug, headers=headers, **error.extensions
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
+        return problem_response(
+            422,
+            "The request did not pass validation; see `errors`.",
+            slug="invalid-input",
+            errors=_validation_errors(error),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problem_response(
+            error.status_code, str(error.detail), headers=getattr(error, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=error)
+        return problem_response(500, "Something went wrong on our side; it has been logged.")
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.CannotConnectNowError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(TimeoutError)
+    async def _unavailable(_: Request, error: Exception) -> JSONResponse:
+        log.warning("dependency unavailable: %s", type(error).__name__)
+        return problem_response(
+            503,
+            "A backing service is unavailable; retry shortly.",
+            slug="unavailable",
+            headers={"Retry-After": "2"},
+        )
+
+
+class BodySizeLimit(BaseHTTPMiddleware):
+    """Refuse bodies over the limit with 413 before anything reads them."""
+
+    def __init__(self, app: Any, *, max_bytes: int) -> None:
+        super().__init__(app)
+        self.max_bytes = max_bytes
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return problem_response(413, f"Request bodies are limited to {self.max_bytes} bytes.")
+        if request.method in {"POST", "PUT", "PATCH"} and declared is None:
+            body = await request.body()
+            if len(body) > self.max_bytes:
+                return problem_response(
+                    413, f"Request bodies are limited to {self.max_bytes} bytes."
+                )
+        return await call_next(request)
