@@ -40,9 +40,10 @@ class Problem(Exception):
     status = 400
     slug = "bad-request"
 
-    def __init__(self, detail: str, **extensions: Any) -> None:
+    def __init__(self, detail: str, *, slug: str | None = None, **extensions: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.slug = slug or type(self).slug
         self.extensions = extensions
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -39,9 +39,13 @@ def format_when(starts_at: datetime, ends_at: datetime, timezone: str, language:
     """The meeting's time in the meeting's own time zone, written the member's way."""
     zone = ZoneInfo(timezone)
     locale = LOCALES.get(language, LOCALES[FALLBACK_LANGUAGE])
-    start = format_datetime(starts_at.astimezone(zone), "full", tzinfo=zone, locale=locale)
-    end = format_datetime(ends_at.astimezone(zone), "HH:mm", tzinfo=zone, locale=locale)
-    return f"{start} – {end}"
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    day = format_date(start, "full", locale=locale)
+    hours = f"{format_time(start, 'short', locale=locale)}–{format_time(end, 'short', locale=locale)}"
+    if end.date() != start.date():
+        hours = f"{format_time(start, 'short', locale=locale)} – " \
+                f"{format_date(end, 'long', locale=locale)} {format_time(end, 'short', locale=locale)}"
+    return f"{day}, {hours} ({start.tzname()})"
 
 
 def render(template: str, language: str, context: dict[str, Any]) -> Rendered:

@@ -117,7 +117,7 @@ CREATE TABLE idempotency_keys (
     route               text        NOT NULL,
     request_fingerprint text        NOT NULL,
     response_status     integer,
-    response_body       jsonb,
+    response_body       json,           -- json, not jsonb: a replay returns the same bytes
     created_at          timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (key, route)
 );

@@ -1,0 +1,160 @@
+"""Bad input and missing credentials: clear problem details, and nothing changes."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from tests.api.conftest import Api
+from tests.builders import ORGANISER, REPORTING, meeting_body, member, network_body
+
+
+async def test_unknown_fields_are_rejected_naming_the_field(api: Api) -> None:
+    response = await api.client.post("/networks", json={**network_body(), "colour": "green"},
+                                     headers=ORGANISER)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert {"type", "title", "status", "detail", "errors"} <= problem.keys()
+    assert problem["errors"][0]["field"] == "colour"
+
+
+async def test_a_meeting_that_ends_before_it_starts_is_invalid(api: Api) -> None:
+    network = await api.network()
+    body = meeting_body()
+    body["ends_at"] = body["starts_at"]
+
+    response = await api.client.post(f"/networks/{network['network_id']}/meetings", json=body,
+                                     headers=ORGANISER)
+
+    assert response.status_code == 422
+
+
+async def test_enrolment_needs_consent_and_a_valid_email(api: Api) -> None:
+    network = await api.network()
+    no_consent = await api.client.post(f"/networks/{network['network_id']}/enrolments",
+                                       json={"member": member(), "consent": False})
+    bad_email = await api.client.post(
+        f"/networks/{network['network_id']}/enrolments",
+        json={"member": {**member(), "email": "not-an-email"}, "consent": True},
+    )
+
+    assert no_consent.status_code == bad_email.status_code == 422
+    assert bad_email.json()["errors"][0]["field"] == "member.email"
+
+
+async def test_enrolling_twice_is_a_conflict_naming_the_existing_enrolment(api: Api) -> None:
+    network = await api.network()
+    person = member()
+    first = await api.client.post(f"/networks/{network['network_id']}/enrolments",
+                                  json={"member": person, "consent": True})
+
+    again = await api.client.post(f"/networks/{network['network_id']}/enrolments",
+                                  json={"member": person, "consent": True})
+
+    assert again.status_code == 409
+    assert again.json()["enrolment_id"] == first.json()["enrolment_id"]
+
+
+async def test_organiser_endpoints_refuse_missing_wrong_and_reporting_tokens(api: Api) -> None:
+    attempts = {
+        "none": {},
+        "wrong": {"Authorization": "Bearer nope"},
+        "reporting": REPORTING,
+    }
+    statuses = {
+        name: (await api.client.post("/networks", json=network_body(), headers=headers)).status_code
+        for name, headers in attempts.items()
+    }
+
+    assert statuses == {"none": 401, "wrong": 401, "reporting": 403}
+    assert (await api.client.get("/networks")).json()["items"] == []
+
+
+async def test_unknown_ids_are_not_found(api: Api) -> None:
+    response = await api.client.get("/meetings/00000000-0000-0000-0000-000000000000")
+
+    assert response.status_code == 404
+    assert response.json()["status"] == 404
+
+
+async def test_oversized_bodies_are_refused(api: Api) -> None:
+    response = await api.client.post(
+        "/networks", content=b"{" + b" " * 100_000 + b"}",
+        headers={**ORGANISER, "content-type": "application/json"},
+    )
+
+    assert response.status_code == 413
+
+
+async def test_lists_page_with_a_cursor(api: Api) -> None:
+    for i in range(5):
+        await api.network(title=f"Netværk {i}")
+
+    first = (await api.client.get("/networks", params={"limit": 3})).json()
+    second = (await api.client.get("/networks",
+                                   params={"limit": 3, "cursor": first["next_cursor"]})).json()
+
+    assert len(first["items"]) == 3 and first["next_cursor"]
+    assert len(second["items"]) == 2 and second["next_cursor"] is None
+    titles = [n["title"] for n in first["items"] + second["items"]]
+    assert sorted(titles) == [f"Netværk {i}" for i in range(5)]
+
+
+async def test_a_malformed_cursor_is_invalid(api: Api) -> None:
+    response = await api.client.get("/networks", params={"cursor": "!!"})
+
+    assert response.status_code == 422
+
+
+async def test_every_state_change_writes_one_event_with_per_aggregate_versions(
+    api: Api, database_url: str
+) -> None:
+    network = await api.network()
+    meeting = await api.meeting(network["network_id"], capacity=1)
+    for _ in range(2):
+        person = await api.enrolled(network["network_id"])
+        await api.client.post(f"/meetings/{meeting['meeting_id']}/registrations",
+                              json={"member": person, "companions": []})
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT event_type, aggregate_version FROM registration.outbox"
+            " WHERE aggregate_id = $1 ORDER BY id", meeting["meeting_id"])
+    finally:
+        await conn.close()
+    assert [(r["event_type"], r["aggregate_version"]) for r in rows] == [
+        ("MeetingScheduled", 1), ("RegistrationConfirmed", 2), ("RegistrationWaitlisted", 3)
+    ]
+
+
+async def test_export_and_erasure_of_a_member(api: Api, database_url: str) -> None:
+    network = await api.network()
+    meeting = await api.meeting(network["network_id"], capacity=1)
+    person = await api.enrolled(network["network_id"])
+    booked = (await api.client.post(f"/meetings/{meeting['meeting_id']}/registrations",
+                                    json={"member": person, "companions": []})).json()
+    waiting = await api.enrolled(network["network_id"])
+    await api.client.post(f"/meetings/{meeting['meeting_id']}/registrations",
+                          json={"member": waiting, "companions": []})
+    member_id = booked["member_id"]
+
+    exported = (await api.client.get(f"/members/{member_id}/export", headers=ORGANISER)).json()
+    erased = await api.client.delete(f"/members/{member_id}", headers=ORGANISER)
+
+    assert exported["member"]["email"] == person["email"]
+    assert erased.status_code == 204
+    after = (await api.client.get(f"/members/{member_id}/export", headers=ORGANISER)).json()
+    assert after["member"]["email"] is None and after["member"]["name"] is None
+    # The erased person's seat went to the waitlist, and the event log no longer names them.
+    assert (await api.client.get(f"/meetings/{meeting['meeting_id']}")).json()[
+        "waitlist_length"] == 0
+    conn = await asyncpg.connect(database_url)
+    try:
+        leaks = await conn.fetchval(
+            "SELECT count(*) FROM registration.outbox WHERE envelope::text ILIKE $1",
+            f"%{person['email']}%")
+    finally:
+        await conn.close()
+    assert leaks == 0
