@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     kafka_group_id: str = "tilmeld-reporting"
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
-    batch_max_records: int = 500
+    batch_max_records: int = Field(500, validation_alias=AliasChoices("BATCH_MAX_RECORDS", "REPORTING_BATCH_MAX_RECORDS"))
     organiser_token: str = ""
     reporting_token: str = ""
     host: str = "127.0.0.1"

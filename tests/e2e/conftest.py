@@ -1,0 +1,92 @@
+"""The three services as real processes, on free loopback ports, against this test's database,
+broker and SMTP catcher."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devstack import processes
+from devstack.ports import free_port
+from devstack.smtp import MailCatcher
+from tests.builders import ORGANISER_TOKEN, REPORTING_TOKEN
+from tests.infrastructure import Kafka
+
+SERVICE_NAMES = ("registration", "notification", "reporting")
+
+
+@dataclass
+class Services:
+    env: dict[str, str]
+    logs: Path
+    ports: dict[str, int] = field(default_factory=dict)
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}/api/v1"
+
+    def start(self, name: str) -> None:
+        self.ports.setdefault(name, free_port())
+        self.children[name] = processes.spawn(
+            [sys.executable, "-m", name, "serve"],
+            env={**self.env, f"{name.upper()}_PORT": str(self.ports[name])},
+            log_file=self.logs / f"{name}.log",
+        )
+        self.wait_ready(name)
+
+    def wait_ready(self, name: str, timeout_s: float = 30) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.children[name].poll() is not None:
+                raise RuntimeError(f"{name} exited: {(self.logs / f'{name}.log').read_text()}")
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{self.ports[name]}/health/ready", timeout=1)
+                if ready.status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"{name} not ready")
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash."""
+        self.children[name].send_signal(signal.SIGKILL)
+        self.children[name].wait()
+
+    def stop_all(self) -> None:
+        for child in self.children.values():
+            processes.stop(child)
+
+
+@pytest.fixture
+def services(
+    database_url: str, kafka: Kafka, smtp: MailCatcher, tmp_path: Path
+) -> Iterator[Services]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "KAFKA_ENABLE_IDEMPOTENCE": str(kafka.idempotence).lower(),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "ORGANISER_TOKEN": ORGANISER_TOKEN,
+        "REPORTING_TOKEN": REPORTING_TOKEN,
+        "TOKEN_SECRET": "e2e-secret",
+        "LOG_LEVEL": "INFO",
+    }
+    running = Services(env=env, logs=tmp_path)
+    try:
+        for name in SERVICE_NAMES:
+            running.start(name)
+        yield running
+    finally:
+        running.stop_all()
