@@ -18,8 +18,9 @@ def asyncapi_router(broker: KafkaBroker, *, title: str, description: str) -> API
 
     @router.get("/asyncapi", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> HTMLResponse:
-        return HTMLResponse(get_asyncapi_html(specification.to_specification(),
-                                              try_it_out_path=None))
+        return HTMLResponse(
+            get_asyncapi_html(specification.to_specification(), try_it_out_path=None)
+        )
 
     @router.get("/asyncapi.json", include_in_schema=False)
     async def document() -> JSONResponse:

@@ -44,7 +44,8 @@ async def retry_transient(
         except TRANSIENT_ERRORS as error:
             if loop.time() > deadline:
                 raise
-            log.warning("transient failure (%s); retrying in up to %.1fs",
-                        type(error).__name__, delay)
+            log.warning(
+                "transient failure (%s); retrying in up to %.1fs", type(error).__name__, delay
+            )
             await asyncio.sleep(random.uniform(0, delay))
             delay = min(delay * 2, 5.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -39,10 +40,9 @@ async def ensure_topics(
                 if name not in existing
             ]
             if missing:
-                try:
+                # Another process may create one between our list and our create.
+                with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(missing)
-                except TopicAlreadyExistsError:
-                    pass  # another process created it between our list and our create
                 log.info("created topics %s", [topic.name for topic in missing])
             return
         except (KafkaError, OSError):

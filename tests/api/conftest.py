@@ -9,8 +9,14 @@ import pytest
 
 from registration.main import create_app
 from registration.settings import Settings
-from tests.builders import ORGANISER, ORGANISER_TOKEN, REPORTING_TOKEN, meeting_body, member, \
-    network_body
+from tests.builders import (
+    ORGANISER,
+    ORGANISER_TOKEN,
+    REPORTING_TOKEN,
+    meeting_body,
+    member,
+    network_body,
+)
 
 
 @dataclass
@@ -21,21 +27,24 @@ class Api:
     client: httpx.AsyncClient
 
     async def network(self, **overrides: Any) -> dict[str, Any]:
-        response = await self.client.post("/networks", json=network_body(**overrides),
-                                          headers=ORGANISER)
+        response = await self.client.post(
+            "/networks", json=network_body(**overrides), headers=ORGANISER
+        )
         assert response.status_code == 201, response.text
         return dict(response.json())
 
     async def meeting(self, network_id: str, **overrides: Any) -> dict[str, Any]:
-        response = await self.client.post(f"/networks/{network_id}/meetings",
-                                          json=meeting_body(**overrides), headers=ORGANISER)
+        response = await self.client.post(
+            f"/networks/{network_id}/meetings", json=meeting_body(**overrides), headers=ORGANISER
+        )
         assert response.status_code == 201, response.text
         return dict(response.json())
 
     async def enrolled(self, network_id: str, **member_overrides: Any) -> dict[str, Any]:
         person = member(**member_overrides)
-        response = await self.client.post(f"/networks/{network_id}/enrolments",
-                                          json={"member": person, "consent": True})
+        response = await self.client.post(
+            f"/networks/{network_id}/enrolments", json={"member": person, "consent": True}
+        )
         assert response.status_code == 201, response.text
         return person
 
@@ -46,7 +55,7 @@ def registration_settings(database_url: str, **overrides: Any) -> Settings:
         kafka_bootstrap_servers="127.0.0.1:1",
         organiser_token=ORGANISER_TOKEN,
         reporting_token=REPORTING_TOKEN,
-        token_secret="test-secret",  # noqa: S106
+        token_secret="test-secret",
         **overrides,
     )
 
@@ -56,6 +65,7 @@ async def api(database_url: str) -> AsyncIterator[Api]:
     app = create_app(registration_settings(database_url), run_relay=False)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport,
-                                     base_url="http://registration/api/v1") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://registration/api/v1"
+        ) as client:
             yield Api(client)

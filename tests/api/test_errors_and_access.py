@@ -9,8 +9,9 @@ from tests.builders import ORGANISER, REPORTING, meeting_body, member, network_b
 
 
 async def test_unknown_fields_are_rejected_naming_the_field(api: Api) -> None:
-    response = await api.client.post("/networks", json={**network_body(), "colour": "green"},
-                                     headers=ORGANISER)
+    response = await api.client.post(
+        "/networks", json={**network_body(), "colour": "green"}, headers=ORGANISER
+    )
 
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
@@ -24,16 +25,18 @@ async def test_a_meeting_that_ends_before_it_starts_is_invalid(api: Api) -> None
     body = meeting_body()
     body["ends_at"] = body["starts_at"]
 
-    response = await api.client.post(f"/networks/{network['network_id']}/meetings", json=body,
-                                     headers=ORGANISER)
+    response = await api.client.post(
+        f"/networks/{network['network_id']}/meetings", json=body, headers=ORGANISER
+    )
 
     assert response.status_code == 422
 
 
 async def test_enrolment_needs_consent_and_a_valid_email(api: Api) -> None:
     network = await api.network()
-    no_consent = await api.client.post(f"/networks/{network['network_id']}/enrolments",
-                                       json={"member": member(), "consent": False})
+    no_consent = await api.client.post(
+        f"/networks/{network['network_id']}/enrolments", json={"member": member(), "consent": False}
+    )
     bad_email = await api.client.post(
         f"/networks/{network['network_id']}/enrolments",
         json={"member": {**member(), "email": "not-an-email"}, "consent": True},
@@ -46,11 +49,13 @@ async def test_enrolment_needs_consent_and_a_valid_email(api: Api) -> None:
 async def test_enrolling_twice_is_a_conflict_naming_the_existing_enrolment(api: Api) -> None:
     network = await api.network()
     person = member()
-    first = await api.client.post(f"/networks/{network['network_id']}/enrolments",
-                                  json={"member": person, "consent": True})
+    first = await api.client.post(
+        f"/networks/{network['network_id']}/enrolments", json={"member": person, "consent": True}
+    )
 
-    again = await api.client.post(f"/networks/{network['network_id']}/enrolments",
-                                  json={"member": person, "consent": True})
+    again = await api.client.post(
+        f"/networks/{network['network_id']}/enrolments", json={"member": person, "consent": True}
+    )
 
     assert again.status_code == 409
     assert again.json()["enrolment_id"] == first.json()["enrolment_id"]
@@ -80,7 +85,8 @@ async def test_unknown_ids_are_not_found(api: Api) -> None:
 
 async def test_oversized_bodies_are_refused(api: Api) -> None:
     response = await api.client.post(
-        "/networks", content=b"{" + b" " * 100_000 + b"}",
+        "/networks",
+        content=b"{" + b" " * 100_000 + b"}",
         headers={**ORGANISER, "content-type": "application/json"},
     )
 
@@ -92,8 +98,9 @@ async def test_lists_page_with_a_cursor(api: Api) -> None:
         await api.network(title=f"Netværk {i}")
 
     first = (await api.client.get("/networks", params={"limit": 3})).json()
-    second = (await api.client.get("/networks",
-                                   params={"limit": 3, "cursor": first["next_cursor"]})).json()
+    second = (
+        await api.client.get("/networks", params={"limit": 3, "cursor": first["next_cursor"]})
+    ).json()
 
     assert len(first["items"]) == 3 and first["next_cursor"]
     assert len(second["items"]) == 2 and second["next_cursor"] is None
@@ -114,18 +121,24 @@ async def test_every_state_change_writes_one_event_with_per_aggregate_versions(
     meeting = await api.meeting(network["network_id"], capacity=1)
     for _ in range(2):
         person = await api.enrolled(network["network_id"])
-        await api.client.post(f"/meetings/{meeting['meeting_id']}/registrations",
-                              json={"member": person, "companions": []})
+        await api.client.post(
+            f"/meetings/{meeting['meeting_id']}/registrations",
+            json={"member": person, "companions": []},
+        )
 
     conn = await asyncpg.connect(database_url)
     try:
         rows = await conn.fetch(
             "SELECT event_type, aggregate_version FROM registration.outbox"
-            " WHERE aggregate_id = $1 ORDER BY id", meeting["meeting_id"])
+            " WHERE aggregate_id = $1 ORDER BY id",
+            meeting["meeting_id"],
+        )
     finally:
         await conn.close()
     assert [(r["event_type"], r["aggregate_version"]) for r in rows] == [
-        ("MeetingScheduled", 1), ("RegistrationConfirmed", 2), ("RegistrationWaitlisted", 3)
+        ("MeetingScheduled", 1),
+        ("RegistrationConfirmed", 2),
+        ("RegistrationWaitlisted", 3),
     ]
 
 
@@ -133,11 +146,17 @@ async def test_export_and_erasure_of_a_member(api: Api, database_url: str) -> No
     network = await api.network()
     meeting = await api.meeting(network["network_id"], capacity=1)
     person = await api.enrolled(network["network_id"])
-    booked = (await api.client.post(f"/meetings/{meeting['meeting_id']}/registrations",
-                                    json={"member": person, "companions": []})).json()
+    booked = (
+        await api.client.post(
+            f"/meetings/{meeting['meeting_id']}/registrations",
+            json={"member": person, "companions": []},
+        )
+    ).json()
     waiting = await api.enrolled(network["network_id"])
-    await api.client.post(f"/meetings/{meeting['meeting_id']}/registrations",
-                          json={"member": waiting, "companions": []})
+    await api.client.post(
+        f"/meetings/{meeting['meeting_id']}/registrations",
+        json={"member": waiting, "companions": []},
+    )
     member_id = booked["member_id"]
 
     exported = (await api.client.get(f"/members/{member_id}/export", headers=ORGANISER)).json()
@@ -149,12 +168,14 @@ async def test_export_and_erasure_of_a_member(api: Api, database_url: str) -> No
     assert after["member"]["email"] is None and after["member"]["name"] is None
     # The erased person's seat went to the waitlist, and the event log no longer names them.
     assert (await api.client.get(f"/meetings/{meeting['meeting_id']}")).json()[
-        "waitlist_length"] == 0
+        "waitlist_length"
+    ] == 0
     conn = await asyncpg.connect(database_url)
     try:
         leaks = await conn.fetchval(
             "SELECT count(*) FROM registration.outbox WHERE envelope::text ILIKE $1",
-            f"%{person['email']}%")
+            f"%{person['email']}%",
+        )
     finally:
         await conn.close()
     assert leaks == 0

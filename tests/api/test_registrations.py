@@ -12,12 +12,15 @@ from tests.api.conftest import Api
 from tests.builders import ORGANISER, companion, member
 
 
-async def register(api: Api, meeting_id: str, person: dict[str, Any], companions: int = 0,
-                   **kwargs: Any) -> Any:
+async def register(
+    api: Api, meeting_id: str, person: dict[str, Any], companions: int = 0, **kwargs: Any
+) -> Any:
     return await api.client.post(
         f"/meetings/{meeting_id}/registrations",
-        json={"member": person, "companions": [companion(f"Ledsager {i}")
-                                               for i in range(companions)]},
+        json={
+            "member": person,
+            "companions": [companion(f"Ledsager {i}") for i in range(companions)],
+        },
         **kwargs,
     )
 
@@ -55,8 +58,7 @@ async def test_a_full_meeting_waitlists_the_next_registration(api: Api) -> None:
 async def test_cancelling_promotes_the_waitlist_in_order_each_one_that_fits(api: Api) -> None:
     network = await api.network()
     meeting = await api.meeting(network["network_id"], capacity=2)
-    holder, other, big_party, single = [await api.enrolled(network["network_id"])
-                                        for _ in range(4)]
+    holder, other, big_party, single = [await api.enrolled(network["network_id"]) for _ in range(4)]
     held = (await register(api, meeting["meeting_id"], holder)).json()
     await register(api, meeting["meeting_id"], other)
     party = (await register(api, meeting["meeting_id"], big_party, companions=1)).json()
@@ -64,12 +66,14 @@ async def test_cancelling_promotes_the_waitlist_in_order_each_one_that_fits(api:
     assert (party["status"], one["status"]) == ("waitlisted", "waitlisted")
 
     # One seat frees: the two-seat party waiting first does not fit, the single behind it does.
-    cancelled = await api.client.post(f"/registrations/{held['registration_id']}/cancel",
-                                      json={"token": held["cancel_token"]})
+    cancelled = await api.client.post(
+        f"/registrations/{held['registration_id']}/cancel", json={"token": held["cancel_token"]}
+    )
 
     assert cancelled.status_code == 200
-    roster = (await api.client.get(f"/meetings/{meeting['meeting_id']}/registrations",
-                                   headers=ORGANISER)).json()["items"]
+    roster = (
+        await api.client.get(f"/meetings/{meeting['meeting_id']}/registrations", headers=ORGANISER)
+    ).json()["items"]
     status = {r["registration_id"]: r["status"] for r in roster}
     assert status[one["registration_id"]] == "confirmed"
     assert status[party["registration_id"]] == "waitlisted"
@@ -79,28 +83,33 @@ async def test_more_capacity_promotes_the_waitlist(api: Api) -> None:
     network = await api.network()
     meeting = await api.meeting(network["network_id"], capacity=1)
     await register(api, meeting["meeting_id"], await api.enrolled(network["network_id"]))
-    waiting = (await register(api, meeting["meeting_id"],
-                              await api.enrolled(network["network_id"]))).json()
+    waiting = (
+        await register(api, meeting["meeting_id"], await api.enrolled(network["network_id"]))
+    ).json()
 
-    response = await api.client.patch(f"/meetings/{meeting['meeting_id']}",
-                                      json={"capacity": 2}, headers=ORGANISER)
+    response = await api.client.patch(
+        f"/meetings/{meeting['meeting_id']}", json={"capacity": 2}, headers=ORGANISER
+    )
 
     assert response.status_code == 200
     assert response.json()["seats_taken"] == 2
     assert response.json()["waitlist_length"] == 0
-    promoted = await api.client.get(f"/registrations/{waiting['registration_id']}",
-                                    headers=ORGANISER)
+    promoted = await api.client.get(
+        f"/registrations/{waiting['registration_id']}", headers=ORGANISER
+    )
     assert promoted.json()["status"] == "confirmed"
 
 
 async def test_capacity_below_the_confirmed_seats_is_refused(api: Api) -> None:
     network = await api.network()
     meeting = await api.meeting(network["network_id"], capacity=3)
-    await register(api, meeting["meeting_id"], await api.enrolled(network["network_id"]),
-                   companions=1)
+    await register(
+        api, meeting["meeting_id"], await api.enrolled(network["network_id"]), companions=1
+    )
 
-    response = await api.client.patch(f"/meetings/{meeting['meeting_id']}",
-                                      json={"capacity": 1}, headers=ORGANISER)
+    response = await api.client.patch(
+        f"/meetings/{meeting['meeting_id']}", json={"capacity": 1}, headers=ORGANISER
+    )
 
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
@@ -149,8 +158,7 @@ async def test_registration_after_the_deadline_is_a_conflict(api: Api) -> None:
     past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     meeting = await api.meeting(network["network_id"], registration_deadline=past)
 
-    response = await register(api, meeting["meeting_id"],
-                              await api.enrolled(network["network_id"]))
+    response = await register(api, meeting["meeting_id"], await api.enrolled(network["network_id"]))
 
     assert response.status_code == 409
     assert response.json()["type"].endswith("deadline-passed")
@@ -161,8 +169,7 @@ async def test_a_cancelled_meeting_takes_no_registrations(api: Api) -> None:
     meeting = await api.meeting(network["network_id"])
     await api.client.post(f"/meetings/{meeting['meeting_id']}/cancel", headers=ORGANISER)
 
-    response = await register(api, meeting["meeting_id"],
-                              await api.enrolled(network["network_id"]))
+    response = await register(api, meeting["meeting_id"], await api.enrolled(network["network_id"]))
 
     assert response.status_code == 409
     assert response.json()["type"].endswith("meeting-cancelled")
@@ -171,11 +178,13 @@ async def test_a_cancelled_meeting_takes_no_registrations(api: Api) -> None:
 async def test_a_wrong_cancel_token_changes_nothing(api: Api) -> None:
     network = await api.network()
     meeting = await api.meeting(network["network_id"])
-    booked = (await register(api, meeting["meeting_id"],
-                             await api.enrolled(network["network_id"]))).json()
+    booked = (
+        await register(api, meeting["meeting_id"], await api.enrolled(network["network_id"]))
+    ).json()
 
-    response = await api.client.post(f"/registrations/{booked['registration_id']}/cancel",
-                                     json={"token": "0.forged"})
+    response = await api.client.post(
+        f"/registrations/{booked['registration_id']}/cancel", json={"token": "0.forged"}
+    )
 
     assert response.status_code == 403
     assert (await api.client.get(f"/meetings/{meeting['meeting_id']}")).json()["seats_taken"] == 1
@@ -184,13 +193,16 @@ async def test_a_wrong_cancel_token_changes_nothing(api: Api) -> None:
 async def test_check_in_records_attendance_once(api: Api) -> None:
     network = await api.network()
     meeting = await api.meeting(network["network_id"])
-    booked = (await register(api, meeting["meeting_id"],
-                             await api.enrolled(network["network_id"]))).json()
+    booked = (
+        await register(api, meeting["meeting_id"], await api.enrolled(network["network_id"]))
+    ).json()
 
-    first = await api.client.post(f"/registrations/{booked['registration_id']}/check-in",
-                                  headers=ORGANISER)
-    second = await api.client.post(f"/registrations/{booked['registration_id']}/check-in",
-                                   headers=ORGANISER)
+    first = await api.client.post(
+        f"/registrations/{booked['registration_id']}/check-in", headers=ORGANISER
+    )
+    second = await api.client.post(
+        f"/registrations/{booked['registration_id']}/check-in", headers=ORGANISER
+    )
 
     assert first.status_code == second.status_code == 200
     assert first.json()["checked_in_at"] == second.json()["checked_in_at"] is not None
@@ -203,10 +215,12 @@ async def test_a_hundred_concurrent_registrations_never_overbook_twenty_seats(
     meeting = await api.meeting(network["network_id"], capacity=20)
     people = [await api.enrolled(network["network_id"]) for _ in range(100)]
 
-    responses = await asyncio.gather(*(
-        register(api, meeting["meeting_id"], person, companions=i % 3 == 0)
-        for i, person in enumerate(people)
-    ))
+    responses = await asyncio.gather(
+        *(
+            register(api, meeting["meeting_id"], person, companions=i % 3 == 0)
+            for i, person in enumerate(people)
+        )
+    )
 
     assert all(r.status_code == 201 for r in responses), {r.status_code for r in responses}
     confirmed = [r.json() for r in responses if r.json()["status"] == "confirmed"]
@@ -220,14 +234,17 @@ async def test_a_hundred_concurrent_registrations_never_overbook_twenty_seats(
 
     # Cancelling confirmed registrations promotes from the waitlist, still never overbooking.
     for booked in confirmed[:5]:
-        await api.client.post(f"/registrations/{booked['registration_id']}/cancel",
-                              headers=ORGANISER)
+        await api.client.post(
+            f"/registrations/{booked['registration_id']}/cancel", headers=ORGANISER
+        )
     conn = await asyncpg.connect(database_url)
     try:
         taken, capacity, counted = await conn.fetchrow(
             "SELECT m.seats_taken, m.capacity, (SELECT sum(seats) FROM registration.registrations"
             " r WHERE r.meeting_id = m.id AND r.status = 'confirmed')"
-            " FROM registration.meetings m WHERE m.id = $1", meeting["meeting_id"])
+            " FROM registration.meetings m WHERE m.id = $1",
+            meeting["meeting_id"],
+        )
     finally:
         await conn.close()
     assert taken == counted <= capacity

@@ -32,7 +32,9 @@ async def _truth(database_url: str, meeting_id: str) -> dict[str, int]:
             " coalesce(sum(seats) FILTER (WHERE status = 'confirmed'), 0) AS seats_confirmed,"
             " count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted,"
             " count(*) FILTER (WHERE status = 'cancelled') AS cancelled"
-            " FROM registration.registrations WHERE meeting_id = $1", meeting_id)
+            " FROM registration.registrations WHERE meeting_id = $1",
+            meeting_id,
+        )
         return dict(row)
     finally:
         await conn.close()
@@ -57,38 +59,52 @@ async def test_killing_consumers_mid_stream_loses_and_doubles_nothing(
     services.kill("reporting")
     services.env["BATCH_MAX_RECORDS"] = "25"
     network = client.post(f"{api}/networks", json=network_body(), headers=ORGANISER).json()
-    meeting = client.post(f"{api}/networks/{network['network_id']}/meetings",
-                          json=meeting_body(capacity=120), headers=ORGANISER).json()
+    meeting = client.post(
+        f"{api}/networks/{network['network_id']}/meetings",
+        json=meeting_body(capacity=120),
+        headers=ORGANISER,
+    ).json()
     cancellations = 0
     for i in range(PEOPLE):
         person = member()
-        client.post(f"{api}/networks/{network['network_id']}/enrolments",
-                    json={"member": person, "consent": True}).raise_for_status()
-        booked = client.post(f"{api}/meetings/{meeting['meeting_id']}/registrations",
-                             json={"member": person, "companions": []}).json()
+        client.post(
+            f"{api}/networks/{network['network_id']}/enrolments",
+            json={"member": person, "consent": True},
+        ).raise_for_status()
+        booked = client.post(
+            f"{api}/meetings/{meeting['meeting_id']}/registrations",
+            json={"member": person, "companions": []},
+        ).json()
         if i % 10 == 0:
-            client.post(f"{api}/registrations/{booked['registration_id']}/cancel",
-                        json={"token": booked["cancel_token"]}).raise_for_status()
+            client.post(
+                f"{api}/registrations/{booked['registration_id']}/cancel",
+                json={"token": booked["cancel_token"]},
+            ).raise_for_status()
             cancellations += 1
     # Enrolment + registration for everyone, a cancellation for every tenth, and a promotion
     # email for each waitlisted registration a cancellation let in.
     promoted = await _scalar(
         database_url,
-        "SELECT count(*) FROM registration.outbox WHERE event_type = 'RegistrationPromoted'")
+        "SELECT count(*) FROM registration.outbox WHERE event_type = 'RegistrationPromoted'",
+    )
     expected = PEOPLE * 2 + cancellations + promoted
     total_events = await _scalar(database_url, "SELECT count(*) FROM registration.outbox")
 
     kill_points = []
     for _ in range(2):  # notification: killed twice while emails are going out
-        sent_now = await _wait_until(lambda: _scalar(
-            database_url,
-            "SELECT nullif(count(*), 0) FROM notification.notifications WHERE status = 'sent'"))
+        sent_now = await _wait_until(
+            lambda: _scalar(
+                database_url,
+                "SELECT nullif(count(*), 0) FROM notification.notifications WHERE status = 'sent'",
+            )
+        )
         services.kill("notification")
         kill_points.append(("notification", sent_now, expected))
         services.start("notification")
     services.start("reporting")
-    applied_now = await _wait_until(lambda: _scalar(
-        database_url, "SELECT nullif(count(*), 0) FROM reporting.inbox"))
+    applied_now = await _wait_until(
+        lambda: _scalar(database_url, "SELECT nullif(count(*), 0) FROM reporting.inbox")
+    )
     services.kill("reporting")
     kill_points.append(("reporting", applied_now, total_events))
     services.start("reporting")
@@ -115,5 +131,6 @@ async def test_killing_consumers_mid_stream_loses_and_doubles_nothing(
         return all(report.get(k) == v for k, v in truth.items())
 
     await _wait_until(matches)
-    print(f"kills at {kill_points}; emails {len(smtp.mails)} of {expected}, "
-          f"duplicates {duplicates}")
+    print(
+        f"kills at {kill_points}; emails {len(smtp.mails)} of {expected}, duplicates {duplicates}"
+    )

@@ -32,15 +32,19 @@ def test_registering_with_a_companion_sends_a_confirmation_and_moves_the_report(
 ) -> None:
     api = services.url("registration")
     network = _post(f"{api}/networks", network_body(language="de"), ORGANISER)
-    meeting = _post(f"{api}/networks/{network['network_id']}/meetings",
-                    meeting_body(capacity=10, timezone="Europe/Berlin"), ORGANISER)
+    meeting = _post(
+        f"{api}/networks/{network['network_id']}/meetings",
+        meeting_body(capacity=10, timezone="Europe/Berlin"),
+        ORGANISER,
+    )
     person = member(name="Jonas Weber", municipality="Münster")
-    _post(f"{api}/networks/{network['network_id']}/enrolments",
-          {"member": person, "consent": True})
+    _post(f"{api}/networks/{network['network_id']}/enrolments", {"member": person, "consent": True})
 
     started = time.monotonic()
-    _post(f"{api}/meetings/{meeting['meeting_id']}/registrations",
-          {"member": person, "companions": [companion("Eva Begleitung")]})
+    _post(
+        f"{api}/meetings/{meeting['meeting_id']}/registrations",
+        {"member": person, "companions": [companion("Eva Begleitung")]},
+    )
 
     confirmation = smtp.wait_for(
         lambda m: person["email"] in m.recipients and m.subject.startswith("Anmeldung bestätigt"),
@@ -56,8 +60,9 @@ def test_registering_with_a_companion_sends_a_confirmation_and_moves_the_report(
     reports = services.url("reporting")
 
     def report() -> dict[str, Any] | None:
-        response = httpx.get(f"{reports}/reports/meetings/{meeting['meeting_id']}",
-                             headers=REPORTING)
+        response = httpx.get(
+            f"{reports}/reports/meetings/{meeting['meeting_id']}", headers=REPORTING
+        )
         body = response.json()
         return body if response.status_code == 200 and body["seats_confirmed"] == 2 else None
 
@@ -65,8 +70,9 @@ def test_registering_with_a_companion_sends_a_confirmation_and_moves_the_report(
     assert seen is not None, "the report never showed the registration"
     assert (seen["registrations_confirmed"], seen["companions_confirmed"]) == (1, 1)
     assert seen["utilisation"] == 0.2
-    network_report = httpx.get(f"{reports}/reports/networks/{network['network_id']}",
-                               headers=REPORTING).json()
+    network_report = httpx.get(
+        f"{reports}/reports/networks/{network['network_id']}", headers=REPORTING
+    ).json()
     assert network_report["members_active"] == 1
     assert network_report["seats_confirmed"] == 2
     print(f"POST -> confirmation email: {email_latency * 1000:.0f} ms")
@@ -77,14 +83,19 @@ def test_a_waitlisted_member_is_told_so_in_their_own_language(
 ) -> None:
     api = services.url("registration")
     network = _post(f"{api}/networks", network_body(language="da"), ORGANISER)
-    meeting = _post(f"{api}/networks/{network['network_id']}/meetings",
-                    meeting_body(capacity=1), ORGANISER)
+    meeting = _post(
+        f"{api}/networks/{network['network_id']}/meetings", meeting_body(capacity=1), ORGANISER
+    )
     first, second = member(), member(name="Ingrid Nordmann", language="nb")
     for person in (first, second):
-        _post(f"{api}/networks/{network['network_id']}/enrolments",
-              {"member": person, "consent": True})
-        _post(f"{api}/meetings/{meeting['meeting_id']}/registrations",
-              {"member": person, "companions": []})
+        _post(
+            f"{api}/networks/{network['network_id']}/enrolments",
+            {"member": person, "consent": True},
+        )
+        _post(
+            f"{api}/meetings/{meeting['meeting_id']}/registrations",
+            {"member": person, "companions": []},
+        )
 
     waitlisted = smtp.wait_for(
         lambda m: second["email"] in m.recipients and "venteliste" in m.subject,
@@ -92,8 +103,11 @@ def test_a_waitlisted_member_is_told_so_in_their_own_language(
 
     assert waitlisted.subject.startswith("Du står på venteliste")
     assert "nummer 1" in waitlisted.text
-    notifications = httpx.get(f"{services.url('notification')}/notifications",
-                              params={"recipient": second["email"]}, headers=REPORTING).json()
+    notifications = httpx.get(
+        f"{services.url('notification')}/notifications",
+        params={"recipient": second["email"]},
+        headers=REPORTING,
+    ).json()
     templates = sorted(n["template"] for n in notifications["items"])
     assert templates == ["enrolment_confirmed", "registration_waitlisted"]
     assert all(n["status"] == "sent" and n["language"] == "nb" for n in notifications["items"])

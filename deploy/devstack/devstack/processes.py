@@ -28,8 +28,13 @@ def spawn(
 ) -> subprocess.Popen[bytes]:
     out: IO[Any] | int = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(
-        args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-        preexec_fn=die_with_parent(), start_new_session=True,
+        args,
+        env=env,
+        cwd=cwd,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent(),
+        start_new_session=True,
     )
 
 

@@ -37,7 +37,8 @@ class CaughtMail:
 
     def attachments(self, content_type: str) -> list[str]:
         return [
-            part.get_content() if isinstance(part.get_content(), str)
+            part.get_content()
+            if isinstance(part.get_content(), str)
             else part.get_content().decode()
             for part in self.message.walk()
             if part.get_content_type() == content_type
@@ -48,7 +49,7 @@ class _Handler:
     def __init__(self, catcher: MailCatcher) -> None:
         self.catcher = catcher
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.catcher.keep(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
         return "250 Message accepted for delivery"
 
@@ -75,15 +76,22 @@ class MailCatcher:
         self.keep_raw(content, mail_from=mail_from, recipients=recipients)
 
     def keep_raw(
-        self, content: bytes, *, mail_from: str = "", recipients: list[str] | None = None,
+        self,
+        content: bytes,
+        *,
+        mail_from: str = "",
+        recipients: list[str] | None = None,
         save: bool = True,
     ) -> None:
         message = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         with self._lock:
             number = len(self.mails) + 1
-            self.mails.append(CaughtMail(number, time.time(), mail_from,
-                                         recipients or [str(message["To"])], message))
+            self.mails.append(
+                CaughtMail(
+                    number, time.time(), mail_from, recipients or [str(message["To"])], message
+                )
+            )
         if save and self.store_dir:
             (self.store_dir / f"{number:06d}.eml").write_bytes(content)
 
@@ -131,8 +139,10 @@ def mailbox_app(catcher: MailCatcher) -> FastAPI:
     @app.get("/mails/{number}", response_class=HTMLResponse)
     async def show(number: int) -> str:
         mail = catcher.mails[number - 1]
-        calendars = "".join(f"<h2>Calendar invitation</h2><pre>{html.escape(c)}</pre>"
-                            for c in mail.attachments("text/calendar"))
+        calendars = "".join(
+            f"<h2>Calendar invitation</h2><pre>{html.escape(c)}</pre>"
+            for c in mail.attachments("text/calendar")
+        )
         return (
             f"<!doctype html><meta charset=utf-8><title>{html.escape(mail.subject)}</title>"
             "<style>body{font-family:system-ui;margin:2rem}pre{background:#f6f6f6;"
@@ -149,8 +159,15 @@ def mailbox_app(catcher: MailCatcher) -> FastAPI:
 
     @app.get("/api/mails")
     async def as_json() -> list[dict[str, Any]]:
-        return [{"number": m.number, "to": m.recipients, "subject": m.subject,
-                 "language": str(m.message["Content-Language"]), "text": m.text}
-                for m in catcher.mails]
+        return [
+            {
+                "number": m.number,
+                "to": m.recipients,
+                "subject": m.subject,
+                "language": str(m.message["Content-Language"]),
+                "text": m.text,
+            }
+            for m in catcher.mails
+        ]
 
     return app

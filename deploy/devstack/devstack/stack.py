@@ -16,13 +16,12 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from tilmeld_shared.db import migrate
-
 from devstack import demo, processes
 from devstack.ports import port_in_use
 from devstack.postgres import EmbeddedPostgres
 from devstack.smtp import MailCatcher, mailbox_app
 from devstack.tansu import TansuBroker
+from tilmeld_shared.db import migrate
 
 SERVICES = {"registration": 8001, "notification": 8002, "reporting": 8003}
 DEV_ORGANISER_TOKEN = "dev-organiser-token"  # noqa: S105  (development only, printed at start)
@@ -31,6 +30,7 @@ DEV_REPORTING_TOKEN = "dev-reporting-token"  # noqa: S105
 
 def _service_migrations(name: str) -> Path:
     module = __import__(name)
+    assert module.__file__ is not None
     return Path(module.__file__).parent / "migrations"
 
 
@@ -81,8 +81,9 @@ class Stack:
         env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{SERVICES['registration']}")
 
         for name in SERVICES:
-            asyncio.run(migrate(env["DATABASE_URL"], schema=name,
-                                migrations_dir=_service_migrations(name)))
+            asyncio.run(
+                migrate(env["DATABASE_URL"], schema=name, migrations_dir=_service_migrations(name))
+            )
         for name, port in SERVICES.items():
             self._refuse_if_taken(port, f"the {name} service")
             self.children[name] = processes.spawn(
@@ -91,8 +92,7 @@ class Stack:
                 log_file=self.state / f"logs/{name}.log",
             )
         self._wait_ready()
-        loaded = demo.load(f"http://127.0.0.1:{SERVICES['registration']}",
-                           env["ORGANISER_TOKEN"])
+        loaded = demo.load(f"http://127.0.0.1:{SERVICES['registration']}", env["ORGANISER_TOKEN"])
         return {
             "startup_seconds": f"{time.monotonic() - started:.1f}",
             "demo": f"loaded {loaded} networks" if loaded else "already present",
@@ -104,15 +104,17 @@ class Stack:
 
     def _refuse_if_taken(self, port: int, what: str) -> None:
         if port_in_use(port):
-            raise SystemExit(f"port {port} for {what} is already in use; stop what holds it "
-                             "or set the variable in parentheses to another port")
+            raise SystemExit(
+                f"port {port} for {what} is already in use; stop what holds it "
+                "or set the variable in parentheses to another port"
+            )
 
     def _serve_mailbox(self) -> None:
         assert self.catcher is not None
-        config = uvicorn.Config(mailbox_app(self.catcher), host="127.0.0.1",
-                                port=self.mailbox_port, log_level="warning")
+        config = uvicorn.Config(
+            mailbox_app(self.catcher), host="127.0.0.1", port=self.mailbox_port, log_level="warning"
+        )
         self.mailbox = uvicorn.Server(config)
-        self.mailbox.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         threading.Thread(target=self.mailbox.run, daemon=True).start()
 
     def _wait_ready(self, timeout_s: float = 60) -> None:
@@ -123,8 +125,10 @@ class Stack:
                 if self.children[name].poll() is not None:
                     raise SystemExit(f"{name} exited; see {self.state}/logs/{name}.log")
                 try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health/ready",
-                                 timeout=1).status_code == 200:
+                    if (
+                        httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code
+                        == 200
+                    ):
                         del pending[name]
                 except httpx.HTTPError:
                     pass

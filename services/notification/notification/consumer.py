@@ -9,13 +9,12 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from tilmeld_shared.consuming import retry_transient
-from tilmeld_shared.events import ALL_TOPICS, UnreadableEvent, read_envelope
-from tilmeld_shared.kafka import CONSUMER_FETCH_MAX_WAIT_MS
-
 from notification.dispatcher import Dispatcher
 from notification.service import handle_event
 from notification.settings import Settings
+from tilmeld_shared.consuming import retry_transient
+from tilmeld_shared.events import ALL_TOPICS, UnreadableEvent, read_envelope
+from tilmeld_shared.kafka import CONSUMER_FETCH_MAX_WAIT_MS
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +39,24 @@ def create_broker(settings: Settings, pool: asyncpg.Pool, dispatcher: Dispatcher
             envelope, payload = read_envelope(message.body)
         except UnreadableEvent as error:
             # Poison: no retry can fix it. Skipped here; the notification issue adds the DLQ.
-            log.error("unreadable event at offset %s skipped: %s", message.raw_message.offset,
-                      str(error)[:200])
+            log.error(
+                "unreadable event at offset %s skipped: %s",
+                getattr(message.raw_message, "offset", "?"),
+                str(error)[:200],
+            )
             return
 
         async def apply() -> None:
             async with pool.acquire() as conn, conn.transaction():
-                queued = await handle_event(conn, envelope, payload,
-                                            mail_from=settings.mail_from)
+                queued = await handle_event(conn, envelope, payload, mail_from=settings.mail_from)
             if queued:
                 dispatcher.wakeup.set()
-            log.info("event %s %s handled: %d email(s) queued", envelope.event_type,
-                     envelope.event_id, len(queued))
+            log.info(
+                "event %s %s handled: %d email(s) queued",
+                envelope.event_type,
+                envelope.event_id,
+                len(queued),
+            )
 
         await retry_transient(apply)
 

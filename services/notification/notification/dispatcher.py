@@ -68,8 +68,11 @@ def build_message(row: Any, *, mail_from: str) -> EmailMessage:
     if row["calendar"]:
         method = "CANCEL" if "METHOD:CANCEL" in row["calendar"] else "REQUEST"
         message.add_attachment(
-            row["calendar"].encode(), maintype="text", subtype="calendar",
-            filename="invite.ics", params={"method": method},
+            row["calendar"].encode(),
+            maintype="text",
+            subtype="calendar",
+            filename="invite.ics",
+            params={"method": method},
         )
     return message
 
@@ -81,7 +84,7 @@ def is_permanent(error: Exception) -> bool:
 
 
 def backoff_seconds(attempt: int) -> float:
-    return random.uniform(0, min(2 ** attempt, 900))
+    return random.uniform(0, min(2**attempt, 900))
 
 
 class Dispatcher:
@@ -114,15 +117,21 @@ class Dispatcher:
         try:
             await aiosmtplib.send(
                 build_message(row, mail_from=settings.mail_from),
-                hostname=settings.smtp_host, port=settings.smtp_port,
-                username=settings.smtp_username or None, password=settings.smtp_password or None,
-                start_tls=settings.smtp_starttls, timeout=settings.smtp_timeout_s,
+                hostname=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_username or None,
+                password=settings.smtp_password or None,
+                start_tls=settings.smtp_starttls,
+                timeout=settings.smtp_timeout_s,
             )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             dead = is_permanent(error) or row["attempts"] >= settings.max_attempts
             status = "dead" if dead else "failed"
             await self._pool.execute(
-                MARK_FAILED, row["id"], status, f"{type(error).__name__}: {error}"[:500],
+                MARK_FAILED,
+                row["id"],
+                status,
+                f"{type(error).__name__}: {error}"[:500],
                 backoff_seconds(row["attempts"]),
             )
             NOTIFICATIONS_SENT.labels(status).inc()

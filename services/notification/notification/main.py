@@ -9,17 +9,16 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from notification.api.routes import router as notifications_router
+from notification.consumer import create_broker
+from notification.dispatcher import Dispatcher
+from notification.settings import Settings
 from tilmeld_shared.asyncapi import asyncapi_router
 from tilmeld_shared.db import create_pool, migrations_applied
 from tilmeld_shared.events import ALL_TOPICS
 from tilmeld_shared.kafka import broker_reachable, ensure_topics
 from tilmeld_shared.observability import install_observability
 from tilmeld_shared.problems import install_problem_handlers
-
-from notification.api.routes import router as notifications_router
-from notification.consumer import create_broker
-from notification.dispatcher import Dispatcher
-from notification.settings import Settings
 
 SCHEMA = "notification"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -37,13 +36,19 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.dispatcher = dispatcher
         broker = create_broker(settings, pool, dispatcher)
         state["broker"] = broker
-        app.include_router(asyncapi_router(
-            broker, title="Tilmeld notification",
-            description="Consumes registration events and sends emails.",
-        ))
-        await ensure_topics(settings.kafka_bootstrap_servers, ALL_TOPICS,
-                            partitions=settings.kafka_topic_partitions,
-                            replication_factor=settings.kafka_replication_factor)
+        app.include_router(
+            asyncapi_router(
+                broker,
+                title="Tilmeld notification",
+                description="Consumes registration events and sends emails.",
+            )
+        )
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            ALL_TOPICS,
+            partitions=settings.kafka_topic_partitions,
+            replication_factor=settings.kafka_replication_factor,
+        )
         await broker.start()
         sender = asyncio.create_task(dispatcher.run(), name="smtp-dispatcher")
         try:
@@ -54,19 +59,27 @@ def create_app(settings: Settings) -> FastAPI:
             await broker.stop()
             await pool.close()
 
-    app = FastAPI(title="Tilmeld notification", version="1.0.0", lifespan=lifespan,
-                  openapi_url=f"{API_PREFIX}/openapi.json")
+    app = FastAPI(
+        title="Tilmeld notification",
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+    )
     app.state.settings = settings
 
     async def readiness() -> dict[str, bool]:
         try:
             database = bool(await app.state.pool.fetchval("SELECT true", timeout=1))
-            migrated = await migrations_applied(app.state.pool, schema=SCHEMA,
-                                                migrations_dir=MIGRATIONS)
+            migrated = await migrations_applied(
+                app.state.pool, schema=SCHEMA, migrations_dir=MIGRATIONS
+            )
         except Exception:
             database, migrated = False, False
-        return {"database": database, "migrations": migrated,
-                "kafka": await broker_reachable(settings.kafka_bootstrap_servers)}
+        return {
+            "database": database,
+            "migrations": migrated,
+            "kafka": await broker_reachable(settings.kafka_bootstrap_servers),
+        }
 
     install_problem_handlers(app)
     install_observability(app, service="notification", readiness=readiness)

@@ -41,10 +41,14 @@ def format_when(starts_at: datetime, ends_at: datetime, timezone: str, language:
     locale = LOCALES.get(language, LOCALES[FALLBACK_LANGUAGE])
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
     day = format_date(start, "full", locale=locale)
-    hours = f"{format_time(start, 'short', locale=locale)}–{format_time(end, 'short', locale=locale)}"
+    hours = (
+        f"{format_time(start, 'short', locale=locale)}–{format_time(end, 'short', locale=locale)}"
+    )
     if end.date() != start.date():
-        hours = f"{format_time(start, 'short', locale=locale)} – " \
-                f"{format_date(end, 'long', locale=locale)} {format_time(end, 'short', locale=locale)}"
+        hours = (
+            f"{format_time(start, 'short', locale=locale)} – "
+            f"{format_date(end, 'long', locale=locale)} {format_time(end, 'short', locale=locale)}"
+        )
     return f"{day}, {hours} ({start.tzname()})"
 
 

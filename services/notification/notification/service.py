@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from notification import calendar, rendering
+from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
     Envelope,
     MeetingCancelled,
@@ -23,8 +25,6 @@ from tilmeld_shared.events import (
     RegistrationState,
     RegistrationWaitlisted,
 )
-
-from notification import calendar, rendering
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class Email:
 
 
 async def handle_event(
-    conn: asyncpg.Connection, envelope: Envelope, payload: Payload | None, *, mail_from: str
+    conn: Connection, envelope: Envelope, payload: Payload | None, *, mail_from: str
 ) -> list[uuid.UUID]:
     """Record the event as handled and queue the emails it causes, in the caller's transaction.
 
@@ -93,9 +93,17 @@ async def handle_event(
     emails: list[Email] = []
     if isinstance(payload, MeetingScheduled):  # MeetingUpdated too
         await conn.execute(
-            UPSERT_MEETING, payload.meeting_id, payload.network_id, payload.title,
-            payload.starts_at, payload.ends_at, payload.timezone, payload.location,
-            payload.online_url, payload.status, envelope.aggregate_version,
+            UPSERT_MEETING,
+            payload.meeting_id,
+            payload.network_id,
+            payload.title,
+            payload.starts_at,
+            payload.ends_at,
+            payload.timezone,
+            payload.location,
+            payload.online_url,
+            payload.status,
+            envelope.aggregate_version,
         )
         if isinstance(payload, MeetingUpdated):
             pass  # reschedule notices: see the notification issue
@@ -111,8 +119,16 @@ async def handle_event(
     queued = []
     for item in emails:
         notification_id = await conn.fetchval(
-            INSERT_NOTIFICATION, uuid.uuid4(), envelope.event_id, item.member_id, item.recipient,
-            item.template, item.language, item.subject, item.text, item.calendar,
+            INSERT_NOTIFICATION,
+            uuid.uuid4(),
+            envelope.event_id,
+            item.member_id,
+            item.recipient,
+            item.template,
+            item.language,
+            item.subject,
+            item.text,
+            item.calendar,
         )
         if notification_id is not None:
             queued.append(notification_id)
@@ -122,12 +138,22 @@ async def handle_event(
 def _enrolment_email(payload: MemberEnrolled) -> Email:
     assert payload.personal is not None
     rendered = rendering.render(
-        "enrolment_confirmed", payload.language,
-        {"name": payload.personal.name, "network_title": payload.network_title or "Tilmeld",
-         "cancel_url": payload.cancel_url},
+        "enrolment_confirmed",
+        payload.language,
+        {
+            "name": payload.personal.name,
+            "network_title": payload.network_title or "Tilmeld",
+            "cancel_url": payload.cancel_url,
+        },
     )
-    return Email(payload.member_id, payload.personal.email, "enrolment_confirmed",
-                 payload.language, rendered.subject, rendered.text)
+    return Email(
+        payload.member_id,
+        payload.personal.email,
+        "enrolment_confirmed",
+        payload.language,
+        rendered.subject,
+        rendered.text,
+    )
 
 
 def _registration_email(
@@ -145,21 +171,40 @@ def _registration_email(
             "location": meeting["location"],
             "online_url": meeting["online_url"],
         }
-        if template in {"registration_confirmed", "registration_promoted",
-                        "registration_cancelled"}:
+        if template in {
+            "registration_confirmed",
+            "registration_promoted",
+            "registration_cancelled",
+        }:
             ics = calendar.invitation(
-                registration_id=payload.registration_id, title=meeting["title"],
-                starts_at=meeting["starts_at"], ends_at=meeting["ends_at"],
-                location=meeting["location"], online_url=meeting["online_url"],
+                registration_id=payload.registration_id,
+                title=meeting["title"],
+                starts_at=meeting["starts_at"],
+                ends_at=meeting["ends_at"],
+                location=meeting["location"],
+                online_url=meeting["online_url"],
                 attendee_email=payload.personal.email,
                 organiser_email=email.utils.parseaddr(mail_from)[1],
                 method="CANCEL" if template == "registration_cancelled" else "REQUEST",
             )
     rendered = rendering.render(
-        template, payload.language,
-        {"name": payload.personal.name, "meeting": details, "seats": payload.seats,
-         "companions": payload.companions, "waitlist_position": payload.waitlist_position,
-         "cancel_url": payload.cancel_url},
+        template,
+        payload.language,
+        {
+            "name": payload.personal.name,
+            "meeting": details,
+            "seats": payload.seats,
+            "companions": payload.companions,
+            "waitlist_position": payload.waitlist_position,
+            "cancel_url": payload.cancel_url,
+        },
     )
-    return Email(payload.member_id, payload.personal.email, template, payload.language,
-                 rendered.subject, rendered.text, ics)
+    return Email(
+        payload.member_id,
+        payload.personal.email,
+        template,
+        payload.language,
+        rendered.subject,
+        rendered.text,
+        ics,
+    )

@@ -10,6 +10,11 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from starlette.middleware.base import RequestResponseEndpoint
 
+from registration.api.routes import meetings, networks, participation
+from registration.outbox import OutboxSignal
+from registration.relay import OutboxRelay
+from registration.settings import Settings
+from registration.unit_of_work import Clock, ServiceContext, Transactions
 from tilmeld_shared.correlation import set_correlation_id
 from tilmeld_shared.db import create_pool, migrations_applied
 from tilmeld_shared.events import ALL_TOPICS
@@ -17,22 +22,20 @@ from tilmeld_shared.kafka import broker_reachable, ensure_topics
 from tilmeld_shared.observability import install_observability
 from tilmeld_shared.problems import BodySizeLimit, install_problem_handlers
 
-from registration.api.routes import meetings, networks, participation
-from registration.outbox import OutboxSignal
-from registration.relay import OutboxRelay
-from registration.settings import Settings
-from registration.unit_of_work import Clock, ServiceContext, Transactions
-
 SCHEMA = "registration"
 MIGRATIONS = Path(__file__).parent / "migrations"
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings, *, run_relay: bool = True, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, run_relay: bool = True, clock: Clock | None = None
+) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(
-            settings.database_url, schema=SCHEMA, max_size=settings.db_pool_max,
+            settings.database_url,
+            schema=SCHEMA,
+            max_size=settings.db_pool_max,
             command_timeout=settings.db_command_timeout_s,
         )
         signal = OutboxSignal(pool)
@@ -44,7 +47,8 @@ def create_app(settings: Settings, *, run_relay: bool = True, clock: Clock | Non
         tasks: list[asyncio.Task[None]] = []
         if run_relay:
             await ensure_topics(
-                settings.kafka_bootstrap_servers, ALL_TOPICS,
+                settings.kafka_bootstrap_servers,
+                ALL_TOPICS,
                 partitions=settings.kafka_topic_partitions,
                 replication_factor=settings.kafka_replication_factor,
             )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import asyncpg
 
 from tilmeld_shared.correlation import current_correlation_id
+from tilmeld_shared.db import Connection
 from tilmeld_shared.events import Payload, new_envelope
 
 NOTIFY_CHANNEL = "tilmeld_outbox"
@@ -22,7 +23,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 
 
 async def record_event(
-    conn: asyncpg.Connection,
+    conn: Connection,
     payload: Payload,
     *,
     aggregate_id: uuid.UUID,

@@ -20,10 +20,9 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge, Histogram
 
-from tilmeld_shared.db import init_connection
-
 from registration.outbox import NOTIFY_CHANNEL, OutboxSignal
 from registration.settings import Settings
+from tilmeld_shared.db import Connection, init_connection
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +123,7 @@ class OutboxRelay:
     def _on_notify(self, *_: Any) -> None:
         self._signal.local_wakeup.set()
 
-    async def _publish_forever(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> None:
+    async def _publish_forever(self, conn: Connection, producer: AIOKafkaProducer) -> None:
         wakeup = self._signal.local_wakeup
         while True:
             wakeup.clear()
@@ -135,7 +134,7 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), self._settings.relay_poll_interval_s)
 
-    async def publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
+    async def publish_batch(self, conn: Connection, producer: AIOKafkaProducer) -> int:
         """Send one batch, wait for every acknowledgement, then mark the batch published."""
         rows = await conn.fetch(SELECT_UNPUBLISHED, self._settings.relay_batch_size)
         if not rows:
@@ -160,7 +159,7 @@ class OutboxRelay:
         RELAY_BATCH_LATENCY.observe(time.perf_counter() - started)
         return len(rows)
 
-    async def _refresh_backlog(self, conn: asyncpg.Connection) -> None:
+    async def _refresh_backlog(self, conn: Connection) -> None:
         row = await conn.fetchrow(BACKLOG)
         if row is not None:
             OUTBOX_BACKLOG.set(row["backlog"])

@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from tilmeld_shared.db import Connection
+
 # --- networks ---------------------------------------------------------------------------------
 
 INSERT_NETWORK = """
@@ -205,16 +207,14 @@ WHERE member_id = $1 AND status IN ('confirmed', 'waitlisted')
 MEMBER_ACTIVE_ENROLMENTS = "SELECT id FROM enrolments WHERE member_id = $1 AND status = 'active'"
 
 
-async def bump_meeting(
-    conn: asyncpg.Connection, meeting_id: uuid.UUID, *, seats_delta: int = 0
-) -> int:
+async def bump_meeting(conn: Connection, meeting_id: uuid.UUID, *, seats_delta: int = 0) -> int:
     """Move the meeting's seat count and return the aggregate version for the next event."""
     row = await conn.fetchrow(BUMP_MEETING, meeting_id, seats_delta)
     assert row is not None
     return int(row["version"])
 
 
-async def waitlist_position(conn: asyncpg.Connection, registration: asyncpg.Record) -> int | None:
+async def waitlist_position(conn: Connection, registration: asyncpg.Record) -> int | None:
     if registration["status"] != "waitlisted":
         return None
     value = await conn.fetchval(

@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from tilmeld_shared.problems import Invalid
-
 from registration.outbox import OutboxSignal
 from registration.settings import Settings
+from tilmeld_shared.db import Connection
+from tilmeld_shared.problems import Invalid
 
 T = TypeVar("T")
-UseCase = Callable[[asyncpg.Connection], Awaitable[T]]
+UseCase = Callable[[Connection], Awaitable[T]]
 
 CLAIM_KEY = """
 INSERT INTO idempotency_keys (key, route, request_fingerprint)
@@ -94,15 +94,22 @@ class Transactions:
         if request is None:
             return render(await self.run(use_case))
         async with self._pool.acquire() as conn, conn.transaction():
-            claimed = await conn.fetchval(CLAIM_KEY, request.key, request.route, request.fingerprint)
+            claimed = await conn.fetchval(
+                CLAIM_KEY, request.key, request.route, request.fingerprint
+            )
             if claimed is None:
                 stored = await conn.fetchrow(STORED_RESPONSE, request.key, request.route)
                 assert stored is not None  # the conflicting row is committed, or we would block
                 if stored["request_fingerprint"] != request.fingerprint:
                     raise Invalid(
                         "This Idempotency-Key was used with a different request body.",
-                        errors=[{"field": "Idempotency-Key", "in": "header",
-                                 "message": "reused with a different body"}],
+                        errors=[
+                            {
+                                "field": "Idempotency-Key",
+                                "in": "header",
+                                "message": "reused with a different body",
+                            }
+                        ],
                     )
                 return stored["response_status"], stored["response_body"]
             status, body = render(await use_case(conn))

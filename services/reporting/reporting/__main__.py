@@ -7,18 +7,17 @@ import asyncio
 
 import uvicorn
 
-from tilmeld_shared.db import migrate
-from tilmeld_shared.observability import configure_logging
-
 from reporting.main import MIGRATIONS, SCHEMA, create_app
 from reporting.settings import Settings
+from tilmeld_shared.db import migrate
+from tilmeld_shared.observability import configure_logging
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="reporting")
     parser.add_argument("command", choices=["serve", "migrate"])
     args = parser.parse_args()
-    settings = Settings()  # type: ignore[call-arg]  # filled from the environment
+    settings = Settings()  # filled from the environment
     configure_logging(settings.log_level)
     if args.command == "migrate":
         applied = asyncio.run(
@@ -27,8 +26,11 @@ def main() -> None:
         print(f"reporting: {len(applied)} migration(s) applied")
         return
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port,
-        log_level=settings.log_level.lower(), access_log=False,
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import asyncpg
 from faststream import AckPolicy
@@ -10,12 +11,11 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter
 
+from reporting.projection import apply_batch
+from reporting.settings import Settings
 from tilmeld_shared.consuming import retry_transient
 from tilmeld_shared.events import ALL_TOPICS, Envelope, Payload, UnreadableEvent, read_envelope
 from tilmeld_shared.kafka import CONSUMER_BATCH_TIMEOUT_MS, CONSUMER_FETCH_MAX_WAIT_MS
-
-from reporting.projection import apply_batch
-from reporting.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
     )
     async def on_event_batch(message: KafkaMessage) -> None:
         events: list[tuple[Envelope, Payload | None]] = []
-        for raw in message.body:
+        for raw in cast("list[bytes]", message.body):
             try:
                 events.append(read_envelope(raw))
             except UnreadableEvent as error:

@@ -8,16 +8,15 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from reporting.api.routes import router as reports_router
+from reporting.consumer import create_broker
+from reporting.settings import Settings
 from tilmeld_shared.asyncapi import asyncapi_router
 from tilmeld_shared.db import create_pool, migrations_applied
 from tilmeld_shared.events import ALL_TOPICS
 from tilmeld_shared.kafka import broker_reachable, ensure_topics
 from tilmeld_shared.observability import install_observability
 from tilmeld_shared.problems import install_problem_handlers
-
-from reporting.api.routes import router as reports_router
-from reporting.consumer import create_broker
-from reporting.settings import Settings
 
 SCHEMA = "reporting"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -30,13 +29,19 @@ def create_app(settings: Settings) -> FastAPI:
         pool = await create_pool(settings.database_url, schema=SCHEMA)
         app.state.pool = pool
         broker = create_broker(settings, pool)
-        app.include_router(asyncapi_router(
-            broker, title="Tilmeld reporting",
-            description="Consumes registration events into aggregates without personal data.",
-        ))
-        await ensure_topics(settings.kafka_bootstrap_servers, ALL_TOPICS,
-                            partitions=settings.kafka_topic_partitions,
-                            replication_factor=settings.kafka_replication_factor)
+        app.include_router(
+            asyncapi_router(
+                broker,
+                title="Tilmeld reporting",
+                description="Consumes registration events into aggregates without personal data.",
+            )
+        )
+        await ensure_topics(
+            settings.kafka_bootstrap_servers,
+            ALL_TOPICS,
+            partitions=settings.kafka_topic_partitions,
+            replication_factor=settings.kafka_replication_factor,
+        )
         await broker.start()
         try:
             yield
@@ -44,19 +49,27 @@ def create_app(settings: Settings) -> FastAPI:
             await broker.stop()
             await pool.close()
 
-    app = FastAPI(title="Tilmeld reporting", version="1.0.0", lifespan=lifespan,
-                  openapi_url=f"{API_PREFIX}/openapi.json")
+    app = FastAPI(
+        title="Tilmeld reporting",
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+    )
     app.state.settings = settings
 
     async def readiness() -> dict[str, bool]:
         try:
             database = bool(await app.state.pool.fetchval("SELECT true", timeout=1))
-            migrated = await migrations_applied(app.state.pool, schema=SCHEMA,
-                                                migrations_dir=MIGRATIONS)
+            migrated = await migrations_applied(
+                app.state.pool, schema=SCHEMA, migrations_dir=MIGRATIONS
+            )
         except Exception:
             database, migrated = False, False
-        return {"database": database, "migrations": migrated,
-                "kafka": await broker_reachable(settings.kafka_bootstrap_servers)}
+        return {
+            "database": database,
+            "migrations": migrated,
+            "kafka": await broker_reachable(settings.kafka_bootstrap_servers),
+        }
 
     install_problem_handlers(app)
     install_observability(app, service="reporting", readiness=readiness)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import asyncpg
-
+from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
     AttendanceRecorded,
     EnrolmentCancelled,
@@ -83,9 +82,7 @@ WHERE registrations.aggregate_version < excluded.aggregate_version
 """
 
 
-async def apply_batch(
-    conn: asyncpg.Connection, events: Sequence[tuple[Envelope, Payload | None]]
-) -> int:
+async def apply_batch(conn: Connection, events: Sequence[tuple[Envelope, Payload | None]]) -> int:
     """Apply the events not seen before, in the caller's transaction; returns how many."""
     if not events:
         return 0
@@ -105,34 +102,63 @@ async def apply_batch(
     return applied
 
 
-async def _apply(conn: asyncpg.Connection, envelope: Envelope, payload: Payload) -> None:
+async def _apply(conn: Connection, envelope: Envelope, payload: Payload) -> None:
     version = envelope.aggregate_version
     match payload:
         case NetworkCreated():  # and NetworkUpdated
-            await conn.execute(UPSERT_NETWORK, payload.network_id, payload.title, payload.status,
-                               version)
+            await conn.execute(
+                UPSERT_NETWORK, payload.network_id, payload.title, payload.status, version
+            )
         case MeetingScheduled():  # and MeetingUpdated
             await conn.execute(
-                UPSERT_MEETING, payload.meeting_id, payload.network_id, payload.title,
-                payload.starts_at, payload.ends_at, payload.capacity, payload.status, version,
+                UPSERT_MEETING,
+                payload.meeting_id,
+                payload.network_id,
+                payload.title,
+                payload.starts_at,
+                payload.ends_at,
+                payload.capacity,
+                payload.status,
+                version,
             )
         case MeetingCancelled():
             await conn.execute(CANCEL_MEETING, payload.meeting_id, version)
         case MemberEnrolled():
             await conn.execute(
-                UPSERT_ENROLMENT, payload.enrolment_id, payload.network_id, payload.member_id,
-                payload.municipality, "active", payload.enrolled_at, None, version,
+                UPSERT_ENROLMENT,
+                payload.enrolment_id,
+                payload.network_id,
+                payload.member_id,
+                payload.municipality,
+                "active",
+                payload.enrolled_at,
+                None,
+                version,
             )
         case EnrolmentCancelled():
             await conn.execute(
-                UPSERT_ENROLMENT, payload.enrolment_id, payload.network_id, payload.member_id,
-                payload.municipality, "cancelled", None, payload.cancelled_at, version,
+                UPSERT_ENROLMENT,
+                payload.enrolment_id,
+                payload.network_id,
+                payload.member_id,
+                payload.municipality,
+                "cancelled",
+                None,
+                payload.cancelled_at,
+                version,
             )
         case RegistrationState():
             await conn.execute(
-                UPSERT_REGISTRATION, payload.registration_id, payload.meeting_id,
-                payload.network_id, payload.member_id, payload.municipality, payload.status,
-                payload.seats, payload.companions, payload.registered_at,
+                UPSERT_REGISTRATION,
+                payload.registration_id,
+                payload.meeting_id,
+                payload.network_id,
+                payload.member_id,
+                payload.municipality,
+                payload.status,
+                payload.seats,
+                payload.companions,
+                payload.registered_at,
                 payload.cancelled_at if isinstance(payload, RegistrationCancelled) else None,
                 payload.checked_in_at if isinstance(payload, AttendanceRecorded) else None,
                 version,

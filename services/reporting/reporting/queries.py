@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from tilmeld_shared.db import Connection
 from tilmeld_shared.problems import NotFound
 
 AS_OF = "SELECT newest_event_at FROM progress"
@@ -82,7 +83,7 @@ def _meeting_row(row: asyncpg.Record) -> dict[str, Any]:
     return report
 
 
-async def meeting_report(conn: asyncpg.Connection, meeting_id: uuid.UUID) -> dict[str, Any]:
+async def meeting_report(conn: Connection, meeting_id: uuid.UUID) -> dict[str, Any]:
     row = await conn.fetchrow(MEETING_REPORT, meeting_id)
     if row is None:
         raise NotFound(f"No events seen yet for meeting {meeting_id}.")
@@ -90,18 +91,22 @@ async def meeting_report(conn: asyncpg.Connection, meeting_id: uuid.UUID) -> dic
 
 
 async def network_reports(
-    conn: asyncpg.Connection, network_id: uuid.UUID | None = None
+    conn: Connection, network_id: uuid.UUID | None = None
 ) -> tuple[list[dict[str, Any]], Any]:
     rows = await conn.fetch(NETWORK_REPORTS, network_id)
     reports = [
-        {**dict(row), "attendance_rate": float(row["attendance_rate"])
-         if row["attendance_rate"] is not None else None}
+        {
+            **dict(row),
+            "attendance_rate": float(row["attendance_rate"])
+            if row["attendance_rate"] is not None
+            else None,
+        }
         for row in rows
     ]
     return reports, await conn.fetchval(AS_OF)
 
 
-async def network_report(conn: asyncpg.Connection, network_id: uuid.UUID) -> dict[str, Any]:
+async def network_report(conn: Connection, network_id: uuid.UUID) -> dict[str, Any]:
     reports, as_of = await network_reports(conn, network_id)
     if not reports:
         raise NotFound(f"No events seen yet for network {network_id}.")

@@ -16,12 +16,16 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("REPORTING_DATABASE_URL", "DATABASE_URL")
     )
     kafka_bootstrap_servers: str = Field(
-        validation_alias=AliasChoices("REPORTING_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS")
+        validation_alias=AliasChoices(
+            "REPORTING_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
+        )
     )
     kafka_group_id: str = "tilmeld-reporting"
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
-    batch_max_records: int = Field(500, validation_alias=AliasChoices("BATCH_MAX_RECORDS", "REPORTING_BATCH_MAX_RECORDS"))
+    batch_max_records: int = Field(
+        500, validation_alias=AliasChoices("BATCH_MAX_RECORDS", "REPORTING_BATCH_MAX_RECORDS")
+    )
     organiser_token: str = ""
     reporting_token: str = ""
     host: str = "127.0.0.1"

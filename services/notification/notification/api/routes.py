@@ -62,16 +62,22 @@ def _pool(request: Request) -> asyncpg.Pool:
 
 async def _reader(request: Request) -> Role:
     settings = request.app.state.settings
-    check = require_role(Role.ORGANISER, Role.REPORTING,
-                         organiser_token=lambda: settings.organiser_token,
-                         reporting_token=lambda: settings.reporting_token)
+    check = require_role(
+        Role.ORGANISER,
+        Role.REPORTING,
+        organiser_token=lambda: settings.organiser_token,
+        reporting_token=lambda: settings.reporting_token,
+    )
     return await check(request)
 
 
 async def _organiser(request: Request) -> Role:
     settings = request.app.state.settings
-    check = require_role(Role.ORGANISER, organiser_token=lambda: settings.organiser_token,
-                         reporting_token=lambda: settings.reporting_token)
+    check = require_role(
+        Role.ORGANISER,
+        organiser_token=lambda: settings.organiser_token,
+        reporting_token=lambda: settings.reporting_token,
+    )
     return await check(request)
 
 
@@ -93,14 +99,16 @@ async def list_notifications(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(pattern=r"^\d{1,20}$")] = None,
 ) -> NotificationPage:
-    rows = await pool.fetch(LIST, recipient, member_id, status, event_id,
-                            int(cursor) if cursor else None, limit + 1)
+    rows = await pool.fetch(
+        LIST, recipient, member_id, status, event_id, int(cursor) if cursor else None, limit + 1
+    )
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = str(int(rows[-1]["created_at"].timestamp() * 1_000_000))
-    return NotificationPage(items=[NotificationOut(**dict(r)) for r in rows],
-                            next_cursor=next_cursor)
+    return NotificationPage(
+        items=[NotificationOut(**dict(r)) for r in rows], next_cursor=next_cursor
+    )
 
 
 @router.get("/notifications/{notification_id}")
@@ -117,8 +125,9 @@ async def retry_notification(
 ) -> NotificationOut:
     row = await pool.fetchrow(RETRY, notification_id)
     if row is None:
-        exists = await pool.fetchval("SELECT status FROM notifications WHERE id = $1",
-                                     notification_id)
+        exists = await pool.fetchval(
+            "SELECT status FROM notifications WHERE id = $1", notification_id
+        )
         if exists is None:
             raise NotFound(f"No notification {notification_id}.")
         raise Conflict(f"Only dead notifications can be retried; this one is {exists}.")

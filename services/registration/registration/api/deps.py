@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 
-from tilmeld_shared.auth import Role, bearer_token, require_role, role_of
-
 from registration.pagination import Cursor
 from registration.settings import Settings
 from registration.unit_of_work import IdempotentRequest, ServiceContext, Transactions
+from tilmeld_shared.auth import Role, bearer_token, require_role, role_of
 
 
 def _settings(request: Request) -> Settings:
@@ -52,8 +51,9 @@ def _is_organiser(request: Request) -> bool:
     if token is None:
         return False
     settings = _settings(request)
-    role = role_of(token, organiser_token=settings.organiser_token,
-                   reporting_token=settings.reporting_token)
+    role = role_of(
+        token, organiser_token=settings.organiser_token, reporting_token=settings.reporting_token
+    )
     return role is Role.ORGANISER
 
 
@@ -61,8 +61,12 @@ IsOrganiser = Annotated[bool, Depends(_is_organiser)]
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=255,
-           description="Retries with the same key and body return the first response."),
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Retries with the same key and body return the first response.",
+    ),
 ]
 
 

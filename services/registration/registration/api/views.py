@@ -15,13 +15,17 @@ from registration.api.schemas import (
 
 
 def network(row: asyncpg.Record) -> NetworkOut:
-    return NetworkOut(network_id=row["id"], **{k: row[k] for k in NetworkOut.model_fields
-                                               if k != "network_id"})
+    return NetworkOut(
+        network_id=row["id"], **{k: row[k] for k in NetworkOut.model_fields if k != "network_id"}
+    )
 
 
 def meeting(row: asyncpg.Record) -> MeetingOut:
-    fields = {k: row[k] for k in MeetingOut.model_fields
-              if k not in {"meeting_id", "seats_available", "waitlist_length"}}
+    fields = {
+        k: row[k]
+        for k in MeetingOut.model_fields
+        if k not in {"meeting_id", "seats_available", "waitlist_length"}
+    }
     return MeetingOut(
         meeting_id=row["id"],
         seats_available=max(row["capacity"] - row["seats_taken"], 0),
@@ -32,8 +36,11 @@ def meeting(row: asyncpg.Record) -> MeetingOut:
 
 def enrolment(row: asyncpg.Record, *, cancel_token: str | None = None) -> EnrolmentOut:
     return EnrolmentOut(
-        enrolment_id=row["id"], member_id=row["member_id"], network_id=row["network_id"],
-        status=row["status"], cancel_token=cancel_token,
+        enrolment_id=row["id"],
+        member_id=row["member_id"],
+        network_id=row["network_id"],
+        status=row["status"],
+        cancel_token=cancel_token,
     )
 
 
@@ -41,9 +48,14 @@ def registration(
     row: asyncpg.Record, *, waitlist_position: int | None = None, cancel_token: str | None = None
 ) -> RegistrationOut:
     return RegistrationOut(
-        registration_id=row["id"], meeting_id=row["meeting_id"], member_id=row["member_id"],
-        status=row["status"], seats=row["seats"], waitlist_position=waitlist_position,
-        checked_in_at=row["checked_in_at"], cancel_token=cancel_token,
+        registration_id=row["id"],
+        meeting_id=row["meeting_id"],
+        member_id=row["member_id"],
+        status=row["status"],
+        seats=row["seats"],
+        waitlist_position=waitlist_position,
+        checked_in_at=row["checked_in_at"],
+        cancel_token=cancel_token,
     )
 
 

@@ -6,9 +6,6 @@ import uuid
 
 import asyncpg
 
-from tilmeld_shared.events import EnrolmentCancelled, MemberEnrolled, PersonalData
-from tilmeld_shared.problems import Conflict, Forbidden, NotFound
-
 from registration import repository as repo
 from registration import tokens
 from registration.api.schemas import EnrolmentIn
@@ -16,6 +13,9 @@ from registration.outbox import record_event
 from registration.pagination import Cursor
 from registration.service.members import upsert_member
 from registration.unit_of_work import ServiceContext
+from tilmeld_shared.db import Connection
+from tilmeld_shared.events import EnrolmentCancelled, MemberEnrolled, PersonalData
+from tilmeld_shared.problems import Conflict, Forbidden, NotFound
 
 CANCEL_PURPOSE = "cancel-enrolment"
 
@@ -28,7 +28,7 @@ def cancel_token(ctx: ServiceContext, enrolment_id: uuid.UUID) -> str:
 
 
 async def enrol(
-    conn: asyncpg.Connection, ctx: ServiceContext, network_id: uuid.UUID, command: EnrolmentIn
+    conn: Connection, ctx: ServiceContext, network_id: uuid.UUID, command: EnrolmentIn
 ) -> tuple[asyncpg.Record, str]:
     """Enrol a person in a network; a second active enrolment is a conflict."""
     network = await conn.fetchrow(repo.NETWORK_FOR_UPDATE, network_id)
@@ -41,31 +41,39 @@ async def enrol(
     if existing is not None:
         raise Conflict(
             "This person is already enrolled in the network.",
-            slug="already-enrolled", enrolment_id=str(existing["id"]),
+            slug="already-enrolled",
+            enrolment_id=str(existing["id"]),
         )
     now = ctx.clock.now()
-    enrolment = await conn.fetchrow(repo.INSERT_ENROLMENT, uuid.uuid4(), network_id, member["id"],
-                                    now)
+    enrolment = await conn.fetchrow(
+        repo.INSERT_ENROLMENT, uuid.uuid4(), network_id, member["id"], now
+    )
     assert enrolment is not None
     token = cancel_token(ctx, enrolment["id"])
     await record_event(
         conn,
         MemberEnrolled(
-            enrolment_id=enrolment["id"], network_id=network_id,
-            network_title=network["title"], member_id=member["id"],
-            municipality=member["municipality"], role=member["role"],
-            language=member["language"] or network["language"], enrolled_at=now,
+            enrolment_id=enrolment["id"],
+            network_id=network_id,
+            network_title=network["title"],
+            member_id=member["id"],
+            municipality=member["municipality"],
+            role=member["role"],
+            language=member["language"] or network["language"],
+            enrolled_at=now,
             personal=PersonalData(name=member["name"], email=member["email"]),
             cancel_url=f"{ctx.settings.public_base_url}/cancel/enrolments/{enrolment['id']}"
             f"?token={token}",
         ),
-        aggregate_id=enrolment["id"], aggregate_version=enrolment["version"], key=network_id,
+        aggregate_id=enrolment["id"],
+        aggregate_version=enrolment["version"],
+        key=network_id,
     )
     return enrolment, token
 
 
 async def cancel_enrolment(
-    conn: asyncpg.Connection,
+    conn: Connection,
     ctx: ServiceContext,
     enrolment_id: uuid.UUID,
     *,
@@ -78,8 +86,14 @@ async def cancel_enrolment(
     if enrolment is None:
         raise NotFound(f"No enrolment {enrolment_id}.")
     if not by_organiser and not (
-        token and tokens.verify(ctx.settings.effective_token_secret, CANCEL_PURPOSE,
-                                enrolment_id, token, now=ctx.clock.now())
+        token
+        and tokens.verify(
+            ctx.settings.effective_token_secret,
+            CANCEL_PURPOSE,
+            enrolment_id,
+            token,
+            now=ctx.clock.now(),
+        )
     ):
         raise Forbidden("The cancel token is missing or wrong.")
     if enrolment["status"] == "cancelled":
@@ -92,30 +106,38 @@ async def cancel_enrolment(
     assert member is not None and network is not None
     personal = (
         PersonalData(name=member["name"], email=member["email"])
-        if member["email"] and not erasure else None
+        if member["email"] and not erasure
+        else None
     )
     await record_event(
         conn,
         EnrolmentCancelled(
-            enrolment_id=enrolment_id, network_id=enrolment["network_id"],
-            member_id=enrolment["member_id"], municipality=member["municipality"],
-            language=member["language"] or network["language"], cancelled_at=now,
+            enrolment_id=enrolment_id,
+            network_id=enrolment["network_id"],
+            member_id=enrolment["member_id"],
+            municipality=member["municipality"],
+            language=member["language"] or network["language"],
+            cancelled_at=now,
             cancelled_by="erasure" if erasure else ("organiser" if by_organiser else "member"),
             personal=personal,
         ),
-        aggregate_id=enrolment_id, aggregate_version=cancelled["version"],
+        aggregate_id=enrolment_id,
+        aggregate_version=cancelled["version"],
         key=enrolment["network_id"],
     )
     return cancelled
 
 
 async def roster(
-    conn: asyncpg.Connection, network_id: uuid.UUID, *, limit: int, cursor: Cursor | None
+    conn: Connection, network_id: uuid.UUID, *, limit: int, cursor: Cursor | None
 ) -> tuple[list[asyncpg.Record], Cursor | None]:
     if await conn.fetchrow(repo.NETWORK, network_id) is None:
         raise NotFound(f"No network {network_id}.")
     rows = await conn.fetch(
-        repo.ENROLMENT_ROSTER, network_id, cursor.after_time if cursor else None,
-        cursor.after_id if cursor else None, limit + 1,
+        repo.ENROLMENT_ROSTER,
+        network_id,
+        cursor.after_time if cursor else None,
+        cursor.after_id if cursor else None,
+        limit + 1,
     )
     return Cursor.page(rows, limit, time_column="enrolled_at", id_column="enrolment_id")

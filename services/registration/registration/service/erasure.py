@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
-
-from tilmeld_shared.problems import NotFound
-
 from registration import repository as repo
 from registration.service import enrolments, members, registrations
 from registration.unit_of_work import ServiceContext
+from tilmeld_shared.db import Connection
+from tilmeld_shared.problems import NotFound
 
 
-async def forget_member(conn: asyncpg.Connection, ctx: ServiceContext, member_id: uuid.UUID) -> None:
+async def forget_member(conn: Connection, ctx: ServiceContext, member_id: uuid.UUID) -> None:
     """Cancel the person's active registrations (freeing seats for the waitlist) and
     enrolments, then blank their personal data everywhere this service keeps it."""
     if await conn.fetchrow(repo.MEMBER, member_id) is None:

@@ -7,15 +7,15 @@ from typing import Any
 
 import asyncpg
 
-from tilmeld_shared.events import MeetingCancelled, MeetingScheduled, MeetingUpdated
-from tilmeld_shared.problems import Conflict, Invalid, NotFound
-
 from registration import repository as repo
 from registration.api.schemas import MeetingIn, MeetingPatch
 from registration.outbox import record_event
 from registration.pagination import Cursor
 from registration.service.registrations import promote_waitlisted
 from registration.unit_of_work import ServiceContext
+from tilmeld_shared.db import Connection
+from tilmeld_shared.events import MeetingCancelled, MeetingScheduled, MeetingUpdated
+from tilmeld_shared.problems import Conflict, Invalid, NotFound
 
 
 def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
 
 
 async def schedule_meeting(
-    conn: asyncpg.Connection, network_id: uuid.UUID, command: MeetingIn
+    conn: Connection, network_id: uuid.UUID, command: MeetingIn
 ) -> asyncpg.Record:
     """Add a meeting to a network and announce it."""
     if await conn.fetchrow(repo.NETWORK, network_id) is None:
@@ -59,14 +59,17 @@ async def schedule_meeting(
     )
     assert row is not None
     await record_event(
-        conn, MeetingScheduled(**_event_fields(row)), aggregate_id=row["id"],
-        aggregate_version=row["version"], key=row["id"],
+        conn,
+        MeetingScheduled(**_event_fields(row)),
+        aggregate_id=row["id"],
+        aggregate_version=row["version"],
+        key=row["id"],
     )
     return await get_meeting(conn, row["id"])
 
 
 async def update_meeting(
-    conn: asyncpg.Connection, ctx: ServiceContext, meeting_id: uuid.UUID, command: MeetingPatch
+    conn: Connection, ctx: ServiceContext, meeting_id: uuid.UUID, command: MeetingPatch
 ) -> asyncpg.Record:
     """Reschedule, resize or edit a meeting. More capacity promotes from the waitlist; less
     than the seats already confirmed is refused, since confirmed people keep their seats."""
@@ -84,8 +87,10 @@ async def update_meeting(
     starts_at = changes.get("starts_at", current["starts_at"])
     ends_at = changes.get("ends_at", current["ends_at"])
     if ends_at <= starts_at:
-        raise Invalid("ends_at must be after starts_at.",
-                      errors=[{"field": "ends_at", "in": "body", "message": "before starts_at"}])
+        raise Invalid(
+            "ends_at must be after starts_at.",
+            errors=[{"field": "ends_at", "in": "body", "message": "before starts_at"}],
+        )
     capacity = changes.get("capacity", current["capacity"])
     if capacity < current["seats_taken"]:
         raise Conflict(
@@ -111,7 +116,9 @@ async def update_meeting(
             != (current["starts_at"], current["ends_at"]),
             capacity_changed=row["capacity"] != current["capacity"],
         ),
-        aggregate_id=row["id"], aggregate_version=row["version"], key=row["id"],
+        aggregate_id=row["id"],
+        aggregate_version=row["version"],
+        key=row["id"],
     )
     if row["capacity"] > current["capacity"]:
         await promote_waitlisted(conn, ctx, meeting_id)
@@ -119,7 +126,7 @@ async def update_meeting(
 
 
 async def cancel_meeting(
-    conn: asyncpg.Connection, meeting_id: uuid.UUID, *, reason: str | None = None
+    conn: Connection, meeting_id: uuid.UUID, *, reason: str | None = None
 ) -> asyncpg.Record:
     """Cancel a meeting. Registrations keep their status, so who had a seat stays on record."""
     current = await conn.fetchrow(repo.MEETING_FOR_UPDATE, meeting_id)
@@ -132,15 +139,19 @@ async def cancel_meeting(
     await record_event(
         conn,
         MeetingCancelled(
-            meeting_id=meeting_id, network_id=current["network_id"],
-            cancelled_at=await conn.fetchval("SELECT now()"), reason=reason,
+            meeting_id=meeting_id,
+            network_id=current["network_id"],
+            cancelled_at=await conn.fetchval("SELECT now()"),
+            reason=reason,
         ),
-        aggregate_id=meeting_id, aggregate_version=version, key=meeting_id,
+        aggregate_id=meeting_id,
+        aggregate_version=version,
+        key=meeting_id,
     )
     return await get_meeting(conn, meeting_id)
 
 
-async def get_meeting(conn: asyncpg.Connection, meeting_id: uuid.UUID) -> asyncpg.Record:
+async def get_meeting(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record:
     row = await conn.fetchrow(repo.MEETING, meeting_id)
     if row is None:
         raise NotFound(f"No meeting {meeting_id}.")
@@ -148,12 +159,15 @@ async def get_meeting(conn: asyncpg.Connection, meeting_id: uuid.UUID) -> asyncp
 
 
 async def list_meetings(
-    conn: asyncpg.Connection, network_id: uuid.UUID, *, limit: int, cursor: Cursor | None
+    conn: Connection, network_id: uuid.UUID, *, limit: int, cursor: Cursor | None
 ) -> tuple[list[asyncpg.Record], Cursor | None]:
     if await conn.fetchrow(repo.NETWORK, network_id) is None:
         raise NotFound(f"No network {network_id}.")
     rows = await conn.fetch(
-        repo.MEETINGS_PAGE, network_id, cursor.after_time if cursor else None,
-        cursor.after_id if cursor else None, limit + 1,
+        repo.MEETINGS_PAGE,
+        network_id,
+        cursor.after_time if cursor else None,
+        cursor.after_id if cursor else None,
+        limit + 1,
     )
     return Cursor.page(rows, limit, time_column="starts_at")

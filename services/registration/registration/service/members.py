@@ -7,24 +7,30 @@ from typing import Any
 
 import asyncpg
 
-from tilmeld_shared.events import MemberErased
-from tilmeld_shared.problems import NotFound
-
 from registration import repository as repo
 from registration.api.schemas import MemberIn
 from registration.outbox import record_event
+from tilmeld_shared.db import Connection
+from tilmeld_shared.events import MemberErased
+from tilmeld_shared.problems import NotFound
 
 
-async def upsert_member(conn: asyncpg.Connection, member: MemberIn) -> asyncpg.Record:
+async def upsert_member(conn: Connection, member: MemberIn) -> asyncpg.Record:
     row = await conn.fetchrow(
-        repo.UPSERT_MEMBER, uuid.uuid4(), member.email, member.name, member.municipality,
-        member.role, member.organisation, member.language,
+        repo.UPSERT_MEMBER,
+        uuid.uuid4(),
+        member.email,
+        member.name,
+        member.municipality,
+        member.role,
+        member.organisation,
+        member.language,
     )
     assert row is not None
     return row
 
 
-async def export_member(conn: asyncpg.Connection, member_id: uuid.UUID) -> dict[str, Any]:
+async def export_member(conn: Connection, member_id: uuid.UUID) -> dict[str, Any]:
     """Everything this service holds on the person (GDPR art. 15)."""
     member = await conn.fetchrow(repo.MEMBER, member_id)
     if member is None:
@@ -41,7 +47,7 @@ async def export_member(conn: asyncpg.Connection, member_id: uuid.UUID) -> dict[
     }
 
 
-async def erase_member(conn: asyncpg.Connection, member_id: uuid.UUID) -> None:
+async def erase_member(conn: Connection, member_id: uuid.UUID) -> None:
     """Remove the person's personal data and keep the anonymous facts the aggregates need.
 
     The caller has already cancelled the person's active enrolments and registrations.
@@ -55,6 +61,9 @@ async def erase_member(conn: asyncpg.Connection, member_id: uuid.UUID) -> None:
     await conn.execute(repo.REDACT_OUTBOX, str(member_id))
     now = await conn.fetchval("SELECT now()")
     await record_event(
-        conn, MemberErased(member_id=member_id, erased_at=now),
-        aggregate_id=member_id, aggregate_version=1, key=member_id,
+        conn,
+        MemberErased(member_id=member_id, erased_at=now),
+        aggregate_id=member_id,
+        aggregate_version=1,
+        key=member_id,
     )

@@ -7,13 +7,13 @@ from typing import Any
 
 import asyncpg
 
-from tilmeld_shared.events import NetworkCreated, NetworkUpdated
-from tilmeld_shared.problems import NotFound
-
 from registration import repository as repo
 from registration.api.schemas import NetworkIn, NetworkPatch
 from registration.outbox import record_event
 from registration.pagination import Cursor
+from tilmeld_shared.db import Connection
+from tilmeld_shared.events import NetworkCreated, NetworkUpdated
+from tilmeld_shared.problems import NotFound
 
 
 def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def create_network(conn: asyncpg.Connection, command: NetworkIn) -> asyncpg.Record:
+async def create_network(conn: Connection, command: NetworkIn) -> asyncpg.Record:
     """Create a network and announce it."""
     contact = command.contact.model_dump(mode="json") if command.contact else None
     row = await conn.fetchrow(
@@ -44,14 +44,17 @@ async def create_network(conn: asyncpg.Connection, command: NetworkIn) -> asyncp
     )
     assert row is not None
     await record_event(
-        conn, NetworkCreated(**_event_fields(row)), aggregate_id=row["id"],
-        aggregate_version=row["version"], key=row["id"],
+        conn,
+        NetworkCreated(**_event_fields(row)),
+        aggregate_id=row["id"],
+        aggregate_version=row["version"],
+        key=row["id"],
     )
     return row
 
 
 async def update_network(
-    conn: asyncpg.Connection, network_id: uuid.UUID, command: NetworkPatch
+    conn: Connection, network_id: uuid.UUID, command: NetworkPatch
 ) -> asyncpg.Record:
     """Change the fields given; nothing else moves."""
     current = await conn.fetchrow(repo.NETWORK_FOR_UPDATE, network_id)
@@ -70,13 +73,16 @@ async def update_network(
     )
     assert row is not None
     await record_event(
-        conn, NetworkUpdated(**_event_fields(row)), aggregate_id=row["id"],
-        aggregate_version=row["version"], key=row["id"],
+        conn,
+        NetworkUpdated(**_event_fields(row)),
+        aggregate_id=row["id"],
+        aggregate_version=row["version"],
+        key=row["id"],
     )
     return row
 
 
-async def get_network(conn: asyncpg.Connection, network_id: uuid.UUID) -> asyncpg.Record:
+async def get_network(conn: Connection, network_id: uuid.UUID) -> asyncpg.Record:
     row = await conn.fetchrow(repo.NETWORK, network_id)
     if row is None:
         raise NotFound(f"No network {network_id}.")
@@ -84,10 +90,13 @@ async def get_network(conn: asyncpg.Connection, network_id: uuid.UUID) -> asyncp
 
 
 async def list_networks(
-    conn: asyncpg.Connection, *, status: str | None, limit: int, cursor: Cursor | None
+    conn: Connection, *, status: str | None, limit: int, cursor: Cursor | None
 ) -> tuple[list[asyncpg.Record], Cursor | None]:
     rows = await conn.fetch(
-        repo.NETWORKS_PAGE, status, cursor.after_time if cursor else None,
-        cursor.after_id if cursor else None, limit + 1,
+        repo.NETWORKS_PAGE,
+        status,
+        cursor.after_time if cursor else None,
+        cursor.after_id if cursor else None,
+        limit + 1,
     )
     return Cursor.page(rows, limit, time_column="created_at")

@@ -8,6 +8,14 @@ from typing import Any, Literal
 
 import asyncpg
 
+from registration import domain, tokens
+from registration import repository as repo
+from registration.api.schemas import RegistrationIn
+from registration.outbox import record_event
+from registration.pagination import Cursor
+from registration.service.members import upsert_member
+from registration.unit_of_work import ServiceContext
+from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
     AttendanceRecorded,
     Companion,
@@ -20,14 +28,6 @@ from tilmeld_shared.events import (
 )
 from tilmeld_shared.problems import Conflict, Forbidden, Invalid, NotFound
 
-from registration import domain, tokens
-from registration import repository as repo
-from registration.api.schemas import RegistrationIn
-from registration.outbox import record_event
-from registration.pagination import Cursor
-from registration.service.members import upsert_member
-from registration.unit_of_work import ServiceContext
-
 CANCEL_PURPOSE = "cancel-registration"
 CancelledBy = Literal["member", "organiser", "meeting_cancelled", "erasure"]
 
@@ -39,7 +39,7 @@ def cancel_token(ctx: ServiceContext, registration_id: uuid.UUID, ends_at: datet
 
 
 async def _event_state(
-    conn: asyncpg.Connection,
+    conn: Connection,
     ctx: ServiceContext,
     registration: asyncpg.Record,
     meeting: asyncpg.Record,
@@ -77,7 +77,7 @@ async def _event_state(
 
 
 async def _announce(
-    conn: asyncpg.Connection,
+    conn: Connection,
     event: RegistrationState,
     *,
     meeting_id: uuid.UUID,
@@ -90,7 +90,7 @@ async def _announce(
 
 
 async def register_for_meeting(
-    conn: asyncpg.Connection, ctx: ServiceContext, meeting_id: uuid.UUID, command: RegistrationIn
+    conn: Connection, ctx: ServiceContext, meeting_id: uuid.UUID, command: RegistrationIn
 ) -> tuple[asyncpg.Record, int | None, str]:
     """Register a person (and companions) for a meeting: confirmed while seats last, else
     waitlisted. Returns the registration, its waitlist position and its cancel token."""
@@ -101,7 +101,8 @@ async def register_for_meeting(
         raise Conflict("The meeting is cancelled.", slug="meeting-cancelled")
     now = ctx.clock.now()
     if domain.registration_closed(
-        now=now, starts_at=meeting["starts_at"],
+        now=now,
+        starts_at=meeting["starts_at"],
         registration_deadline=meeting["registration_deadline"],
     ):
         raise Conflict("Registration for this meeting has closed.", slug="deadline-passed")
@@ -110,22 +111,30 @@ async def register_for_meeting(
     if len(command.companions) > network["max_companions"]:
         raise Invalid(
             f"This network allows at most {network['max_companions']} companion(s).",
-            errors=[{"field": "companions", "in": "body",
-                     "message": f"at most {network['max_companions']}"}],
+            errors=[
+                {
+                    "field": "companions",
+                    "in": "body",
+                    "message": f"at most {network['max_companions']}",
+                }
+            ],
         )
     member = await upsert_member(conn, command.member)
-    if not meeting["open_to_public"] and await conn.fetchrow(
-        repo.ACTIVE_ENROLMENT, meeting["network_id"], member["id"]
-    ) is None:
+    if (
+        not meeting["open_to_public"]
+        and await conn.fetchrow(repo.ACTIVE_ENROLMENT, meeting["network_id"], member["id"]) is None
+    ):
         raise Conflict(
             "Only active members of the network may register for this meeting; enrol first.",
-            slug="not-enrolled", network_id=str(meeting["network_id"]),
+            slug="not-enrolled",
+            network_id=str(meeting["network_id"]),
         )
     existing = await conn.fetchval(repo.ACTIVE_REGISTRATION, meeting_id, member["id"])
     if existing is not None:
         raise Conflict(
             "This person already has an active registration for the meeting.",
-            slug="already-registered", registration_id=str(existing),
+            slug="already-registered",
+            registration_id=str(existing),
         )
     seats = domain.seats_for(len(command.companions))
     confirmed = domain.fits(
@@ -144,8 +153,9 @@ async def register_for_meeting(
     assert registration is not None
     state = await _event_state(conn, ctx, registration, meeting)
     if confirmed:
-        await _announce(conn, RegistrationConfirmed(**state), meeting_id=meeting_id,
-                        seats_delta=seats)
+        await _announce(
+            conn, RegistrationConfirmed(**state), meeting_id=meeting_id, seats_delta=seats
+        )
     else:
         await _announce(conn, RegistrationWaitlisted(**state), meeting_id=meeting_id)
     token = cancel_token(ctx, registration["id"], meeting["ends_at"])
@@ -153,7 +163,7 @@ async def register_for_meeting(
 
 
 async def promote_waitlisted(
-    conn: asyncpg.Connection, ctx: ServiceContext, meeting_id: uuid.UUID
+    conn: Connection, ctx: ServiceContext, meeting_id: uuid.UUID
 ) -> list[uuid.UUID]:
     """Confirm waitlisted registrations in registration order, each one that fits.
 
@@ -175,13 +185,14 @@ async def promote_waitlisted(
         )
         assert registration is not None
         state = await _event_state(conn, ctx, registration, meeting)
-        await _announce(conn, RegistrationPromoted(**state), meeting_id=meeting_id,
-                        seats_delta=waiting.seats)
+        await _announce(
+            conn, RegistrationPromoted(**state), meeting_id=meeting_id, seats_delta=waiting.seats
+        )
     return [waiting.registration_id for waiting in chosen]
 
 
 async def cancel_registration(
-    conn: asyncpg.Connection,
+    conn: Connection,
     ctx: ServiceContext,
     registration_id: uuid.UUID,
     *,
@@ -198,8 +209,13 @@ async def cancel_registration(
     assert meeting is not None
     if not by_organiser and not (
         token
-        and tokens.verify(ctx.settings.effective_token_secret, CANCEL_PURPOSE, registration_id,
-                          token, now=ctx.clock.now())
+        and tokens.verify(
+            ctx.settings.effective_token_secret,
+            CANCEL_PURPOSE,
+            registration_id,
+            token,
+            now=ctx.clock.now(),
+        )
     ):
         raise Forbidden("The cancel token is missing, wrong or expired.")
     current = await conn.fetchrow(repo.REGISTRATION, registration_id)
@@ -219,7 +235,9 @@ async def cancel_registration(
     await _announce(
         conn,
         RegistrationCancelled(
-            **state, previous_status=previous_status, cancelled_at=now,
+            **state,
+            previous_status=previous_status,
+            cancelled_at=now,
             cancelled_by=cancelled_by or ("organiser" if by_organiser else "member"),
         ),
         meeting_id=meeting["id"],
@@ -231,7 +249,7 @@ async def cancel_registration(
 
 
 async def check_in(
-    conn: asyncpg.Connection, ctx: ServiceContext, registration_id: uuid.UUID
+    conn: Connection, ctx: ServiceContext, registration_id: uuid.UUID
 ) -> asyncpg.Record:
     """Record that a confirmed registration came; a second check-in changes nothing."""
     found = await conn.fetchrow(repo.REGISTRATION, registration_id)
@@ -260,7 +278,7 @@ async def check_in(
 
 
 async def get_registration(
-    conn: asyncpg.Connection, registration_id: uuid.UUID
+    conn: Connection, registration_id: uuid.UUID
 ) -> tuple[asyncpg.Record, int | None]:
     row = await conn.fetchrow(repo.REGISTRATION, registration_id)
     if row is None:
@@ -269,7 +287,7 @@ async def get_registration(
 
 
 async def roster(
-    conn: asyncpg.Connection, meeting_id: uuid.UUID, *, limit: int, cursor: Cursor | None
+    conn: Connection, meeting_id: uuid.UUID, *, limit: int, cursor: Cursor | None
 ) -> tuple[list[asyncpg.Record], Cursor | None]:
     if await conn.fetchrow(repo.MEETING, meeting_id) is None:
         raise NotFound(f"No meeting {meeting_id}.")

@@ -12,9 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
-from tilmeld_shared.auth import Role, require_role
-
 from reporting import queries
+from tilmeld_shared.auth import Role, require_role
 
 
 def _pool(request: Request) -> asyncpg.Pool:
@@ -24,9 +23,12 @@ def _pool(request: Request) -> asyncpg.Pool:
 
 async def _reader(request: Request) -> Role:
     settings = request.app.state.settings
-    check = require_role(Role.ORGANISER, Role.REPORTING,
-                         organiser_token=lambda: settings.organiser_token,
-                         reporting_token=lambda: settings.reporting_token)
+    check = require_role(
+        Role.ORGANISER,
+        Role.REPORTING,
+        organiser_token=lambda: settings.organiser_token,
+        reporting_token=lambda: settings.reporting_token,
+    )
     return await check(request)
 
 
@@ -64,8 +66,11 @@ async def meeting_report(meeting_id: uuid.UUID, request: Request, pool: Pool, _:
 async def network_reports(request: Request, pool: Pool, _: Reader) -> Any:
     async with pool.acquire() as conn:
         reports, as_of = await queries.network_reports(conn)
-    return respond(request, [{**r, "as_of": as_of} for r in reports],
-                   {"items": reports, "as_of": as_of, "next_cursor": None})
+    return respond(
+        request,
+        [{**r, "as_of": as_of} for r in reports],
+        {"items": reports, "as_of": as_of, "next_cursor": None},
+    )
 
 
 @router.get("/networks/{network_id}")

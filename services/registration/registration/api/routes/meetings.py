@@ -36,8 +36,10 @@ async def list_meetings(
     rows, next_cursor = await tx.read(
         lambda conn: meetings.list_meetings(conn, network_id, limit=limit, cursor=cursor)
     )
-    return Page(items=[views.meeting(r) for r in rows],
-                next_cursor=next_cursor.encode() if next_cursor else None)
+    return Page(
+        items=[views.meeting(r) for r in rows],
+        next_cursor=next_cursor.encode() if next_cursor else None,
+    )
 
 
 @router.post("/networks/{network_id}/meetings", status_code=201, response_model=MeetingOut)
@@ -73,7 +75,10 @@ async def update_meeting(
 
 @router.post("/meetings/{meeting_id}/cancel", response_model=MeetingOut)
 async def cancel_meeting(
-    meeting_id: uuid.UUID, request: Request, _: Organiser, tx: TransactionsDep,
+    meeting_id: uuid.UUID,
+    request: Request,
+    _: Organiser,
+    tx: TransactionsDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     status, payload = await tx.run_idempotent(
@@ -115,5 +120,7 @@ async def registration_roster(
     rows, next_cursor = await tx.read(
         lambda conn: registrations.roster(conn, meeting_id, limit=limit, cursor=cursor)
     )
-    return Page(items=[views.registration_roster_item(r) for r in rows],
-                next_cursor=next_cursor.encode() if next_cursor else None)
+    return Page(
+        items=[views.registration_roster_item(r) for r in rows],
+        next_cursor=next_cursor.encode() if next_cursor else None,
+    )

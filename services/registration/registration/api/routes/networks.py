@@ -40,8 +40,10 @@ async def list_networks(
     rows, next_cursor = await tx.read(
         lambda conn: networks.list_networks(conn, status=status, limit=limit, cursor=cursor)
     )
-    return Page(items=[views.network(r) for r in rows],
-                next_cursor=next_cursor.encode() if next_cursor else None)
+    return Page(
+        items=[views.network(r) for r in rows],
+        next_cursor=next_cursor.encode() if next_cursor else None,
+    )
 
 
 @router.get("/networks/{network_id}")
@@ -81,7 +83,8 @@ async def enrol(
         idempotent_request(key, request, body.model_dump_json()),
         lambda conn: enrolments.enrol(conn, ctx, network_id, body),
         lambda result: (
-            201, views.enrolment(result[0], cancel_token=result[1]).model_dump(mode="json")
+            201,
+            views.enrolment(result[0], cancel_token=result[1]).model_dump(mode="json"),
         ),
     )
     return JSONResponse(payload, status_code=status)
@@ -94,5 +97,7 @@ async def enrolment_roster(
     rows, next_cursor = await tx.read(
         lambda conn: enrolments.roster(conn, network_id, limit=limit, cursor=cursor)
     )
-    return Page(items=[views.enrolment_roster_item(r) for r in rows],
-                next_cursor=next_cursor.encode() if next_cursor else None)
+    return Page(
+        items=[views.enrolment_roster_item(r) for r in rows],
+        next_cursor=next_cursor.encode() if next_cursor else None,
+    )

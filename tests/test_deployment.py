@@ -1,0 +1,83 @@
+"""docker-compose.yml cannot run here; this keeps it honest against the services' settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
+
+from notification.settings import Settings as NotificationSettings
+from registration.settings import Settings as RegistrationSettings
+from reporting.settings import Settings as ReportingSettings
+
+ROOT = Path(__file__).parent.parent
+COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, type[BaseSettings]] = {
+    "registration": RegistrationSettings,
+    "notification": NotificationSettings,
+    "reporting": ReportingSettings,
+}
+
+
+def accepted_names(settings: type[BaseSettings]) -> dict[str, str]:
+    """Every environment variable a Settings class reads, mapped to its field."""
+    names = {}
+    for field_name, field in settings.model_fields.items():
+        names[field_name.upper()] = field_name
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update({str(choice).upper(): field_name for choice in alias.choices})
+        elif isinstance(alias, str):
+            names[alias.upper()] = field_name
+    return names
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_variable_compose_sets_is_one_the_service_reads(name: str) -> None:
+    environment = COMPOSE["services"][name]["environment"]
+
+    unknown = set(environment) - accepted_names(SERVICES[name]).keys()
+
+    assert not unknown, f"{name} ignores {unknown}"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_compose_gives_every_required_setting_and_every_production_secret(name: str) -> None:
+    environment = COMPOSE["services"][name]["environment"]
+    names = accepted_names(SERVICES[name])
+    given = {names[key] for key in environment}
+    required = {f for f, info in SERVICES[name].model_fields.items() if info.is_required()}
+
+    assert required <= given
+    assert environment["ENVIRONMENT"] == "production"
+    assert {"organiser_token", "reporting_token"} <= given
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_listens_where_compose_and_prometheus_look(name: str) -> None:
+    service = COMPOSE["services"][name]
+    port = service["environment"][f"{name.upper()}_PORT"]
+    prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    targets = {
+        job["job_name"]: job["static_configs"][0]["targets"][0]
+        for job in prometheus["scrape_configs"]
+    }
+
+    assert service["ports"] == [f"{port}:{port}"]
+    assert service["command"] == [name, "serve"]
+    assert targets[name] == f"{name}:{port}"
+    assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_the_production_shape_has_kafka_in_kraft_mode_and_idempotent_producers() -> None:
+    kafka = COMPOSE["services"]["kafka"]
+
+    assert kafka["image"].startswith("apache/kafka")
+    assert "controller" in kafka["environment"]["KAFKA_PROCESS_ROLES"]
+    assert COMPOSE["services"]["registration"]["environment"]["KAFKA_ENABLE_IDEMPOTENCE"] == "true"
+    assert {"postgres", "migrate", "mailpit", "prometheus"} <= COMPOSE["services"].keys()
+    assert (ROOT / COMPOSE["services"]["migrate"]["build"]["dockerfile"]).exists()
