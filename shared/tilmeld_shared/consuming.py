@@ -1,4 +1,5 @@
-"""What both consumers need around a handler: telling transient failures from poison."""
+"""What both consumers need around a handler: transient failures retried, poison dead-lettered,
+and the consumer's lag measured."""
 
 from __future__ import annotations
 
@@ -6,13 +7,24 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
+from faststream.kafka import KafkaBroker
+from prometheus_client import Counter, Gauge
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+DEAD_LETTERS = Counter(
+    "tilmeld_dead_letters_total", "Messages sent to a dead-letter topic.", ["service", "topic"]
+)
+CONSUMER_LAG = Gauge(
+    "tilmeld_consumer_lag",
+    "Messages behind the partition's end, as of the last message consumed.",
+    ["service", "topic", "partition"],
+)
 
 # Failures that go away by themselves: the database restarting, a connection dropped.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -49,3 +61,35 @@ async def retry_transient(
             )
             await asyncio.sleep(random.uniform(0, delay))
             delay = min(delay * 2, 5.0)
+
+
+async def dead_letter(broker: KafkaBroker, record: Any, *, error: str, service: str) -> None:
+    """Publish an unprocessable record to `<topic>.dlq` with why and where it came from."""
+    topic = f"{record.topic}.dlq"
+    await broker.publish(
+        record.value or b"",
+        topic=topic,
+        key=record.key,
+        headers={
+            "x-error": error[:1000],
+            "x-origin-topic": record.topic,
+            "x-origin-partition": str(record.partition),
+            "x-origin-offset": str(record.offset),
+            "x-failed-by": service,
+        },
+    )
+    DEAD_LETTERS.labels(service, record.topic).inc()
+    log.error(
+        "dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, error[:200]
+    )
+
+
+def record_lag(consumer: Any, record: Any, *, service: str) -> None:
+    """Lag of the record's partition: the high-water mark minus the next offset to read."""
+    from aiokafka import TopicPartition
+
+    highwater = consumer.highwater(TopicPartition(record.topic, record.partition))
+    if highwater is not None:
+        CONSUMER_LAG.labels(service, record.topic, str(record.partition)).set(
+            max(highwater - record.offset - 1, 0)
+        )

@@ -19,6 +19,8 @@ TOPIC_NETWORKS = "registration.networks.v1"
 TOPIC_ENROLMENTS = "registration.enrolments.v1"
 TOPIC_MEETINGS = "registration.meetings.v1"
 ALL_TOPICS = (TOPIC_NETWORKS, TOPIC_ENROLMENTS, TOPIC_MEETINGS)
+# Where a consumer puts a message it can never process, with the error and origin in headers.
+DLQ_TOPICS = tuple(f"{topic}.dlq" for topic in ALL_TOPICS)
 
 Language = Literal["da", "nb", "de", "en"]
 LANGUAGES: tuple[Language, ...] = ("da", "nb", "de", "en")

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from notification.service import handle_event
 from reporting import projection, queries
 from tilmeld_shared.db import init_connection
 from tilmeld_shared.events import (
@@ -36,13 +35,6 @@ async def _connect(database_url: str, schema: str) -> asyncpg.Connection:
 async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A reporting connection, as the reporting service has."""
     connection = await _connect(database_url, "reporting")
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
-async def notification_conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await _connect(database_url, "notification")
     yield connection
     await connection.close()
 
@@ -145,31 +137,3 @@ async def test_reporting_keeps_no_names_or_emails(conn: asyncpg.Connection) -> N
         "SELECT string_agg(t::text, ' ') FROM (SELECT * FROM reporting.enrolments) t"
     )
     assert "Secret" not in dump and "secret@" not in dump
-
-
-async def test_notification_queues_an_email_once_per_event(
-    notification_conn: asyncpg.Connection,
-) -> None:
-    conn = notification_conn
-    enrolment = uuid.uuid4()
-    enrolled = MemberEnrolled(
-        enrolment_id=enrolment,
-        network_id=uuid.uuid4(),
-        network_title="Netværk",
-        member_id=uuid.uuid4(),
-        municipality="Køge",
-        role="Kulturchef",
-        language="da",
-        enrolled_at=NOW,
-        personal=PersonalData(name="Karen", email="karen@koege.example"),
-    )
-    envelope, payload = event(enrolled, enrolment, 1)
-
-    async with conn.transaction():
-        first = await handle_event(conn, envelope, payload, mail_from="t@tilmeld.example")
-    async with conn.transaction():
-        again = await handle_event(conn, envelope, payload, mail_from="t@tilmeld.example")
-
-    assert len(first) == 1 and again == []
-    subject = await conn.fetchval("SELECT subject FROM notification.notifications")
-    assert subject == "Du er tilmeldt netværket Netværk"

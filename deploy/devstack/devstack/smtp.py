@@ -50,6 +50,9 @@ class _Handler:
         self.catcher = catcher
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        scripted = self.catcher.next_scripted_reply()
+        if scripted is not None:
+            return scripted
         self.catcher.keep(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
         return "250 Message accepted for delivery"
 
@@ -61,6 +64,21 @@ class MailCatcher:
         self.mails: list[CaughtMail] = []
         self._lock = threading.Lock()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=port)
+        self._script: list[str] = []
+        self.refused = 0
+
+    def reply_next_with(self, *replies: str) -> None:
+        """Answer the next messages with these replies (e.g. `421 4.3.0 Busy`) instead of
+        accepting them; a test's way to make a real SMTP server fail on cue."""
+        with self._lock:
+            self._script.extend(replies)
+
+    def next_scripted_reply(self) -> str | None:
+        with self._lock:
+            if not self._script:
+                return None
+            self.refused += 1
+            return self._script.pop(0)
 
     def start(self) -> None:
         if self.store_dir:

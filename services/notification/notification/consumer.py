@@ -7,20 +7,28 @@ import logging
 import asyncpg
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.annotations import Consumer, KafkaMessage
 
 from notification.dispatcher import Dispatcher
-from notification.service import handle_event
+from notification.service import Notifier
 from notification.settings import Settings
-from tilmeld_shared.consuming import retry_transient
+from tilmeld_shared.consuming import dead_letter, record_lag, retry_transient
 from tilmeld_shared.events import ALL_TOPICS, UnreadableEvent, read_envelope
 from tilmeld_shared.kafka import CONSUMER_FETCH_MAX_WAIT_MS
 
 log = logging.getLogger(__name__)
+SERVICE = "notification"
 
 
-def create_broker(settings: Settings, pool: asyncpg.Pool, dispatcher: Dispatcher) -> KafkaBroker:
-    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id="tilmeld-notification")
+def create_broker(
+    settings: Settings, pool: asyncpg.Pool, notifier: Notifier, dispatcher: Dispatcher
+) -> KafkaBroker:
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id="tilmeld-notification",
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+    )
 
     # Commit after handling, redeliver on an unexpected error: at-least-once, and the inbox
     # makes the effect exactly-once.
@@ -34,30 +42,28 @@ def create_broker(settings: Settings, pool: asyncpg.Pool, dispatcher: Dispatcher
         description="Registration events (the envelope of shared/tilmeld_shared/events.py); "
         "each causes zero or more emails.",
     )
-    async def on_registration_event(message: KafkaMessage) -> None:
+    async def on_registration_event(message: KafkaMessage, consumer: Consumer) -> None:
+        record = message.raw_message
+        record_lag(consumer, record, service=SERVICE)
         try:
             envelope, payload = read_envelope(message.body)
         except UnreadableEvent as error:
-            # Poison: no retry can fix it. Skipped here; the notification issue adds the DLQ.
-            log.error(
-                "unreadable event at offset %s skipped: %s",
-                getattr(message.raw_message, "offset", "?"),
-                str(error)[:200],
-            )
+            await dead_letter(broker, record, error=str(error), service=SERVICE)
             return
 
-        async def apply() -> None:
+        async def apply() -> int:
             async with pool.acquire() as conn, conn.transaction():
-                queued = await handle_event(conn, envelope, payload, mail_from=settings.mail_from)
-            if queued:
-                dispatcher.wakeup.set()
-            log.info(
-                "event %s %s handled: %d email(s) queued",
-                envelope.event_type,
-                envelope.event_id,
-                len(queued),
-            )
+                return len(await notifier.handle_event(conn, envelope, payload))
 
-        await retry_transient(apply)
+        queued = await retry_transient(apply)
+        if queued:
+            dispatcher.wakeup.set()
+        log.info(
+            "event %s %s handled (correlation %s): %d email(s) queued",
+            envelope.event_type,
+            envelope.event_id,
+            envelope.correlation_id,
+            queued,
+        )
 
     return broker

@@ -12,10 +12,12 @@ from fastapi import FastAPI
 from notification.api.routes import router as notifications_router
 from notification.consumer import create_broker
 from notification.dispatcher import Dispatcher
+from notification.scheduler import run_reminders
+from notification.service import Notifier
 from notification.settings import Settings
 from tilmeld_shared.asyncapi import asyncapi_router
 from tilmeld_shared.db import create_pool, migrations_applied
-from tilmeld_shared.events import ALL_TOPICS
+from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
 from tilmeld_shared.kafka import broker_reachable, ensure_topics
 from tilmeld_shared.observability import install_observability
 from tilmeld_shared.problems import install_problem_handlers
@@ -26,16 +28,14 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings) -> FastAPI:
-    state: dict[str, object] = {}
-
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url, schema=SCHEMA)
         dispatcher = Dispatcher(pool, settings)
+        notifier = Notifier(settings)
         app.state.pool = pool
         app.state.dispatcher = dispatcher
-        broker = create_broker(settings, pool, dispatcher)
-        state["broker"] = broker
+        broker = create_broker(settings, pool, notifier, dispatcher)
         app.include_router(
             asyncapi_router(
                 broker,
@@ -45,17 +45,26 @@ def create_app(settings: Settings) -> FastAPI:
         )
         await ensure_topics(
             settings.kafka_bootstrap_servers,
-            ALL_TOPICS,
+            ALL_TOPICS + DLQ_TOPICS,
             partitions=settings.kafka_topic_partitions,
             replication_factor=settings.kafka_replication_factor,
         )
         await broker.start()
-        sender = asyncio.create_task(dispatcher.run(), name="smtp-dispatcher")
+        tasks = [
+            asyncio.create_task(dispatcher.run(), name="smtp-dispatcher"),
+            asyncio.create_task(
+                run_reminders(
+                    pool, notifier, dispatcher, interval_s=settings.reminder_poll_interval_s
+                ),
+                name="reminders",
+            ),
+        ]
         try:
             yield
         finally:
-            sender.cancel()
-            await asyncio.gather(sender, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await broker.stop()
             await pool.close()
 

@@ -1,23 +1,30 @@
-"""From events to notifications: which emails an event causes, written with its inbox row."""
+"""From events to notifications: which emails an event causes, queued with its inbox row.
+
+Everything here runs in the caller's transaction; the dispatcher sends after the commit.
+"""
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from notification import calendar, rendering
+from notification.metrics import NOTIFICATIONS
+from notification.settings import Settings
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
+    AttendanceRecorded,
     Envelope,
     MeetingCancelled,
     MeetingScheduled,
     MeetingUpdated,
     MemberEnrolled,
+    MemberErased,
     Payload,
     RegistrationCancelled,
     RegistrationConfirmed,
@@ -34,7 +41,7 @@ ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
 
-# Meeting events may be redelivered or replayed: only a newer version changes the row.
+# Meeting events may be replayed: only a newer version changes the row (RETURNING says whether).
 UPSERT_MEETING = """
 INSERT INTO meetings (id, network_id, title, starts_at, ends_at, timezone, location, online_url,
                       status, aggregate_version)
@@ -45,54 +52,182 @@ SET title = excluded.title, starts_at = excluded.starts_at, ends_at = excluded.e
     online_url = excluded.online_url, status = excluded.status,
     aggregate_version = excluded.aggregate_version
 WHERE meetings.aggregate_version < excluded.aggregate_version
+RETURNING id
 """
 
 CANCEL_MEETING = """
 UPDATE meetings SET status = 'cancelled', aggregate_version = $2
 WHERE id = $1 AND aggregate_version < $2
+RETURNING id
 """
 
 MEETING = "SELECT * FROM meetings WHERE id = $1"
 
+UPSERT_REGISTRATION = """
+INSERT INTO registrations (id, meeting_id, member_id, status, language, name, email, companions,
+                           cancel_url, aggregate_version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (id) DO UPDATE
+SET status = excluded.status, language = excluded.language,
+    name = coalesce(excluded.name, registrations.name),
+    email = coalesce(excluded.email, registrations.email),
+    companions = excluded.companions,
+    cancel_url = coalesce(excluded.cancel_url, registrations.cancel_url),
+    aggregate_version = excluded.aggregate_version
+WHERE registrations.aggregate_version < excluded.aggregate_version
+RETURNING *
+"""
+
+ACTIVE_REGISTRATIONS = """
+SELECT * FROM registrations
+WHERE meeting_id = $1 AND status IN ('confirmed', 'waitlisted') AND email IS NOT NULL
+"""
+
+RAISE_SEQUENCE = """
+UPDATE registrations SET calendar_sequence = calendar_sequence + 1
+WHERE id = $1 RETURNING calendar_sequence
+"""
+
+UPSERT_REMINDER = """
+INSERT INTO reminders (registration_id, meeting_id, due_at) VALUES ($1, $2, $3)
+ON CONFLICT (registration_id) DO UPDATE SET due_at = excluded.due_at
+WHERE reminders.sent_at IS NULL
+"""
+
+MOVE_REMINDERS = """
+UPDATE reminders SET due_at = $2 WHERE meeting_id = $1 AND sent_at IS NULL
+"""
+
+DROP_REMINDER = "DELETE FROM reminders WHERE registration_id = $1 AND sent_at IS NULL"
+DROP_MEETING_REMINDERS = "DELETE FROM reminders WHERE meeting_id = $1 AND sent_at IS NULL"
+
+CLAIM_DUE_REMINDERS = """
+UPDATE reminders r SET sent_at = now()
+FROM (
+    SELECT registration_id FROM reminders
+    WHERE sent_at IS NULL AND due_at <= now()
+    ORDER BY due_at
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+) due
+WHERE r.registration_id = due.registration_id
+RETURNING r.registration_id, r.meeting_id, r.due_at
+"""
+
+REGISTRATION = "SELECT * FROM registrations WHERE id = $1"
+
+RECENT_TO_RECIPIENT = """
+SELECT count(*) FROM notifications
+WHERE lower(recipient) = lower($1) AND created_at > now() - interval '1 hour'
+  AND status <> 'suppressed'
+"""
+
 INSERT_NOTIFICATION = """
-INSERT INTO notifications (id, event_id, member_id, recipient, template, language, subject,
-                           body_text, calendar)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (event_id, recipient, template) DO NOTHING
+INSERT INTO notifications (id, event_id, dedupe_key, member_id, registration_id, recipient,
+                           template, language, subject, body_text, body_html, calendar, status)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id, status
+"""
+
+ERASE_NOTIFICATIONS = """
+UPDATE notifications
+SET recipient = 'erased', subject = '', body_text = '', body_html = NULL, calendar = NULL,
+    status = CASE WHEN status IN ('pending', 'failed') THEN 'suppressed' ELSE status END,
+    last_error = CASE WHEN status IN ('pending', 'failed') THEN 'member erased'
+                      ELSE last_error END
+WHERE member_id = $1
+"""
+
+ERASE_REGISTRATIONS = """
+UPDATE registrations SET name = NULL, email = NULL, companions = '[]', cancel_url = NULL
+WHERE member_id = $1
 RETURNING id
 """
 
-_REGISTRATION_TEMPLATES: dict[type[Payload], str] = {
-    RegistrationConfirmed: "registration_confirmed",
-    RegistrationWaitlisted: "registration_waitlisted",
-    RegistrationPromoted: "registration_promoted",
-    RegistrationCancelled: "registration_cancelled",
-}
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    email: str
+    companion_of: str | None = None
 
 
 @dataclass(frozen=True)
-class Email:
-    member_id: uuid.UUID | None
-    recipient: str
+class Outgoing:
+    """One email to queue: who, which template, in which language, about what."""
+
+    recipient: Recipient
     template: str
     language: str
-    subject: str
-    text: str
+    member_id: uuid.UUID | None
+    registration_id: uuid.UUID | None
+    context: dict[str, Any]
     calendar: str | None = None
 
 
-async def handle_event(
-    conn: Connection, envelope: Envelope, payload: Payload | None, *, mail_from: str
-) -> list[uuid.UUID]:
-    """Record the event as handled and queue the emails it causes, in the caller's transaction.
+class Notifier:
+    """Turns events into queued notifications."""
 
-    Returns the ids of the queued notifications; a duplicate event queues nothing.
-    """
-    if await conn.fetchval(CLAIM_EVENT, envelope.event_id, envelope.event_type) is None:
-        return []
-    emails: list[Email] = []
-    if isinstance(payload, MeetingScheduled):  # MeetingUpdated too
-        await conn.execute(
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.organiser_email = _address(settings.mail_from)
+
+    async def handle_event(
+        self, conn: Connection, envelope: Envelope, payload: Payload | None
+    ) -> list[uuid.UUID]:
+        """Record the event as handled and queue the emails it causes; a duplicate queues none.
+
+        Returns the ids of notifications queued for sending."""
+        if await conn.fetchval(CLAIM_EVENT, envelope.event_id, envelope.event_type) is None:
+            return []
+        outgoing = await self._effects(conn, envelope, payload)
+        return await self.queue(
+            conn, outgoing, dedupe_prefix=str(envelope.event_id), event_id=envelope.event_id
+        )
+
+    async def _effects(
+        self, conn: Connection, envelope: Envelope, payload: Payload | None
+    ) -> list[Outgoing]:
+        version = envelope.aggregate_version
+        match payload:
+            case MeetingUpdated():
+                return await self._meeting_updated(conn, payload, version)
+            case MeetingScheduled():
+                await self._store_meeting(conn, payload, version)
+                return []
+            case MeetingCancelled():
+                return await self._meeting_cancelled(conn, payload, version)
+            case MemberEnrolled() if payload.personal:
+                return [
+                    Outgoing(
+                        Recipient(payload.personal.name, payload.personal.email),
+                        "enrolment_confirmed",
+                        payload.language,
+                        payload.member_id,
+                        None,
+                        {
+                            "network_title": payload.network_title or "Tilmeld",
+                            "cancel_url": payload.cancel_url,
+                        },
+                    )
+                ]
+            case MemberErased():
+                await self._erase(conn, payload)
+                return []
+            case AttendanceRecorded():
+                return []
+            case RegistrationState():
+                return await self._registration_changed(conn, payload, version)
+            case _:
+                return []  # an event type this service has nothing to say about
+
+    # --- meetings -----------------------------------------------------------------------------
+
+    async def _store_meeting(
+        self, conn: Connection, payload: MeetingScheduled, version: int
+    ) -> bool:
+        changed = await conn.fetchval(
             UPSERT_MEETING,
             payload.meeting_id,
             payload.network_id,
@@ -103,108 +238,325 @@ async def handle_event(
             payload.location,
             payload.online_url,
             payload.status,
-            envelope.aggregate_version,
+            version,
         )
-        if isinstance(payload, MeetingUpdated):
-            pass  # reschedule notices: see the notification issue
-    elif isinstance(payload, MeetingCancelled):
-        await conn.execute(CANCEL_MEETING, payload.meeting_id, envelope.aggregate_version)
-    elif isinstance(payload, MemberEnrolled) and payload.personal:
-        emails.append(_enrolment_email(payload))
-    elif isinstance(payload, RegistrationState) and payload.personal:
-        template = _REGISTRATION_TEMPLATES.get(type(payload))
-        if template:
-            meeting = await conn.fetchrow(MEETING, payload.meeting_id)
-            emails.append(_registration_email(payload, template, meeting, mail_from=mail_from))
-    queued = []
-    for item in emails:
-        notification_id = await conn.fetchval(
-            INSERT_NOTIFICATION,
-            uuid.uuid4(),
-            envelope.event_id,
-            item.member_id,
-            item.recipient,
-            item.template,
-            item.language,
-            item.subject,
-            item.text,
-            item.calendar,
+        return changed is not None
+
+    async def _meeting_updated(
+        self, conn: Connection, payload: MeetingUpdated, version: int
+    ) -> list[Outgoing]:
+        if not await self._store_meeting(conn, payload, version) or not payload.rescheduled:
+            return []
+        await conn.execute(
+            MOVE_REMINDERS,
+            payload.meeting_id,
+            payload.starts_at - self.settings.reminder_lead_delta,
         )
-        if notification_id is not None:
-            queued.append(notification_id)
-    return queued
+        meeting = await conn.fetchrow(MEETING, payload.meeting_id)
+        assert meeting is not None  # stored just above
+        outgoing = []
+        for registration in await conn.fetch(ACTIVE_REGISTRATIONS, payload.meeting_id):
+            ics = None
+            if registration["status"] == "confirmed":
+                sequence = await conn.fetchval(RAISE_SEQUENCE, registration["id"])
+                ics = self._invitation(registration, meeting, sequence=sequence)
+            outgoing += self._to_party(
+                registration,
+                "meeting_rescheduled",
+                meeting,
+                ics,
+                cancel_url=registration["cancel_url"],
+            )
+        return outgoing
 
+    async def _meeting_cancelled(
+        self, conn: Connection, payload: MeetingCancelled, version: int
+    ) -> list[Outgoing]:
+        if await conn.fetchval(CANCEL_MEETING, payload.meeting_id, version) is None:
+            return []
+        await conn.execute(DROP_MEETING_REMINDERS, payload.meeting_id)
+        meeting = await conn.fetchrow(MEETING, payload.meeting_id)
+        assert meeting is not None  # updated just above
+        outgoing = []
+        for registration in await conn.fetch(ACTIVE_REGISTRATIONS, payload.meeting_id):
+            ics = None
+            if registration["status"] == "confirmed":
+                sequence = await conn.fetchval(RAISE_SEQUENCE, registration["id"])
+                ics = self._invitation(registration, meeting, sequence=sequence, cancel=True)
+            outgoing += self._to_party(registration, "meeting_cancelled", meeting, ics)
+        return outgoing
 
-def _enrolment_email(payload: MemberEnrolled) -> Email:
-    assert payload.personal is not None
-    rendered = rendering.render(
-        "enrolment_confirmed",
-        payload.language,
-        {
-            "name": payload.personal.name,
-            "network_title": payload.network_title or "Tilmeld",
-            "cancel_url": payload.cancel_url,
-        },
-    )
-    return Email(
-        payload.member_id,
-        payload.personal.email,
-        "enrolment_confirmed",
-        payload.language,
-        rendered.subject,
-        rendered.text,
-    )
+    # --- registrations ------------------------------------------------------------------------
 
+    async def _registration_changed(
+        self, conn: Connection, payload: RegistrationState, version: int
+    ) -> list[Outgoing]:
+        personal = payload.personal
+        registration = await conn.fetchrow(
+            UPSERT_REGISTRATION,
+            payload.registration_id,
+            payload.meeting_id,
+            payload.member_id,
+            payload.status,
+            payload.language,
+            personal.name if personal else None,
+            personal.email if personal else None,
+            [c.model_dump() for c in personal.companions] if personal else [],
+            payload.cancel_url,
+            version,
+        )
+        if registration is None:
+            return []  # an older state than we hold: nothing to tell anyone
+        meeting = await conn.fetchrow(MEETING, payload.meeting_id)
+        if isinstance(payload, RegistrationCancelled):
+            await conn.execute(DROP_REMINDER, payload.registration_id)
+        elif payload.status == "confirmed" and meeting is not None:
+            await self._schedule_reminder(conn, payload, meeting)
+        if personal is None or meeting is None:
+            return []
+        match payload:
+            case RegistrationConfirmed() | RegistrationPromoted():
+                template = (
+                    "registration_confirmed"
+                    if isinstance(payload, RegistrationConfirmed)
+                    else "registration_promoted"
+                )
+                ics = self._invitation(
+                    registration, meeting, sequence=registration["calendar_sequence"]
+                )
+                return [
+                    self._to_member(registration, template, meeting, ics, payload),
+                    *self._to_companions(registration, "companion_registered", meeting, ics),
+                ]
+            case RegistrationWaitlisted():
+                return [
+                    self._to_member(registration, "registration_waitlisted", meeting, None, payload)
+                ]
+            case RegistrationCancelled():
+                withdrawal = None
+                if payload.previous_status == "confirmed":
+                    sequence = await conn.fetchval(RAISE_SEQUENCE, registration["id"])
+                    withdrawal = self._invitation(
+                        registration, meeting, sequence=sequence, cancel=True
+                    )
+                return self._to_party(registration, "registration_cancelled", meeting, withdrawal)
+        return []
 
-def _registration_email(
-    payload: RegistrationState, template: str, meeting: asyncpg.Record | None, *, mail_from: str
-) -> Email:
-    assert payload.personal is not None
-    details: dict[str, Any] = {"title": "", "when": "", "location": None, "online_url": None}
-    ics = None
-    if meeting is not None:
-        details = {
+    async def _schedule_reminder(
+        self, conn: Connection, payload: RegistrationState, meeting: asyncpg.Record
+    ) -> None:
+        due_at = meeting["starts_at"] - self.settings.reminder_lead_delta
+        # Someone registering inside the lead time has just had the details; no reminder.
+        if due_at > payload.registered_at:
+            await conn.execute(UPSERT_REMINDER, payload.registration_id, payload.meeting_id, due_at)
+
+    async def send_due_reminders(self, conn: Connection, *, limit: int = 100) -> list[uuid.UUID]:
+        """Claim due reminders (SKIP LOCKED: two processes never take the same one) and queue
+        their emails, in the caller's transaction."""
+        outgoing = []
+        for due in await conn.fetch(CLAIM_DUE_REMINDERS, limit):
+            registration = await conn.fetchrow(REGISTRATION, due["registration_id"])
+            meeting = await conn.fetchrow(MEETING, due["meeting_id"])
+            if (
+                registration is None
+                or meeting is None
+                or registration["email"] is None
+                or registration["status"] != "confirmed"
+                or meeting["status"] == "cancelled"
+                or meeting["starts_at"] <= datetime.now(UTC)
+            ):
+                continue
+            outgoing.append(
+                self._to_member(
+                    registration,
+                    "reminder",
+                    meeting,
+                    None,
+                    None,
+                    key=f"reminder:{registration['id']}:{meeting['starts_at'].isoformat()}",
+                )
+            )
+        return await self.queue(conn, outgoing, dedupe_prefix=None, event_id=None)
+
+    # --- erasure ------------------------------------------------------------------------------
+
+    async def _erase(self, conn: Connection, payload: MemberErased) -> None:
+        await conn.execute(ERASE_NOTIFICATIONS, payload.member_id)
+        for row in await conn.fetch(ERASE_REGISTRATIONS, payload.member_id):
+            await conn.execute(DROP_REMINDER, row["id"])
+
+    # --- composing ----------------------------------------------------------------------------
+
+    def _meeting_context(self, meeting: asyncpg.Record, language: str) -> dict[str, Any]:
+        return {
             "title": meeting["title"],
             "when": rendering.format_when(
-                meeting["starts_at"], meeting["ends_at"], meeting["timezone"], payload.language
+                meeting["starts_at"], meeting["ends_at"], meeting["timezone"], language
             ),
             "location": meeting["location"],
             "online_url": meeting["online_url"],
         }
-        if template in {
-            "registration_confirmed",
-            "registration_promoted",
-            "registration_cancelled",
-        }:
-            ics = calendar.invitation(
-                registration_id=payload.registration_id,
-                title=meeting["title"],
-                starts_at=meeting["starts_at"],
-                ends_at=meeting["ends_at"],
-                location=meeting["location"],
-                online_url=meeting["online_url"],
-                attendee_email=payload.personal.email,
-                organiser_email=email.utils.parseaddr(mail_from)[1],
-                method="CANCEL" if template == "registration_cancelled" else "REQUEST",
+
+    def _invitation(
+        self,
+        registration: asyncpg.Record,
+        meeting: asyncpg.Record,
+        *,
+        sequence: int,
+        cancel: bool = False,
+    ) -> str:
+        return calendar.invitation(
+            registration_id=registration["id"],
+            title=meeting["title"],
+            starts_at=meeting["starts_at"],
+            ends_at=meeting["ends_at"],
+            location=meeting["location"],
+            online_url=meeting["online_url"],
+            attendee_email=registration["email"],
+            organiser_email=self.organiser_email,
+            method="CANCEL" if cancel else "REQUEST",
+            sequence=sequence,
+        )
+
+    def _to_member(
+        self,
+        registration: asyncpg.Record,
+        template: str,
+        meeting: asyncpg.Record,
+        ics: str | None,
+        payload: RegistrationState | None,
+        *,
+        key: str | None = None,
+    ) -> Outgoing:
+        language = registration["language"]
+        return Outgoing(
+            Recipient(registration["name"], registration["email"]),
+            template,
+            language,
+            registration["member_id"],
+            registration["id"],
+            {
+                "meeting": self._meeting_context(meeting, language),
+                "calendar": ics is not None,
+                "cancel_url": registration["cancel_url"],
+                "seats": payload.seats if payload else None,
+                "companions": payload.companions if payload else None,
+                "waitlist_position": payload.waitlist_position if payload else None,
+                "dedupe_key": key,
+            },
+            ics,
+        )
+
+    def _to_companions(
+        self,
+        registration: asyncpg.Record,
+        template: str,
+        meeting: asyncpg.Record,
+        ics: str | None,
+    ) -> list[Outgoing]:
+        language = registration["language"]
+        outgoing = []
+        for companion in registration["companions"]:
+            if not companion.get("email"):
+                continue
+            companion_ics = (
+                ics.replace(f"mailto:{registration['email']}", f"mailto:{companion['email']}")
+                if ics
+                else None
             )
-    rendered = rendering.render(
-        template,
-        payload.language,
-        {
-            "name": payload.personal.name,
-            "meeting": details,
-            "seats": payload.seats,
-            "companions": payload.companions,
-            "waitlist_position": payload.waitlist_position,
-            "cancel_url": payload.cancel_url,
-        },
-    )
-    return Email(
-        payload.member_id,
-        payload.personal.email,
-        template,
-        payload.language,
-        rendered.subject,
-        rendered.text,
-        ics,
-    )
+            outgoing.append(
+                Outgoing(
+                    Recipient(companion["name"], companion["email"], registration["name"]),
+                    template,
+                    language,
+                    registration["member_id"],
+                    registration["id"],
+                    {
+                        "meeting": self._meeting_context(meeting, language),
+                        "calendar": ics is not None,
+                        "cancel_url": None,
+                        "seats": None,
+                        "companions": None,
+                        "waitlist_position": None,
+                        "companion_of": registration["name"],
+                    },
+                    companion_ics,
+                )
+            )
+        return outgoing
+
+    def _to_party(
+        self,
+        registration: asyncpg.Record,
+        template: str,
+        meeting: asyncpg.Record,
+        ics: str | None,
+        *,
+        cancel_url: str | None = None,
+    ) -> list[Outgoing]:
+        """The member and each companion with an email, all with the same news."""
+        member = self._to_member(registration, template, meeting, ics, None)
+        member.context["cancel_url"] = cancel_url
+        return [member, *self._to_companions(registration, template, meeting, ics)]
+
+    async def queue(
+        self,
+        conn: Connection,
+        outgoing: list[Outgoing],
+        *,
+        dedupe_prefix: str | None,
+        event_id: uuid.UUID | None,
+    ) -> list[uuid.UUID]:
+        """Write the notification rows; over the hourly limit a row is `suppressed`, not sent."""
+        queued = []
+        for item in outgoing:
+            rendered = rendering.render(
+                item.template,
+                item.language,
+                {
+                    "name": item.recipient.name,
+                    "companion_of": item.recipient.companion_of,
+                    **item.context,
+                },
+            )
+            key = item.context.get("dedupe_key") or (
+                f"{dedupe_prefix}:{item.recipient.email.lower()}:{item.template}"
+            )
+            recent = await conn.fetchval(RECENT_TO_RECIPIENT, item.recipient.email)
+            status = (
+                "suppressed"
+                if recent >= self.settings.max_emails_per_recipient_per_hour
+                else "pending"
+            )
+            row = await conn.fetchrow(
+                INSERT_NOTIFICATION,
+                uuid.uuid4(),
+                event_id,
+                key,
+                item.member_id,
+                item.registration_id,
+                item.recipient.email,
+                item.template,
+                rendering.language_or_fallback(item.language),
+                rendered.subject,
+                rendered.text,
+                rendered.html,
+                item.calendar,
+                status,
+            )
+            if row is None:
+                continue  # queued before, under the same key
+            NOTIFICATIONS.labels(item.template, status).inc()
+            if status == "pending":
+                queued.append(row["id"])
+            else:
+                log.warning(
+                    "notification %s suppressed: recipient over the hourly limit", row["id"]
+                )
+        return queued
+
+
+def _address(mail_from: str) -> str:
+    import email.utils
+
+    return email.utils.parseaddr(mail_from)[1]

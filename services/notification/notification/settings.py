@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`30s`, `90m`, `24h`, `2d`."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError("a duration like 24h, 90m, 2d or 30s")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 class Settings(BaseSettings):
@@ -20,6 +33,8 @@ class Settings(BaseSettings):
             "NOTIFICATION_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
         )
     )
+    # The dead-letter producer: on for Apache Kafka, off for Tansu.
+    kafka_enable_idempotence: bool = True
     kafka_group_id: str = "tilmeld-notification"
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
@@ -34,6 +49,25 @@ class Settings(BaseSettings):
     reporting_token: str = ""
     reminder_lead: str = "24h"
     max_attempts: int = 8
+    max_emails_per_recipient_per_hour: int = 30
+    dispatch_batch_size: int = 50
+    reminder_poll_interval_s: float = 5.0
     host: str = "127.0.0.1"
     port: int = Field(8002, validation_alias=AliasChoices("NOTIFICATION_PORT", "PORT"))
     log_level: str = "INFO"
+
+    @field_validator("reminder_lead")
+    @classmethod
+    def _lead_is_a_duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _secrets_in_production(self) -> Settings:
+        if self.environment == "production" and not (self.organiser_token and self.reporting_token):
+            raise ValueError("production needs ORGANISER_TOKEN and REPORTING_TOKEN")
+        return self
+
+    @property
+    def reminder_lead_delta(self) -> timedelta:
+        return parse_duration(self.reminder_lead)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from tilmeld_shared.auth import Role, require_role
 from tilmeld_shared.problems import Conflict, NotFound
 
-Status = Literal["pending", "sent", "failed", "dead"]
+Status = Literal["pending", "sent", "failed", "dead", "suppressed"]
 
 
 class NotificationOut(BaseModel):

@@ -1,0 +1,31 @@
+"""The reminder scheduler: turns due reminders into notifications, in any number of processes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+
+from notification.dispatcher import Dispatcher
+from notification.service import Notifier
+
+log = logging.getLogger(__name__)
+
+
+async def run_reminders(
+    pool: asyncpg.Pool, notifier: Notifier, dispatcher: Dispatcher, *, interval_s: float
+) -> None:
+    while True:
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                queued = await notifier.send_due_reminders(conn)
+            if queued:
+                dispatcher.wakeup.set()
+                log.info("%d reminder(s) queued", len(queued))
+                continue
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("reminder round failed")
+        await asyncio.sleep(interval_s)

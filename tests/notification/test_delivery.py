@@ -1,0 +1,108 @@
+"""Sending through a real SMTP server (aiosmtpd), which fails on cue."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import icalendar
+
+from devstack.ports import free_port
+from devstack.smtp import MailCatcher
+from notification.dispatcher import Dispatcher
+from tests.notification.conftest import Meeting, notification_settings
+from tilmeld_shared.events import RegistrationConfirmed
+
+Handle = Callable[..., Any]
+
+
+def dispatcher_for(pool: asyncpg.Pool, database_url: str, smtp_port: int) -> Dispatcher:
+    return Dispatcher(
+        pool, notification_settings(database_url, smtp_port=smtp_port, max_attempts=3)
+    )
+
+
+async def queue_confirmation(handle: Handle) -> uuid.UUID:
+    meeting = Meeting()
+    registration_id = uuid.uuid4()
+    await handle(
+        meeting.scheduled(),
+        meeting.registration(
+            RegistrationConfirmed, status="confirmed", registration_id=registration_id
+        ),
+    )
+    return registration_id
+
+
+async def due_now(pool: asyncpg.Pool) -> None:
+    """Skip the backoff wait, not the retry."""
+    await pool.execute("UPDATE notifications SET next_attempt_at = now()")
+
+
+async def test_a_temporary_refusal_is_retried_and_delivers_one_email(
+    handle: Handle, pool: asyncpg.Pool, database_url: str, smtp: MailCatcher
+) -> None:
+    await queue_confirmation(handle)
+    dispatcher = dispatcher_for(pool, database_url, smtp.port)
+    smtp.reply_next_with("421 4.3.0 Try again later")
+
+    await dispatcher.send_due()
+    after_refusal = await pool.fetchrow("SELECT status, attempts, last_error FROM notifications")
+    await due_now(pool)
+    await dispatcher.send_due()
+    after_retry = await pool.fetchrow("SELECT status, attempts FROM notifications")
+
+    assert (after_refusal["status"], after_refusal["attempts"]) == ("failed", 1)
+    assert "421" in after_refusal["last_error"]
+    assert (after_retry["status"], after_retry["attempts"]) == ("sent", 2)
+    assert len(smtp.mails) == 1
+    assert smtp.refused == 1
+
+
+async def test_a_permanent_refusal_is_dead_at_once_and_can_be_requeued(
+    handle: Handle, pool: asyncpg.Pool, database_url: str, smtp: MailCatcher
+) -> None:
+    await queue_confirmation(handle)
+    dispatcher = dispatcher_for(pool, database_url, smtp.port)
+    smtp.reply_next_with("550 5.1.1 No such mailbox")
+
+    await dispatcher.send_due()
+
+    assert await pool.fetchval("SELECT status FROM notifications") == "dead"
+    assert smtp.mails == []
+
+
+async def test_an_unreachable_server_is_transient_until_attempts_run_out(
+    handle: Handle, pool: asyncpg.Pool, database_url: str
+) -> None:
+    await queue_confirmation(handle)
+    dispatcher = dispatcher_for(pool, database_url, free_port())  # nobody listens there
+
+    statuses = []
+    for _ in range(3):
+        await dispatcher.send_due()
+        statuses.append(await pool.fetchval("SELECT status FROM notifications"))
+        await due_now(pool)
+
+    assert statuses == ["failed", "failed", "dead"]
+
+
+async def test_the_email_carries_text_html_and_an_invitation_calendars_accept(
+    handle: Handle, pool: asyncpg.Pool, database_url: str, smtp: MailCatcher
+) -> None:
+    registration_id = await queue_confirmation(handle)
+    notification_id = await pool.fetchval("SELECT id FROM notifications")
+
+    await dispatcher_for(pool, database_url, smtp.port).send_due()
+
+    mail = smtp.mails[0]
+    assert mail.message["Message-ID"] == f"<{notification_id}@tilmeld>"
+    assert mail.message["Content-Language"] == "da"
+    assert mail.message.get_body(preferencelist=("html",)) is not None
+    inline = [part for part in mail.message.walk() if part.get_content_type() == "text/calendar"]
+    assert inline[0].get_param("method") == "REQUEST"
+    event = next(iter(icalendar.Calendar.from_ical(inline[0].get_content()).walk("VEVENT")))
+    assert str(event["UID"]) == f"{registration_id}@tilmeld"
+    assert any(part.get_filename() == "invite.ics" for part in mail.message.walk())
