@@ -81,9 +81,14 @@ def services(
         "ORGANISER_TOKEN": ORGANISER_TOKEN,
         "REPORTING_TOKEN": REPORTING_TOKEN,
         "TOKEN_SECRET": "e2e-secret",
+        # A day's lead, checked every half second, so a test can watch a reminder go out.
+        "REMINDER_LEAD": "1d",
+        "REMINDER_POLL_INTERVAL_S": "0.5",
         "LOG_LEVEL": "INFO",
     }
-    running = Services(env=env, logs=tmp_path)
+    ports = {name: free_port() for name in SERVICE_NAMES}
+    env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['registration']}"
+    running = Services(env=env, logs=tmp_path, ports=ports)
     try:
         for name in SERVICE_NAMES:
             running.start(name)

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from starlette.middleware.base import RequestResponseEndpoint
 
-from registration.api.routes import meetings, networks, participation
+from registration.api.routes import meetings, networks, pages, participation
 from registration.outbox import OutboxSignal
 from registration.relay import OutboxRelay
 from registration.settings import Settings
@@ -93,6 +93,7 @@ def create_app(
 
     for router in (networks.router, meetings.router, participation.router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(pages.router)
     return app
 
 

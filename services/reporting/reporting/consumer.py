@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import logging
-from typing import cast
+from typing import Any, cast
 
 import asyncpg
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.annotations import Consumer, KafkaMessage
 from prometheus_client import Counter
 
 from reporting.projection import apply_batch
 from reporting.settings import Settings
-from tilmeld_shared.consuming import retry_transient
+from tilmeld_shared.consuming import dead_letter, record_lag, retry_transient
 from tilmeld_shared.events import ALL_TOPICS, Envelope, Payload, UnreadableEvent, read_envelope
 from tilmeld_shared.kafka import CONSUMER_BATCH_TIMEOUT_MS, CONSUMER_FETCH_MAX_WAIT_MS
 
 log = logging.getLogger(__name__)
 
 EVENTS_APPLIED = Counter("tilmeld_reporting_events_applied_total", "Events applied to reports.")
-EVENTS_UNREADABLE = Counter("tilmeld_reporting_events_unreadable_total", "Poison events seen.")
+SERVICE = "reporting"
 
 
 def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
-    broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id="tilmeld-reporting")
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id="tilmeld-reporting",
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+    )
 
     @broker.subscriber(
         *ALL_TOPICS,
@@ -39,14 +44,16 @@ def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
         description="Registration events (the envelope of shared/tilmeld_shared/events.py), "
         "applied to the aggregates a batch per transaction.",
     )
-    async def on_event_batch(message: KafkaMessage) -> None:
+    async def on_event_batch(message: KafkaMessage, consumer: Consumer) -> None:
         events: list[tuple[Envelope, Payload | None]] = []
-        for raw in cast("list[bytes]", message.body):
+        records = cast("tuple[Any, ...]", message.raw_message)
+        for record in records:
             try:
-                events.append(read_envelope(raw))
+                events.append(read_envelope(record.value or b""))
             except UnreadableEvent as error:
-                EVENTS_UNREADABLE.inc()
-                log.error("unreadable event skipped: %s", str(error)[:200])
+                await dead_letter(broker, record, error=str(error), service=SERVICE)
+        if records:
+            record_lag(consumer, records[-1], service=SERVICE)
 
         async def apply() -> int:
             async with pool.acquire() as conn, conn.transaction():

@@ -13,7 +13,7 @@ from reporting.consumer import create_broker
 from reporting.settings import Settings
 from tilmeld_shared.asyncapi import asyncapi_router
 from tilmeld_shared.db import create_pool, migrations_applied
-from tilmeld_shared.events import ALL_TOPICS
+from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
 from tilmeld_shared.kafka import broker_reachable, ensure_topics
 from tilmeld_shared.observability import install_observability
 from tilmeld_shared.problems import install_problem_handlers
@@ -38,7 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
         await ensure_topics(
             settings.kafka_bootstrap_servers,
-            ALL_TOPICS,
+            ALL_TOPICS + DLQ_TOPICS,
             partitions=settings.kafka_topic_partitions,
             replication_factor=settings.kafka_replication_factor,
         )

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
             "REPORTING_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
         )
     )
+    # The dead-letter producer: on for Apache Kafka, off for Tansu.
+    kafka_enable_idempotence: bool = True
     kafka_group_id: str = "tilmeld-reporting"
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1

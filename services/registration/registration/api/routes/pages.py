@@ -1,0 +1,225 @@
+"""Self-service cancel pages, safe from mail scanners: following the emailed link (GET) only
+shows the booking and asks; only the POST from the page's button cancels."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from registration import repository as repo
+from registration import tokens
+from registration.api.deps import ContextDep, TransactionsDep
+from registration.pages.texts import texts
+from registration.service import enrolments, registrations
+from registration.unit_of_work import ServiceContext
+from tilmeld_shared.problems import Conflict, Forbidden, NotFound
+
+router = APIRouter(include_in_schema=False)
+_pages = Environment(
+    loader=FileSystemLoader(Path(__file__).parent.parent.parent / "pages"),
+    autoescape=select_autoescape(["html"]),
+)
+# The token is in the URL: never cache the page, never send it on as a referrer.
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+
+
+def _page(status: int = 200, **context: Any) -> HTMLResponse:
+    html = _pages.get_template("cancel.html").render(**context)
+    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+
+
+def _invalid(language: str | None) -> HTMLResponse:
+    words = texts(language)
+    return _page(
+        403, language=language or "en", heading=words["invalid_heading"], message=words["invalid"]
+    )
+
+
+async def _token_from_form(request: Request) -> str:
+    form = parse_qs((await request.body()).decode(errors="replace"))
+    return (form.get("token") or [""])[0][:500]
+
+
+async def _registration_view(
+    ctx: ServiceContext, conn: Any, registration_id: uuid.UUID, token: str
+) -> dict[str, Any] | None:
+    registration = await conn.fetchrow(repo.REGISTRATION, registration_id)
+    if registration is None or not tokens.verify(
+        ctx.settings.effective_token_secret,
+        registrations.CANCEL_PURPOSE,
+        registration_id,
+        token,
+        now=ctx.clock.now(),
+    ):
+        return None
+    meeting = await conn.fetchrow(repo.MEETING, registration["meeting_id"])
+    member = await conn.fetchrow(repo.MEMBER, registration["member_id"])
+    network = await conn.fetchrow(repo.NETWORK, meeting["network_id"])
+    language = member["language"] or network["language"]
+    words = texts(language)
+    starts = meeting["starts_at"].astimezone(ZoneInfo(meeting["timezone"]))
+    return {
+        "language": language,
+        "words": words,
+        "status": registration["status"],
+        "details": [
+            (words["name"], member["name"] or ""),
+            (words["meeting"], meeting["title"]),
+            (words["when"], starts.strftime("%Y-%m-%d %H:%M ") + (starts.tzname() or "")),
+            (words["seats"], str(registration["seats"])),
+        ],
+    }
+
+
+@router.get("/cancel/registrations/{registration_id}", response_class=HTMLResponse)
+async def ask_to_cancel_registration(
+    registration_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
+) -> HTMLResponse:
+    view = await tx.read(lambda conn: _registration_view(ctx, conn, registration_id, token))
+    if view is None:
+        return _invalid(None)
+    words = view["words"]
+    if view["status"] == "cancelled":
+        return _page(
+            language=view["language"],
+            heading=words["registration"],
+            details=view["details"],
+            message=words["already"],
+        )
+    return _page(
+        language=view["language"],
+        heading=words["registration"],
+        details=view["details"],
+        message=words["ask"],
+        form={
+            "action": f"/cancel/registrations/{registration_id}",
+            "token": token,
+            "button": words["confirm"],
+        },
+    )
+
+
+@router.post("/cancel/registrations/{registration_id}", response_class=HTMLResponse)
+async def cancel_registration_from_page(
+    registration_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+) -> HTMLResponse:
+    token = await _token_from_form(request)
+    view = await tx.read(lambda conn: _registration_view(ctx, conn, registration_id, token))
+    if view is None:
+        return _invalid(None)
+    words = view["words"]
+    try:
+        await tx.run(
+            lambda conn: registrations.cancel_registration(
+                conn, ctx, registration_id, token=token, by_organiser=False
+            )
+        )
+    except Conflict:
+        return _page(
+            language=view["language"],
+            heading=words["registration"],
+            details=view["details"],
+            message=words["already"],
+        )
+    except (Forbidden, NotFound):
+        return _invalid(view["language"])
+    return _page(
+        language=view["language"],
+        heading=words["registration"],
+        details=view["details"],
+        message=words["done"],
+    )
+
+
+async def _enrolment_view(
+    ctx: ServiceContext, conn: Any, enrolment_id: uuid.UUID, token: str
+) -> dict[str, Any] | None:
+    enrolment = await conn.fetchrow("SELECT * FROM enrolments WHERE id = $1", enrolment_id)
+    if enrolment is None or not tokens.verify(
+        ctx.settings.effective_token_secret,
+        enrolments.CANCEL_PURPOSE,
+        enrolment_id,
+        token,
+        now=ctx.clock.now(),
+    ):
+        return None
+    network = await conn.fetchrow(repo.NETWORK, enrolment["network_id"])
+    member = await conn.fetchrow(repo.MEMBER, enrolment["member_id"])
+    language = member["language"] or network["language"]
+    words = texts(language)
+    return {
+        "language": language,
+        "words": words,
+        "status": enrolment["status"],
+        "details": [(words["name"], member["name"] or ""), (words["network"], network["title"])],
+    }
+
+
+@router.get("/cancel/enrolments/{enrolment_id}", response_class=HTMLResponse)
+async def ask_to_leave_network(
+    enrolment_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
+) -> HTMLResponse:
+    view = await tx.read(lambda conn: _enrolment_view(ctx, conn, enrolment_id, token))
+    if view is None:
+        return _invalid(None)
+    words = view["words"]
+    if view["status"] == "cancelled":
+        return _page(
+            language=view["language"],
+            heading=words["enrolment"],
+            details=view["details"],
+            message=words["already"],
+        )
+    return _page(
+        language=view["language"],
+        heading=words["enrolment"],
+        details=view["details"],
+        message=words["ask"],
+        form={
+            "action": f"/cancel/enrolments/{enrolment_id}",
+            "token": token,
+            "button": words["confirm"],
+        },
+    )
+
+
+@router.post("/cancel/enrolments/{enrolment_id}", response_class=HTMLResponse)
+async def leave_network_from_page(
+    enrolment_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+) -> HTMLResponse:
+    token = await _token_from_form(request)
+    view = await tx.read(lambda conn: _enrolment_view(ctx, conn, enrolment_id, token))
+    if view is None:
+        return _invalid(None)
+    words = view["words"]
+    try:
+        await tx.run(
+            lambda conn: enrolments.cancel_enrolment(
+                conn, ctx, enrolment_id, token=token, by_organiser=False
+            )
+        )
+    except Conflict:
+        return _page(
+            language=view["language"],
+            heading=words["enrolment"],
+            details=view["details"],
+            message=words["already"],
+        )
+    return _page(
+        language=view["language"],
+        heading=words["enrolment"],
+        details=view["details"],
+        message=words["done"],
+    )
