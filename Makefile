@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-fresh test lint typecheck unit install clean
+.PHONY: run run-fresh test lint typecheck unit install clean bench-notification measure
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -33,7 +33,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy shared/tilmeld_shared services/registration/registration services/notification/notification services/reporting/reporting deploy/devstack/devstack
+	$(VENV)/bin/mypy bench shared/tilmeld_shared services/registration/registration services/notification/notification services/reporting/reporting deploy/devstack/devstack
 
 test: lint typecheck
 	$(VENV)/bin/pytest
@@ -43,3 +43,10 @@ unit: install
 
 clean:
 	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks print figures; they are not tests. See README "Figures".
+bench-notification: install
+	$(VENV)/bin/python -m bench.notification
+
+measure: install
+	$(VENV)/bin/python -m devstack measure

@@ -14,13 +14,18 @@ import contextlib
 import logging
 import random
 import time
-from email.message import EmailMessage
+from email.header import Header
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate, parseaddr
 from typing import Any
 
 import aiosmtplib
 import asyncpg
 
 from notification.metrics import (
+    ACCEPT_TO_COMMIT_SECONDS,
     DELIVERY_SECONDS,
     NOTIFICATION_STATES,
     NOTIFICATIONS,
@@ -66,26 +71,35 @@ STILL_SENDABLE = "SELECT status IN ('pending', 'failed') FROM notifications WHER
 STATE_COUNTS = "SELECT status, count(*) AS n FROM notifications GROUP BY status"
 
 
-def build_message(row: Any, *, mail_from: str) -> EmailMessage:
+def build_message(row: Any, *, mail_from: str) -> bytes:
     """Text and HTML alternatives, and the invitation both inline (so calendar clients offer
-    to add it in one click) and as an .ics attachment."""
-    message = EmailMessage()
-    message["From"] = mail_from
-    message["To"] = row["recipient"]
-    message["Subject"] = row["subject"]
-    message["Message-ID"] = f"<{row['id']}@tilmeld>"
-    message.set_content(row["body_text"])
+    to add it in one click) and as an .ics attachment.
+
+    Built with the compat32 MIME classes: an order of magnitude cheaper than EmailMessage's
+    header registry, which made building the message most of a send's cost.
+    """
+    alternatives = MIMEMultipart("alternative")
+    alternatives.attach(MIMEText(row["body_text"], "plain", "utf-8"))
     if row["body_html"]:
-        message.add_alternative(row["body_html"], subtype="html")
+        alternatives.attach(MIMEText(row["body_html"], "html", "utf-8"))
+    message: MIMEMultipart = alternatives
     if row["calendar"]:
         method = "CANCEL" if "METHOD:CANCEL" in row["calendar"] else "REQUEST"
-        message.add_alternative(row["calendar"], subtype="calendar", params={"method": method})
-        message.add_attachment(
-            row["calendar"].encode(), maintype="application", subtype="ics", filename="invite.ics"
-        )
-    # After the body: making a message multipart moves Content-* headers into the first part.
+        inline = MIMEText(row["calendar"], "calendar", "utf-8")
+        inline.set_param("method", method)
+        alternatives.attach(inline)
+        attachment = MIMEApplication(row["calendar"].encode(), "ics")
+        attachment.add_header("Content-Disposition", "attachment", filename="invite.ics")
+        message = MIMEMultipart("mixed")
+        message.attach(alternatives)
+        message.attach(attachment)
+    message["From"] = mail_from
+    message["To"] = row["recipient"]
+    message["Subject"] = Header(row["subject"], "utf-8").encode()
+    message["Message-ID"] = f"<{row['id']}@tilmeld>"
+    message["Date"] = formatdate(localtime=False)
     message["Content-Language"] = row["language"]
-    return message
+    return message.as_bytes()
 
 
 def is_permanent(error: Exception) -> bool:
@@ -103,6 +117,7 @@ class Dispatcher:
     def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
         self._pool = pool
         self._settings = settings
+        self._sender = parseaddr(settings.mail_from)[1]
         self.wakeup = asyncio.Event()
 
     async def run(self) -> None:
@@ -124,46 +139,55 @@ class Dispatcher:
                     await asyncio.wait_for(self.wakeup.wait(), 1.0)
 
     async def send_due(self) -> int:
+        """Claim a batch and send it over a few SMTP connections at once (the time per message
+        is mostly waiting for the server, so parallel connections multiply throughput)."""
         rows = await self._pool.fetch(CLAIM_DUE, self._settings.dispatch_batch_size)
         if not rows:
             return 0
+        lanes = max(1, min(self._settings.smtp_connections, len(rows)))
+        await asyncio.gather(*(self._send_over_one_connection(rows[lane::lanes])
+                               for lane in range(lanes)))
+        return len(rows)
+
+    async def _send_over_one_connection(self, rows: list[Any]) -> None:
         settings = self._settings
         smtp = aiosmtplib.SMTP(
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username or None,
-            password=settings.smtp_password or None,
-            start_tls=settings.smtp_starttls,
-            timeout=settings.smtp_timeout_s,
+            hostname=settings.smtp_host, port=settings.smtp_port,
+            username=settings.smtp_username or None, password=settings.smtp_password or None,
+            start_tls=settings.smtp_starttls, timeout=settings.smtp_timeout_s,
         )
         try:
             await smtp.connect()
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             for row in rows:
                 await self._failed(row, error)
-            return len(rows)
+            return
         try:
             for row in rows:
                 await self._send_one(smtp, row)
         finally:
             with contextlib.suppress(Exception):
                 await smtp.quit()
-        return len(rows)
 
     async def _send_one(self, smtp: aiosmtplib.SMTP, row: Any) -> None:
         if not await self._pool.fetchval(STILL_SENDABLE, row["id"]):
             return  # erased or re-queued meanwhile
         started = time.perf_counter()
         try:
-            await smtp.send_message(build_message(row, mail_from=self._settings.mail_from))
+            await smtp.sendmail(
+                self._sender, [row["recipient"]],
+                build_message(row, mail_from=self._settings.mail_from),
+            )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             await self._failed(row, error)
             if isinstance(error, aiosmtplib.SMTPServerDisconnected | OSError):
                 with contextlib.suppress(Exception):
                     await smtp.connect()
             return
-        SMTP_SEND_SECONDS.observe(time.perf_counter() - started)
+        accepted = time.perf_counter()
+        SMTP_SEND_SECONDS.observe(accepted - started)
         await self._pool.execute(MARK_SENT, row["id"])
+        ACCEPT_TO_COMMIT_SECONDS.observe(time.perf_counter() - accepted)
         NOTIFICATIONS.labels(row["template"], "sent").inc()
         DELIVERY_SECONDS.observe(max(time.time() - row["created_at"].timestamp(), 0))
 

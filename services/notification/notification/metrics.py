@@ -21,3 +21,8 @@ DELIVERY_SECONDS = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 RETRIES = Counter("tilmeld_notification_retries_total", "Failed sends scheduled for retry.")
+ACCEPT_TO_COMMIT_SECONDS = Histogram(
+    "tilmeld_smtp_accept_to_commit_seconds",
+    "The window in which a crash sends an email twice: SMTP acceptance to `sent` committed.",
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+)

@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     reminder_lead: str = "24h"
     max_attempts: int = 8
     max_emails_per_recipient_per_hour: int = 30
-    dispatch_batch_size: int = 50
+    dispatch_batch_size: int = 100
+    smtp_connections: int = 4
     reminder_poll_interval_s: float = 5.0
     host: str = "127.0.0.1"
     port: int = Field(8002, validation_alias=AliasChoices("NOTIFICATION_PORT", "PORT"))
