@@ -39,8 +39,11 @@ FROM generate_series(1, $4) g
 
 def _quantile(histogram: Any, share: float) -> float:
     """An upper bound on the quantile from the histogram's buckets."""
-    samples = {s.labels.get("le"): s.value for s in histogram.collect()[0].samples
-               if s.name.endswith("_bucket")}
+    samples = {
+        s.labels.get("le"): s.value
+        for s in histogram.collect()[0].samples
+        if s.name.endswith("_bucket")
+    }
     total = samples["+Inf"]
     for bound, count in sorted(((float(k), v) for k, v in samples.items() if k != "+Inf")):
         if count >= share * total:
@@ -53,8 +56,11 @@ async def run(emails: int) -> dict[str, Any]:
         postgres = EmbeddedPostgres(Path(tmp) / "pg", port=free_port())
         postgres.start()
         smtp_port = free_port()
-        smtp = subprocess.Popen([sys.executable, "-m", "bench.smtp_server", str(smtp_port)],
-                                stdout=subprocess.PIPE, text=True)
+        smtp = subprocess.Popen(
+            [sys.executable, "-m", "bench.smtp_server", str(smtp_port)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert smtp.stdout is not None
         smtp.stdout.readline()  # "ready"
         try:
@@ -64,8 +70,12 @@ async def run(emails: int) -> dict[str, Any]:
             html = f"<html><body><p>{body}</p></body></html>"
             ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
             await pool.execute(INSERT, body, html, ics, emails)
-            settings = Settings(database_url=postgres.url, kafka_bootstrap_servers="-",
-                                smtp_port=smtp_port, dispatch_batch_size=100)
+            settings = Settings(
+                database_url=postgres.url,
+                kafka_bootstrap_servers="-",
+                smtp_port=smtp_port,
+                dispatch_batch_size=100,
+            )
             dispatcher = Dispatcher(pool, settings)
             started = time.perf_counter()
             while await dispatcher.send_due():

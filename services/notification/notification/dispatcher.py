@@ -145,16 +145,20 @@ class Dispatcher:
         if not rows:
             return 0
         lanes = max(1, min(self._settings.smtp_connections, len(rows)))
-        await asyncio.gather(*(self._send_over_one_connection(rows[lane::lanes])
-                               for lane in range(lanes)))
+        await asyncio.gather(
+            *(self._send_over_one_connection(rows[lane::lanes]) for lane in range(lanes))
+        )
         return len(rows)
 
     async def _send_over_one_connection(self, rows: list[Any]) -> None:
         settings = self._settings
         smtp = aiosmtplib.SMTP(
-            hostname=settings.smtp_host, port=settings.smtp_port,
-            username=settings.smtp_username or None, password=settings.smtp_password or None,
-            start_tls=settings.smtp_starttls, timeout=settings.smtp_timeout_s,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username or None,
+            password=settings.smtp_password or None,
+            start_tls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_s,
         )
         try:
             await smtp.connect()
@@ -175,7 +179,8 @@ class Dispatcher:
         started = time.perf_counter()
         try:
             await smtp.sendmail(
-                self._sender, [row["recipient"]],
+                self._sender,
+                [row["recipient"]],
                 build_message(row, mail_from=self._settings.mail_from),
             )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
