@@ -106,3 +106,55 @@ async def test_the_email_carries_text_html_and_an_invitation_calendars_accept(
     event = next(iter(icalendar.Calendar.from_ical(inline[0].get_content()).walk("VEVENT")))
     assert str(event["UID"]) == f"{registration_id}@tilmeld"
     assert any(part.get_filename() == "invite.ics" for part in mail.message.walk())
+
+
+async def test_every_kind_arrives_in_every_language(
+    pool: asyncpg.Pool, database_url: str, smtp: MailCatcher
+) -> None:
+    from notification.rendering import available_languages
+    from notification.service import Notifier, Outgoing, Recipient
+
+    notifier = Notifier(notification_settings(database_url, max_emails_per_recipient_per_hour=99))
+    meeting = {"title": "Møde", "when": "…", "location": "Køge", "online_url": None}
+    kinds = [
+        "enrolment_confirmed",
+        "registration_confirmed",
+        "registration_waitlisted",
+        "registration_promoted",
+        "registration_cancelled",
+        "companion_registered",
+        "meeting_rescheduled",
+        "meeting_cancelled",
+        "reminder",
+    ]
+    outgoing = [
+        Outgoing(
+            Recipient("Karen", f"{kind}.{language}@x.example", companion_of="Mette"),
+            kind,
+            language,
+            None,
+            None,
+            {
+                "meeting": meeting,
+                "network_title": "Netværk",
+                "cancel_url": "http://c",
+                "calendar": False,
+                "seats": 1,
+                "companions": 0,
+                "waitlist_position": 1,
+            },
+        )
+        for kind in kinds
+        for language in sorted(available_languages())
+    ]
+    async with pool.acquire() as conn, conn.transaction():
+        await notifier.queue(conn, outgoing, dedupe_prefix="all-kinds", event_id=None)
+
+    dispatcher = dispatcher_for(pool, database_url, smtp.port)
+    while await dispatcher.send_due():
+        pass
+
+    assert len(smtp.mails) == len(outgoing) == 36
+    languages = {str(m.message["Content-Language"]) for m in smtp.mails}
+    assert languages == {"da", "nb", "de", "en"}
+    assert all("Karen" in m.text for m in smtp.mails)

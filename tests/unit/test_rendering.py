@@ -15,6 +15,10 @@ TEMPLATES = [
     "registration_waitlisted",
     "registration_promoted",
     "registration_cancelled",
+    "companion_registered",
+    "meeting_rescheduled",
+    "meeting_cancelled",
+    "reminder",
 ]
 MEETING = {"title": "Møde 1", "when": "…", "location": "Helsingør", "online_url": None}
 
@@ -33,6 +37,8 @@ def test_every_template_exists_in_every_language(template: str, language: str) -
             "companions": 1,
             "waitlist_position": 3,
             "cancel_url": "http://x/cancel",
+            "calendar": True,
+            "companion_of": "Mette",
         },
     )
 
