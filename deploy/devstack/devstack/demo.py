@@ -207,6 +207,25 @@ NETWORKS: list[dict[str, Any]] = [
     },
 ]
 
+# The German series' meetings that took place (seeds/004), with who came: recorded by scheduling
+# each ahead, registering and checking people in, then moving it to its historic date.
+HISTORIC_GERMAN_MEETINGS = [
+    ("Personal und Aufgabenverständnis", "2024-05-17T08:00:00Z", 6, 5),
+    ("Lokale Vernetzung und Netzwerke", "2024-11-20T09:00:00Z", 8, 6),
+    ("Künstliche Intelligenz in kommunalen Kulturverwaltungen", "2025-03-06T09:00:00Z", 10, 9),
+    ("Kreisverwaltungen und bürgerschaftliches Kulturengagement", "2025-09-08T08:00:00Z", 7, 4),
+]
+GERMAN_MUNICIPALITIES = [
+    "Münster",
+    "Kreis Steinfurt",
+    "Kreis Borken",
+    "Bielefeld",
+    "Kreis Coesfeld",
+    "Hamm",
+    "Kreis Warendorf",
+    "Gütersloh",
+]
+
 MEMBERS = [
     ("Mette Kulturchef", "mette.kulturchef@roskilde.example", "Roskilde", "Kulturchef", "da"),
     ("Lars Konsulent", "lars.konsulent@herlev.example", "Herlev", "Kulturkonsulent", "da"),
@@ -262,4 +281,57 @@ def load(base_url: str, organiser_token: str) -> int:
                     json={"member": member, "companions": []},
                 )
             )
+        _record_history(client, network_ids[4])
         return len(network_ids)
+
+
+def _record_history(client: httpx.Client, network_id: str) -> None:
+    for number, (title, held_at, registered, came) in enumerate(HISTORIC_GERMAN_MEETINGS):
+        meeting = _ok(
+            client.post(
+                f"/networks/{network_id}/meetings",
+                json={
+                    "title": title,
+                    "starts_at": _at(1, 10),
+                    "ends_at": _at(1, 13),
+                    "location": "Münster",
+                    "capacity": 20,
+                    "timezone": "Europe/Berlin",
+                },
+            )
+        )
+        for i in range(registered):
+            municipality = GERMAN_MUNICIPALITIES[(i + number) % len(GERMAN_MUNICIPALITIES)]
+            member = {
+                "name": f"Teilnehmer:in {number}-{i}",
+                "email": f"teilnahme-{number}-{i}@kultur.example",
+                "municipality": municipality,
+                "role": "Kulturverwaltung",
+                "language": "de",
+            }
+            if number == 0:
+                _ok(
+                    client.post(
+                        f"/networks/{network_id}/enrolments",
+                        json={"member": member, "consent": True},
+                    )
+                )
+            else:
+                client.post(
+                    f"/networks/{network_id}/enrolments", json={"member": member, "consent": True}
+                )
+            booked = _ok(
+                client.post(
+                    f"/meetings/{meeting['meeting_id']}/registrations",
+                    json={"member": member, "companions": []},
+                )
+            )
+            if i < came:
+                _ok(client.post(f"/registrations/{booked['registration_id']}/check-in"))
+        end = datetime.fromisoformat(held_at) + timedelta(hours=3)
+        _ok(
+            client.patch(
+                f"/meetings/{meeting['meeting_id']}",
+                json={"starts_at": held_at, "ends_at": end.isoformat()},
+            )
+        )

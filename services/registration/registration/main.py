@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from starlette.middleware.base import RequestResponseEndpoint
 
-from registration.api.routes import meetings, networks, pages, participation
+from registration.api.routes import meetings, networks, operations, pages, participation
 from registration.outbox import OutboxSignal
 from registration.relay import OutboxRelay
 from registration.settings import Settings
@@ -91,7 +91,7 @@ def create_app(
         set_correlation_id(request.headers.get("x-correlation-id"))
         return await call_next(request)
 
-    for router in (networks.router, meetings.router, participation.router):
+    for router in (networks.router, meetings.router, participation.router, operations.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(pages.router)
     return app

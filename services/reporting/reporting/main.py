@@ -7,9 +7,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from reporting.api.routes import router as reports_router
 from reporting.consumer import create_broker
+from reporting.pipeline import PipelineHealth
 from reporting.settings import Settings
 from tilmeld_shared.asyncapi import asyncapi_router
 from tilmeld_shared.db import create_pool, migrations_applied
@@ -20,6 +23,7 @@ from tilmeld_shared.problems import install_problem_handlers
 
 SCHEMA = "reporting"
 MIGRATIONS = Path(__file__).parent / "migrations"
+STATIC = Path(__file__).parent / "static"
 API_PREFIX = "/api/v1"
 
 
@@ -56,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
     )
     app.state.settings = settings
+    app.state.pipeline = PipelineHealth(settings)
 
     async def readiness() -> dict[str, bool]:
         try:
@@ -74,4 +79,11 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     install_observability(app, service="reporting", readiness=readiness)
     app.include_router(reports_router, prefix=API_PREFIX)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/dashboard", include_in_schema=False)
+    async def dashboard() -> FileResponse:
+        """The ops and organiser dashboard; it asks for the reporting token and reads the API."""
+        return FileResponse(STATIC / "dashboard.html", headers={"Cache-Control": "no-cache"})
+
     return app

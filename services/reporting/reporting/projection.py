@@ -17,11 +17,21 @@ from tilmeld_shared.events import (
     MeetingCancelled,
     MeetingScheduled,
     MemberEnrolled,
+    MemberErased,
     NetworkCreated,
     Payload,
     RegistrationCancelled,
     RegistrationState,
 )
+
+
+def _unless_erased(parameter: str) -> str:
+    """An erased member's id never comes back, even on an event that arrives after erasure."""
+    return (
+        f"(SELECT CASE WHEN EXISTS (SELECT 1 FROM erased_members WHERE member_id = "
+        f"{parameter}::uuid) THEN NULL ELSE {parameter}::uuid END)"
+    )
+
 
 CLAIM_EVENTS = """
 INSERT INTO inbox (event_id) SELECT unnest($1::uuid[])
@@ -56,10 +66,11 @@ UPDATE meetings SET status = 'cancelled', aggregate_version = $2
 WHERE id = $1 AND aggregate_version < $2
 """
 
-UPSERT_ENROLMENT = """
+
+UPSERT_ENROLMENT = f"""
 INSERT INTO enrolments (id, network_id, member_id, municipality, status, enrolled_at,
                         cancelled_at, aggregate_version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+VALUES ($1, $2, {_unless_erased("$3")}, $4, $5, $6, $7, $8)
 ON CONFLICT (id) DO UPDATE
 SET status = excluded.status,
     enrolled_at = coalesce(enrolments.enrolled_at, excluded.enrolled_at),
@@ -68,17 +79,28 @@ SET status = excluded.status,
 WHERE enrolments.aggregate_version < excluded.aggregate_version
 """
 
-UPSERT_REGISTRATION = """
+UPSERT_REGISTRATION = f"""
 INSERT INTO registrations (id, meeting_id, network_id, member_id, municipality, status, seats,
                            companions, registered_at, cancelled_at, checked_in_at,
                            aggregate_version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+VALUES ($1, $2, $3, {_unless_erased("$4")}, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (id) DO UPDATE
 SET status = excluded.status, seats = excluded.seats, companions = excluded.companions,
     cancelled_at = coalesce(excluded.cancelled_at, registrations.cancelled_at),
     checked_in_at = coalesce(excluded.checked_in_at, registrations.checked_in_at),
     aggregate_version = excluded.aggregate_version
 WHERE registrations.aggregate_version < excluded.aggregate_version
+"""
+
+
+ERASE_MEMBER = """
+WITH erased AS (
+    INSERT INTO erased_members (member_id, erased_at) VALUES ($1, $2)
+    ON CONFLICT (member_id) DO NOTHING
+), enrolments_done AS (
+    UPDATE enrolments SET member_id = NULL WHERE member_id = $1
+)
+UPDATE registrations SET member_id = NULL WHERE member_id = $1
 """
 
 
@@ -163,5 +185,7 @@ async def _apply(conn: Connection, envelope: Envelope, payload: Payload) -> None
                 payload.checked_in_at if isinstance(payload, AttendanceRecorded) else None,
                 version,
             )
+        case MemberErased():
+            await conn.execute(ERASE_MEMBER, payload.member_id, payload.erased_at)
         case _:
-            pass  # MemberErased: reporting holds nothing personal to erase
+            pass  # an event type reporting does not count

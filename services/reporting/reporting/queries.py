@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -111,3 +112,121 @@ async def network_report(conn: Connection, network_id: uuid.UUID) -> dict[str, A
     if not reports:
         raise NotFound(f"No events seen yet for network {network_id}.")
     return {**reports[0], "as_of": as_of}
+
+
+MUNICIPALITY_REPORTS = """
+WITH members AS (
+    SELECT municipality,
+           count(DISTINCT coalesce(member_id::text, id::text)) AS members_active,
+           count(DISTINCT network_id) AS networks
+    FROM enrolments
+    WHERE status = 'active' AND ($1::uuid IS NULL OR network_id = $1)
+    GROUP BY municipality
+), participation AS (
+    SELECT municipality,
+           count(*) FILTER (WHERE status = 'confirmed') AS registrations_confirmed,
+           count(*) FILTER (WHERE status = 'confirmed' AND checked_in_at IS NOT NULL)
+               AS attended
+    FROM registrations
+    WHERE ($1::uuid IS NULL OR network_id = $1)
+      AND ($2::timestamptz IS NULL OR registered_at >= $2)
+      AND ($3::timestamptz IS NULL OR registered_at < $3)
+    GROUP BY municipality
+)
+SELECT coalesce(m.municipality, p.municipality) AS municipality,
+       coalesce(m.members_active, 0) AS members_active,
+       coalesce(m.networks, 0) AS networks,
+       coalesce(p.registrations_confirmed, 0) AS registrations_confirmed,
+       coalesce(p.attended, 0) AS attended
+FROM members m FULL JOIN participation p ON p.municipality = m.municipality
+ORDER BY members_active DESC, registrations_confirmed DESC, municipality
+"""
+
+# Each metric is a count of moments: when people enrolled, registered, or cancelled.
+TIMESERIES_SOURCES = {
+    "enrolments": ("enrolments", "enrolled_at"),
+    "registrations": ("registrations", "registered_at"),
+    "cancellations": ("registrations", "cancelled_at"),
+}
+
+TIMESERIES = """
+SELECT date_trunc($1, {column} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket_start,
+       count(*) AS value
+FROM {table}
+WHERE {column} IS NOT NULL
+  AND ($2::uuid IS NULL OR network_id = $2)
+  AND ($3::timestamptz IS NULL OR {column} >= $3)
+  AND ($4::timestamptz IS NULL OR {column} < $4)
+GROUP BY 1
+ORDER BY 1
+"""
+
+MEETING_REPORTS = """
+SELECT m.id AS meeting_id, m.network_id, n.title AS network_title, m.title, m.starts_at,
+       m.ends_at, m.status, m.capacity,
+       coalesce(sum(r.seats) FILTER (WHERE r.status = 'confirmed'), 0) AS seats_confirmed,
+       count(r.id) FILTER (WHERE r.status = 'confirmed') AS registrations_confirmed,
+       coalesce(sum(r.companions) FILTER (WHERE r.status = 'confirmed'), 0)
+           AS companions_confirmed,
+       count(r.id) FILTER (WHERE r.status = 'waitlisted') AS waitlisted,
+       count(r.id) FILTER (WHERE r.status = 'cancelled') AS cancelled,
+       count(r.id) FILTER (WHERE r.status = 'confirmed' AND r.checked_in_at IS NOT NULL)
+           AS attended,
+       CASE WHEN m.ends_at < now() AND m.status <> 'cancelled' THEN
+           count(r.id) FILTER (WHERE r.status = 'confirmed' AND r.checked_in_at IS NULL)
+       END AS no_shows
+FROM meetings m
+LEFT JOIN networks n ON n.id = m.network_id
+LEFT JOIN registrations r ON r.meeting_id = m.id
+WHERE ($1::uuid IS NULL OR m.network_id = $1)
+  AND ($2::timestamptz IS NULL OR m.starts_at >= $2)
+  AND ($3::timestamptz IS NULL OR m.starts_at < $3)
+GROUP BY m.id, n.title
+ORDER BY m.starts_at, m.id
+LIMIT $4
+"""
+
+
+async def municipality_reports(
+    conn: Connection, *, network_id: uuid.UUID | None, since: Any, until: Any
+) -> tuple[list[dict[str, Any]], Any]:
+    rows = await conn.fetch(MUNICIPALITY_REPORTS, network_id, since, until)
+    return [dict(row) for row in rows], await conn.fetchval(AS_OF)
+
+
+async def timeseries(
+    conn: Connection,
+    *,
+    metric: str,
+    bucket: str,
+    network_id: uuid.UUID | None,
+    since: Any,
+    until: Any,
+) -> tuple[list[dict[str, Any]], Any]:
+    table, column = TIMESERIES_SOURCES[metric]
+    # Table and column come from the fixed map above, never from the request.
+    rows = await conn.fetch(
+        TIMESERIES.format(table=table, column=column), bucket, network_id, since, until
+    )
+    return [dict(row) for row in rows], await conn.fetchval(AS_OF)
+
+
+async def meeting_reports(
+    conn: Connection, *, network_id: uuid.UUID | None, since: Any, until: Any, limit: int
+) -> tuple[list[dict[str, Any]], Any]:
+    rows = await conn.fetch(MEETING_REPORTS, network_id, since, until, limit)
+    return [_meeting_row(row) for row in rows], await conn.fetchval(AS_OF)
+
+
+def fill_gaps(points: list[dict[str, Any]], bucket: str) -> list[dict[str, Any]]:
+    """Zero for every empty day or week between the first and the last point, so a chart's
+    x axis is time, not just the days something happened."""
+    if not points:
+        return []
+    step = timedelta(days=7 if bucket == "week" else 1)
+    values = {point["bucket_start"]: point["value"] for point in points}
+    filled, moment = [], points[0]["bucket_start"]
+    while moment <= points[-1]["bucket_start"]:
+        filled.append({"bucket_start": moment, "value": values.get(moment, 0)})
+        moment += step
+    return filled

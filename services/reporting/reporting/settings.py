@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     batch_max_records: int = Field(
         500, validation_alias=AliasChoices("BATCH_MAX_RECORDS", "REPORTING_BATCH_MAX_RECORDS")
     )
+    # The registration service: its event log (rebuild), counts (reconcile), outbox (dashboard).
+    registration_url: str = "http://127.0.0.1:8001"
     organiser_token: str = ""
     reporting_token: str = ""
     host: str = "127.0.0.1"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import asyncpg
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
@@ -78,3 +79,78 @@ async def network_report(network_id: uuid.UUID, request: Request, pool: Pool, _:
     async with pool.acquire() as conn:
         report = await queries.network_report(conn, network_id)
     return respond(request, [report], report)
+
+
+Since = Annotated[datetime | None, Query(alias="from", description="inclusive, RFC 3339")]
+Until = Annotated[datetime | None, Query(alias="to", description="exclusive, RFC 3339")]
+
+
+@router.get("/meetings")
+async def meeting_reports(
+    request: Request,
+    pool: Pool,
+    _: Reader,
+    network_id: uuid.UUID | None = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> Any:
+    """Every meeting's report (filter by network and by start time)."""
+    async with pool.acquire() as conn:
+        reports, as_of = await queries.meeting_reports(
+            conn, network_id=network_id, since=since, until=until, limit=limit
+        )
+    return respond(
+        request,
+        [{**r, "as_of": as_of} for r in reports],
+        {"items": reports, "as_of": as_of, "next_cursor": None},
+    )
+
+
+@router.get("/municipalities")
+async def municipality_reports(
+    request: Request,
+    pool: Pool,
+    _: Reader,
+    network_id: uuid.UUID | None = None,
+    since: Since = None,
+    until: Until = None,
+) -> Any:
+    async with pool.acquire() as conn:
+        reports, as_of = await queries.municipality_reports(
+            conn, network_id=network_id, since=since, until=until
+        )
+    return respond(
+        request,
+        [{**r, "as_of": as_of} for r in reports],
+        {"items": reports, "as_of": as_of, "next_cursor": None},
+    )
+
+
+@router.get("/timeseries")
+async def timeseries(
+    request: Request,
+    pool: Pool,
+    _: Reader,
+    metric: Literal["enrolments", "registrations", "cancellations"],
+    bucket: Literal["day", "week"] = "day",
+    network_id: uuid.UUID | None = None,
+    since: Since = None,
+    until: Until = None,
+) -> Any:
+    """Counts per day or ISO week (weeks start on Monday, UTC)."""
+    async with pool.acquire() as conn:
+        points, as_of = await queries.timeseries(
+            conn, metric=metric, bucket=bucket, network_id=network_id, since=since, until=until
+        )
+    # The contract's shape is a bare list; each point carries `as_of`, and so does a header.
+    filled = [{**point, "as_of": as_of} for point in queries.fill_gaps(points, bucket)]
+    response = respond(request, filled, filled)
+    response.headers["X-As-Of"] = as_of.isoformat() if as_of else ""
+    return response
+
+
+@router.get("/pipeline")
+async def pipeline(request: Request, _: Reader) -> Any:
+    """Outbox backlog, consumer lag per group, dead letters per topic."""
+    return await request.app.state.pipeline.snapshot()

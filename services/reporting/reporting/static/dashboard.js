@@ -1,0 +1,187 @@
+// The reporting dashboard: reads the reporting service's own JSON API and draws it with
+// Chart.js. After drawing, each canvas records what the chart drew (data-drawn, data-labels),
+// so a headless browser test can check the picture, not just that the page loaded.
+"use strict";
+
+const API = "/api/v1/reports";
+const LANGUAGES = ["da", "nb", "de", "en"];
+const COLOURS = { accent: "#1f6f5c", light: "#9cc9bb", warn: "#b3261e", grey: "#c9c9c2", blue: "#3d6fb6" };
+const charts = {};
+let words = {};
+
+function token() {
+  const fromFragment = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fromFragment) {
+    sessionStorage.setItem("tilmeld-token", fromFragment);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem("tilmeld-token");
+}
+
+function chosenLanguage() {
+  const asked = new URLSearchParams(location.search).get("lang") || localStorage.getItem("tilmeld-lang");
+  if (LANGUAGES.includes(asked)) return asked;
+  const browser = (navigator.language || "en").slice(0, 2).replace("no", "nb");
+  return LANGUAGES.includes(browser) ? browser : "en";
+}
+
+async function loadWords(language) {
+  words = await (await fetch(`/static/i18n/${language}.json`)).json();
+  document.documentElement.lang = language;
+  document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = words[el.dataset.i18n] || el.textContent; });
+  document.title = words.title;
+}
+
+async function get(path) {
+  const response = await fetch(API + path, { headers: { Authorization: `Bearer ${token()}` } });
+  if (response.status === 401 || response.status === 403) throw new Error(words.unauthorized);
+  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  return response.json();
+}
+
+function draw(id, config) {
+  if (charts[id]) charts[id].destroy();
+  const canvas = document.getElementById(id);
+  config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
+  canvas.parentElement.style.height = (config.height || 300) + "px";
+  const chart = new Chart(canvas, config);
+  charts[id] = chart;
+  // What was drawn: elements of the first dataset, and the category labels.
+  canvas.dataset.drawn = String(chart.getDatasetMeta(0).data.length);
+  canvas.dataset.labels = (chart.data.labels || []).join("|");
+  canvas.dataset.values = (chart.data.datasets[0] ? chart.data.datasets[0].data : []).join("|");
+}
+
+function short(text, length = 42) {
+  return text.length > length ? text.slice(0, length - 1) + "…" : text;
+}
+
+function query(params) {
+  const search = new URLSearchParams(Object.entries(params).filter(([, v]) => v));
+  return search.toString() ? "?" + search : "";
+}
+
+function formatDate(value, language) {
+  return new Date(value).toLocaleDateString(language, { day: "numeric", month: "short" });
+}
+
+async function render(language) {
+  const network = document.getElementById("network").value;
+  const now = new Date().toISOString();
+  const [timeline, cancellations, upcoming, past, municipalities, pipeline] = await Promise.all([
+    get("/timeseries" + query({ metric: "registrations", bucket: "day", network_id: network })),
+    get("/timeseries" + query({ metric: "cancellations", bucket: "day", network_id: network })),
+    get("/meetings" + query({ network_id: network, from: now })),
+    get("/meetings" + query({ network_id: network, to: now })),
+    get("/municipalities" + query({ network_id: network })),
+    get("/pipeline"),
+  ]);
+
+  const days = [...new Set([...timeline, ...cancellations].map((p) => p.bucket_start))].sort();
+  const byDay = (points) => days.map((d) => (points.find((p) => p.bucket_start === d) || { value: 0 }).value);
+  draw("chart-timeline", {
+    type: "line", height: 260,
+    data: { labels: days.map((d) => formatDate(d, language)), datasets: [
+      { label: words.registrations, data: byDay(timeline), borderColor: COLOURS.accent, backgroundColor: COLOURS.light, fill: true, tension: 0.25 },
+      { label: words.cancellations, data: byDay(cancellations), borderColor: COLOURS.warn, tension: 0.25 },
+    ] },
+    options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+  });
+
+  const soon = upcoming.items.filter((m) => m.status !== "cancelled").slice(0, 12);
+  draw("chart-upcoming", {
+    type: "bar", height: 120 + soon.length * 34,
+    data: { labels: soon.map((m) => short(m.title)), datasets: [
+      { label: words.seats_confirmed, data: soon.map((m) => m.seats_confirmed), backgroundColor: COLOURS.accent, stack: "seats" },
+      { label: words.seats_free, data: soon.map((m) => Math.max(m.capacity - m.seats_confirmed, 0)), backgroundColor: COLOURS.grey, stack: "seats" },
+      { label: words.waitlisted, data: soon.map((m) => m.waitlisted), backgroundColor: COLOURS.warn, stack: "waitlist" },
+    ] },
+    options: { indexAxis: "y", scales: { x: { stacked: true, ticks: { precision: 0 } }, y: { stacked: true } } },
+  });
+
+  const top = municipalities.items.slice(0, 15);
+  draw("chart-municipalities", {
+    type: "bar", height: 120 + top.length * 28,
+    data: { labels: top.map((m) => m.municipality), datasets: [
+      { label: words.members_active, data: top.map((m) => m.members_active), backgroundColor: COLOURS.accent },
+      { label: words.registrations_confirmed, data: top.map((m) => m.registrations_confirmed), backgroundColor: COLOURS.blue },
+    ] },
+    options: { indexAxis: "y", scales: { x: { ticks: { precision: 0 } } } },
+  });
+
+  const held = past.items.filter((m) => m.status !== "cancelled").slice(-12);
+  draw("chart-past", {
+    type: "bar", height: 280,
+    data: { labels: held.map((m) => `${short(m.title, 30)} (${formatDate(m.starts_at, language)})`), datasets: [
+      { label: words.attended, data: held.map((m) => m.attended), backgroundColor: COLOURS.accent, stack: "s" },
+      { label: words.no_shows, data: held.map((m) => m.no_shows || 0), backgroundColor: COLOURS.warn, stack: "s" },
+    ] },
+    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
+  });
+
+  showPipeline(pipeline, upcoming.as_of, language);
+}
+
+function tile(id, value, alert) {
+  const el = document.getElementById(id);
+  el.textContent = value === null || value === undefined ? words.unknown : value;
+  el.parentElement.classList.toggle("alert", Boolean(alert));
+}
+
+function showPipeline(pipeline, asOf, language) {
+  const outbox = pipeline.outbox;
+  tile("tile-backlog", outbox ? outbox.backlog : null, outbox && outbox.backlog > 100);
+  tile("tile-oldest", outbox ? `${Math.round(outbox.oldest_unpublished_age_seconds)} ${words.seconds}` : null,
+       outbox && outbox.oldest_unpublished_age_seconds > 60);
+  const lag = pipeline.consumer_lag || {};
+  tile("tile-lag-notification", lag["tilmeld-notification"], lag["tilmeld-notification"] > 1000);
+  tile("tile-lag-reporting", lag["tilmeld-reporting"], lag["tilmeld-reporting"] > 1000);
+  const dead = pipeline.dead_letters ? Object.values(pipeline.dead_letters).reduce((a, b) => a + b, 0) : null;
+  tile("tile-dead", dead, dead > 0);
+  tile("tile-as-of", asOf ? new Date(asOf).toLocaleString(language) : null, false);
+}
+
+async function fillNetworks() {
+  const networks = await get("/networks");
+  const select = document.getElementById("network");
+  for (const network of networks.items) {
+    const option = document.createElement("option");
+    option.value = network.network_id;
+    option.textContent = network.title;
+    select.appendChild(option);
+  }
+}
+
+async function start() {
+  const language = chosenLanguage();
+  document.getElementById("language").value = language;
+  await loadWords(language);
+  if (!token()) {
+    document.getElementById("login").hidden = false;
+    document.getElementById("dashboard").hidden = true;
+    return;
+  }
+  try {
+    await fillNetworks();
+    await render(language);
+    document.body.dataset.ready = "true";
+  } catch (error) {
+    const box = document.getElementById("error");
+    box.textContent = error.message;
+    box.hidden = false;
+    document.body.dataset.ready = "error";
+  }
+}
+
+document.getElementById("login").addEventListener("submit", (event) => {
+  event.preventDefault();
+  sessionStorage.setItem("tilmeld-token", document.getElementById("token").value);
+  location.reload();
+});
+document.getElementById("language").addEventListener("change", (event) => {
+  localStorage.setItem("tilmeld-lang", event.target.value);
+  location.search = "?lang=" + event.target.value;
+});
+document.getElementById("network").addEventListener("change", () => render(document.documentElement.lang));
+setInterval(() => { if (token() && document.body.dataset.ready === "true") render(document.documentElement.lang); }, 30000);
+start();
