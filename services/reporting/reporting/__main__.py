@@ -1,12 +1,14 @@
-"""`python -m reporting serve | migrate`."""
+"""`python -m reporting serve | migrate | rebuild | reconcile`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 import uvicorn
 
+from reporting import maintenance
 from reporting.main import MIGRATIONS, SCHEMA, create_app
 from reporting.settings import Settings
 from tilmeld_shared.db import migrate
@@ -15,7 +17,7 @@ from tilmeld_shared.observability import configure_logging
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="reporting")
-    parser.add_argument("command", choices=["serve", "migrate"])
+    parser.add_argument("command", choices=["serve", "migrate", "rebuild", "reconcile"])
     args = parser.parse_args()
     settings = Settings()  # filled from the environment
     configure_logging(settings.log_level)
@@ -24,14 +26,23 @@ def main() -> None:
             migrate(settings.database_url, schema=SCHEMA, migrations_dir=MIGRATIONS)
         )
         print(f"reporting: {len(applied)} migration(s) applied")
-        return
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-    )
+    elif args.command == "rebuild":
+        events = asyncio.run(maintenance.rebuild(settings))
+        print(f"reporting rebuilt from the event log: {events} events applied")
+    elif args.command == "reconcile":
+        drift = asyncio.run(maintenance.reconcile(settings))
+        for line in drift:
+            print(line)
+        print(f"drift: {len(drift)}")
+        sys.exit(1 if drift else 0)
+    else:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
 
 
 if __name__ == "__main__":
