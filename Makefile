@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-fresh test lint typecheck unit install clean bench-notification measure
+.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification measure
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -35,7 +35,14 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy bench shared/tilmeld_shared services/registration/registration services/notification/notification services/reporting/reporting deploy/devstack/devstack
 
-test: lint typecheck
+# The dashboard's test drives Debian's Chromium; install it where it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
+
+test: lint typecheck browser
 	$(VENV)/bin/pytest
 
 unit: install

@@ -1,0 +1,305 @@
+"""The reports API over projected events, against real Postgres."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from reporting import projection
+from reporting.api.routes import router
+from reporting.settings import Settings
+from tests.builders import ORGANISER_TOKEN, REPORTING, REPORTING_TOKEN
+from tilmeld_shared.db import create_pool
+from tilmeld_shared.events import (
+    AttendanceRecorded,
+    MeetingScheduled,
+    MemberEnrolled,
+    MemberErased,
+    NetworkCreated,
+    Payload,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    new_envelope,
+)
+from tilmeld_shared.problems import install_problem_handlers
+
+DAY = datetime(2026, 3, 2, 9, tzinfo=UTC)  # a Monday
+
+
+class Story:
+    """Events of one network, written as the registration service would."""
+
+    def __init__(self) -> None:
+        self.network = uuid.uuid4()
+        self.versions: dict[uuid.UUID, int] = {}
+        self.events: list[Any] = []
+
+    def add(self, aggregate: uuid.UUID, payload: Payload) -> None:
+        self.versions[aggregate] = self.versions.get(aggregate, 0) + 1
+        self.events.append(
+            (
+                new_envelope(
+                    payload,
+                    aggregate_id=aggregate,
+                    aggregate_version=self.versions[aggregate],
+                    correlation_id="t",
+                ),
+                payload,
+            )
+        )
+
+    def member(self, municipality: str, when: datetime) -> uuid.UUID:
+        member, enrolment = uuid.uuid4(), uuid.uuid4()
+        self.add(
+            enrolment,
+            MemberEnrolled(
+                enrolment_id=enrolment,
+                network_id=self.network,
+                member_id=member,
+                municipality=municipality,
+                role="Kulturchef",
+                language="da",
+                enrolled_at=when,
+            ),
+        )
+        return member
+
+    def meeting(self, starts_at: datetime, capacity: int = 10) -> uuid.UUID:
+        meeting = uuid.uuid4()
+        self.add(
+            meeting,
+            MeetingScheduled(
+                meeting_id=meeting,
+                network_id=self.network,
+                title="Møde",
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=2),
+                timezone="Europe/Copenhagen",
+                capacity=capacity,
+            ),
+        )
+        return meeting
+
+    def registration(
+        self,
+        meeting: uuid.UUID,
+        member: uuid.UUID,
+        municipality: str,
+        when: datetime,
+        *,
+        companions: int = 0,
+        cancelled_at: datetime | None = None,
+        came: bool = False,
+    ) -> None:
+        state: dict[str, Any] = dict(
+            registration_id=uuid.uuid4(),
+            meeting_id=meeting,
+            network_id=self.network,
+            member_id=member,
+            municipality=municipality,
+            language="da",
+            seats=1 + companions,
+            companions=companions,
+            registered_at=when,
+        )
+        self.add(meeting, RegistrationConfirmed(**state, status="confirmed"))
+        if came:
+            self.add(meeting, AttendanceRecorded(**state, status="confirmed", checked_in_at=when))
+        if cancelled_at:
+            self.add(
+                meeting,
+                RegistrationCancelled(
+                    **state,
+                    status="cancelled",
+                    previous_status="confirmed",
+                    cancelled_at=cancelled_at,
+                    cancelled_by="member",
+                ),
+            )
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, schema="reporting")
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def client(pool: asyncpg.Pool, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.include_router(router, prefix="/api/v1")
+    app.state.pool = pool
+    app.state.settings = Settings(
+        database_url=database_url,
+        kafka_bootstrap_servers="-",
+        organiser_token=ORGANISER_TOKEN,
+        reporting_token=REPORTING_TOKEN,
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://reporting/api/v1"
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def story(pool: asyncpg.Pool) -> Story:
+    story = Story()
+    story.add(
+        story.network,
+        NetworkCreated(
+            network_id=story.network,
+            title="Grøn omstilling",
+            language="da",
+            max_companions=1,
+            status="open",
+        ),
+    )
+    koege = story.member("Køge", DAY)
+    roskilde = story.member("Roskilde", DAY + timedelta(days=1))
+    herlev = story.member("Herlev", DAY + timedelta(days=8))
+    past = story.meeting(DAY - timedelta(days=30))
+    upcoming = story.meeting(datetime.now(UTC) + timedelta(days=30), capacity=4)
+    story.registration(past, koege, "Køge", DAY - timedelta(days=40), came=True)
+    story.registration(past, roskilde, "Roskilde", DAY - timedelta(days=40))
+    story.registration(upcoming, koege, "Køge", DAY, companions=1)
+    story.registration(
+        upcoming, herlev, "Herlev", DAY + timedelta(days=1), cancelled_at=DAY + timedelta(days=9)
+    )
+    story.past, story.upcoming = past, upcoming  # type: ignore[attr-defined]
+    async with pool.acquire() as conn, conn.transaction():
+        await projection.apply_batch(conn, story.events)
+    return story
+
+
+async def test_a_meeting_report_counts_seats_companions_and_no_shows(
+    client: httpx.AsyncClient, story: Story
+) -> None:
+    past = (await client.get(f"/reports/meetings/{story.past}", headers=REPORTING)).json()
+    upcoming = (await client.get(f"/reports/meetings/{story.upcoming}", headers=REPORTING)).json()
+
+    assert (past["registrations_confirmed"], past["attended"], past["no_shows"]) == (2, 1, 1)
+    assert upcoming["no_shows"] is None  # not ended yet
+    assert (
+        upcoming["seats_confirmed"],
+        upcoming["companions_confirmed"],
+        upcoming["cancelled"],
+        upcoming["utilisation"],
+    ) == (2, 1, 1, 0.5)
+    assert upcoming["as_of"] is not None
+
+
+async def test_the_network_report_and_attendance_rate(
+    client: httpx.AsyncClient, story: Story
+) -> None:
+    report = (await client.get(f"/reports/networks/{story.network}", headers=REPORTING)).json()
+
+    assert report["members_active"] == 3
+    assert report["municipalities"] == 3
+    assert report["meetings_scheduled"] == 2
+    assert report["registrations_confirmed"] == 3
+    assert report["attendance_rate"] == 0.5  # 1 of the 2 confirmed at the meeting that ended
+
+
+async def test_municipalities_count_members_and_participation(
+    client: httpx.AsyncClient, story: Story
+) -> None:
+    body = (await client.get("/reports/municipalities", headers=REPORTING)).json()
+
+    by_name = {row["municipality"]: row for row in body["items"]}
+    assert by_name["Køge"] == {
+        "municipality": "Køge",
+        "members_active": 1,
+        "networks": 1,
+        "registrations_confirmed": 2,
+        "attended": 1,
+    }
+    assert by_name["Herlev"]["registrations_confirmed"] == 0
+
+
+async def test_the_time_series_fills_empty_days_and_buckets_weeks(
+    client: httpx.AsyncClient, story: Story
+) -> None:
+    daily = (
+        await client.get(
+            "/reports/timeseries",
+            headers=REPORTING,
+            params={"metric": "enrolments", "bucket": "day"},
+        )
+    ).json()
+    weekly = (
+        await client.get(
+            "/reports/timeseries",
+            headers=REPORTING,
+            params={
+                "metric": "enrolments",
+                "bucket": "week",
+                "from": DAY.isoformat(),
+                "to": (DAY + timedelta(days=14)).isoformat(),
+            },
+        )
+    ).json()
+
+    assert [p["value"] for p in daily] == [1, 1, 0, 0, 0, 0, 0, 0, 1]
+    assert daily[0]["bucket_start"].startswith("2026-03-02")
+    assert [(p["bucket_start"][:10], p["value"]) for p in weekly] == [
+        ("2026-03-02", 2),
+        ("2026-03-09", 1),
+    ]
+
+
+async def test_reports_come_as_csv_when_asked(client: httpx.AsyncClient, story: Story) -> None:
+    response = await client.get(
+        "/reports/municipalities", headers={**REPORTING, "Accept": "text/csv"}
+    )
+
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert response.headers["content-type"].startswith("text/csv")
+    assert {"municipality", "members_active", "as_of"} <= rows[0].keys()
+    assert {row["municipality"] for row in rows} == {"Køge", "Roskilde", "Herlev"}
+
+
+async def test_reports_need_a_reporting_or_organiser_token(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/reports/networks")).status_code == 401
+    assert (
+        await client.get("/reports/networks", headers={"Authorization": "Bearer x"})
+    ).status_code == 401
+    assert (
+        await client.get("/reports/timeseries", headers=REPORTING, params={"metric": "nonsense"})
+    ).status_code == 422
+
+
+async def test_an_erased_members_id_leaves_reporting_and_stays_out(
+    pool: asyncpg.Pool, story: Story
+) -> None:
+    member = story.member("Ishøj", DAY)
+    story.add(member, MemberErased(member_id=member, erased_at=DAY))
+    late = uuid.uuid4()  # an event about the member arriving after the erasure
+    story.add(
+        late,
+        MemberEnrolled(
+            enrolment_id=late,
+            network_id=story.network,
+            member_id=member,
+            municipality="Ishøj",
+            role="x",
+            language="da",
+            enrolled_at=DAY,
+        ),
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        await projection.apply_batch(conn, story.events[-3:])
+
+    found = await pool.fetchval("SELECT count(*) FROM enrolments WHERE member_id = $1", member)
+    assert found == 0
+    assert await pool.fetchval("SELECT count(*) FROM enrolments WHERE municipality = 'Ishøj'") == 2
