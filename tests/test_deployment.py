@@ -81,3 +81,64 @@ def test_the_production_shape_has_kafka_in_kraft_mode_and_idempotent_producers()
     assert COMPOSE["services"]["registration"]["environment"]["KAFKA_ENABLE_IDEMPOTENCE"] == "true"
     assert {"postgres", "migrate", "mailpit", "prometheus"} <= COMPOSE["services"].keys()
     assert (ROOT / COMPOSE["services"]["migrate"]["build"]["dockerfile"]).exists()
+
+
+def exported_metric_names() -> set[str]:
+    """Every sample name the three services can export, from their registered metrics."""
+    from prometheus_client import REGISTRY
+
+    import notification.main  # noqa: F401  (importing registers the metrics)
+    import registration.main  # noqa: F401
+    import reporting.main  # noqa: F401
+
+    suffixes = {
+        "counter": ("_total",),
+        "histogram": ("_bucket", "_sum", "_count"),
+        "gauge": ("",),
+        "summary": ("_sum", "_count"),
+    }
+    return {
+        family.name + suffix
+        for family in REGISTRY.collect()
+        for suffix in suffixes.get(family.type, ("",))
+    }
+
+
+def queried_metric_names(expressions: list[str]) -> set[str]:
+    import re
+
+    return {
+        name
+        for expression in expressions
+        for name in re.findall(r"\b(tilmeld_[a-z_]+)\b", expression)
+    }
+
+
+def test_every_grafana_query_and_alert_names_a_metric_the_services_export() -> None:
+    import json
+
+    expressions = [
+        target["expr"]
+        for path in (ROOT / "deploy/grafana/dashboards").glob("*.json")
+        for panel in json.loads(path.read_text())["panels"]
+        for target in panel["targets"]
+    ]
+    alerts = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())
+    expressions += [rule["expr"] for group in alerts["groups"] for rule in group["rules"]]
+
+    named = queried_metric_names(expressions)
+    unknown = named - exported_metric_names()
+
+    assert len(expressions) >= 20
+    assert not unknown, f"queries name metrics nobody exports: {unknown}"
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboards() -> None:
+    grafana = COMPOSE["services"]["grafana"]
+    mounts = " ".join(grafana["volumes"])
+    prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+
+    assert "deploy/grafana/provisioning:/etc/grafana/provisioning" in mounts
+    assert "deploy/grafana/dashboards:/var/lib/grafana/dashboards" in mounts
+    assert prometheus["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    assert "alerts.yml" in " ".join(COMPOSE["services"]["prometheus"]["volumes"])

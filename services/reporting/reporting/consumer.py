@@ -20,6 +20,9 @@ from tilmeld_shared.kafka import CONSUMER_BATCH_TIMEOUT_MS, CONSUMER_FETCH_MAX_W
 log = logging.getLogger(__name__)
 
 EVENTS_APPLIED = Counter("tilmeld_reporting_events_applied_total", "Events applied to reports.")
+EVENTS_BY_TYPE = Counter(
+    "tilmeld_reporting_events_by_type_total", "Events seen by reporting, by type.", ["event_type"]
+)
 SERVICE = "reporting"
 
 
@@ -54,6 +57,8 @@ def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
                 await dead_letter(broker, record, error=str(error), service=SERVICE)
         if records:
             record_lag(consumer, records[-1], service=SERVICE)
+        for envelope, _ in events:
+            EVENTS_BY_TYPE.labels(envelope.event_type).inc()
 
         async def apply() -> int:
             async with pool.acquire() as conn, conn.transaction():
