@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification measure
+.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification bench-reporting measure
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -57,3 +57,6 @@ bench-notification: install
 
 measure: install
 	$(VENV)/bin/python -m devstack measure
+
+bench-reporting: install
+	$(VENV)/bin/python -m bench.reporting

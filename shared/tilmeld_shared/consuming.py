@@ -84,6 +84,12 @@ async def dead_letter(broker: KafkaBroker, record: Any, *, error: str, service: 
     )
 
 
+async def keep_raw(message: Any) -> Any:
+    """A FastStream decoder that leaves bodies as bytes: without a content type FastStream would
+    json-decode every message, which we then parse again (and which hides poison)."""
+    return message.body
+
+
 def record_lag(consumer: Any, record: Any, *, service: str) -> None:
     """Lag of the record's partition: the high-water mark minus the next offset to read."""
     from aiokafka import TopicPartition

@@ -12,7 +12,7 @@ from faststream.kafka.annotations import Consumer, KafkaMessage
 from notification.dispatcher import Dispatcher
 from notification.service import Notifier
 from notification.settings import Settings
-from tilmeld_shared.consuming import dead_letter, record_lag, retry_transient
+from tilmeld_shared.consuming import dead_letter, keep_raw, record_lag, retry_transient
 from tilmeld_shared.events import ALL_TOPICS, UnreadableEvent, read_envelope
 from tilmeld_shared.kafka import CONSUMER_FETCH_MAX_WAIT_MS
 
@@ -26,6 +26,8 @@ def create_broker(
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id="tilmeld-notification",
+        # FastStream logs every message at INFO; our handler logs what matters.
+        log_level=logging.DEBUG,
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
     )
@@ -36,6 +38,7 @@ def create_broker(
         *ALL_TOPICS,
         group_id=settings.kafka_group_id,
         auto_offset_reset="earliest",
+        decoder=keep_raw,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         fetch_max_wait_ms=CONSUMER_FETCH_MAX_WAIT_MS,
         title="notification-events",

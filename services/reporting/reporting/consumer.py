@@ -9,11 +9,11 @@ import asyncpg
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import Consumer, KafkaMessage
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 from reporting.projection import apply_batch
 from reporting.settings import Settings
-from tilmeld_shared.consuming import dead_letter, record_lag, retry_transient
+from tilmeld_shared.consuming import dead_letter, keep_raw, record_lag, retry_transient
 from tilmeld_shared.events import ALL_TOPICS, Envelope, Payload, UnreadableEvent, read_envelope
 from tilmeld_shared.kafka import CONSUMER_BATCH_TIMEOUT_MS, CONSUMER_FETCH_MAX_WAIT_MS
 
@@ -23,6 +23,11 @@ EVENTS_APPLIED = Counter("tilmeld_reporting_events_applied_total", "Events appli
 EVENTS_BY_TYPE = Counter(
     "tilmeld_reporting_events_by_type_total", "Events seen by reporting, by type.", ["event_type"]
 )
+BATCH_SIZE = Histogram(
+    "tilmeld_reporting_batch_size",
+    "Events per applied batch (one transaction each).",
+    buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000),
+)
 SERVICE = "reporting"
 
 
@@ -30,6 +35,8 @@ def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id="tilmeld-reporting",
+        # FastStream logs every message at INFO; per message is debug detail here.
+        log_level=logging.DEBUG,
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
     )
@@ -38,10 +45,13 @@ def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
         *ALL_TOPICS,
         group_id=settings.kafka_group_id,
         auto_offset_reset="earliest",
+        decoder=keep_raw,
         batch=True,
         max_records=settings.batch_max_records,
         batch_timeout_ms=CONSUMER_BATCH_TIMEOUT_MS,
         fetch_max_wait_ms=CONSUMER_FETCH_MAX_WAIT_MS,
+        # Catching up, each fetch should bring a batch's worth per partition.
+        max_partition_fetch_bytes=4 * 1024 * 1024,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title="reporting-events",
         description="Registration events (the envelope of shared/tilmeld_shared/events.py), "
@@ -64,6 +74,7 @@ def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
             async with pool.acquire() as conn, conn.transaction():
                 return await apply_batch(conn, events)
 
+        BATCH_SIZE.observe(len(events))
         applied = await retry_transient(apply)
         EVENTS_APPLIED.inc(applied)
 
