@@ -47,7 +47,7 @@ def test_registering_with_a_companion_sends_a_confirmation_and_moves_the_report(
     )
 
     confirmation = smtp.wait_for(
-        lambda m: person["email"] in m.recipients and m.subject.startswith("Anmeldung bestätigt"),
+        lambda m: m.is_to(person["email"]) and m.subject.startswith("Anmeldung bestätigt"),
         timeout_s=10,
     )[0]
     email_latency = time.monotonic() - started
@@ -98,7 +98,7 @@ def test_a_waitlisted_member_is_told_so_in_their_own_language(
         )
 
     waitlisted = smtp.wait_for(
-        lambda m: second["email"] in m.recipients and "venteliste" in m.subject,
+        lambda m: m.is_to(second["email"]) and "venteliste" in m.subject,
     )[0]
 
     assert waitlisted.subject.startswith("Du står på venteliste")

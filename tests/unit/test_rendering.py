@@ -82,3 +82,10 @@ def test_the_invitation_has_a_stable_uid_per_registration() -> None:
     assert "METHOD:REQUEST" in ics
     assert f"UID:{registration_id}@tilmeld" in ics
     assert "DTSTART:20261206T090000Z" in ics
+
+
+def test_an_international_domain_travels_in_its_idna_form() -> None:
+    from notification.dispatcher import smtp_address
+
+    assert smtp_address("jonas@münster.example") == "jonas@xn--mnster-3ya.example"
+    assert smtp_address("karen@ishoj.example") == "karen@ishoj.example"

@@ -26,6 +26,12 @@ class CaughtMail:
     recipients: list[str]
     message: EmailMessage
 
+    def is_to(self, address: str) -> bool:
+        """Whether the mail went to this address (an international domain in either form)."""
+        local, _, domain = address.rpartition("@")
+        wanted = {address.lower(), f"{local}@{domain.encode('idna').decode()}".lower()}
+        return any(recipient.lower() in wanted for recipient in self.recipients)
+
     @property
     def subject(self) -> str:
         return str(self.message["Subject"] or "")

@@ -19,7 +19,7 @@ from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formatdate, parseaddr
-from typing import Any
+from typing import Any, cast
 
 import aiosmtplib
 import asyncpg
@@ -71,6 +71,12 @@ STILL_SENDABLE = "SELECT status IN ('pending', 'failed') FROM notifications WHER
 STATE_COUNTS = "SELECT status, count(*) AS n FROM notifications GROUP BY status"
 
 
+def smtp_address(address: str) -> str:
+    """The address as SMTP carries it: an internationalised domain in its IDNA (xn--) form."""
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
+
+
 def build_message(row: Any, *, mail_from: str) -> bytes:
     """Text and HTML alternatives, and the invitation both inline (so calendar clients offer
     to add it in one click) and as an .ics attachment.
@@ -94,8 +100,9 @@ def build_message(row: Any, *, mail_from: str) -> bytes:
         message.attach(alternatives)
         message.attach(attachment)
     message["From"] = mail_from
-    message["To"] = row["recipient"]
-    message["Subject"] = Header(row["subject"], "utf-8").encode()
+    message["To"] = smtp_address(row["recipient"])
+    # compat32 takes a Header object and encodes it as RFC 2047 words when flattening.
+    message["Subject"] = cast(str, Header(row["subject"], "utf-8"))
     message["Message-ID"] = f"<{row['id']}@tilmeld>"
     message["Date"] = formatdate(localtime=False)
     message["Content-Language"] = row["language"]
@@ -178,11 +185,17 @@ class Dispatcher:
             return  # erased or re-queued meanwhile
         started = time.perf_counter()
         try:
+            recipient = smtp_address(row["recipient"])
             await smtp.sendmail(
                 self._sender,
-                [row["recipient"]],
+                [recipient],
                 build_message(row, mail_from=self._settings.mail_from),
+                # A non-ASCII local part needs the server's SMTPUTF8 extension.
+                mail_options=[] if recipient.isascii() else ["SMTPUTF8"],
             )
+        except UnicodeError as error:  # an address no SMTP server can take: permanent
+            await self._failed(row, error, permanent=True)
+            return
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             await self._failed(row, error)
             if isinstance(error, aiosmtplib.SMTPServerDisconnected | OSError):
@@ -196,8 +209,8 @@ class Dispatcher:
         NOTIFICATIONS.labels(row["template"], "sent").inc()
         DELIVERY_SECONDS.observe(max(time.time() - row["created_at"].timestamp(), 0))
 
-    async def _failed(self, row: Any, error: Exception) -> None:
-        dead = is_permanent(error) or row["attempts"] >= self._settings.max_attempts
+    async def _failed(self, row: Any, error: Exception, *, permanent: bool = False) -> None:
+        dead = permanent or is_permanent(error) or row["attempts"] >= self._settings.max_attempts
         status = "dead" if dead else "failed"
         await self._pool.execute(
             MARK_FAILED,
