@@ -157,3 +157,28 @@ async def test_the_idempotent_producer_is_a_setting(database_url: str, kafka: Ka
         await producer.send_and_wait(TOPIC_ENROLMENTS, b"{}", key=b"k")
     finally:
         await producer.stop()
+
+
+async def test_a_replay_publishes_the_retained_events_again_in_order(
+    pool: asyncpg.Pool, database_url: str, kafka: Kafka
+) -> None:
+    from registration.service.operations import replay_since
+
+    aggregate = uuid.uuid4()
+    await write_events(pool, aggregate, range(1, 4))
+    signal = OutboxSignal(pool)
+    relay = OutboxRelay(relay_settings(database_url, kafka), signal)
+    task = asyncio.create_task(relay.run())
+    try:
+        first = await consume(kafka, 3)
+        async with pool.acquire() as conn:
+            queued = await replay_since(conn, datetime(1970, 1, 1, tzinfo=UTC))
+        signal.local_wakeup.set()  # as the command's NOTIFY would
+        both = await consume(kafka, 6)
+    finally:
+        task.cancel()
+
+    assert queued == 3
+    assert [e["aggregate_version"] for e in both] == [1, 2, 3, 1, 2, 3]
+    assert {e["event_id"] for e in both} == {e["event_id"] for e in first}
+    assert await unpublished(pool) == 0

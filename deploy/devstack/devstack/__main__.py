@@ -15,7 +15,8 @@ from devstack.stack import SERVICES, Stack
 def _banner(info: dict[str, str], stack: Stack) -> str:
     lines = [
         "",
-        f"Tilmeld is up in {info['startup_seconds']} s (demo data: {info['demo']}).",
+        f"Tilmeld is up in {info['startup_seconds']} s (demo data: {info['demo']}; "
+        f"{info['replayed']} retained events replayed into the fresh broker).",
         "",
         *(
             f"  {name:<13} API docs  http://127.0.0.1:{port}/docs"
@@ -38,6 +39,9 @@ def _banner(info: dict[str, str], stack: Stack) -> str:
         f"  database         {info['database_url']}",
         f"  kafka            {info['kafka']}",
         f"  logs             {stack.state}/logs/",
+        "",
+        f"  dashboard     http://127.0.0.1:{SERVICES['reporting']}/dashboard"
+        f"#token={info['reporting_token']}",
         "",
         "  Try:  curl -s http://127.0.0.1:8001/api/v1/networks | python3 -m json.tool",
         "  More in README.md. Ctrl-C stops everything.",

@@ -11,8 +11,10 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import httpx
 import uvicorn
 
@@ -26,6 +28,16 @@ from tilmeld_shared.db import migrate
 SERVICES = {"registration": 8001, "notification": 8002, "reporting": 8003}
 DEV_ORGANISER_TOKEN = "dev-organiser-token"  # noqa: S105  (development only, printed at start)
 DEV_REPORTING_TOKEN = "dev-reporting-token"  # noqa: S105
+
+
+async def _replay_everything(database_url: str) -> int:
+    from registration.service.operations import replay_since
+
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": "registration"})
+    try:
+        return await replay_since(conn, datetime(1970, 1, 1, tzinfo=UTC))
+    finally:
+        await conn.close()
 
 
 def _service_migrations(name: str) -> Path:
@@ -47,6 +59,7 @@ class Stack:
     catcher: MailCatcher | None = None
     mailbox: uvicorn.Server | None = None
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    replayed: int = 0
 
     @property
     def state(self) -> Path:
@@ -84,6 +97,11 @@ class Stack:
             asyncio.run(
                 migrate(env["DATABASE_URL"], schema=name, migrations_dir=_service_migrations(name))
             )
+        if self.broker is not None:
+            # Tansu keeps its log in memory: after a restart it is empty, and events published
+            # before, but not yet consumed, would be lost. Replaying the retained outbox closes
+            # that gap; consumers skip what they already applied.
+            self.replayed = asyncio.run(_replay_everything(env["DATABASE_URL"]))
         for name, port in SERVICES.items():
             self._refuse_if_taken(port, f"the {name} service")
             self.children[name] = processes.spawn(
@@ -96,6 +114,7 @@ class Stack:
         return {
             "startup_seconds": f"{time.monotonic() - started:.1f}",
             "demo": f"loaded {loaded} networks" if loaded else "already present",
+            "replayed": str(self.replayed),
             "organiser_token": env["ORGANISER_TOKEN"],
             "reporting_token": env["REPORTING_TOKEN"],
             "database_url": env["DATABASE_URL"],

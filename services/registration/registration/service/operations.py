@@ -54,6 +54,17 @@ ORDER BY n.id
 """
 
 
+# The relay sends unpublished rows in outbox order, so unmarking is all a replay needs.
+REPLAY_SINCE = "UPDATE outbox SET published_at = NULL WHERE created_at >= $1"
+
+
+async def replay_since(conn: Connection, since: Any) -> int:
+    """Queue every event written since `since` for publishing again (after a broker lost its
+    data). Consumers deduplicate on event_id, so what they already had changes nothing."""
+    result = await conn.execute(REPLAY_SINCE, since)
+    return int(result.split()[-1])
+
+
 async def events_after(
     conn: Connection, *, after: int, since: Any, limit: int
 ) -> list[dict[str, Any]]:
