@@ -28,15 +28,25 @@ async def init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    dsn: str, *, schema: str, min_size: int = 1, max_size: int = 10, command_timeout: float = 10
+    dsn: str,
+    *,
+    schema: str,
+    min_size: int = 1,
+    max_size: int = 10,
+    command_timeout: float = 10,
+    connect_timeout: float = 2,
 ) -> asyncpg.Pool:
-    """One pool per process; `search_path` pins it to the service's own schema."""
+    """One pool per process; `search_path` pins it to the service's own schema.
+
+    Connecting gives up after `connect_timeout`, so an unreachable database turns into a quick
+    503 rather than a request that hangs."""
     return await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=init_connection,
         command_timeout=command_timeout,
+        timeout=connect_timeout,
         server_settings={"search_path": schema, "application_name": f"tilmeld-{schema}"},
     )
 

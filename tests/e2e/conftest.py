@@ -71,6 +71,13 @@ class Services:
 def services(
     database_url: str, kafka: Kafka, smtp: MailCatcher, tmp_path: Path
 ) -> Iterator[Services]:
+    yield from run_services(database_url, kafka, smtp, tmp_path)
+
+
+def run_services(
+    database_url: str, kafka: Kafka, smtp: MailCatcher, tmp_path: Path
+) -> Iterator[Services]:
+    """The three services as processes until the generator is closed."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
