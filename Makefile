@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification bench-reporting measure
+.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification bench-reporting measure test-faults
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -60,3 +60,7 @@ measure: install
 
 bench-reporting: install
 	$(VENV)/bin/python -m bench.reporting
+
+# The fault suite at full length (make test runs it too, with a 10 s database outage).
+test-faults: install browser
+	FAULT_OUTAGE_S=30 $(VENV)/bin/pytest tests/faults -s
