@@ -51,3 +51,18 @@ def require_role(
         return role
 
     return dependency
+
+
+def app_role(*allowed: Role) -> Callable[[Request], Awaitable[Role]]:
+    """`require_role` against the tokens in the app's own settings (`app.state.settings`)."""
+
+    async def dependency(request: Request) -> Role:
+        settings = request.app.state.settings
+        check = require_role(
+            *allowed,
+            organiser_token=lambda: str(settings.organiser_token),
+            reporting_token=lambda: str(settings.reporting_token),
+        )
+        return await check(request)
+
+    return dependency

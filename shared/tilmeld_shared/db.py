@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -126,7 +125,3 @@ async def migrations_applied(pool: asyncpg.Pool, *, schema: str, migrations_dir:
     except asyncpg.UndefinedTableError:
         return False
     return expected <= {row["version"] for row in rows}
-
-
-def record_to_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:
-    return dict(record) if record is not None else None

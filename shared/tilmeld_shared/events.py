@@ -221,13 +221,6 @@ class Envelope(BaseModel):
     correlation_id: str
     payload: dict[str, Any]
 
-    def parsed(self) -> Payload | None:
-        """The typed payload, or None for an event type this reader does not know."""
-        payload_type = EVENT_TYPES.get(self.event_type)
-        if payload_type is None:
-            return None
-        return payload_type.model_validate(self.payload)
-
 
 class UnreadableEvent(Exception):
     """A message no retry can make readable: bad JSON, a failed validation, a future schema."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.routing import Match
 
+from tilmeld_shared.db import migrations_applied
+from tilmeld_shared.kafka import broker_reachable
 from tilmeld_shared.problems import problem_response
 
 HTTP_REQUESTS = Counter(
@@ -90,3 +93,25 @@ def configure_logging(level: str = "INFO") -> None:
     )
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def service_readiness(
+    app: FastAPI, *, schema: str, migrations_dir: Path, bootstrap_servers: str
+) -> ReadinessCheck:
+    """Ready when the database answers, its migrations are applied and Kafka is reachable."""
+
+    async def readiness() -> dict[str, bool]:
+        try:
+            database = bool(await app.state.pool.fetchval("SELECT true", timeout=1))
+            migrated = await migrations_applied(
+                app.state.pool, schema=schema, migrations_dir=migrations_dir
+            )
+        except Exception:  # any failure here means "not ready", which is what we report
+            database, migrated = False, False
+        return {
+            "database": database,
+            "migrations": migrated,
+            "kafka": await broker_reachable(bootstrap_servers),
+        }
+
+    return readiness

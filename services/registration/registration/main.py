@@ -16,10 +16,10 @@ from registration.relay import OutboxRelay
 from registration.settings import Settings
 from registration.unit_of_work import Clock, ServiceContext, Transactions
 from tilmeld_shared.correlation import set_correlation_id
-from tilmeld_shared.db import create_pool, migrations_applied
+from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import ALL_TOPICS
-from tilmeld_shared.kafka import broker_reachable, ensure_topics
-from tilmeld_shared.observability import install_observability
+from tilmeld_shared.kafka import ensure_topics
+from tilmeld_shared.observability import install_observability, service_readiness
 from tilmeld_shared.problems import BodySizeLimit, install_problem_handlers
 
 SCHEMA = "registration"
@@ -72,15 +72,12 @@ def create_app(
     )
     app.state.settings = settings
 
-    async def readiness() -> dict[str, bool]:
-        pool = app.state.pool
-        try:
-            database = await pool.fetchval("SELECT true", timeout=1)
-            migrated = await migrations_applied(pool, schema=SCHEMA, migrations_dir=MIGRATIONS)
-        except Exception:
-            database, migrated = False, False
-        kafka = await broker_reachable(settings.kafka_bootstrap_servers)
-        return {"database": bool(database), "migrations": migrated, "kafka": kafka}
+    readiness = service_readiness(
+        app,
+        schema=SCHEMA,
+        migrations_dir=MIGRATIONS,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+    )
 
     install_problem_handlers(app)
     install_observability(app, service="registration", readiness=readiness)

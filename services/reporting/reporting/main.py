@@ -15,10 +15,10 @@ from reporting.consumer import create_broker
 from reporting.pipeline import PipelineHealth
 from reporting.settings import Settings
 from tilmeld_shared.asyncapi import asyncapi_router
-from tilmeld_shared.db import create_pool, migrations_applied
+from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
-from tilmeld_shared.kafka import broker_reachable, ensure_topics
-from tilmeld_shared.observability import install_observability
+from tilmeld_shared.kafka import ensure_topics
+from tilmeld_shared.observability import install_observability, service_readiness
 from tilmeld_shared.problems import install_problem_handlers
 
 SCHEMA = "reporting"
@@ -62,19 +62,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.pipeline = PipelineHealth(settings)
 
-    async def readiness() -> dict[str, bool]:
-        try:
-            database = bool(await app.state.pool.fetchval("SELECT true", timeout=1))
-            migrated = await migrations_applied(
-                app.state.pool, schema=SCHEMA, migrations_dir=MIGRATIONS
-            )
-        except Exception:
-            database, migrated = False, False
-        return {
-            "database": database,
-            "migrations": migrated,
-            "kafka": await broker_reachable(settings.kafka_bootstrap_servers),
-        }
+    readiness = service_readiness(
+        app,
+        schema=SCHEMA,
+        migrations_dir=MIGRATIONS,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+    )
 
     install_problem_handlers(app)
     install_observability(app, service="reporting", readiness=readiness)

@@ -10,7 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from tilmeld_shared.auth import Role, require_role
+from tilmeld_shared.auth import Role, app_role
 from tilmeld_shared.problems import Conflict, NotFound
 
 Status = Literal["pending", "sent", "failed", "dead", "suppressed"]
@@ -60,30 +60,9 @@ def _pool(request: Request) -> asyncpg.Pool:
     return pool
 
 
-async def _reader(request: Request) -> Role:
-    settings = request.app.state.settings
-    check = require_role(
-        Role.ORGANISER,
-        Role.REPORTING,
-        organiser_token=lambda: settings.organiser_token,
-        reporting_token=lambda: settings.reporting_token,
-    )
-    return await check(request)
-
-
-async def _organiser(request: Request) -> Role:
-    settings = request.app.state.settings
-    check = require_role(
-        Role.ORGANISER,
-        organiser_token=lambda: settings.organiser_token,
-        reporting_token=lambda: settings.reporting_token,
-    )
-    return await check(request)
-
-
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
-Reader = Annotated[Role, Depends(_reader)]
-Organiser = Annotated[Role, Depends(_organiser)]
+Reader = Annotated[Role, Depends(app_role(Role.ORGANISER, Role.REPORTING))]
+Organiser = Annotated[Role, Depends(app_role(Role.ORGANISER))]
 
 router = APIRouter(tags=["notifications"])
 

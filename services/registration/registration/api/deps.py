@@ -9,7 +9,7 @@ from fastapi import Depends, Header, Query, Request
 from registration.pagination import Cursor
 from registration.settings import Settings
 from registration.unit_of_work import IdempotentRequest, ServiceContext, Transactions
-from tilmeld_shared.auth import Role, bearer_token, require_role, role_of
+from tilmeld_shared.auth import Role, app_role, bearer_token, role_of
 
 
 def _settings(request: Request) -> Settings:
@@ -32,17 +32,7 @@ TransactionsDep = Annotated[Transactions, Depends(_transactions)]
 ContextDep = Annotated[ServiceContext, Depends(_context)]
 
 
-async def _organiser(request: Request) -> Role:
-    settings = _settings(request)
-    check = require_role(
-        Role.ORGANISER,
-        organiser_token=lambda: settings.organiser_token,
-        reporting_token=lambda: settings.reporting_token,
-    )
-    return await check(request)
-
-
-Organiser = Annotated[Role, Depends(_organiser)]
+Organiser = Annotated[Role, Depends(app_role(Role.ORGANISER))]
 
 
 def _is_organiser(request: Request) -> bool:

@@ -14,7 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from reporting import queries
-from tilmeld_shared.auth import Role, require_role
+from tilmeld_shared.auth import Role, app_role
 
 
 def _pool(request: Request) -> asyncpg.Pool:
@@ -22,19 +22,8 @@ def _pool(request: Request) -> asyncpg.Pool:
     return pool
 
 
-async def _reader(request: Request) -> Role:
-    settings = request.app.state.settings
-    check = require_role(
-        Role.ORGANISER,
-        Role.REPORTING,
-        organiser_token=lambda: settings.organiser_token,
-        reporting_token=lambda: settings.reporting_token,
-    )
-    return await check(request)
-
-
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
-Reader = Annotated[Role, Depends(_reader)]
+Reader = Annotated[Role, Depends(app_role(Role.ORGANISER, Role.REPORTING))]
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 

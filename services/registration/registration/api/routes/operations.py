@@ -6,40 +6,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from registration.api.deps import TransactionsDep
 from registration.service import operations
-from tilmeld_shared.auth import Role, require_role
+from tilmeld_shared.auth import Role, app_role
 
 router = APIRouter(tags=["operations"])
-
-
-async def _reader(request: Request) -> Role:
-    settings = request.app.state.settings
-    check = require_role(
-        Role.ORGANISER,
-        Role.REPORTING,
-        organiser_token=lambda: settings.organiser_token,
-        reporting_token=lambda: settings.reporting_token,
-    )
-    return await check(request)
-
-
-async def _organiser(request: Request) -> Role:
-    settings = request.app.state.settings
-    check = require_role(
-        Role.ORGANISER,
-        organiser_token=lambda: settings.organiser_token,
-        reporting_token=lambda: settings.reporting_token,
-    )
-    return await check(request)
+Organiser = Annotated[Role, Depends(app_role(Role.ORGANISER))]
+Reader = Annotated[Role, Depends(app_role(Role.ORGANISER, Role.REPORTING))]
 
 
 @router.get("/events")
 async def event_log(
     tx: TransactionsDep,
-    _: Annotated[Role, Depends(_organiser)],
+    _: Organiser,
     after: Annotated[int, Query(ge=0, description="outbox position to read after")] = 0,
     since: Annotated[datetime | None, Query(description="only events written since")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
@@ -52,11 +33,11 @@ async def event_log(
 
 
 @router.get("/outbox/status")
-async def outbox_status(tx: TransactionsDep, _: Annotated[Role, Depends(_reader)]) -> Any:
+async def outbox_status(tx: TransactionsDep, _: Reader) -> Any:
     return await tx.read(operations.outbox_status)
 
 
 @router.get("/stats")
-async def stats(tx: TransactionsDep, _: Annotated[Role, Depends(_reader)]) -> Any:
+async def stats(tx: TransactionsDep, _: Reader) -> Any:
     """Counts from the source of truth, for reporting's reconcile."""
     return await tx.read(operations.truth)
