@@ -31,6 +31,9 @@ def main() -> None:
         port=settings.port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # Longer than a load balancer's idle timeout, so the server never closes a
+        # kept-alive connection just as a client reuses it.
+        timeout_keep_alive=75,
     )
 
 
