@@ -35,13 +35,17 @@ class Services:
         return f"http://127.0.0.1:{self.ports[name]}/api/v1"
 
     def start(self, name: str) -> None:
+        self.spawn(name)
+        self.wait_ready(name)
+
+    def spawn(self, name: str) -> None:
+        """Start the process without waiting for it to be ready."""
         self.ports.setdefault(name, free_port())
         self.children[name] = processes.spawn(
             [sys.executable, "-m", name, "serve"],
             env={**self.env, f"{name.upper()}_PORT": str(self.ports[name])},
             log_file=self.logs / f"{name}.log",
         )
-        self.wait_ready(name)
 
     def wait_ready(self, name: str, timeout_s: float = 30) -> None:
         deadline = time.monotonic() + timeout_s
