@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification bench-reporting measure test-faults
+.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification bench-reporting measure test-faults bench bench-api
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -64,3 +64,9 @@ bench-reporting: install
 # The fault suite at full length (make test runs it too, with a 10 s database outage).
 test-faults: install browser
 	FAULT_OUTAGE_S=30 $(VENV)/bin/pytest tests/faults -s
+
+bench-api: install
+	$(VENV)/bin/python -m bench.api
+
+# Every benchmark in turn; each prints its table and writes artifacts/bench-*.json.
+bench: bench-api bench-notification bench-reporting

@@ -1,0 +1,222 @@
+"""Registration API under load, with the machine's limits measured in the same run.
+
+    .venv/bin/python -m bench.api
+
+A real PostgreSQL 18 (durable settings: fsync and synchronous commit on), Tansu and the
+registration service as its own process (one uvicorn worker), all on loopback. The load
+generator is Python on the same two cores: it takes a share of the CPU it measures.
+
+- saturation: closed loop, 32 requests in flight, for 10 s;
+- latency: open loop at 250, 500 and 1,000 offered registrations per second for 8 s each,
+  each request timed from when it was due, so queueing shows in p99;
+- footprint: the service's peak resident memory (VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.limits import measure as machine_limits
+from devstack import processes
+from devstack.ports import free_port
+from devstack.postgres import EmbeddedPostgres
+from devstack.tansu import TansuBroker
+from registration.main import MIGRATIONS
+from tilmeld_shared.db import migrate
+
+TOKEN = "bench-organiser"  # noqa: S105
+
+
+def _body() -> dict[str, Any]:
+    return {
+        "member": {
+            "name": "Bench Person",
+            "email": f"{uuid.uuid4().hex}@bench.example",
+            "municipality": "Roskilde",
+            "role": "Kulturkonsulent",
+        },
+        "companions": [],
+    }
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
+
+
+async def _meeting(client: httpx.AsyncClient, capacity: int) -> str:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    network = (
+        await client.post(
+            "/networks",
+            headers=headers,
+            json={
+                "title": "Bench",
+                "description": "bench",
+                "organisers": ["bench"],
+                "language": "da",
+                "max_companions": 1,
+            },
+        )
+    ).json()
+    start = time.time() + 30 * 86400
+    meeting = (
+        await client.post(
+            f"/networks/{network['network_id']}/meetings",
+            headers=headers,
+            json={
+                "title": "Bench",
+                "capacity": capacity,
+                "open_to_public": True,
+                "starts_at": time.strftime("%Y-%m-%dT10:00:00Z", time.gmtime(start)),
+                "ends_at": time.strftime("%Y-%m-%dT12:00:00Z", time.gmtime(start)),
+            },
+        )
+    ).json()
+    return str(meeting["meeting_id"])
+
+
+async def saturation(base: str, *, seconds: float = 10, in_flight: int = 32) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=in_flight)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        # Many meetings, so the per-meeting row lock is not what is measured.
+        meetings = [await _meeting(client, 100_000) for _ in range(in_flight)]
+        deadline = time.perf_counter() + seconds
+        done, errors = 0, 0
+
+        async def loop(lane: int) -> None:
+            nonlocal done, errors
+            while time.perf_counter() < deadline:
+                response = await client.post(
+                    f"/meetings/{meetings[lane]}/registrations", json=_body()
+                )
+                if response.status_code == 201:
+                    done += 1
+                else:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(loop(lane) for lane in range(in_flight)))
+        return {
+            "registrations_per_s": round(done / (time.perf_counter() - started)),
+            "errors": errors,
+        }
+
+
+async def open_loop(base: str, rate: int, *, seconds: float = 8) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=256)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        meetings = [await _meeting(client, 100_000) for _ in range(64)]
+        latencies: list[float] = []
+        errors = 0
+
+        async def one(due: float, meeting: str) -> None:
+            nonlocal errors
+            await asyncio.sleep(max(0, due - time.perf_counter()))
+            response = await client.post(f"/meetings/{meeting}/registrations", json=_body())
+            latencies.append((time.perf_counter() - due) * 1000)
+            if response.status_code != 201:
+                errors += 1
+
+        start = time.perf_counter() + 0.2
+        total = int(rate * seconds)
+        await asyncio.gather(
+            *(one(start + i / rate, meetings[i % len(meetings)]) for i in range(total))
+        )
+        achieved = total / (time.perf_counter() - start)
+        return {
+            "offered_per_s": rate,
+            "achieved_per_s": round(achieved),
+            "p50_ms": _percentile(latencies, 0.5),
+            "p99_ms": _percentile(latencies, 0.99),
+            "errors": errors,
+        }
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+async def run() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        postgres = EmbeddedPostgres(Path(tmp) / "pg", port=free_port(), durable=True)
+        postgres.start()
+        broker = TansuBroker(port=free_port())
+        broker.start()
+        service = None
+        try:
+            limits = await machine_limits(postgres.url, broker.bootstrap_servers)
+            await migrate(postgres.url, schema="registration", migrations_dir=MIGRATIONS)
+            port = free_port()
+            env = {
+                **os.environ,
+                "DATABASE_URL": postgres.url,
+                "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+                "KAFKA_ENABLE_IDEMPOTENCE": "false",
+                "ORGANISER_TOKEN": TOKEN,
+                "REGISTRATION_PORT": str(port),
+                "LOG_LEVEL": "WARNING",
+            }
+            service = processes.spawn([sys.executable, "-m", "registration", "serve"], env=env)
+            base = f"http://127.0.0.1:{port}/api/v1"
+            for _ in range(200):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/health/ready").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+            saturated = await saturation(base)
+            latency = [await open_loop(base, rate) for rate in (250, 500, 1000)]
+            rss = _peak_rss_mb(service.pid)
+        finally:
+            if service is not None:
+                processes.stop(service)
+            broker.stop()
+            postgres.stop()
+    return {
+        **limits,
+        "api_saturation_registrations_per_s": saturated["registrations_per_s"],
+        "api_share_of_raw_transactions": round(
+            saturated["registrations_per_s"] / limits["raw_registration_shaped_tps"], 3
+        ),
+        "api_saturation_errors": saturated["errors"],
+        "open_loop": latency,
+        "registration_peak_rss_mb": rss,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", type=Path, default=Path("artifacts/bench-api.json"))
+    args = parser.parse_args()
+    result = asyncio.run(run())
+    for key, value in result.items():
+        if key != "open_loop":
+            print(f"{key:>38}  {value}")
+    print(f"{'offered/s':>12} {'achieved/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for row in result["open_loop"]:
+        print(
+            f"{row['offered_per_s']:>12} {row['achieved_per_s']:>11} {row['p50_ms']:>8} "
+            f"{row['p99_ms']:>8} {row['errors']:>7}"
+        )
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
