@@ -102,35 +102,34 @@ async def reconcile(settings: Settings) -> list[str]:
 
 
 async def _drift(conn: Connection, truth: dict[str, Any]) -> list[str]:
-    drift = []
-    reported_meetings, _ = await queries.meeting_reports(
+    meetings, _ = await queries.meeting_reports(
         conn, network_id=None, since=None, until=None, limit=1_000_000
     )
-    by_meeting = {str(r["meeting_id"]): r for r in reported_meetings}
-    for expected in truth["meetings"]:
-        seen = by_meeting.pop(expected["meeting_id"], None)
+    networks, _ = await queries.network_reports(conn)
+    return [
+        *_compare("meeting", truth["meetings"], meetings, MEETING_FIELDS),
+        *_compare("network", truth["networks"], networks, NETWORK_FIELDS),
+    ]
+
+
+def _compare(
+    kind: str,
+    expected_rows: list[dict[str, Any]],
+    reported_rows: list[dict[str, Any]],
+    fields: tuple[str, ...],
+) -> list[str]:
+    """One line per difference between the truth and reporting, for rows keyed `<kind>_id`."""
+    key = f"{kind}_id"
+    reported = {str(row[key]): row for row in reported_rows}
+    drift = []
+    for expected in expected_rows:
+        seen = reported.pop(expected[key], None)
         if seen is None:
-            drift.append(f"meeting {expected['meeting_id']}: missing from reporting")
+            drift.append(f"{kind} {expected[key]}: missing from reporting")
             continue
         drift += [
-            f"meeting {expected['meeting_id']}: {field} is {seen[field]}, "
-            f"registration says {expected[field]}"
-            for field in MEETING_FIELDS
+            f"{kind} {expected[key]}: {field} is {seen[field]}, registration says {expected[field]}"
+            for field in fields
             if seen[field] != expected[field]
         ]
-    drift += [f"meeting {meeting_id}: in reporting only" for meeting_id in by_meeting]
-    reported_networks, _ = await queries.network_reports(conn)
-    by_network = {str(r["network_id"]): r for r in reported_networks}
-    for expected in truth["networks"]:
-        seen = by_network.pop(expected["network_id"], None)
-        if seen is None:
-            drift.append(f"network {expected['network_id']}: missing from reporting")
-            continue
-        drift += [
-            f"network {expected['network_id']}: {field} is {seen[field]}, "
-            f"registration says {expected[field]}"
-            for field in NETWORK_FIELDS
-            if seen[field] != expected[field]
-        ]
-    drift += [f"network {network_id}: in reporting only" for network_id in by_network]
-    return drift
+    return drift + [f"{kind} {identifier}: in reporting only" for identifier in reported]

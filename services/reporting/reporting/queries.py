@@ -13,8 +13,8 @@ from tilmeld_shared.problems import NotFound
 
 AS_OF = "SELECT newest_event_at FROM progress"
 
-MEETING_REPORT = """
-SELECT m.id AS meeting_id, m.network_id, m.title, m.starts_at, m.ends_at, m.status, m.capacity,
+# A meeting's counts over its registrations (`m` the meeting, `r` its registrations).
+MEETING_COUNTS = """
        coalesce(sum(r.seats) FILTER (WHERE r.status = 'confirmed'), 0) AS seats_confirmed,
        count(r.id) FILTER (WHERE r.status = 'confirmed') AS registrations_confirmed,
        coalesce(sum(r.companions) FILTER (WHERE r.status = 'confirmed'), 0)
@@ -26,6 +26,11 @@ SELECT m.id AS meeting_id, m.network_id, m.title, m.starts_at, m.ends_at, m.stat
        CASE WHEN m.ends_at < now() AND m.status <> 'cancelled' THEN
            count(r.id) FILTER (WHERE r.status = 'confirmed' AND r.checked_in_at IS NULL)
        END AS no_shows
+"""
+
+MEETING_REPORT = f"""
+SELECT m.id AS meeting_id, m.network_id, m.title, m.starts_at, m.ends_at, m.status, m.capacity,
+{MEETING_COUNTS}
 FROM meetings m LEFT JOIN registrations r ON r.meeting_id = m.id
 WHERE m.id = $1
 GROUP BY m.id
@@ -161,20 +166,10 @@ GROUP BY 1
 ORDER BY 1
 """
 
-MEETING_REPORTS = """
+MEETING_REPORTS = f"""
 SELECT m.id AS meeting_id, m.network_id, n.title AS network_title, m.title, m.starts_at,
        m.ends_at, m.status, m.capacity,
-       coalesce(sum(r.seats) FILTER (WHERE r.status = 'confirmed'), 0) AS seats_confirmed,
-       count(r.id) FILTER (WHERE r.status = 'confirmed') AS registrations_confirmed,
-       coalesce(sum(r.companions) FILTER (WHERE r.status = 'confirmed'), 0)
-           AS companions_confirmed,
-       count(r.id) FILTER (WHERE r.status = 'waitlisted') AS waitlisted,
-       count(r.id) FILTER (WHERE r.status = 'cancelled') AS cancelled,
-       count(r.id) FILTER (WHERE r.status = 'confirmed' AND r.checked_in_at IS NOT NULL)
-           AS attended,
-       CASE WHEN m.ends_at < now() AND m.status <> 'cancelled' THEN
-           count(r.id) FILTER (WHERE r.status = 'confirmed' AND r.checked_in_at IS NULL)
-       END AS no_shows
+{MEETING_COUNTS}
 FROM meetings m
 LEFT JOIN networks n ON n.id = m.network_id
 LEFT JOIN registrations r ON r.meeting_id = m.id
