@@ -4,6 +4,7 @@ shows the booking and asks; only the POST from the page's button cancels."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -83,32 +84,44 @@ async def _registration_view(
     }
 
 
+def _ask(view: dict[str, Any] | None, heading: str, action: str, token: str) -> HTMLResponse:
+    """The page the emailed link opens: the booking, and a button that asks to confirm."""
+    if view is None:
+        return _invalid(None)
+    words = view["words"]
+    common = {"language": view["language"], "heading": words[heading], "details": view["details"]}
+    if view["status"] == "cancelled":
+        return _page(**common, message=words["already"])
+    return _page(
+        **common,
+        message=words["ask"],
+        form={"action": action, "token": token, "button": words["confirm"]},
+    )
+
+
+async def _act(
+    view: dict[str, Any] | None, heading: str, cancel: Callable[[], Awaitable[object]]
+) -> HTMLResponse:
+    """The page after the button: cancel, and say what happened."""
+    if view is None:
+        return _invalid(None)
+    words = view["words"]
+    common = {"language": view["language"], "heading": words[heading], "details": view["details"]}
+    try:
+        await cancel()
+    except Conflict:
+        return _page(**common, message=words["already"])
+    except (Forbidden, NotFound):
+        return _invalid(view["language"])
+    return _page(**common, message=words["done"])
+
+
 @router.get("/cancel/registrations/{registration_id}", response_class=HTMLResponse)
 async def ask_to_cancel_registration(
     registration_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
 ) -> HTMLResponse:
     view = await tx.read(lambda conn: _registration_view(ctx, conn, registration_id, token))
-    if view is None:
-        return _invalid(None)
-    words = view["words"]
-    if view["status"] == "cancelled":
-        return _page(
-            language=view["language"],
-            heading=words["registration"],
-            details=view["details"],
-            message=words["already"],
-        )
-    return _page(
-        language=view["language"],
-        heading=words["registration"],
-        details=view["details"],
-        message=words["ask"],
-        form={
-            "action": f"/cancel/registrations/{registration_id}",
-            "token": token,
-            "button": words["confirm"],
-        },
-    )
+    return _ask(view, "registration", f"/cancel/registrations/{registration_id}", token)
 
 
 @router.post("/cancel/registrations/{registration_id}", response_class=HTMLResponse)
@@ -117,29 +130,14 @@ async def cancel_registration_from_page(
 ) -> HTMLResponse:
     token = await _token_from_form(request)
     view = await tx.read(lambda conn: _registration_view(ctx, conn, registration_id, token))
-    if view is None:
-        return _invalid(None)
-    words = view["words"]
-    try:
-        await tx.run(
+    return await _act(
+        view,
+        "registration",
+        lambda: tx.run(
             lambda conn: registrations.cancel_registration(
                 conn, ctx, registration_id, token=token, by_organiser=False
             )
-        )
-    except Conflict:
-        return _page(
-            language=view["language"],
-            heading=words["registration"],
-            details=view["details"],
-            message=words["already"],
-        )
-    except (Forbidden, NotFound):
-        return _invalid(view["language"])
-    return _page(
-        language=view["language"],
-        heading=words["registration"],
-        details=view["details"],
-        message=words["done"],
+        ),
     )
 
 
@@ -172,27 +170,7 @@ async def ask_to_leave_network(
     enrolment_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
 ) -> HTMLResponse:
     view = await tx.read(lambda conn: _enrolment_view(ctx, conn, enrolment_id, token))
-    if view is None:
-        return _invalid(None)
-    words = view["words"]
-    if view["status"] == "cancelled":
-        return _page(
-            language=view["language"],
-            heading=words["enrolment"],
-            details=view["details"],
-            message=words["already"],
-        )
-    return _page(
-        language=view["language"],
-        heading=words["enrolment"],
-        details=view["details"],
-        message=words["ask"],
-        form={
-            "action": f"/cancel/enrolments/{enrolment_id}",
-            "token": token,
-            "button": words["confirm"],
-        },
-    )
+    return _ask(view, "enrolment", f"/cancel/enrolments/{enrolment_id}", token)
 
 
 @router.post("/cancel/enrolments/{enrolment_id}", response_class=HTMLResponse)
@@ -201,25 +179,12 @@ async def leave_network_from_page(
 ) -> HTMLResponse:
     token = await _token_from_form(request)
     view = await tx.read(lambda conn: _enrolment_view(ctx, conn, enrolment_id, token))
-    if view is None:
-        return _invalid(None)
-    words = view["words"]
-    try:
-        await tx.run(
+    return await _act(
+        view,
+        "enrolment",
+        lambda: tx.run(
             lambda conn: enrolments.cancel_enrolment(
                 conn, ctx, enrolment_id, token=token, by_organiser=False
             )
-        )
-    except Conflict:
-        return _page(
-            language=view["language"],
-            heading=words["enrolment"],
-            details=view["details"],
-            message=words["already"],
-        )
-    return _page(
-        language=view["language"],
-        heading=words["enrolment"],
-        details=view["details"],
-        message=words["done"],
+        ),
     )
