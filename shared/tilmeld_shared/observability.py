@@ -7,11 +7,12 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.routing import Match
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tilmeld_shared.correlation import set_correlation_id
 from tilmeld_shared.db import migrations_applied
 from tilmeld_shared.kafka import broker_reachable
 from tilmeld_shared.problems import problem_response
@@ -29,29 +30,48 @@ HTTP_LATENCY = Histogram(
 )
 
 
-def _route_template(request: Request) -> str:
-    # Label by template, not raw path, so ids never explode the metric's cardinality.
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+class RequestMetrics:
+    """Counts and times every HTTP request by route template (plain ASGI, no extra task)."""
 
-
-class RequestMetrics(BaseHTTPMiddleware):
-    def __init__(self, app: object, *, service: str) -> None:
-        super().__init__(app)  # type: ignore[arg-type]
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
         self.service = service
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = _route_template(request)
-        HTTP_REQUESTS.labels(self.service, request.method, route, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(self.service, request.method, route).observe(
-            time.perf_counter() - started
-        )
-        return response
+        status = 500  # what the client sees if the application fails before answering
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            # Label by template, not raw path, so ids never explode the metric's cardinality;
+            # the router leaves the matched route in the scope.
+            route = str(getattr(scope.get("route"), "path", "unmatched"))
+            HTTP_REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, scope["method"], route).observe(
+                time.perf_counter() - started
+            )
+
+
+class CorrelationId:
+    """Takes the caller's X-Correlation-ID (or makes one) for logs and outgoing events."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            set_correlation_id(Headers(scope=scope).get("x-correlation-id"))
+        await self.app(scope, receive, send)
 
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]

@@ -9,9 +9,9 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -151,21 +151,48 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
 
-class BodySizeLimit(BaseHTTPMiddleware):
-    """Refuse bodies over the limit with 413 before anything reads them."""
+class BodySizeLimit:
+    """Refuse bodies over the limit with 413 before the application reads them.
 
-    def __init__(self, app: Any, *, max_bytes: int) -> None:
-        super().__init__(app)
+    Plain ASGI rather than BaseHTTPMiddleware: that wrapper costs a task and a stream per
+    request, a quarter of the registration API's CPU when measured (README, Figures)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
         self.max_bytes = max_bytes
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return problem_response(413, f"Request bodies are limited to {self.max_bytes} bytes.")
-        if request.method in {"POST", "PUT", "PATCH"} and declared is None:
-            body = await request.body()
-            if len(body) > self.max_bytes:
-                return problem_response(
-                    413, f"Request bodies are limited to {self.max_bytes} bytes."
-                )
-        return await call_next(request)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in {"POST", "PUT", "PATCH"}:
+            await self.app(scope, receive, send)
+            return
+        # A chunked body declares no length: read it up to the limit, then hand it on.
+        chunks: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunks.append(message)
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return chunks.pop(0) if chunks else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(413, f"Request bodies are limited to {self.max_bytes} bytes.")
+        await response(scope, receive, send)

@@ -7,19 +7,21 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
-from starlette.middleware.base import RequestResponseEndpoint
+from fastapi import FastAPI
 
 from registration.api.routes import meetings, networks, operations, pages, participation
 from registration.outbox import OutboxSignal
 from registration.relay import OutboxRelay
 from registration.settings import Settings
 from registration.unit_of_work import Clock, ServiceContext, Transactions
-from tilmeld_shared.correlation import set_correlation_id
 from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import ALL_TOPICS
 from tilmeld_shared.kafka import ensure_topics
-from tilmeld_shared.observability import install_observability, service_readiness
+from tilmeld_shared.observability import (
+    CorrelationId,
+    install_observability,
+    service_readiness,
+)
 from tilmeld_shared.problems import BodySizeLimit, install_problem_handlers
 
 SCHEMA = "registration"
@@ -83,10 +85,7 @@ def create_app(
     install_observability(app, service="registration", readiness=readiness)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
-    @app.middleware("http")
-    async def correlation(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        set_correlation_id(request.headers.get("x-correlation-id"))
-        return await call_next(request)
+    app.add_middleware(CorrelationId)
 
     for router in (networks.router, meetings.router, participation.router, operations.router):
         app.include_router(router, prefix=API_PREFIX)

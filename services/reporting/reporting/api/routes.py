@@ -17,7 +17,7 @@ from reporting import queries
 from tilmeld_shared.auth import Role, app_role
 
 
-def _pool(request: Request) -> asyncpg.Pool:
+async def _pool(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.pool
     return pool
 
