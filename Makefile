@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification bench-reporting measure test-faults bench bench-api
+.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification bench-reporting measure test-faults bench bench-api bench-end-to-end
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -68,5 +68,8 @@ test-faults: install browser
 bench-api: install
 	$(VENV)/bin/python -m bench.api
 
+bench-end-to-end: install
+	$(VENV)/bin/python -m bench.end_to_end
+
 # Every benchmark in turn; each prints its table and writes artifacts/bench-*.json.
-bench: bench-api bench-notification bench-reporting
+bench: bench-api bench-end-to-end bench-notification bench-reporting

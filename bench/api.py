@@ -152,7 +152,7 @@ async def open_loop(base: str, rate: int, *, seconds: float = 8) -> dict[str, An
         }
 
 
-def _peak_rss_mb(pid: int) -> float:
+def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
@@ -190,7 +190,7 @@ async def run() -> dict[str, Any]:
                 await asyncio.sleep(0.1)
             saturated = await saturation(base)
             latency = [await open_loop(base, rate) for rate in (250, 500, 1000)]
-            rss = _peak_rss_mb(service.pid)
+            rss = peak_rss_mb(service.pid)
         finally:
             if service is not None:
                 processes.stop(service)

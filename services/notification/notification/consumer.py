@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 
 import asyncpg
 from faststream import AckPolicy
@@ -13,8 +14,8 @@ from notification.dispatcher import Dispatcher
 from notification.service import Notifier
 from notification.settings import Settings
 from tilmeld_shared.consuming import dead_letter, keep_raw, record_lag, retry_transient
-from tilmeld_shared.events import ALL_TOPICS, UnreadableEvent, read_envelope
-from tilmeld_shared.kafka import CONSUMER_FETCH_MAX_WAIT_MS
+from tilmeld_shared.events import ALL_TOPICS, Envelope, Payload, UnreadableEvent, read_envelope
+from tilmeld_shared.kafka import CONSUMER_BATCH_TIMEOUT_MS, CONSUMER_FETCH_MAX_WAIT_MS
 
 log = logging.getLogger(__name__)
 SERVICE = "notification"
@@ -33,40 +34,49 @@ def create_broker(
     )
 
     # Commit after handling, redeliver on an unexpected error: at-least-once, and the inbox
-    # makes the effect exactly-once.
+    # makes the effect exactly-once. A batch of events is handled in one transaction.
     @broker.subscriber(
         *ALL_TOPICS,
         group_id=settings.kafka_group_id,
         auto_offset_reset="earliest",
         decoder=keep_raw,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=CONSUMER_BATCH_TIMEOUT_MS,
         fetch_max_wait_ms=CONSUMER_FETCH_MAX_WAIT_MS,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
         title="notification-events",
         description="Registration events (the envelope of shared/tilmeld_shared/events.py); "
         "each causes zero or more emails.",
     )
-    async def on_registration_event(message: KafkaMessage, consumer: Consumer) -> None:
-        record = message.raw_message
-        record_lag(consumer, record, service=SERVICE)
-        try:
-            envelope, payload = read_envelope(message.body)
-        except UnreadableEvent as error:
-            await dead_letter(broker, record, error=str(error), service=SERVICE)
-            return
+    async def on_event_batch(message: KafkaMessage, consumer: Consumer) -> None:
+        records = cast("tuple[Any, ...]", message.raw_message)
+        events: list[tuple[Envelope, Payload | None]] = []
+        for record in records:
+            try:
+                events.append(read_envelope(record.value or b""))
+            except UnreadableEvent as error:
+                await dead_letter(broker, record, error=str(error), service=SERVICE)
+        if records:
+            record_lag(consumer, records[-1], service=SERVICE)
 
         async def apply() -> int:
             async with pool.acquire() as conn, conn.transaction():
-                return len(await notifier.handle_event(conn, envelope, payload))
+                queued = 0
+                for envelope, payload in events:
+                    queued += len(await notifier.handle_event(conn, envelope, payload))
+                return queued
 
         queued = await retry_transient(apply)
         if queued:
             dispatcher.wakeup.set()
-        log.info(
-            "event %s %s handled (correlation %s): %d email(s) queued",
-            envelope.event_type,
-            envelope.event_id,
-            envelope.correlation_id,
-            queued,
-        )
+        for envelope, _ in events:
+            log.debug(
+                "event %s %s handled (correlation %s)",
+                envelope.event_type,
+                envelope.event_id,
+                envelope.correlation_id,
+            )
+        log.info("%d event(s) handled, %d email(s) queued", len(events), queued)
 
     return broker

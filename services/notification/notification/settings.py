@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # The dead-letter producer: on for Apache Kafka, off for Tansu.
     kafka_enable_idempotence: bool = True
     kafka_group_id: str = "tilmeld-notification"
+    # Events handled per transaction: one commit per batch, not per event, is what lets the
+    # consumer keep up when registrations arrive by the hundred per second.
+    batch_max_records: int = 200
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
     smtp_host: str = "127.0.0.1"
