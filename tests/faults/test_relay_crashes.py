@@ -16,7 +16,7 @@ from devstack.smtp import MailCatcher
 from tests.builders import ORGANISER, REPORTING, meeting_body, member, network_body
 from tests.e2e.conftest import Services
 
-REGISTRATIONS = int(os.environ.get("FAULT_REGISTRATIONS", "4000"))
+REGISTRATIONS = int(os.environ.get("FAULT_REGISTRATIONS", "5000"))
 WRITERS = 8
 SMTP_CONNECTIONS = 4  # the notification service's default
 
