@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notification import calendar, rendering
+from notification import rendering
+from tilmeld_shared import calendar
 
 TEMPLATES = [
     "enrolment_confirmed",

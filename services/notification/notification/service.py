@@ -13,9 +13,10 @@ from typing import Any
 
 import asyncpg
 
-from notification import calendar, rendering
+from notification import rendering
 from notification.metrics import NOTIFICATIONS
 from notification.settings import Settings
+from tilmeld_shared import calendar
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
     AttendanceRecorded,

@@ -8,8 +8,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from registration.api.routes import meetings, networks, operations, pages, participation
+from registration.api.routes import (
+    meetings,
+    networks,
+    operations,
+    pages,
+    participation,
+    public,
+)
 from registration.outbox import OutboxSignal
 from registration.relay import OutboxRelay
 from registration.settings import Settings
@@ -26,6 +34,7 @@ from tilmeld_shared.problems import BodySizeLimit, install_problem_handlers
 
 SCHEMA = "registration"
 MIGRATIONS = Path(__file__).parent / "migrations"
+PAGES = Path(__file__).parent / "pages"
 API_PREFIX = "/api/v1"
 
 
@@ -90,6 +99,8 @@ def create_app(
     for router in (networks.router, meetings.router, participation.router, operations.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(pages.router)
+    app.include_router(public.router)
+    app.mount("/static", StaticFiles(directory=PAGES / "static"), name="static")
     return app
 
 

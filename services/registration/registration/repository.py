@@ -85,6 +85,7 @@ RETURNING *
 """
 
 ENROLMENT_FOR_UPDATE = "SELECT * FROM enrolments WHERE id = $1 FOR UPDATE"
+ENROLMENT = "SELECT * FROM enrolments WHERE id = $1"
 
 CANCEL_ENROLMENT = """
 UPDATE enrolments SET status = 'cancelled', cancelled_at = $2, version = version + 1

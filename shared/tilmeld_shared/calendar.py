@@ -17,12 +17,15 @@ def invitation(
     ends_at: datetime,
     location: str | None,
     online_url: str | None,
-    attendee_email: str,
-    organiser_email: str,
-    method: Literal["REQUEST", "CANCEL"] = "REQUEST",
+    attendee_email: str | None = None,
+    organiser_email: str | None = None,
+    method: Literal["REQUEST", "CANCEL", "PUBLISH"] = "REQUEST",
     sequence: int = 0,
 ) -> str:
-    """One event per registration; the stable UID lets a later update or cancel replace it."""
+    """One event per registration; the stable UID lets a later update or cancel replace it.
+
+    REQUEST and CANCEL go by email with organiser and attendee; PUBLISH is the file a person
+    downloads from the confirmation page, which names no one."""
     calendar = Calendar()
     calendar.add("prodid", "-//Tilmeld//Meetings//EN")
     calendar.add("version", "2.0")
@@ -40,12 +43,14 @@ def invitation(
     if online_url:
         event.add("url", online_url)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    organiser = vCalAddress(f"mailto:{organiser_email}")
-    organiser.params["cn"] = vText("Tilmeld")
-    event["organizer"] = organiser
-    attendee = vCalAddress(f"mailto:{attendee_email}")
-    attendee.params["role"] = vText("REQ-PARTICIPANT")
-    attendee.params["partstat"] = vText("ACCEPTED")
-    event.add("attendee", attendee, encode=False)
+    if organiser_email:
+        organiser = vCalAddress(f"mailto:{organiser_email}")
+        organiser.params["cn"] = vText("Tilmeld")
+        event["organizer"] = organiser
+    if attendee_email:
+        attendee = vCalAddress(f"mailto:{attendee_email}")
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        attendee.params["partstat"] = vText("ACCEPTED")
+        event.add("attendee", attendee, encode=False)
     calendar.add_component(event)
     return str(calendar.to_ical().decode())
