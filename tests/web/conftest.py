@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.e2e.conftest import Services, services  # noqa: F401  (the services as processes)
+from tests.e2e.conftest import services  # noqa: F401  (the three services as processes)
 
 AXE = (Path(__file__).parent.parent / "vendor" / "axe.min.js").read_text()
 SCREENSHOTS = Path(__file__).parent.parent.parent / "artifacts" / "screenshots"
@@ -30,9 +30,10 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
-def browser(services: Services) -> Iterator[Browser]:
+def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
     """Per test, and only once the services are up: Playwright's sync driver runs an event
     loop of its own while open, and the async fixtures beneath must not see it running."""
+    request.getfixturevalue("services")
     with sync_playwright() as driver:
         browser = driver.chromium.launch(
             executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]

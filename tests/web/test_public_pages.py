@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (each language's phrases on one line, to compare them side by side)
 """A person on a phone, JavaScript off: enrols, registers with a companion, meets the waitlist,
 cancels from the email, and the next person is promoted, in each of the four languages."""
 
