@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from registration.api.routes import (
+    console,
     meetings,
     networks,
     operations,
@@ -100,6 +101,7 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(pages.router)
     app.include_router(public.router)
+    app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=PAGES / "static"), name="static")
     return app
 
