@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (browser steps read best one per line)
 """An organiser signs in, creates a network and a meeting, sees the roster with companions,
 exports it, reschedules, and checks people in on a tablet: tapping, with the connection lost
 for a while, and with JavaScript off. Reporting's attendance follows."""
