@@ -19,12 +19,13 @@ from tests.e2e.conftest import Services
 from tests.web.conftest import TABLET, Visit
 
 
-def _sign_in(page: Page, site: str) -> None:
+def _sign_in(page: Page, site: str, visit: Visit) -> None:
     page.goto(f"{site}/console?lang=en")
     expect(page).to_have_url(f"{site}/console/login")
     page.fill("#token", "not-the-key")
     page.click("button[type=submit]")
     expect(page.locator(".summary")).to_contain_text("not recognised")
+    visit.audit(page, "sign-in")
     page.fill("#token", ORGANISER_TOKEN)
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Networks")
@@ -50,7 +51,7 @@ def test_an_organiser_runs_a_meeting_from_the_console_and_the_door(
     site = f"http://127.0.0.1:{services.ports['registration']}"
     context = browser.new_context(viewport=TABLET, accept_downloads=True)
     page = context.new_page()
-    _sign_in(page, site)
+    _sign_in(page, site, visit)
     visit.audit(page, "networks")
 
     # A network, then a meeting, through the forms; a mistake is shown beside its field.

@@ -203,3 +203,24 @@ def test_the_language_can_be_switched_and_is_remembered(
     visit.audit(page, "networks")
     assert httpx.get(f"{site}/meetings/00000000-0000-0000-0000-000000000000").status_code == 404
     assert not visit.findings, visit.findings
+
+
+def test_a_person_registers_with_the_keyboard_alone(
+    services: Services, browser: Browser, visit: Visit, site: str
+) -> None:
+    meeting_id = _meeting(services, language="en", capacity=5)
+    page = next(_phone(browser, "en"))
+    page.goto(f"{site}/meetings/{meeting_id}")
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip")).to_be_focused()  # the first stop skips the header
+    for _ in range(30):  # on through the links to the form's first field
+        if page.evaluate("document.activeElement.id") == "name":
+            break
+        page.keyboard.press("Tab")
+    for text in ("Kari Nordmann", "kari@tynset.example", "Tynset", "Kultursjef"):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # submits the form from the organisation field
+    expect(page.locator("h1")).to_have_text(SAYS["en"]["confirmed"])
+    visit.audit(page, "keyboard-confirmed")
+    assert not visit.findings, visit.findings

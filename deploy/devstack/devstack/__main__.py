@@ -18,6 +18,10 @@ def _banner(info: dict[str, str], stack: Stack) -> str:
         f"Tilmeld is up in {info['startup_seconds']} s (demo data: {info['demo']}; "
         f"{info['replayed']} retained events replayed into the fresh broker).",
         "",
+        f"  sign-up pages           http://127.0.0.1:{SERVICES['registration']}/  (da, nb, de, en)",
+        f"  organiser console       http://127.0.0.1:{SERVICES['registration']}/console  "
+        "(sign in with the organiser token below)",
+        "",
         *(
             f"  {name:<13} API docs  http://127.0.0.1:{port}/docs"
             for name, port in SERVICES.items()
