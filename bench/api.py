@@ -178,6 +178,8 @@ async def run() -> dict[str, Any]:
                 "ORGANISER_TOKEN": TOKEN,
                 "REGISTRATION_PORT": str(port),
                 "LOG_LEVEL": "WARNING",
+                "RATE_LIMIT_PER_ADDRESS": "",  # one load generator, one address: limits off
+                "RATE_LIMIT_PER_EMAIL": "",
             }
             service = processes.spawn([sys.executable, "-m", "registration", "serve"], env=env)
             base = f"http://127.0.0.1:{port}/api/v1"

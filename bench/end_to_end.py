@@ -214,6 +214,8 @@ async def run(rate: int, seconds: float, backlog: int, profile: str | None) -> d
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['registration']}",
             "REGISTRATION_URL": f"http://127.0.0.1:{ports['registration']}",
             "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_PER_ADDRESS": "",  # one load generator, one address: limits off
+            "RATE_LIMIT_PER_EMAIL": "",
         }
         stack = Stack(env=env, logs=tmp, ports=ports)
         profiler: subprocess.Popen[bytes] | None = None

@@ -57,6 +57,17 @@ class Conflict(Problem):
     slug = "conflict"
 
 
+class TooManyRequests(Problem):
+    """A rate limit was reached; `retry_after` seconds until the next attempt may pass."""
+
+    status = 429
+    slug = "rate-limited"
+
+    def __init__(self, detail: str, *, retry_after: int, **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.retry_after = max(1, retry_after)
+
+
 class Invalid(Problem):
     status = 422
     slug = "invalid-input"
@@ -112,6 +123,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _domain(_: Request, error: Problem) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        if isinstance(error, TooManyRequests):
+            headers = {"Retry-After": str(error.retry_after)}
         return problem_response(
             error.status, error.detail, slug=error.slug, headers=headers, **error.extensions
         )

@@ -96,6 +96,9 @@ def run_services(
         "REMINDER_LEAD": "1d",
         "REMINDER_POLL_INTERVAL_S": "0.5",
         "LOG_LEVEL": "INFO",
+        # Whole suites post from 127.0.0.1; tests/api/test_abuse_limits.py tests the limits.
+        "RATE_LIMIT_PER_ADDRESS": "",
+        "RATE_LIMIT_PER_EMAIL": "",
     }
     ports = {name: free_port() for name in SERVICE_NAMES}
     env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['registration']}"

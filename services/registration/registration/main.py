@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from registration.api.abuse import AbuseLimits
 from registration.api.routes import (
     console,
     meetings,
@@ -83,6 +84,7 @@ def create_app(
         openapi_url=f"{API_PREFIX}/openapi.json",
     )
     app.state.settings = settings
+    app.state.abuse_limits = AbuseLimits(settings)
 
     readiness = service_readiness(
         app,

@@ -192,6 +192,12 @@ ORDER BY r.position
 LIMIT $3
 """
 
+# Registrations a person holds that still take or wait for a seat.
+ACTIVE_REGISTRATIONS_OF_MEMBER = """
+SELECT count(*) FROM registrations r JOIN meetings m ON m.id = r.meeting_id
+WHERE r.member_id = $1 AND r.status IN ('confirmed', 'waitlisted') AND m.ends_at > $2
+"""
+
 POSITION_OF = "SELECT position FROM registrations WHERE id = $1"
 
 MEMBER_REGISTRATIONS = """

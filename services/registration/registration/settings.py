@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     db_command_timeout_s: float = 5.0
     log_level: str = "INFO"
 
+    # Abuse limits on what anyone may post without a token (limits' notation, e.g. "30/minute";
+    # empty turns one off). Counted per process unless the storage is shared, e.g.
+    # "async+redis://redis:6379" for several replicas.
+    rate_limit_per_address: str = "30/minute"
+    rate_limit_per_email: str = "10/hour"
+    rate_limit_storage: str = "async+memory://"
+    # Active registrations (confirmed or waitlisted, meeting not over) one email may hold.
+    max_active_registrations_per_email: int = 20
+
     @model_validator(mode="after")
     def _secrets_in_production(self) -> Settings:
         if self.environment == "production":

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 
+from registration.api.abuse import AbuseLimits
 from registration.pagination import Cursor
 from registration.settings import Settings
 from registration.unit_of_work import IdempotentRequest, ServiceContext, Transactions
@@ -30,7 +31,13 @@ async def _context(request: Request) -> ServiceContext:
     return context
 
 
+async def _abuse_limits(request: Request) -> AbuseLimits:
+    limits: AbuseLimits = request.app.state.abuse_limits
+    return limits
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
+AbuseLimitsDep = Annotated[AbuseLimits, Depends(_abuse_limits)]
 TransactionsDep = Annotated[Transactions, Depends(_transactions)]
 ContextDep = Annotated[ServiceContext, Depends(_context)]
 

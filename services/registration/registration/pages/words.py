@@ -14,6 +14,8 @@ LANGUAGE_NAMES: Final = {"da": "Dansk", "nb": "Norsk bokmål", "de": "Deutsch", 
 
 WORDS: Final[dict[str, dict[str, str]]] = {
     "da": {
+        "rate_limited": "Der er kommet for mange tilmeldinger herfra. Prøv igen om lidt.",
+        "registration_cap": "Du har allerede det højeste antal aktive tilmeldinger.",
         "skip": "Gå til indholdet",
         "networks": "Netværk",
         "networks_intro": "Netværk, du kan melde dig ind i, og deres kommende møder.",
@@ -71,6 +73,8 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "back": "Tilbage til netværket",
     },
     "nb": {
+        "rate_limited": "Det har kommet for mange påmeldinger herfra. Prøv igjen om litt.",
+        "registration_cap": "Du har allerede det høyeste antallet aktive påmeldinger.",
         "skip": "Gå til innholdet",
         "networks": "Nettverk",
         "networks_intro": "Nettverk du kan melde deg inn i, og de kommende møtene deres.",
@@ -128,6 +132,8 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "back": "Tilbake til nettverket",
     },
     "de": {
+        "rate_limited": "Von hier kamen zu viele Anmeldungen. Bitte versuchen Sie es gleich noch einmal.",
+        "registration_cap": "Sie haben bereits die höchste Zahl aktiver Anmeldungen.",
         "skip": "Zum Inhalt",
         "networks": "Netzwerke",
         "networks_intro": "Netzwerke, denen Sie beitreten können, und ihre nächsten Treffen.",
@@ -185,6 +191,8 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "back": "Zurück zum Netzwerk",
     },
     "en": {
+        "rate_limited": "Too many sign-ups have come from here. Please try again in a little while.",
+        "registration_cap": "You already hold the most active registrations allowed.",
         "skip": "Skip to content",
         "networks": "Networks",
         "networks_intro": "Networks you can join, and their coming meetings.",
@@ -251,6 +259,8 @@ CONFLICT_WORDS: Final = {
     "already-registered": "already_registered",
     "already-enrolled": "already_enrolled",
     "network-closed": "network_closed",
+    "rate-limited": "rate_limited",
+    "registration-cap": "registration_cap",
 }
 
 

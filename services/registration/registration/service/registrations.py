@@ -143,6 +143,12 @@ async def register_for_meeting(
             slug="already-registered",
             registration_id=str(existing),
         )
+    cap = ctx.settings.max_active_registrations_per_email
+    if cap and await conn.fetchval(repo.ACTIVE_REGISTRATIONS_OF_MEMBER, member["id"], now) >= cap:
+        raise Conflict(
+            f"This person already holds {cap} active registrations, the most allowed.",
+            slug="registration-cap",
+        )
     seats = domain.seats_for(len(command.companions))
     confirmed = domain.fits(
         capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], seats=seats

@@ -8,9 +8,11 @@ from fastapi.responses import JSONResponse
 
 from registration.api import views
 from registration.api.deps import (
+    AbuseLimitsDep,
     ContextDep,
     CursorDep,
     IdempotencyKey,
+    IsOrganiser,
     Limit,
     Organiser,
     TransactionsDep,
@@ -77,8 +79,13 @@ async def enrol(
     request: Request,
     tx: TransactionsDep,
     ctx: ContextDep,
+    abuse: AbuseLimitsDep,
+    by_organiser: IsOrganiser,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
+    if not by_organiser:  # organisers enter people themselves; limits are for the public
+        await abuse.check_address(request)
+        await abuse.check_email(body.member.email)
     status, payload = await tx.run_idempotent(
         idempotent_request(key, request, body.model_dump_json()),
         lambda conn: enrolments.enrol(conn, ctx, network_id, body),

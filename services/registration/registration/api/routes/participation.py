@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from registration.api import views
 from registration.api.deps import (
+    AbuseLimitsDep,
     ContextDep,
     IdempotencyKey,
     IsOrganiser,
@@ -40,9 +41,12 @@ async def cancel_registration(
     tx: TransactionsDep,
     ctx: ContextDep,
     by_organiser: IsOrganiser,
+    abuse: AbuseLimitsDep,
     key: IdempotencyKey = None,
     body: CancelIn | None = None,
 ) -> JSONResponse:
+    if not by_organiser:
+        await abuse.check_address(request)
     token = body.token if body else None
     status, payload = await tx.run_idempotent(
         idempotent_request(key, request, body.model_dump_json() if body else ""),
@@ -61,9 +65,12 @@ async def cancel_enrolment(
     tx: TransactionsDep,
     ctx: ContextDep,
     by_organiser: IsOrganiser,
+    abuse: AbuseLimitsDep,
     key: IdempotencyKey = None,
     body: CancelIn | None = None,
 ) -> JSONResponse:
+    if not by_organiser:
+        await abuse.check_address(request)
     token = body.token if body else None
     status, payload = await tx.run_idempotent(
         idempotent_request(key, request, body.model_dump_json() if body else ""),

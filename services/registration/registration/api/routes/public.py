@@ -23,13 +23,13 @@ from pydantic import ValidationError
 
 from registration import repository as repo
 from registration import tokens
-from registration.api.deps import ContextDep, TransactionsDep
+from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
 from registration.api.schemas import EnrolmentIn, RegistrationIn
 from registration.pages.words import CONFLICT_WORDS, LANGUAGE_NAMES, WORDS, choose_language
 from registration.service import enrolments, meetings, networks, registrations
 from registration.unit_of_work import ServiceContext
 from tilmeld_shared import calendar
-from tilmeld_shared.problems import Problem
+from tilmeld_shared.problems import Problem, TooManyRequests
 
 router = APIRouter(include_in_schema=False)
 VIEW_REGISTRATION = "view-registration"
@@ -70,7 +70,10 @@ def _render(
     html = _templates.get_template(template).render(
         lang=lang, w=WORDS[lang], languages=LANGUAGE_NAMES, **context
     )
-    response = HTMLResponse(html, status_code=status, headers=_PRIVATE if private else _HEADERS)
+    headers = dict(_PRIVATE if private else _HEADERS)
+    if context.get("retry_after") is not None:
+        headers["Retry-After"] = str(context["retry_after"])
+    response = HTMLResponse(html, status_code=status, headers=headers)
     if request.query_params.get("lang") == lang:  # the switcher was used: remember it
         response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
@@ -127,6 +130,10 @@ def _field_errors(error: ValidationError, lang: str) -> dict[str, str]:
     return messages
 
 
+def _status(errors: dict[str, str], retry_after: int | None) -> int:
+    return 429 if retry_after is not None else 422 if errors else 409
+
+
 def _problem_words(problem: Problem, lang: str) -> str:
     key = CONFLICT_WORDS.get(problem.slug)
     return WORDS[lang][key] if key else problem.detail
@@ -181,16 +188,23 @@ async def show_network(
 
 @router.post("/networks/{network_id}/enrol", response_class=HTMLResponse)
 async def enrol_from_page(
-    network_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+    network_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    abuse: AbuseLimitsDep,
 ) -> Response:
     form = await _form(request)
     lang = _language(request)
     errors: dict[str, str] = {}
     problem = None
+    retry_after = None
     try:
+        await abuse.check_address(request)
         command = EnrolmentIn.model_validate(
             {"member": _member(form, lang), "consent": form.get("consent") == "yes" or None}
         )
+        await abuse.check_email(command.member.email)
         enrolment, _ = await tx.run(lambda conn: enrolments.enrol(conn, ctx, network_id, command))
     except ValidationError as error:
         errors = _field_errors(error, lang)
@@ -198,6 +212,7 @@ async def enrol_from_page(
         if error.status == 404:
             return _not_found(request)
         problem = _problem_words(error, lang)
+        retry_after = error.retry_after if isinstance(error, TooManyRequests) else None
     else:
         view = tokens.issue(
             ctx.settings.effective_token_secret, VIEW_ENROLMENT, enrolment["id"], expires_at=None
@@ -210,7 +225,8 @@ async def enrol_from_page(
         request,
         "network.html",
         lang,
-        status=422 if errors else 409,
+        status=_status(errors, retry_after),
+        retry_after=retry_after,
         errors=errors,
         values=form,
         problem=problem,
@@ -310,7 +326,11 @@ def _companions(form: dict[str, str], allowed: int) -> list[dict[str, Any]]:
 
 @router.post("/meetings/{meeting_id}/register", response_class=HTMLResponse)
 async def register_from_page(
-    meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+    meeting_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    abuse: AbuseLimitsDep,
 ) -> Response:
     form = await _form(request)
     lang = _language(request)
@@ -320,13 +340,16 @@ async def register_from_page(
         return _not_found(request)
     errors: dict[str, str] = {}
     problem = None
+    retry_after = None
     try:
+        await abuse.check_address(request)
         command = RegistrationIn.model_validate(
             {
                 "member": _member(form, lang),
                 "companions": _companions(form, page["max_companions"]),
             }
         )
+        await abuse.check_email(command.member.email)
         registration, _, _ = await tx.run(
             lambda conn: registrations.register_for_meeting(conn, ctx, meeting_id, command)
         )
@@ -334,6 +357,7 @@ async def register_from_page(
         errors = _field_errors(error, lang)
     except Problem as error:
         problem = _problem_words(error, lang)
+        retry_after = error.retry_after if isinstance(error, TooManyRequests) else None
     else:
         view = tokens.issue(
             ctx.settings.effective_token_secret,
@@ -348,7 +372,8 @@ async def register_from_page(
         request,
         "meeting.html",
         lang,
-        status=422 if errors else 409,
+        status=_status(errors, retry_after),
+        retry_after=retry_after,
         errors=errors,
         values=form,
         problem=problem,
