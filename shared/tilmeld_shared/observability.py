@@ -16,6 +16,7 @@ from tilmeld_shared.correlation import set_correlation_id
 from tilmeld_shared.db import migrations_applied
 from tilmeld_shared.kafka import broker_reachable
 from tilmeld_shared.problems import problem_response
+from tilmeld_shared.security import SecurityHeaders
 
 HTTP_REQUESTS = Counter(
     "tilmeld_http_requests_total",
@@ -102,6 +103,7 @@ def health_router(readiness: ReadinessCheck) -> APIRouter:
 
 def install_observability(app: FastAPI, *, service: str, readiness: ReadinessCheck) -> None:
     app.add_middleware(RequestMetrics, service=service)
+    app.add_middleware(SecurityHeaders)
     app.include_router(health_router(readiness))
 
 

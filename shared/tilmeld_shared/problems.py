@@ -29,6 +29,7 @@ _TITLES = {
     415: "Unsupported media type",
     422: "Invalid input",
     429: "Too many requests",
+    431: "Request headers too large",
     500: "Internal server error",
     503: "Service unavailable",
 }

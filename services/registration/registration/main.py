@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from registration.api.abuse import AbuseLimits
@@ -98,6 +99,14 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     app.add_middleware(CorrelationId)
+    if origins := [o.strip() for o in settings.cors_allowed_origins.split(",") if o.strip()]:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-ID"],
+            max_age=600,
+        )
 
     for router in (networks.router, meetings.router, participation.router, operations.router):
         app.include_router(router, prefix=API_PREFIX)

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     db_command_timeout_s: float = 5.0
     log_level: str = "INFO"
 
+    # Origins whose pages may call this API from a browser (comma-separated). Empty: CORS off,
+    # which is right while the web pages are served by this service itself.
+    cors_allowed_origins: str = ""
+
     # Abuse limits on what anyone may post without a token (limits' notation, e.g. "30/minute";
     # empty turns one off). Counted per process unless the storage is shared, e.g.
     # "async+redis://redis:6379" for several replicas.
