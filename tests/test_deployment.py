@@ -142,3 +142,20 @@ def test_grafana_is_provisioned_with_prometheus_and_the_dashboards() -> None:
     assert "deploy/grafana/dashboards:/var/lib/grafana/dashboards" in mounts
     assert prometheus["rule_files"] == ["/etc/prometheus/alerts.yml"]
     assert "alerts.yml" in " ".join(COMPOSE["services"]["prometheus"]["volumes"])
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_runs_as_its_app_role_and_its_owner_migrates(name: str) -> None:
+    service_url = COMPOSE["services"][name]["environment"][f"{name.upper()}_DATABASE_URL"]
+    migrate = COMPOSE["services"]["migrate"]
+    migrations_url = migrate["environment"][f"{name.upper()}_DATABASE_URL"]
+
+    assert service_url.startswith(f"postgresql://{name}_app:")
+    assert migrations_url.startswith(f"postgresql://{name}_owner:")
+    assert (
+        "python -m tilmeld_shared.roles registration notification reporting &&"
+        in (migrate["entrypoint"][-1])
+    )
+    assert {f"{name.upper()}_OWNER_PASSWORD", f"{name.upper()}_APP_PASSWORD"} <= set(
+        migrate["environment"]
+    )

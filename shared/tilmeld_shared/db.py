@@ -79,7 +79,10 @@ async def migrate(dsn: str, *, schema: str, migrations_dir: Path) -> list[str]:
             "SELECT pg_advisory_lock($1, $2)", _MIGRATION_LOCK_NAMESPACE, _lock_key(schema)
         )
         try:
-            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            # Provisioned schemas already exist, owned by the service's owner role, which may
+            # not create schemas (least privilege): create only where nobody provisioned one.
+            if not await conn.fetchval("SELECT true FROM pg_namespace WHERE nspname = $1", schema):
+                await conn.execute(f'CREATE SCHEMA "{schema}"')
             await conn.execute(_CREATE_LEDGER.format(schema=f'"{schema}"'))
             done: dict[int, str] = {
                 row["version"]: row["checksum"]

@@ -3,6 +3,7 @@ broker and SMTP catcher."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -20,8 +21,10 @@ from devstack.ports import free_port
 from devstack.smtp import MailCatcher
 from tests.builders import ORGANISER_TOKEN, REPORTING_TOKEN
 from tests.infrastructure import Kafka
+from tilmeld_shared.roles import ServiceRoles, as_role, provision
 
 SERVICE_NAMES = ("registration", "notification", "reporting")
+APP_PASSWORD = "e2e-app-password"
 
 
 @dataclass
@@ -100,6 +103,13 @@ def run_services(
         "RATE_LIMIT_PER_ADDRESS": "",
         "RATE_LIMIT_PER_EMAIL": "",
     }
+    # Each service runs as its own least-privileged app role, as in production: what works here
+    # needs no DDL and no other service's schema. (A URL set beforehand, e.g. through a fault
+    # test's proxy, keeps its host and only changes the role.)
+    for name in SERVICE_NAMES:
+        asyncio.run(provision(database_url, ServiceRoles.of(name), app_password=APP_PASSWORD))
+        own_url = os.environ.get(f"{name.upper()}_DATABASE_URL", database_url)
+        env[f"{name.upper()}_DATABASE_URL"] = as_role(own_url, f"{name}_app", APP_PASSWORD)
     ports = {name: free_port() for name in SERVICE_NAMES}
     env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['registration']}"
     env["REGISTRATION_URL"] = env["PUBLIC_BASE_URL"]

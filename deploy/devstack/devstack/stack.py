@@ -24,10 +24,12 @@ from devstack.postgres import EmbeddedPostgres
 from devstack.smtp import MailCatcher, mailbox_app
 from devstack.tansu import TansuBroker
 from tilmeld_shared.db import migrate
+from tilmeld_shared.roles import ServiceRoles, as_role, provision
 
 SERVICES = {"registration": 8001, "notification": 8002, "reporting": 8003}
 DEV_ORGANISER_TOKEN = "dev-organiser-token"  # noqa: S105  (development only, printed at start)
 DEV_REPORTING_TOKEN = "dev-reporting-token"  # noqa: S105
+DEV_DATABASE_PASSWORD = "dev-only-password"  # noqa: S105  (the local, loopback-only stack)
 
 
 async def _replay_everything(database_url: str) -> int:
@@ -96,8 +98,9 @@ class Stack:
         env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{SERVICES['registration']}")
 
         for name in SERVICES:
+            migrations_url = self._least_privilege(env, name)
             asyncio.run(
-                migrate(env["DATABASE_URL"], schema=name, migrations_dir=_service_migrations(name))
+                migrate(migrations_url, schema=name, migrations_dir=_service_migrations(name))
             )
         if self.broker is not None:
             # Tansu keeps its log in memory: after a restart it is empty, and events published
@@ -122,6 +125,28 @@ class Stack:
             "database_url": env["DATABASE_URL"],
             "kafka": env["KAFKA_BOOTSTRAP_SERVERS"],
         }
+
+    def _least_privilege(self, env: dict[str, str], name: str) -> str:
+        """Owner and app roles for the service (as in production); returns the URL to migrate
+        with and points the service at its app role. A database where we may not create roles
+        keeps the single DATABASE_URL."""
+        admin_url = env["DATABASE_URL"]
+        try:
+            asyncio.run(
+                provision(
+                    admin_url,
+                    ServiceRoles.of(name),
+                    owner_password=DEV_DATABASE_PASSWORD,
+                    app_password=DEV_DATABASE_PASSWORD,
+                )
+            )
+        except asyncpg.InsufficientPrivilegeError:
+            print(f"note: cannot create roles in {admin_url}; {name} runs as that user")
+            return admin_url
+        env[f"{name.upper()}_DATABASE_URL"] = as_role(
+            admin_url, f"{name}_app", DEV_DATABASE_PASSWORD
+        )
+        return as_role(admin_url, f"{name}_owner", DEV_DATABASE_PASSWORD)
 
     def _refuse_if_taken(self, port: int, what: str) -> None:
         if port_in_use(port):

@@ -21,7 +21,11 @@ def main() -> None:
     configure_logging(settings.log_level)
     if args.command == "migrate":
         applied = asyncio.run(
-            migrate(settings.database_url, schema=SCHEMA, migrations_dir=MIGRATIONS)
+            migrate(
+                settings.migration_database_url or settings.database_url,
+                schema=SCHEMA,
+                migrations_dir=MIGRATIONS,
+            )
         )
         print(f"notification: {len(applied)} migration(s) applied")
         return

@@ -35,7 +35,11 @@ def main() -> None:
         return
     if args.command == "migrate":
         applied = asyncio.run(
-            migrate(settings.database_url, schema=SCHEMA, migrations_dir=MIGRATIONS)
+            migrate(
+                settings.migration_database_url or settings.database_url,
+                schema=SCHEMA,
+                migrations_dir=MIGRATIONS,
+            )
         )
         print(f"registration: {len(applied)} migration(s) applied")
         return

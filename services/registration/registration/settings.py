@@ -15,6 +15,14 @@ class Settings(BaseSettings):
     database_url: str = Field(
         validation_alias=AliasChoices("REGISTRATION_DATABASE_URL", "DATABASE_URL")
     )
+    # Migrations run as the schema's owner role, the service as its app role (least privilege,
+    # see tilmeld_shared/roles.py); without it, migrations use DATABASE_URL.
+    migration_database_url: str = Field(
+        "",
+        validation_alias=AliasChoices(
+            "REGISTRATION_MIGRATION_DATABASE_URL", "MIGRATION_DATABASE_URL"
+        ),
+    )
     kafka_bootstrap_servers: str = Field(
         validation_alias=AliasChoices(
             "REGISTRATION_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"

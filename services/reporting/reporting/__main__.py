@@ -23,7 +23,11 @@ def main() -> None:
     configure_logging(settings.log_level)
     if args.command == "migrate":
         applied = asyncio.run(
-            migrate(settings.database_url, schema=SCHEMA, migrations_dir=MIGRATIONS)
+            migrate(
+                settings.migration_database_url or settings.database_url,
+                schema=SCHEMA,
+                migrations_dir=MIGRATIONS,
+            )
         )
         print(f"reporting: {len(applied)} migration(s) applied")
     elif args.command == "rebuild":
