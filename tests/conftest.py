@@ -1,7 +1,10 @@
-"""Fixtures: real infrastructure, a freshly migrated database per test, and an SMTP catcher."""
+"""Fixtures: real infrastructure, a freshly migrated database per test, and an SMTP catcher;
+and, over the whole session, a check that no person's name or address reached a log."""
 
 from __future__ import annotations
 
+import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,6 +18,7 @@ import registration.main
 import reporting.main
 from devstack.ports import free_port
 from devstack.smtp import MailCatcher
+from tests.builders import PERSONAL_DATA
 from tests.infrastructure import Kafka, kafka_broker, postgres_server
 from tilmeld_shared.db import migrate
 
@@ -71,3 +75,48 @@ def smtp() -> Iterator[MailCatcher]:
         yield catcher
     finally:
         catcher.stop()
+
+
+# Test addresses all end in .example; the logs' own masking should have replaced every one.
+_TEST_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.example")
+_IN_PROCESS_LOG = "in-process.log"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In-process services log through the root logger: keep those lines for the final check,
+    formatted exactly as the services format them."""
+    from tilmeld_shared.observability import configure_logging
+
+    root = logging.getLogger()
+    before = list(root.handlers)
+    configure_logging("INFO")
+    formatter = root.handlers[-1].formatter
+    root.handlers = before
+    basetemp = session.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    handler = logging.FileHandler(basetemp / _IN_PROCESS_LOG, encoding="utf-8")
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a name or address the tests used appears in any service's log."""
+    basetemp = session.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    leaks: list[str] = []
+    logs = sorted(basetemp.rglob("*.log"))
+    for log_file in logs:
+        for number, line in enumerate(log_file.read_text(errors="replace").splitlines(), 1):
+            found = [item for item in PERSONAL_DATA if item in line]
+            found += [match.group(0) for match in _TEST_ADDRESS.finditer(line)]
+            if found:
+                leaks.append(f"{log_file.relative_to(basetemp)}:{number}: {sorted(set(found))}")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"personal data in logs: {len(leaks)} line(s) in {len(logs)} log file(s), "
+            f"{len(PERSONAL_DATA)} names and addresses looked for"
+        )
+        for leak in leaks[:20]:
+            reporter.write_line(f"  {leak}")
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -18,3 +18,8 @@ def current_correlation_id() -> str:
 
 def set_correlation_id(value: str | None) -> None:
     _current.set(value or str(uuid.uuid4()))
+
+
+def correlation_id_if_any() -> str | None:
+    """The current id, without making one (for log lines outside any request or message)."""
+    return _current.get()

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import structlog
 from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tilmeld_shared.correlation import set_correlation_id
+from tilmeld_shared.correlation import correlation_id_if_any, set_correlation_id
 from tilmeld_shared.db import migrations_applied
 from tilmeld_shared.kafka import broker_reachable
 from tilmeld_shared.problems import problem_response
 from tilmeld_shared.security import SecurityHeaders
+
+access_log = logging.getLogger("tilmeld.http")
 
 HTTP_REQUESTS = Counter(
     "tilmeld_http_requests_total",
@@ -57,9 +61,18 @@ class RequestMetrics:
             # Label by template, not raw path, so ids never explode the metric's cardinality;
             # the router leaves the matched route in the scope.
             route = str(getattr(scope.get("route"), "path", "unmatched"))
+            elapsed = time.perf_counter() - started
             HTTP_REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, scope["method"], route).observe(
-                time.perf_counter() - started
+            HTTP_LATENCY.labels(self.service, scope["method"], route).observe(elapsed)
+            # The route template, never the path or query: those can carry ids and addresses.
+            access_log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
             )
 
 
@@ -107,14 +120,61 @@ def install_observability(app: FastAPI, *, service: str, readiness: ReadinessChe
     app.include_router(health_router(readiness))
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Plain, one-line logs; handlers log ids (event_id, correlation_id), never personal data."""
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
+    """One JSON object per line (structlog over the standard library, so uvicorn's, aiokafka's
+    and FastStream's records come out the same way), with the correlation id of the request or
+    message being handled. Handlers log ids (event_id, registration_id), never names or emails;
+    as a second line of defence anything shaped like an email address is masked, since
+    exception texts (a database's DETAIL, an SMTP refusal) can carry one."""
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        _add_correlation_id,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if json_lines
+        else structlog.dev.ConsoleRenderer(colors=False)
     )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _mask_email_addresses,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper())
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def _add_correlation_id(
+    _: object, __: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    if (correlation_id := correlation_id_if_any()) is not None:
+        event.setdefault("correlation_id", correlation_id)
+    return event
+
+
+def _mask_email_addresses(
+    _: object, __: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    for key, value in event.items():
+        if isinstance(value, str) and "@" in value:
+            event[key] = _EMAIL.sub("<email>", value)
+    return event
 
 
 def service_readiness(

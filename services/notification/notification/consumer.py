@@ -72,11 +72,13 @@ def create_broker(
             dispatcher.wakeup.set()
         for envelope, _ in events:
             log.debug(
-                "event %s %s handled (correlation %s)",
-                envelope.event_type,
-                envelope.event_id,
-                envelope.correlation_id,
+                "event handled",
+                extra={
+                    "event_id": str(envelope.event_id),
+                    "event_type": envelope.event_type,
+                    "correlation_id": str(envelope.correlation_id),
+                },
             )
-        log.info("%d event(s) handled, %d email(s) queued", len(events), queued)
+        log.info("events handled", extra={"events": len(events), "emails_queued": queued})
 
     return broker
