@@ -53,6 +53,18 @@ class PersonalData(BaseModel):
     companions: list[Companion] = Field(default_factory=list)
 
 
+class SealedPersonalData(BaseModel):
+    """PersonalData encrypted with the member's own key, which only the registration service
+    holds (AES-256-GCM; the member id is the key's id and the associated data). Notification
+    has it opened; after erasure the key is gone and the ciphertext stays unreadable."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    member_id: uuid.UUID
+    nonce: str  # base64
+    ciphertext: str  # base64
+    algorithm: Literal["AES-256-GCM"] = "AES-256-GCM"
+
+
 # --- networks -----------------------------------------------------------------------------------
 
 
@@ -84,7 +96,9 @@ class MemberEnrolled(Payload):
     role: str
     language: Language
     enrolled_at: datetime
+    # Plaintext only in memory (never serialised by registration): see SealedPersonalData.
     personal: PersonalData | None = None
+    personal_sealed: SealedPersonalData | None = None
     cancel_url: str | None = None
 
 
@@ -98,7 +112,9 @@ class EnrolmentCancelled(Payload):
     language: Language
     cancelled_at: datetime
     cancelled_by: Literal["member", "organiser", "erasure"]
+    # Plaintext only in memory (never serialised by registration): see SealedPersonalData.
     personal: PersonalData | None = None
+    personal_sealed: SealedPersonalData | None = None
 
 
 class MemberErased(Payload):
@@ -159,7 +175,9 @@ class RegistrationState(Payload):
     companions: int
     registered_at: datetime
     waitlist_position: int | None = None
+    # Plaintext only in memory (never serialised by registration): see SealedPersonalData.
     personal: PersonalData | None = None
+    personal_sealed: SealedPersonalData | None = None
     cancel_url: str | None = None
 
 

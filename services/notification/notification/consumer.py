@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import Consumer, KafkaMessage
 
 from notification.dispatcher import Dispatcher
+from notification.personal_data import PersonalDataOpener
 from notification.service import Notifier
 from notification.settings import Settings
 from tilmeld_shared.consuming import dead_letter, keep_raw, record_lag, retry_transient
@@ -22,7 +23,11 @@ SERVICE = "notification"
 
 
 def create_broker(
-    settings: Settings, pool: asyncpg.Pool, notifier: Notifier, dispatcher: Dispatcher
+    settings: Settings,
+    pool: asyncpg.Pool,
+    notifier: Notifier,
+    dispatcher: Dispatcher,
+    opener: PersonalDataOpener,
 ) -> KafkaBroker:
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
@@ -61,9 +66,10 @@ def create_broker(
             record_lag(consumer, records[-1], service=SERVICE)
 
         async def apply() -> int:
+            opened = await opener.open_all(events)
             async with pool.acquire() as conn, conn.transaction():
                 queued = 0
-                for envelope, payload in events:
+                for envelope, payload in opened:
                     queued += len(await notifier.handle_event(conn, envelope, payload))
                 return queued
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from notification.api.routes import router as notifications_router
 from notification.consumer import create_broker
 from notification.dispatcher import Dispatcher
+from notification.personal_data import PersonalDataOpener
 from notification.scheduler import run_reminders
 from notification.service import Notifier
 from notification.settings import Settings
@@ -35,7 +36,8 @@ def create_app(settings: Settings) -> FastAPI:
         notifier = Notifier(settings)
         app.state.pool = pool
         app.state.dispatcher = dispatcher
-        broker = create_broker(settings, pool, notifier, dispatcher)
+        opener = PersonalDataOpener(settings)
+        broker = create_broker(settings, pool, notifier, dispatcher, opener)
         app.include_router(
             asyncapi_router(
                 broker,
@@ -66,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await broker.stop()
+            await opener.close()
             await pool.close()
 
     app = FastAPI(

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     mail_from: str = "Tilmeld <no-reply@tilmeld.example>"
     organiser_token: str = ""
     reporting_token: str = ""
+    # Personal data in events is sealed; the registration service opens it for this credential.
+    registration_url: str = "http://127.0.0.1:8001"
+    personal_data_token: str = ""
     reminder_lead: str = "24h"
     max_attempts: int = 8
     max_emails_per_recipient_per_hour: int = 30
@@ -76,9 +79,18 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secrets_in_production(self) -> Settings:
-        if self.environment == "production" and not (self.organiser_token and self.reporting_token):
-            raise ValueError("production needs ORGANISER_TOKEN and REPORTING_TOKEN")
+        if self.environment == "production" and not (
+            self.organiser_token and self.reporting_token and self.personal_data_token
+        ):
+            raise ValueError(
+                "production needs ORGANISER_TOKEN, REPORTING_TOKEN and PERSONAL_DATA_TOKEN"
+            )
         return self
+
+    @property
+    def effective_personal_data_token(self) -> str:
+        # Development: derived from the organiser token, as the registration service derives it.
+        return self.personal_data_token or f"dev-only-personal-data:{self.organiser_token}"
 
     @property
     def reminder_lead_delta(self) -> timedelta:

@@ -19,9 +19,11 @@ from registration.api.routes import (
     operations,
     pages,
     participation,
+    personal_data,
     public,
 )
 from registration.outbox import OutboxSignal
+from registration.personal_data import PersonalDataVault
 from registration.relay import OutboxRelay
 from registration.settings import Settings
 from registration.unit_of_work import Clock, ServiceContext, Transactions
@@ -57,7 +59,13 @@ def create_app(
         app.state.pool = pool
         app.state.relay = relay
         app.state.transactions = Transactions(pool, signal)
-        app.state.context = ServiceContext(settings=settings, clock=clock or Clock())
+        app.state.context = ServiceContext(
+            settings=settings,
+            clock=clock or Clock(),
+            vault=PersonalDataVault.from_setting(
+                settings.personal_data_key, development_fallback=settings.effective_token_secret
+            ),
+        )
         tasks: list[asyncio.Task[None]] = []
         if run_relay:
             await ensure_topics(
@@ -108,7 +116,14 @@ def create_app(
             max_age=600,
         )
 
-    for router in (networks.router, meetings.router, participation.router, operations.router):
+    api_routers = (
+        networks.router,
+        meetings.router,
+        participation.router,
+        operations.router,
+        personal_data.router,
+    )
+    for router in api_routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(pages.router)
     app.include_router(public.router)

@@ -34,8 +34,8 @@ LIMIT $4
 
 # A person is their email, case-insensitively; the newest details they give win.
 UPSERT_MEMBER = """
-INSERT INTO members (id, email, name, municipality, role, organisation, language)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO members (id, email, name, municipality, role, organisation, language, data_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (lower(email)) WHERE email IS NOT NULL DO UPDATE
 SET name = excluded.name,
     municipality = excluded.municipality,
@@ -48,9 +48,15 @@ RETURNING *
 
 MEMBER = "SELECT * FROM members WHERE id = $1"
 
+# A member from before data keys existed gets one, bound to their own id.
+GIVE_DATA_KEY = "UPDATE members SET data_key = $2 WHERE id = $1 AND data_key IS NULL RETURNING *"
+
+DATA_KEYS = "SELECT id, data_key FROM members WHERE id = ANY($1::uuid[])"
+
 ERASE_MEMBER = """
 UPDATE members
 SET email = NULL, name = NULL, organisation = NULL, role = 'erased', erased_at = now(),
+    data_key = NULL,
     updated_at = now()
 WHERE id = $1 AND erased_at IS NULL
 RETURNING id
@@ -64,12 +70,13 @@ SET companions = (SELECT coalesce(jsonb_agg('{}'::jsonb), '[]'::jsonb)
 WHERE member_id = $1
 """
 
-# The outbox is the event log; personal data leaves it with the person.
+# The outbox is the event log. With the data key gone its sealed parts are unreadable anyway;
+# they are dropped too, with any clear `personal` an event from before sealing still holds.
 REDACT_OUTBOX = """
 UPDATE outbox
-SET envelope = envelope #- '{payload,personal}'
+SET envelope = envelope #- '{payload,personal}' #- '{payload,personal_sealed}'
 WHERE envelope -> 'payload' ->> 'member_id' = $1::text
-  AND envelope -> 'payload' ? 'personal'
+  AND (envelope -> 'payload' ? 'personal' OR envelope -> 'payload' ? 'personal_sealed')
 """
 
 # --- enrolments -------------------------------------------------------------------------------

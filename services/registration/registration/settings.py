@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     reporting_token: str = ""
     # Signs the self-service cancel tokens in confirmations.
     token_secret: str = ""
+    # Wraps each member's data key (base64 of 32 random bytes); see personal_data.py.
+    personal_data_key: str = ""
+    # The credential the notification service presents to have personal data opened.
+    personal_data_token: str = ""
     public_base_url: str = "http://127.0.0.1:8001"
 
     host: str = "127.0.0.1"
@@ -67,12 +71,23 @@ class Settings(BaseSettings):
         if self.environment == "production":
             missing = [
                 name
-                for name in ("organiser_token", "reporting_token", "token_secret")
+                for name in (
+                    "organiser_token",
+                    "reporting_token",
+                    "token_secret",
+                    "personal_data_key",
+                    "personal_data_token",
+                )
                 if not getattr(self, name)
             ]
             if missing:
                 raise ValueError(f"production needs {', '.join(n.upper() for n in missing)}")
         return self
+
+    @property
+    def effective_personal_data_token(self) -> str:
+        # Development: derived from the organiser token, as the notification service derives it.
+        return self.personal_data_token or f"dev-only-personal-data:{self.organiser_token}"
 
     @property
     def effective_token_secret(self) -> str:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from registration.outbox import OutboxSignal
+from registration.personal_data import PersonalDataVault
 from registration.settings import Settings
 from tilmeld_shared.db import Connection
 from tilmeld_shared.problems import Invalid
@@ -67,6 +68,7 @@ class Clock:
 class ServiceContext:
     settings: Settings
     clock: Clock
+    vault: PersonalDataVault
 
 
 class Transactions:

@@ -36,7 +36,7 @@ async def enrol(
         raise NotFound(f"No network {network_id}.")
     if network["status"] != "open":
         raise Conflict("The network is closed for enrolment.", slug="network-closed")
-    member = await upsert_member(conn, command.member)
+    member = await upsert_member(conn, ctx.vault, command.member)
     existing = await conn.fetchrow(repo.ACTIVE_ENROLMENT, network_id, member["id"])
     if existing is not None:
         raise Conflict(
@@ -61,7 +61,11 @@ async def enrol(
             role=member["role"],
             language=member["language"] or network["language"],
             enrolled_at=now,
-            personal=PersonalData(name=member["name"], email=member["email"]),
+            personal_sealed=ctx.vault.seal(
+                member["id"],
+                member["data_key"],
+                PersonalData(name=member["name"], email=member["email"]),
+            ),
             cancel_url=f"{ctx.settings.public_base_url}/cancel/enrolments/{enrolment['id']}"
             f"?token={token}",
         ),
@@ -105,8 +109,12 @@ async def cancel_enrolment(
     network = await conn.fetchrow(repo.NETWORK, enrolment["network_id"])
     assert member is not None and network is not None
     personal = (
-        PersonalData(name=member["name"], email=member["email"])
-        if member["email"] and not erasure
+        ctx.vault.seal(
+            member["id"],
+            member["data_key"],
+            PersonalData(name=member["name"], email=member["email"]),
+        )
+        if member["email"] and member["data_key"] and not erasure
         else None
     )
     await record_event(
@@ -119,7 +127,7 @@ async def cancel_enrolment(
             language=member["language"] or network["language"],
             cancelled_at=now,
             cancelled_by="erasure" if erasure else ("organiser" if by_organiser else "member"),
-            personal=personal,
+            personal_sealed=personal,
         ),
         aggregate_id=enrolment_id,
         aggregate_version=cancelled["version"],

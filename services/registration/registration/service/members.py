@@ -10,24 +10,44 @@ import asyncpg
 from registration import repository as repo
 from registration.api.schemas import MemberIn
 from registration.outbox import record_event
+from registration.personal_data import PersonalDataVault
 from tilmeld_shared.db import Connection
-from tilmeld_shared.events import MemberErased
+from tilmeld_shared.events import MemberErased, PersonalData, SealedPersonalData
 from tilmeld_shared.problems import NotFound
 
 
-async def upsert_member(conn: Connection, member: MemberIn) -> asyncpg.Record:
+async def upsert_member(
+    conn: Connection, vault: PersonalDataVault, member: MemberIn
+) -> asyncpg.Record:
+    """The member with this email, created or updated; every member has a data key."""
+    new_id = uuid.uuid4()
     row = await conn.fetchrow(
         repo.UPSERT_MEMBER,
-        uuid.uuid4(),
+        new_id,
         member.email,
         member.name,
         member.municipality,
         member.role,
         member.organisation,
         member.language,
+        vault.new_wrapped_key(new_id),  # used only if this inserts
     )
     assert row is not None
+    if row["data_key"] is None:
+        row = await conn.fetchrow(repo.GIVE_DATA_KEY, row["id"], vault.new_wrapped_key(row["id"]))
+        assert row is not None
     return row
+
+
+async def open_personal_data(
+    conn: Connection, vault: PersonalDataVault, items: list[SealedPersonalData]
+) -> list[PersonalData | None]:
+    """Open sealed personal data for the notification service; None for an erased member."""
+    keys = {
+        row["id"]: row["data_key"]
+        for row in await conn.fetch(repo.DATA_KEYS, [item.member_id for item in items])
+    }
+    return [vault.open(item, keys.get(item.member_id)) for item in items]
 
 
 async def export_member(conn: Connection, member_id: uuid.UUID) -> dict[str, Any]:
@@ -38,7 +58,8 @@ async def export_member(conn: Connection, member_id: uuid.UUID) -> dict[str, Any
     enrolments = await conn.fetch(repo.MEMBER_ENROLMENTS, member_id)
     registrations = await conn.fetch(repo.MEMBER_REGISTRATIONS, member_id)
     return {
-        "member": dict(member),
+        # The data key is ours, not the person's data: it stays out of the export.
+        "member": {key: value for key, value in dict(member).items() if key != "data_key"},
         "enrolments": [dict(row) for row in enrolments],
         "registrations": [
             {key: value for key, value in dict(row).items() if key != "position"}

@@ -58,11 +58,15 @@ async def _event_state(
         network = await conn.fetchrow(repo.NETWORK, meeting["network_id"])
     assert member is not None and network is not None
     personal = None
-    if with_personal and member["email"] is not None:
-        personal = PersonalData(
-            name=member["name"],
-            email=member["email"],
-            companions=[Companion(**c) for c in registration["companions"] if c.get("name")],
+    if with_personal and member["email"] is not None and member["data_key"] is not None:
+        personal = ctx.vault.seal(
+            member["id"],
+            member["data_key"],
+            PersonalData(
+                name=member["name"],
+                email=member["email"],
+                companions=[Companion(**c) for c in registration["companions"] if c.get("name")],
+            ),
         )
     token = cancel_token(ctx, registration["id"], meeting["ends_at"])
     return {
@@ -77,7 +81,7 @@ async def _event_state(
         "companions": registration["seats"] - 1,
         "registered_at": registration["created_at"],
         "waitlist_position": await repo.waitlist_position(conn, registration),
-        "personal": personal,
+        "personal_sealed": personal,
         "cancel_url": f"{ctx.settings.public_base_url}/cancel/registrations/"
         f"{registration['id']}?token={token}",
     }
@@ -126,7 +130,7 @@ async def register_for_meeting(
                 }
             ],
         )
-    member = await upsert_member(conn, command.member)
+    member = await upsert_member(conn, ctx.vault, command.member)
     if (
         not meeting["open_to_public"]
         and await conn.fetchrow(repo.ACTIVE_ENROLMENT, meeting["network_id"], member["id"]) is None

@@ -1,0 +1,39 @@
+"""Opening sealed personal data, for the notification service only (its own credential)."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from registration.api.deps import ContextDep, TransactionsDep
+from registration.service import members
+from tilmeld_shared.auth import bearer_token
+from tilmeld_shared.events import PersonalData, SealedPersonalData
+from tilmeld_shared.problems import Unauthorized
+
+router = APIRouter(tags=["personal data"])
+
+
+class OpenIn(BaseModel):
+    items: list[SealedPersonalData] = Field(max_length=1000)
+
+
+class OpenOut(BaseModel):
+    items: list[PersonalData | None] = Field(
+        description="In the order asked; null where the member was erased (the key is gone)."
+    )
+
+
+@router.post("/personal-data/open")
+async def open_personal_data(
+    body: OpenIn, request: Request, tx: TransactionsDep, ctx: ContextDep
+) -> OpenOut:
+    """Needs `Authorization: Bearer <PERSONAL_DATA_TOKEN>`; no other role may open data."""
+    expected = ctx.settings.effective_personal_data_token
+    presented = bearer_token(request) or ""
+    if not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise Unauthorized("Opening personal data needs the personal-data token.")
+    opened = await tx.read(lambda conn: members.open_personal_data(conn, ctx.vault, body.items))
+    return OpenOut(items=opened)
