@@ -1,11 +1,18 @@
-"""Bearer-token roles shared by the services: organiser (writes, rosters) and reporting (reads)."""
+"""Who is calling: bearer-token roles shared by the services, organiser (writes, rosters) and
+reporting (reads), each either platform-wide (the configured tokens) or scoped to one
+organisation (an API key, or a JWT from the organisation's OpenID Connect provider)."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
+import httpx
+import jwt
 from fastapi import Request
 
 from tilmeld_shared.problems import Forbidden, Unauthorized
@@ -14,6 +21,67 @@ from tilmeld_shared.problems import Forbidden, Unauthorized
 class Role(StrEnum):
     ORGANISER = "organiser"
     REPORTING = "reporting"
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    # None: the platform itself (ORGANISER_TOKEN, REPORTING_TOKEN), which sees everything.
+    organisation_id: uuid.UUID | None = None
+
+    @property
+    def platform(self) -> bool:
+        return self.organisation_id is None
+
+
+class OidcVerifier:
+    """Bearer JWTs from an OpenID Connect provider, checked against its published keys (JWKS):
+    signature, issuer, audience and expiry. The role comes from the `roles` claim ("organiser"
+    or "reporting") and the organisation from the `organisation` claim (its id); a token
+    without an organisation is refused, since platform-wide access is only the configured
+    tokens'."""
+
+    ALGORITHMS = ("RS256", "ES256", "PS256")
+
+    def __init__(self, *, issuer: str, audience: str, jwks_url: str | None = None) -> None:
+        self._issuer = issuer
+        self._audience = audience
+        self._jwks_url = jwks_url
+        self._client: jwt.PyJWKClient | None = None
+
+    def _keys(self) -> jwt.PyJWKClient:
+        # Blocking (urllib), so only ever called in a worker thread.
+        if self._client is None:
+            url = self._jwks_url
+            if url is None:
+                discovery = f"{self._issuer.rstrip('/')}/.well-known/openid-configuration"
+                url = httpx.get(discovery, timeout=5).raise_for_status().json()["jwks_uri"]
+            self._client = jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
+        return self._client
+
+    async def verify(self, token: str) -> Principal | None:
+        try:
+            key = await asyncio.to_thread(lambda: self._keys().get_signing_key_from_jwt(token))
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=list(self.ALGORITHMS),
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iss", "aud"]},
+            )
+            organisation = uuid.UUID(str(claims["organisation"]))
+        except (jwt.PyJWTError, httpx.HTTPError, KeyError, ValueError):
+            return None
+        roles = claims.get("roles") or []
+        for role in (Role.ORGANISER, Role.REPORTING):
+            if role.value in roles:
+                return Principal(role, organisation)
+        return None
+
+
+def looks_like_jwt(token: str) -> bool:
+    return token.count(".") == 2
 
 
 def bearer_token(request: Request) -> str | None:

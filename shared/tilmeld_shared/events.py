@@ -76,6 +76,8 @@ class NetworkCreated(Payload):
     language: Language
     max_companions: int
     status: str
+    # The organisation the network belongs to (None: the platform's own), for scoped reports.
+    organisation_id: uuid.UUID | None = None
 
 
 class NetworkUpdated(NetworkCreated):

@@ -17,6 +17,7 @@ from registration.api.routes import (
     meetings,
     networks,
     operations,
+    organisations,
     pages,
     participation,
     personal_data,
@@ -27,6 +28,7 @@ from registration.personal_data import PersonalDataVault
 from registration.relay import OutboxRelay
 from registration.settings import Settings
 from registration.unit_of_work import Clock, ServiceContext, Transactions
+from tilmeld_shared.auth import OidcVerifier
 from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import ALL_TOPICS
 from tilmeld_shared.kafka import ensure_topics
@@ -94,6 +96,15 @@ def create_app(
     )
     app.state.settings = settings
     app.state.abuse_limits = AbuseLimits(settings)
+    app.state.oidc = (
+        OidcVerifier(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience,
+            jwks_url=settings.oidc_jwks_url or None,
+        )
+        if settings.oidc_issuer and settings.oidc_audience
+        else None
+    )
 
     readiness = service_readiness(
         app,
@@ -121,6 +132,7 @@ def create_app(
         meetings.router,
         participation.router,
         operations.router,
+        organisations.router,
         personal_data.router,
     )
     for router in api_routers:

@@ -13,8 +13,8 @@ from tilmeld_shared.db import Connection
 
 INSERT_NETWORK = """
 INSERT INTO networks (id, title, description, purpose, target_group, organisers, language,
-                      max_companions, contact, period)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                      max_companions, contact, period, organisation_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 RETURNING *
 """
 
@@ -239,3 +239,38 @@ async def waitlist_position(conn: Connection, registration: asyncpg.Record) -> i
 
 def as_dict(record: asyncpg.Record) -> dict[str, Any]:
     return dict(record)
+
+
+# --- organisations and their keys ---------------------------------------------------------------
+
+INSERT_ORGANISATION = "INSERT INTO organisations (id, name) VALUES ($1, $2) RETURNING *"
+ORGANISATIONS = "SELECT * FROM organisations ORDER BY name"
+ORGANISATION = "SELECT * FROM organisations WHERE id = $1"
+INSERT_API_KEY = """
+INSERT INTO api_keys (id, organisation_id, name, role, key_hash) VALUES ($1, $2, $3, $4, $5)
+RETURNING id, organisation_id, name, role, created_at, revoked_at
+"""
+API_KEYS = """
+SELECT id, organisation_id, name, role, created_at, revoked_at FROM api_keys
+WHERE organisation_id = $1 ORDER BY created_at
+"""
+REVOKE_API_KEY = """
+UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
+RETURNING id, organisation_id, name, role, created_at, revoked_at
+"""
+ACTIVE_API_KEY = """
+SELECT organisation_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL
+"""
+
+# Which organisation a resource belongs to, through its network (NULL: the platform's).
+ORGANISATION_OF_NETWORK = "SELECT organisation_id FROM networks WHERE id = $1"
+ORGANISATION_OF_MEETING = """
+SELECT n.organisation_id FROM meetings m JOIN networks n ON n.id = m.network_id WHERE m.id = $1
+"""
+ORGANISATION_OF_REGISTRATION = """
+SELECT n.organisation_id FROM registrations r JOIN meetings m ON m.id = r.meeting_id
+JOIN networks n ON n.id = m.network_id WHERE r.id = $1
+"""
+ORGANISATION_OF_ENROLMENT = """
+SELECT n.organisation_id FROM enrolments e JOIN networks n ON n.id = e.network_id WHERE e.id = $1
+"""

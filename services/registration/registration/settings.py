@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     db_command_timeout_s: float = 5.0
     log_level: str = "INFO"
 
+    # Organisers signing in with their organisation's OpenID Connect provider (bearer JWTs):
+    # both set to turn it on; the keys come from OIDC_JWKS_URL or the issuer's discovery.
+    oidc_issuer: str = ""
+    oidc_audience: str = ""
+    oidc_jwks_url: str = ""
+
     # Origins whose pages may call this API from a browser (comma-separated). Empty: CORS off,
     # which is right while the web pages are served by this service itself.
     cors_allowed_origins: str = ""

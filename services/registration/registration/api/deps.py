@@ -11,9 +11,11 @@ from fastapi import Depends, Header, Query, Request
 
 from registration.api.abuse import AbuseLimits
 from registration.pagination import Cursor
+from registration.service import organisations
 from registration.settings import Settings
 from registration.unit_of_work import IdempotentRequest, ServiceContext, Transactions
-from tilmeld_shared.auth import Role, app_role, bearer_token, role_of
+from tilmeld_shared.auth import OidcVerifier, Principal, Role, bearer_token, looks_like_jwt, role_of
+from tilmeld_shared.problems import Forbidden, Unauthorized
 
 
 async def _settings(request: Request) -> Settings:
@@ -42,22 +44,66 @@ TransactionsDep = Annotated[Transactions, Depends(_transactions)]
 ContextDep = Annotated[ServiceContext, Depends(_context)]
 
 
-Organiser = Annotated[Role, Depends(app_role(Role.ORGANISER))]
-
-
-async def _is_organiser(request: Request) -> bool:
-    """For endpoints a person or an organiser may use: True only for a valid organiser token."""
+async def _principal(request: Request) -> Principal | None:
+    """Who the bearer token says is calling, or None for no token or one we do not know."""
     token = bearer_token(request)
     if token is None:
-        return False
+        return None
     settings: Settings = request.app.state.settings
     role = role_of(
         token, organiser_token=settings.organiser_token, reporting_token=settings.reporting_token
     )
-    return role is Role.ORGANISER
+    if role is not None:
+        return Principal(role)
+    if token.startswith(organisations.API_KEY_PREFIX):
+        transactions: Transactions = request.app.state.transactions
+        return await transactions.read(lambda conn: organisations.principal_of_api_key(conn, token))
+    oidc: OidcVerifier | None = request.app.state.oidc
+    if oidc is not None and looks_like_jwt(token):
+        return await oidc.verify(token)
+    return None
 
 
-IsOrganiser = Annotated[bool, Depends(_is_organiser)]
+async def _caller(request: Request, *allowed: Role) -> Principal:
+    if bearer_token(request) is None:
+        raise Unauthorized("This endpoint needs `Authorization: Bearer <token>`.")
+    principal = await _principal(request)
+    if principal is None:
+        raise Unauthorized("The token is not valid (unknown, revoked or expired).")
+    if principal.role not in allowed:
+        raise Forbidden(f"The {principal.role} role may not use this endpoint.")
+    return principal
+
+
+async def _organiser(request: Request) -> Principal:
+    return await _caller(request, Role.ORGANISER)
+
+
+async def _platform_organiser(request: Request) -> Principal:
+    principal = await _caller(request, Role.ORGANISER)
+    if not principal.platform:
+        raise Forbidden("Only the platform administrator may use this endpoint.")
+    return principal
+
+
+async def _platform_reader(request: Request) -> Principal:
+    principal = await _caller(request, Role.ORGANISER, Role.REPORTING)
+    if not principal.platform:
+        raise Forbidden("Only the platform's own tokens may use this endpoint.")
+    return principal
+
+
+async def _organiser_if_any(request: Request) -> Principal | None:
+    """For endpoints a person or an organiser may use: the organiser, if a valid one calls."""
+    principal = await _principal(request)
+    return principal if principal is not None and principal.role is Role.ORGANISER else None
+
+
+# An organiser of an organisation, or the platform administrator (ORGANISER_TOKEN).
+Organiser = Annotated[Principal, Depends(_organiser)]
+PlatformAdmin = Annotated[Principal, Depends(_platform_organiser)]
+PlatformReader = Annotated[Principal, Depends(_platform_reader)]
+OrganiserIfAny = Annotated[Principal | None, Depends(_organiser_if_any)]
 
 IdempotencyKey = Annotated[
     str | None,

@@ -88,6 +88,11 @@ class NetworkIn(Request):
     max_companions: int = Field(1, ge=0, le=10)
     contact: ContactIn | None = None
     period: ShortText | None = None
+    organisation_id: uuid.UUID | None = Field(
+        None,
+        description="The platform administrator may name the organisation; an organisation's "
+        "organiser creates networks of their own organisation.",
+    )
 
 
 class NetworkPatch(Request):
@@ -171,6 +176,7 @@ class NetworkOut(BaseModel):
     contact: dict[str, Any] | None
     period: str | None
     status: str
+    organisation_id: uuid.UUID | None
     created_at: datetime
 
 

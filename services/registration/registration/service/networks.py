@@ -23,11 +23,16 @@ def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
         "language": row["language"],
         "max_companions": row["max_companions"],
         "status": row["status"],
+        "organisation_id": row["organisation_id"],
     }
 
 
-async def create_network(conn: Connection, command: NetworkIn) -> asyncpg.Record:
-    """Create a network and announce it."""
+async def create_network(
+    conn: Connection, command: NetworkIn, *, organisation_id: uuid.UUID | None = None
+) -> asyncpg.Record:
+    """Create a network (of the organisation, or the platform's own) and announce it."""
+    if organisation_id and await conn.fetchrow(repo.ORGANISATION, organisation_id) is None:
+        raise NotFound(f"No organisation {organisation_id}.")
     contact = command.contact.model_dump(mode="json") if command.contact else None
     row = await conn.fetchrow(
         repo.INSERT_NETWORK,
@@ -41,6 +46,7 @@ async def create_network(conn: Connection, command: NetworkIn) -> asyncpg.Record
         command.max_companions,
         contact,
         command.period,
+        organisation_id,
     )
     assert row is not None
     await record_event(

@@ -11,9 +11,9 @@ from registration.api.deps import (
     ContextDep,
     CursorDep,
     IdempotencyKey,
-    IsOrganiser,
     Limit,
     Organiser,
+    OrganiserIfAny,
     TransactionsDep,
     idempotent_request,
 )
@@ -27,6 +27,7 @@ from registration.api.schemas import (
     RegistrationRosterItem,
 )
 from registration.service import meetings, registrations
+from registration.service.organisations import scoped
 
 router = APIRouter(tags=["meetings"])
 
@@ -49,13 +50,18 @@ async def schedule_meeting(
     network_id: uuid.UUID,
     body: MeetingIn,
     request: Request,
-    _: Organiser,
+    organiser: Organiser,
     tx: TransactionsDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     status, payload = await tx.run_idempotent(
         idempotent_request(key, request, body.model_dump_json()),
-        lambda conn: meetings.schedule_meeting(conn, network_id, body),
+        scoped(
+            organiser,
+            "network",
+            network_id,
+            lambda conn: meetings.schedule_meeting(conn, network_id, body),
+        ),
         lambda row: (201, views.meeting(row).model_dump(mode="json")),
     )
     return JSONResponse(payload, status_code=status)
@@ -68,24 +74,32 @@ async def get_meeting(meeting_id: uuid.UUID, tx: TransactionsDep) -> MeetingOut:
 
 @router.patch("/meetings/{meeting_id}")
 async def update_meeting(
-    meeting_id: uuid.UUID, body: MeetingPatch, _: Organiser, tx: TransactionsDep, ctx: ContextDep
+    meeting_id: uuid.UUID,
+    body: MeetingPatch,
+    organiser: Organiser,
+    tx: TransactionsDep,
+    ctx: ContextDep,
 ) -> MeetingOut:
-    return views.meeting(
-        await tx.run(lambda conn: meetings.update_meeting(conn, ctx, meeting_id, body))
+    change = scoped(
+        organiser,
+        "meeting",
+        meeting_id,
+        lambda conn: meetings.update_meeting(conn, ctx, meeting_id, body),
     )
+    return views.meeting(await tx.run(change))
 
 
 @router.post("/meetings/{meeting_id}/cancel", response_model=MeetingOut)
 async def cancel_meeting(
     meeting_id: uuid.UUID,
     request: Request,
-    _: Organiser,
+    organiser: Organiser,
     tx: TransactionsDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     status, payload = await tx.run_idempotent(
         idempotent_request(key, request, ""),
-        lambda conn: meetings.cancel_meeting(conn, meeting_id),
+        scoped(organiser, "meeting", meeting_id, lambda c: meetings.cancel_meeting(c, meeting_id)),
         lambda row: (200, views.meeting(row).model_dump(mode="json")),
     )
     return JSONResponse(payload, status_code=status)
@@ -101,10 +115,10 @@ async def register(
     tx: TransactionsDep,
     ctx: ContextDep,
     abuse: AbuseLimitsDep,
-    by_organiser: IsOrganiser,
+    organiser: OrganiserIfAny,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    if not by_organiser:  # organisers enter people themselves; limits are for the public
+    if organiser is None:  # organisers enter people themselves; limits are for the public
         await abuse.check_address(request)
         await abuse.check_email(body.member.email)
     status, payload = await tx.run_idempotent(
@@ -122,10 +136,19 @@ async def register(
 
 @router.get("/meetings/{meeting_id}/registrations")
 async def registration_roster(
-    meeting_id: uuid.UUID, _: Organiser, tx: TransactionsDep, cursor: CursorDep, limit: Limit = 100
+    meeting_id: uuid.UUID,
+    organiser: Organiser,
+    tx: TransactionsDep,
+    cursor: CursorDep,
+    limit: Limit = 100,
 ) -> Page[RegistrationRosterItem]:
     rows, next_cursor = await tx.read(
-        lambda conn: registrations.roster(conn, meeting_id, limit=limit, cursor=cursor)
+        scoped(
+            organiser,
+            "meeting",
+            meeting_id,
+            lambda conn: registrations.roster(conn, meeting_id, limit=limit, cursor=cursor),
+        )
     )
     return Page(
         items=[views.registration_roster_item(r) for r in rows],

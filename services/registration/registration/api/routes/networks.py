@@ -12,9 +12,9 @@ from registration.api.deps import (
     ContextDep,
     CursorDep,
     IdempotencyKey,
-    IsOrganiser,
     Limit,
     Organiser,
+    OrganiserIfAny,
     TransactionsDep,
     idempotent_request,
 )
@@ -28,6 +28,8 @@ from registration.api.schemas import (
     Page,
 )
 from registration.service import enrolments, networks
+from registration.service.organisations import scoped
+from tilmeld_shared.problems import Forbidden
 
 router = APIRouter(tags=["networks"])
 
@@ -55,11 +57,20 @@ async def get_network(network_id: uuid.UUID, tx: TransactionsDep) -> NetworkOut:
 
 @router.post("/networks", status_code=201, response_model=NetworkOut)
 async def create_network(
-    body: NetworkIn, request: Request, _: Organiser, tx: TransactionsDep, key: IdempotencyKey = None
+    body: NetworkIn,
+    request: Request,
+    organiser: Organiser,
+    tx: TransactionsDep,
+    key: IdempotencyKey = None,
 ) -> JSONResponse:
+    """An organisation's organiser creates networks of that organisation; the platform
+    administrator may name any organisation (or none: the platform's own)."""
+    owner = body.organisation_id if organiser.platform else organiser.organisation_id
+    if not organiser.platform and body.organisation_id not in (None, owner):
+        raise Forbidden("Networks can be created for your own organisation only.")
     status, payload = await tx.run_idempotent(
         idempotent_request(key, request, body.model_dump_json()),
-        lambda conn: networks.create_network(conn, body),
+        lambda conn: networks.create_network(conn, body, organisation_id=owner),
         lambda row: (201, views.network(row).model_dump(mode="json")),
     )
     return JSONResponse(payload, status_code=status)
@@ -67,9 +78,12 @@ async def create_network(
 
 @router.patch("/networks/{network_id}")
 async def update_network(
-    network_id: uuid.UUID, body: NetworkPatch, _: Organiser, tx: TransactionsDep
+    network_id: uuid.UUID, body: NetworkPatch, organiser: Organiser, tx: TransactionsDep
 ) -> NetworkOut:
-    return views.network(await tx.run(lambda conn: networks.update_network(conn, network_id, body)))
+    change = scoped(
+        organiser, "network", network_id, lambda c: networks.update_network(c, network_id, body)
+    )
+    return views.network(await tx.run(change))
 
 
 @router.post("/networks/{network_id}/enrolments", status_code=201, response_model=EnrolmentOut)
@@ -80,10 +94,10 @@ async def enrol(
     tx: TransactionsDep,
     ctx: ContextDep,
     abuse: AbuseLimitsDep,
-    by_organiser: IsOrganiser,
+    organiser: OrganiserIfAny,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    if not by_organiser:  # organisers enter people themselves; limits are for the public
+    if organiser is None:  # organisers enter people themselves; limits are for the public
         await abuse.check_address(request)
         await abuse.check_email(body.member.email)
     status, payload = await tx.run_idempotent(
@@ -99,10 +113,19 @@ async def enrol(
 
 @router.get("/networks/{network_id}/enrolments")
 async def enrolment_roster(
-    network_id: uuid.UUID, _: Organiser, tx: TransactionsDep, cursor: CursorDep, limit: Limit = 100
+    network_id: uuid.UUID,
+    organiser: Organiser,
+    tx: TransactionsDep,
+    cursor: CursorDep,
+    limit: Limit = 100,
 ) -> Page[EnrolmentRosterItem]:
     rows, next_cursor = await tx.read(
-        lambda conn: enrolments.roster(conn, network_id, limit=limit, cursor=cursor)
+        scoped(
+            organiser,
+            "network",
+            network_id,
+            lambda conn: enrolments.roster(conn, network_id, limit=limit, cursor=cursor),
+        )
     )
     return Page(
         items=[views.enrolment_roster_item(r) for r in rows],

@@ -13,23 +13,30 @@ from registration.api.deps import (
     AbuseLimitsDep,
     ContextDep,
     IdempotencyKey,
-    IsOrganiser,
     Organiser,
+    OrganiserIfAny,
+    PlatformAdmin,
     TransactionsDep,
     idempotent_request,
 )
 from registration.api.schemas import CancelIn, EnrolmentOut, RegistrationOut
 from registration.service import enrolments, erasure, members, registrations
+from registration.service.organisations import scoped
 
 router = APIRouter(tags=["participation"])
 
 
 @router.get("/registrations/{registration_id}")
 async def get_registration(
-    registration_id: uuid.UUID, _: Organiser, tx: TransactionsDep
+    registration_id: uuid.UUID, organiser: Organiser, tx: TransactionsDep
 ) -> RegistrationOut:
     row, position = await tx.read(
-        lambda conn: registrations.get_registration(conn, registration_id)
+        scoped(
+            organiser,
+            "registration",
+            registration_id,
+            lambda conn: registrations.get_registration(conn, registration_id),
+        )
     )
     return views.registration(row, waitlist_position=position)
 
@@ -40,18 +47,23 @@ async def cancel_registration(
     request: Request,
     tx: TransactionsDep,
     ctx: ContextDep,
-    by_organiser: IsOrganiser,
+    organiser: OrganiserIfAny,
     abuse: AbuseLimitsDep,
     key: IdempotencyKey = None,
     body: CancelIn | None = None,
 ) -> JSONResponse:
-    if not by_organiser:
+    if organiser is None:
         await abuse.check_address(request)
     token = body.token if body else None
     status, payload = await tx.run_idempotent(
         idempotent_request(key, request, body.model_dump_json() if body else ""),
-        lambda conn: registrations.cancel_registration(
-            conn, ctx, registration_id, token=token, by_organiser=by_organiser
+        scoped(
+            organiser,
+            "registration",
+            registration_id,
+            lambda conn: registrations.cancel_registration(
+                conn, ctx, registration_id, token=token, by_organiser=organiser is not None
+            ),
         ),
         lambda row: (200, views.registration(row).model_dump(mode="json")),
     )
@@ -64,18 +76,23 @@ async def cancel_enrolment(
     request: Request,
     tx: TransactionsDep,
     ctx: ContextDep,
-    by_organiser: IsOrganiser,
+    organiser: OrganiserIfAny,
     abuse: AbuseLimitsDep,
     key: IdempotencyKey = None,
     body: CancelIn | None = None,
 ) -> JSONResponse:
-    if not by_organiser:
+    if organiser is None:
         await abuse.check_address(request)
     token = body.token if body else None
     status, payload = await tx.run_idempotent(
         idempotent_request(key, request, body.model_dump_json() if body else ""),
-        lambda conn: enrolments.cancel_enrolment(
-            conn, ctx, enrolment_id, token=token, by_organiser=by_organiser
+        scoped(
+            organiser,
+            "enrolment",
+            enrolment_id,
+            lambda conn: enrolments.cancel_enrolment(
+                conn, ctx, enrolment_id, token=token, by_organiser=organiser is not None
+            ),
         ),
         lambda row: (200, views.enrolment(row).model_dump(mode="json")),
     )
@@ -86,26 +103,32 @@ async def cancel_enrolment(
 async def check_in(
     registration_id: uuid.UUID,
     request: Request,
-    _: Organiser,
+    organiser: Organiser,
     tx: TransactionsDep,
     ctx: ContextDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     status, payload = await tx.run_idempotent(
         idempotent_request(key, request, ""),
-        lambda conn: registrations.check_in(conn, ctx, registration_id),
+        scoped(
+            organiser,
+            "registration",
+            registration_id,
+            lambda conn: registrations.check_in(conn, ctx, registration_id),
+        ),
         lambda row: (200, views.registration(row).model_dump(mode="json")),
     )
     return JSONResponse(payload, status_code=status)
 
 
 @router.get("/members/{member_id}/export")
-async def export_member(member_id: uuid.UUID, _: Organiser, tx: TransactionsDep) -> Any:
+async def export_member(member_id: uuid.UUID, _: PlatformAdmin, tx: TransactionsDep) -> Any:
+    """A person may belong to networks of several organisations: the platform answers."""
     return await tx.read(lambda conn: members.export_member(conn, member_id))
 
 
 @router.delete("/members/{member_id}", status_code=204)
 async def erase_member(
-    member_id: uuid.UUID, _: Organiser, tx: TransactionsDep, ctx: ContextDep
+    member_id: uuid.UUID, _: PlatformAdmin, tx: TransactionsDep, ctx: ContextDep
 ) -> None:
     await tx.run(lambda conn: erasure.forget_member(conn, ctx, member_id))
