@@ -33,6 +33,14 @@ async def create_organisation(conn: Connection, name: str) -> asyncpg.Record:
     return row
 
 
+async def list_organisations(conn: Connection) -> list[asyncpg.Record]:
+    return list(await conn.fetch(repo.ORGANISATIONS))
+
+
+async def list_api_keys(conn: Connection, organisation_id: uuid.UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(repo.API_KEYS, organisation_id))
+
+
 async def issue_api_key(
     conn: Connection, organisation_id: uuid.UUID, *, name: str, role: Role
 ) -> tuple[asyncpg.Record, str]:

@@ -65,7 +65,7 @@ async def create_organisation(
 
 @router.get("/organisations")
 async def list_organisations(_: PlatformAdmin, tx: TransactionsDep) -> list[OrganisationOut]:
-    rows = await tx.read(lambda conn: conn.fetch(organisations.repo.ORGANISATIONS))
+    rows = await tx.read(organisations.list_organisations)
     return [_organisation(row) for row in rows]
 
 
@@ -85,7 +85,7 @@ async def issue_api_key(
 async def list_api_keys(
     organisation_id: uuid.UUID, _: PlatformAdmin, tx: TransactionsDep
 ) -> list[ApiKeyOut]:
-    rows = await tx.read(lambda conn: conn.fetch(organisations.repo.API_KEYS, organisation_id))
+    rows = await tx.read(lambda conn: organisations.list_api_keys(conn, organisation_id))
     return [_key(row) for row in rows]
 
 
