@@ -28,9 +28,10 @@ from registration.api.routes.public import LANGUAGE_COOKIE
 from registration.api.schemas import MeetingIn, MeetingPatch, NetworkIn, NetworkPatch
 from registration.pages.console_words import CONSOLE_WORDS
 from registration.pages.words import LANGUAGE_NAMES, LANGUAGES, choose_language
-from registration.service import meetings, networks, registrations
+from registration.service import meetings, networks, organisations, registrations
+from registration.service.organisations import scoped
 from registration.unit_of_work import ServiceContext
-from tilmeld_shared.auth import Role, role_of
+from tilmeld_shared.auth import Principal, Role, role_of
 from tilmeld_shared.problems import Problem
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -77,7 +78,7 @@ def _render(request: Request, template: str, *, status: int = 200, **context: An
     return response
 
 
-def _session(request: Request, ctx: ServiceContext) -> uuid.UUID:
+def _session(request: Request, ctx: ServiceContext) -> Principal:
     """The signed-in organiser; a state-changing request must also come from this origin."""
     cookie = request.cookies.get(SESSION_COOKIE, "")
     subject_text, _, token = cookie.partition(":")
@@ -92,18 +93,17 @@ def _session(request: Request, ctx: ServiceContext) -> uuid.UUID:
         origin = request.headers.get("origin")
         if origin is not None and urlsplit(origin).netloc != request.url.netloc:
             raise NotSignedIn  # a cross-site form post: SameSite should already stop it
-    return subject
+    return Principal(Role.ORGANISER, None if subject == PLATFORM_ORGANISER else subject)
 
 
-def _signed_in(request: Request, ctx: ServiceContext) -> Response | None:
-    """None when signed in; otherwise where the person should go instead."""
+def _signed_in(request: Request, ctx: ServiceContext) -> Principal | Response:
+    """The signed-in organiser; otherwise where the person should go instead."""
     try:
-        _session(request, ctx)
+        return _session(request, ctx)
     except NotSignedIn:
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"detail": "sign in again"}, status_code=401)
         return RedirectResponse("/console/login", 303)
-    return None
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -129,24 +129,28 @@ async def login_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/login", response_model=None)
-async def login(request: Request, ctx: ContextDep) -> Response:
+async def login(request: Request, tx: TransactionsDep, ctx: ContextDep) -> Response:
+    """The platform's organiser token, or an organisation's organiser API key."""
     form = await _form(request)
     settings = ctx.settings
+    key = form.get("token", "").strip()
     role = role_of(
-        form.get("token", ""),
-        organiser_token=settings.organiser_token,
-        reporting_token=settings.reporting_token,
+        key, organiser_token=settings.organiser_token, reporting_token=settings.reporting_token
     )
-    if role is not Role.ORGANISER:
+    subject = PLATFORM_ORGANISER if role is Role.ORGANISER else None
+    if role is None and key.startswith(organisations.API_KEY_PREFIX):
+        principal = await tx.read(lambda conn: organisations.principal_of_api_key(conn, key))
+        if principal is not None and principal.role is Role.ORGANISER:
+            subject = principal.organisation_id
+    if subject is None:
         return _render(request, "login.html", status=401, failed=True)
     expires = ctx.clock.now() + timedelta(hours=SESSION_HOURS)
-    token = tokens.issue(
-        settings.effective_token_secret, SESSION_PURPOSE, PLATFORM_ORGANISER, expires_at=expires
-    )
+    secret = settings.effective_token_secret
+    token = tokens.issue(secret, SESSION_PURPOSE, subject, expires_at=expires)
     response = RedirectResponse("/console", 303)
     response.set_cookie(
         SESSION_COOKIE,
-        f"{PLATFORM_ORGANISER}:{token}",
+        f"{subject}:{token}",
         max_age=SESSION_HOURS * 3600,
         path="/console",
         httponly=True,
@@ -165,11 +169,14 @@ async def logout() -> Response:
 
 @router.get("", response_model=None)
 async def home(request: Request, tx: TransactionsDep, ctx: ContextDep) -> Response:
-    if (elsewhere := _signed_in(request, ctx)) is not None:
-        return elsewhere
+    organiser = _signed_in(request, ctx)
+    if isinstance(organiser, Response):
+        return organiser
     rows, _ = await tx.read(
         lambda conn: networks.list_networks(conn, status=None, limit=500, cursor=None)
     )
+    if not organiser.platform:
+        rows = [row for row in rows if row["organisation_id"] == organiser.organisation_id]
     return _render(request, "networks.html", networks=rows)
 
 
@@ -195,8 +202,9 @@ def _network_body(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
 
 @router.get("/networks/new", response_class=HTMLResponse, response_model=None)
 async def new_network(request: Request, ctx: ContextDep) -> Response:
-    if (elsewhere := _signed_in(request, ctx)) is not None:
-        return elsewhere
+    organiser = _signed_in(request, ctx)
+    if isinstance(organiser, Response):
+        return organiser
     return _render(
         request, "network_form.html", network=None, values={}, errors={}, languages_=LANGUAGES
     )
@@ -204,8 +212,9 @@ async def new_network(request: Request, ctx: ContextDep) -> Response:
 
 @router.post("/networks", response_model=None)
 async def create_network(request: Request, tx: TransactionsDep, ctx: ContextDep) -> Response:
-    if (elsewhere := _signed_in(request, ctx)) is not None:
-        return elsewhere
+    organiser = _signed_in(request, ctx)
+    if isinstance(organiser, Response):
+        return organiser
     form = await _form(request)
     try:
         command = NetworkIn.model_validate(_network_body(form, editing=False))
@@ -219,7 +228,11 @@ async def create_network(request: Request, tx: TransactionsDep, ctx: ContextDep)
             errors=_errors(error, _language(request)),
             languages_=LANGUAGES,
         )
-    row = await tx.run(lambda conn: networks.create_network(conn, command))
+    row = await tx.run(
+        lambda conn: networks.create_network(
+            conn, command, organisation_id=organiser.organisation_id
+        )
+    )
     return RedirectResponse(f"/console/networks/{row['id']}", 303)
 
 
@@ -265,10 +278,13 @@ def _local(moment: datetime, zone: str) -> str:
 async def show_network(
     network_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> Response:
-    if (elsewhere := _signed_in(request, ctx)) is not None:
-        return elsewhere
+    organiser = _signed_in(request, ctx)
+    if isinstance(organiser, Response):
+        return organiser
     try:
-        page = await tx.read(lambda conn: _network_page(conn, ctx, network_id))
+        page = await tx.read(
+            scoped(organiser, "network", network_id, lambda c: _network_page(c, ctx, network_id))
+        )
     except Problem:
         return _render(request, "missing.html", status=404)
     return _render(
@@ -288,14 +304,24 @@ async def show_network(
 async def update_network(
     network_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> Response:
-    if (elsewhere := _signed_in(request, ctx)) is not None:
-        return elsewhere
+    organiser = _signed_in(request, ctx)
+    if isinstance(organiser, Response):
+        return organiser
     form = await _form(request)
     try:
         command = NetworkPatch.model_validate(_network_body(form, editing=True))
-        await tx.run(lambda conn: networks.update_network(conn, network_id, command))
+        await tx.run(
+            scoped(
+                organiser,
+                "network",
+                network_id,
+                lambda conn: networks.update_network(conn, network_id, command),
+            )
+        )
     except ValidationError as error:
-        page = await tx.read(lambda conn: _network_page(conn, ctx, network_id))
+        page = await tx.read(
+            scoped(organiser, "network", network_id, lambda c: _network_page(c, ctx, network_id))
+        )
         return _render(
             request,
             "network.html",
@@ -365,13 +391,21 @@ def _meeting_values(meeting: Any) -> dict[str, Any]:
 async def create_meeting(
     network_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> Response:
-    if (elsewhere := _signed_in(request, ctx)) is not None:
-        return elsewhere
+    organiser = _signed_in(request, ctx)
+    if isinstance(organiser, Response):
+        return organiser
     form = await _form(request)
     problem = None
     try:
         command = MeetingIn.model_validate(_meeting_body(form, editing=False))
-        row = await tx.run(lambda conn: meetings.schedule_meeting(conn, network_id, command))
+        row = await tx.run(
+            scoped(
+                organiser,
+                "network",
+                network_id,
+                lambda conn: meetings.schedule_meeting(conn, network_id, command),
+            )
+        )
     except ValidationError as error:
         errors = _errors(error, _language(request))
     except Problem as error:
@@ -411,10 +445,13 @@ async def _meeting_page(conn: Any, meeting_id: uuid.UUID) -> dict[str, Any]:
 async def show_meeting(
     meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> Response:
-    if (elsewhere := _signed_in(request, ctx)) is not None:
-        return elsewhere
+    organiser = _signed_in(request, ctx)
+    if isinstance(organiser, Response):
+        return organiser
     try:
-        page = await tx.read(lambda conn: _meeting_page(conn, meeting_id))
+        page = await tx.read(
+            scoped(organiser, "meeting", meeting_id, lambda c: _meeting_page(c, meeting_id))
+        )
     except Problem:
         return _render(request, "missing.html", status=404)
     return _render(
@@ -433,20 +470,30 @@ async def update_meeting(
     meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> Response:
     """Edit, reschedule or resize; the notification service tells registered people."""
-    if (elsewhere := _signed_in(request, ctx)) is not None:
-        return elsewhere
+    organiser = _signed_in(request, ctx)
+    if isinstance(organiser, Response):
+        return organiser
     form = await _form(request)
     problem = None
     try:
         command = MeetingPatch.model_validate(_meeting_body(form, editing=True))
-        await tx.run(lambda conn: meetings.update_meeting(conn, ctx, meeting_id, command))
+        await tx.run(
+            scoped(
+                organiser,
+                "meeting",
+                meeting_id,
+                lambda conn: meetings.update_meeting(conn, ctx, meeting_id, command),
+            )
+        )
     except ValidationError as error:
         errors = _errors(error, _language(request))
     except Problem as error:
         errors, problem = {}, error.detail
     else:
         return RedirectResponse(f"/console/meetings/{meeting_id}?saved=1", 303)
-    page = await tx.read(lambda conn: _meeting_page(conn, meeting_id))
+    page = await tx.read(
+        scoped(organiser, "meeting", meeting_id, lambda c: _meeting_page(c, meeting_id))
+    )
     return _render(
         request,
         "meeting.html",
@@ -463,11 +510,19 @@ async def update_meeting(
 async def cancel_meeting(
     meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> Response:
-    if (elsewhere := _signed_in(request, ctx)) is not None:
-        return elsewhere
+    organiser = _signed_in(request, ctx)
+    if isinstance(organiser, Response):
+        return organiser
     reason = (await _form(request)).get("reason", "").strip()[:500] or None
     with contextlib.suppress(Problem):  # already cancelled: the page shows it so
-        await tx.run(lambda conn: meetings.cancel_meeting(conn, meeting_id, reason=reason))
+        await tx.run(
+            scoped(
+                organiser,
+                "meeting",
+                meeting_id,
+                lambda conn: meetings.cancel_meeting(conn, meeting_id, reason=reason),
+            )
+        )
     return RedirectResponse(f"/console/meetings/{meeting_id}", 303)
 
 
@@ -475,9 +530,12 @@ async def cancel_meeting(
 async def roster_csv(
     meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> Response:
-    if (elsewhere := _signed_in(request, ctx)) is not None:
-        return elsewhere
-    page = await tx.read(lambda conn: _meeting_page(conn, meeting_id))
+    organiser = _signed_in(request, ctx)
+    if isinstance(organiser, Response):
+        return organiser
+    page = await tx.read(
+        scoped(organiser, "meeting", meeting_id, lambda c: _meeting_page(c, meeting_id))
+    )
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -515,10 +573,13 @@ async def roster_csv(
 async def check_in_view(
     meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> Response:
-    if (elsewhere := _signed_in(request, ctx)) is not None:
-        return elsewhere
+    organiser = _signed_in(request, ctx)
+    if isinstance(organiser, Response):
+        return organiser
     try:
-        page = await tx.read(lambda conn: _meeting_page(conn, meeting_id))
+        page = await tx.read(
+            scoped(organiser, "meeting", meeting_id, lambda c: _meeting_page(c, meeting_id))
+        )
     except Problem:
         return _render(request, "missing.html", status=404)
     query = request.query_params.get("q", "").strip().lower()
@@ -542,10 +603,18 @@ async def check_in(
     registration_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> Response:
     """A tap at the door. Checking in twice changes nothing, so the page may safely retry."""
-    if (elsewhere := _signed_in(request, ctx)) is not None:
-        return elsewhere
+    organiser = _signed_in(request, ctx)
+    if isinstance(organiser, Response):
+        return organiser
     try:
-        row = await tx.run(lambda conn: registrations.check_in(conn, ctx, registration_id))
+        row = await tx.run(
+            scoped(
+                organiser,
+                "registration",
+                registration_id,
+                lambda conn: registrations.check_in(conn, ctx, registration_id),
+            )
+        )
     except Problem as error:
         return JSONResponse({"detail": error.detail}, status_code=error.status)
     if "application/json" in request.headers.get("accept", ""):
