@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from reporting import projection
+from reporting.api.auth import Callers
 from reporting.api.routes import router
 from reporting.settings import Settings
 from tests.builders import ORGANISER_TOKEN, REPORTING, REPORTING_TOKEN
@@ -146,10 +147,12 @@ async def client(pool: asyncpg.Pool, database_url: str) -> AsyncIterator[httpx.A
         organiser_token=ORGANISER_TOKEN,
         reporting_token=REPORTING_TOKEN,
     )
+    app.state.callers = Callers(app.state.settings)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://reporting/api/v1"
     ) as http:
         yield http
+    await app.state.callers.close()
 
 
 @pytest.fixture

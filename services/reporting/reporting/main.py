@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from reporting.api.auth import Callers
 from reporting.api.routes import router as reports_router
 from reporting.consumer import create_broker
 from reporting.pipeline import PipelineHealth
@@ -32,6 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url, schema=SCHEMA)
         app.state.pool = pool
+        app.state.callers = Callers(settings)
         broker = create_broker(settings, pool)
         app.include_router(
             asyncapi_router(
@@ -51,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await broker.stop()
+            await app.state.callers.close()
             await pool.close()
 
     app = FastAPI(

@@ -59,10 +59,11 @@ UNLESS_ERASED = """CASE WHEN EXISTS (SELECT 1 FROM erased_members e
                THEN NULL ELSE new.member_id END"""
 
 UPSERT_NETWORKS = """
-INSERT INTO networks (id, title, status, aggregate_version)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[])
+INSERT INTO networks (id, title, status, organisation_id, aggregate_version)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::int[])
 ON CONFLICT (id) DO UPDATE
-SET title = excluded.title, status = excluded.status, aggregate_version = excluded.aggregate_version
+SET title = excluded.title, status = excluded.status,
+    organisation_id = excluded.organisation_id, aggregate_version = excluded.aggregate_version
 WHERE networks.aggregate_version < excluded.aggregate_version
 """
 
@@ -177,7 +178,11 @@ async def apply_batch(conn: Connection, events: Sequence[tuple[Envelope, Payload
                     networks,
                     payload.network_id,
                     version,
-                    {"title": payload.title, "status": payload.status},
+                    {
+                        "title": payload.title,
+                        "status": payload.status,
+                        "organisation_id": payload.organisation_id,
+                    },
                 )
             case MeetingScheduled():  # and MeetingUpdated
                 _fold(
@@ -281,7 +286,9 @@ async def _write(
     if erased:
         await conn.execute(ERASE_MEMBERS, list(erased), list(erased.values()))
     if networks:
-        await conn.execute(UPSERT_NETWORKS, *_columns(networks, ("title", "status")))
+        await conn.execute(
+            UPSERT_NETWORKS, *_columns(networks, ("title", "status", "organisation_id"))
+        )
     if meetings:
         await conn.execute(
             UPSERT_MEETINGS,

@@ -33,6 +33,7 @@ SELECT m.id AS meeting_id, m.network_id, m.title, m.starts_at, m.ends_at, m.stat
 {MEETING_COUNTS}
 FROM meetings m LEFT JOIN registrations r ON r.meeting_id = m.id
 WHERE m.id = $1
+  AND ($2::uuid IS NULL OR m.network_id IN (SELECT id FROM networks WHERE organisation_id = $2))
 GROUP BY m.id
 """
 
@@ -78,6 +79,7 @@ LEFT JOIN enrolment_counts e ON e.network_id = n.id
 LEFT JOIN meeting_counts mc ON mc.network_id = n.id
 LEFT JOIN registration_counts rc ON rc.network_id = n.id
 WHERE ($1::uuid IS NULL OR n.id = $1)
+  AND ($2::uuid IS NULL OR n.organisation_id = $2)
 ORDER BY n.title, n.id
 """
 
@@ -89,17 +91,23 @@ def _meeting_row(row: asyncpg.Record) -> dict[str, Any]:
     return report
 
 
-async def meeting_report(conn: Connection, meeting_id: uuid.UUID) -> dict[str, Any]:
-    row = await conn.fetchrow(MEETING_REPORT, meeting_id)
+async def meeting_report(
+    conn: Connection, meeting_id: uuid.UUID, *, organisation_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    row = await conn.fetchrow(MEETING_REPORT, meeting_id, organisation_id)
     if row is None:
         raise NotFound(f"No events seen yet for meeting {meeting_id}.")
     return {**_meeting_row(row), "as_of": await conn.fetchval(AS_OF)}
 
 
 async def network_reports(
-    conn: Connection, network_id: uuid.UUID | None = None
+    conn: Connection,
+    network_id: uuid.UUID | None = None,
+    *,
+    organisation_id: uuid.UUID | None = None,
 ) -> tuple[list[dict[str, Any]], Any]:
-    rows = await conn.fetch(NETWORK_REPORTS, network_id)
+    """Every network's report; with an organisation, only that organisation's networks."""
+    rows = await conn.fetch(NETWORK_REPORTS, network_id, organisation_id)
     reports = [
         {
             **dict(row),
@@ -112,8 +120,10 @@ async def network_reports(
     return reports, await conn.fetchval(AS_OF)
 
 
-async def network_report(conn: Connection, network_id: uuid.UUID) -> dict[str, Any]:
-    reports, as_of = await network_reports(conn, network_id)
+async def network_report(
+    conn: Connection, network_id: uuid.UUID, *, organisation_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    reports, as_of = await network_reports(conn, network_id, organisation_id=organisation_id)
     if not reports:
         raise NotFound(f"No events seen yet for network {network_id}.")
     return {**reports[0], "as_of": as_of}
@@ -126,6 +136,7 @@ WITH members AS (
            count(DISTINCT network_id) AS networks
     FROM enrolments
     WHERE status = 'active' AND ($1::uuid IS NULL OR network_id = $1)
+      AND ($4::uuid IS NULL OR network_id IN (SELECT id FROM networks WHERE organisation_id = $4))
     GROUP BY municipality
 ), participation AS (
     SELECT municipality,
@@ -134,6 +145,7 @@ WITH members AS (
                AS attended
     FROM registrations
     WHERE ($1::uuid IS NULL OR network_id = $1)
+      AND ($4::uuid IS NULL OR network_id IN (SELECT id FROM networks WHERE organisation_id = $4))
       AND ($2::timestamptz IS NULL OR registered_at >= $2)
       AND ($3::timestamptz IS NULL OR registered_at < $3)
     GROUP BY municipality
@@ -160,6 +172,7 @@ SELECT date_trunc($1, {column} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket_
 FROM {table}
 WHERE {column} IS NOT NULL
   AND ($2::uuid IS NULL OR network_id = $2)
+  AND ($5::uuid IS NULL OR network_id IN (SELECT id FROM networks WHERE organisation_id = $5))
   AND ($3::timestamptz IS NULL OR {column} >= $3)
   AND ($4::timestamptz IS NULL OR {column} < $4)
 GROUP BY 1
@@ -174,6 +187,7 @@ FROM meetings m
 LEFT JOIN networks n ON n.id = m.network_id
 LEFT JOIN registrations r ON r.meeting_id = m.id
 WHERE ($1::uuid IS NULL OR m.network_id = $1)
+  AND ($5::uuid IS NULL OR n.organisation_id = $5)
   AND ($2::timestamptz IS NULL OR m.starts_at >= $2)
   AND ($3::timestamptz IS NULL OR m.starts_at < $3)
 GROUP BY m.id, n.title
@@ -183,9 +197,14 @@ LIMIT $4
 
 
 async def municipality_reports(
-    conn: Connection, *, network_id: uuid.UUID | None, since: Any, until: Any
+    conn: Connection,
+    *,
+    network_id: uuid.UUID | None,
+    since: Any,
+    until: Any,
+    organisation_id: uuid.UUID | None = None,
 ) -> tuple[list[dict[str, Any]], Any]:
-    rows = await conn.fetch(MUNICIPALITY_REPORTS, network_id, since, until)
+    rows = await conn.fetch(MUNICIPALITY_REPORTS, network_id, since, until, organisation_id)
     return [dict(row) for row in rows], await conn.fetchval(AS_OF)
 
 
@@ -197,19 +216,31 @@ async def timeseries(
     network_id: uuid.UUID | None,
     since: Any,
     until: Any,
+    organisation_id: uuid.UUID | None = None,
 ) -> tuple[list[dict[str, Any]], Any]:
     table, column = TIMESERIES_SOURCES[metric]
     # Table and column come from the fixed map above, never from the request.
     rows = await conn.fetch(
-        TIMESERIES.format(table=table, column=column), bucket, network_id, since, until
+        TIMESERIES.format(table=table, column=column),
+        bucket,
+        network_id,
+        since,
+        until,
+        organisation_id,
     )
     return [dict(row) for row in rows], await conn.fetchval(AS_OF)
 
 
 async def meeting_reports(
-    conn: Connection, *, network_id: uuid.UUID | None, since: Any, until: Any, limit: int
+    conn: Connection,
+    *,
+    network_id: uuid.UUID | None,
+    since: Any,
+    until: Any,
+    limit: int,
+    organisation_id: uuid.UUID | None = None,
 ) -> tuple[list[dict[str, Any]], Any]:
-    rows = await conn.fetch(MEETING_REPORTS, network_id, since, until, limit)
+    rows = await conn.fetch(MEETING_REPORTS, network_id, since, until, limit, organisation_id)
     return [_meeting_row(row) for row in rows], await conn.fetchval(AS_OF)
 
 

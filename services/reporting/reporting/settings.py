@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     )
     # The registration service: its event log (rebuild), counts (reconcile), outbox (dashboard).
     registration_url: str = "http://127.0.0.1:8001"
+    # Organisation-scoped readers with JWTs from an OpenID Connect provider (both to turn on).
+    oidc_issuer: str = ""
+    oidc_audience: str = ""
+    oidc_jwks_url: str = ""
     organiser_token: str = ""
     reporting_token: str = ""
     host: str = "127.0.0.1"

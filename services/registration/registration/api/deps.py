@@ -99,11 +99,16 @@ async def _organiser_if_any(request: Request) -> Principal | None:
     return principal if principal is not None and principal.role is Role.ORGANISER else None
 
 
+async def _any_caller(request: Request) -> Principal:
+    return await _caller(request, Role.ORGANISER, Role.REPORTING)
+
+
 # An organiser of an organisation, or the platform administrator (ORGANISER_TOKEN).
 Organiser = Annotated[Principal, Depends(_organiser)]
 PlatformAdmin = Annotated[Principal, Depends(_platform_organiser)]
 PlatformReader = Annotated[Principal, Depends(_platform_reader)]
 OrganiserIfAny = Annotated[Principal | None, Depends(_organiser_if_any)]
+Caller = Annotated[Principal, Depends(_any_caller)]
 
 IdempotencyKey = Annotated[
     str | None,

@@ -14,7 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from reporting import queries
-from tilmeld_shared.auth import Role, app_role
+from reporting.api.auth import PlatformReader, Reader
 
 
 async def _pool(request: Request) -> asyncpg.Pool:
@@ -23,7 +23,6 @@ async def _pool(request: Request) -> asyncpg.Pool:
 
 
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
-Reader = Annotated[Role, Depends(app_role(Role.ORGANISER, Role.REPORTING))]
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -46,16 +45,20 @@ def respond(request: Request, rows: list[dict[str, Any]], body: Any) -> Response
 
 
 @router.get("/meetings/{meeting_id}")
-async def meeting_report(meeting_id: uuid.UUID, request: Request, pool: Pool, _: Reader) -> Any:
+async def meeting_report(
+    meeting_id: uuid.UUID, request: Request, pool: Pool, reader: Reader
+) -> Any:
     async with pool.acquire() as conn:
-        report = await queries.meeting_report(conn, meeting_id)
+        report = await queries.meeting_report(
+            conn, meeting_id, organisation_id=reader.organisation_id
+        )
     return respond(request, [report], report)
 
 
 @router.get("/networks")
-async def network_reports(request: Request, pool: Pool, _: Reader) -> Any:
+async def network_reports(request: Request, pool: Pool, reader: Reader) -> Any:
     async with pool.acquire() as conn:
-        reports, as_of = await queries.network_reports(conn)
+        reports, as_of = await queries.network_reports(conn, organisation_id=reader.organisation_id)
     return respond(
         request,
         [{**r, "as_of": as_of} for r in reports],
@@ -64,9 +67,13 @@ async def network_reports(request: Request, pool: Pool, _: Reader) -> Any:
 
 
 @router.get("/networks/{network_id}")
-async def network_report(network_id: uuid.UUID, request: Request, pool: Pool, _: Reader) -> Any:
+async def network_report(
+    network_id: uuid.UUID, request: Request, pool: Pool, reader: Reader
+) -> Any:
     async with pool.acquire() as conn:
-        report = await queries.network_report(conn, network_id)
+        report = await queries.network_report(
+            conn, network_id, organisation_id=reader.organisation_id
+        )
     return respond(request, [report], report)
 
 
@@ -78,7 +85,7 @@ Until = Annotated[datetime | None, Query(alias="to", description="exclusive, RFC
 async def meeting_reports(
     request: Request,
     pool: Pool,
-    _: Reader,
+    reader: Reader,
     network_id: uuid.UUID | None = None,
     since: Since = None,
     until: Until = None,
@@ -87,7 +94,12 @@ async def meeting_reports(
     """Every meeting's report (filter by network and by start time)."""
     async with pool.acquire() as conn:
         reports, as_of = await queries.meeting_reports(
-            conn, network_id=network_id, since=since, until=until, limit=limit
+            conn,
+            network_id=network_id,
+            since=since,
+            until=until,
+            limit=limit,
+            organisation_id=reader.organisation_id,
         )
     return respond(
         request,
@@ -100,14 +112,18 @@ async def meeting_reports(
 async def municipality_reports(
     request: Request,
     pool: Pool,
-    _: Reader,
+    reader: Reader,
     network_id: uuid.UUID | None = None,
     since: Since = None,
     until: Until = None,
 ) -> Any:
     async with pool.acquire() as conn:
         reports, as_of = await queries.municipality_reports(
-            conn, network_id=network_id, since=since, until=until
+            conn,
+            network_id=network_id,
+            since=since,
+            until=until,
+            organisation_id=reader.organisation_id,
         )
     return respond(
         request,
@@ -120,7 +136,7 @@ async def municipality_reports(
 async def timeseries(
     request: Request,
     pool: Pool,
-    _: Reader,
+    reader: Reader,
     metric: Literal["enrolments", "registrations", "cancellations"],
     bucket: Literal["day", "week"] = "day",
     network_id: uuid.UUID | None = None,
@@ -130,7 +146,13 @@ async def timeseries(
     """Counts per day or ISO week (weeks start on Monday, UTC)."""
     async with pool.acquire() as conn:
         points, as_of = await queries.timeseries(
-            conn, metric=metric, bucket=bucket, network_id=network_id, since=since, until=until
+            conn,
+            metric=metric,
+            bucket=bucket,
+            network_id=network_id,
+            since=since,
+            until=until,
+            organisation_id=reader.organisation_id,
         )
     # The contract's shape is a bare list; each point carries `as_of`, and so does a header.
     filled = [{**point, "as_of": as_of} for point in queries.fill_gaps(points, bucket)]
@@ -140,6 +162,6 @@ async def timeseries(
 
 
 @router.get("/pipeline")
-async def pipeline(request: Request, _: Reader) -> Any:
+async def pipeline(request: Request, _: PlatformReader) -> Any:
     """Outbox backlog, consumer lag per group, dead letters per topic."""
     return await request.app.state.pipeline.snapshot()

@@ -10,7 +10,7 @@ from asyncpg import Record
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from registration.api.deps import PlatformAdmin, TransactionsDep
+from registration.api.deps import Caller, PlatformAdmin, TransactionsDep
 from registration.api.schemas import Name, Request
 from registration.service import organisations
 from tilmeld_shared.auth import Role
@@ -92,3 +92,14 @@ async def list_api_keys(
 @router.post("/api-keys/{api_key_id}/revoke")
 async def revoke_api_key(api_key_id: uuid.UUID, _: PlatformAdmin, tx: TransactionsDep) -> ApiKeyOut:
     return _key(await tx.run(lambda conn: organisations.revoke_api_key(conn, api_key_id)))
+
+
+class WhoAmI(BaseModel):
+    role: str
+    organisation_id: uuid.UUID | None = Field(description="null for the platform's own tokens")
+
+
+@router.get("/whoami")
+async def whoami(caller: Caller) -> WhoAmI:
+    """Who a credential speaks for; the reporting service asks this about API keys."""
+    return WhoAmI(role=caller.role.value, organisation_id=caller.organisation_id)

@@ -1,0 +1,98 @@
+"""Who may read reports: the platform's tokens (everything), or an organisation's credentials
+(its own networks only): a JWT from its OpenID Connect provider, checked here, or an API key,
+which only the registration service can check, so it is asked and the answer kept a minute."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, Request
+
+from reporting.settings import Settings
+from tilmeld_shared.auth import OidcVerifier, Principal, Role, bearer_token, looks_like_jwt, role_of
+from tilmeld_shared.problems import Forbidden, Unauthorized
+
+API_KEY_PREFIX = "tlm_"
+KEY_ANSWER_SECONDS = 60.0  # how long a revoked key may still read reports, at most
+
+
+class Callers:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._oidc = (
+            OidcVerifier(
+                issuer=settings.oidc_issuer,
+                audience=settings.oidc_audience,
+                jwks_url=settings.oidc_jwks_url or None,
+            )
+            if settings.oidc_issuer and settings.oidc_audience
+            else None
+        )
+        self._client = httpx.AsyncClient(base_url=settings.registration_url, timeout=5)
+        self._keys: dict[bytes, tuple[float, Principal | None]] = {}
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def principal(self, token: str) -> Principal | None:
+        role = role_of(
+            token,
+            organiser_token=self._settings.organiser_token,
+            reporting_token=self._settings.reporting_token,
+        )
+        if role is not None:
+            return Principal(role)
+        if token.startswith(API_KEY_PREFIX):
+            return await self._api_key(token)
+        if self._oidc is not None and looks_like_jwt(token):
+            return await self._oidc.verify(token)
+        return None
+
+    async def _api_key(self, key: str) -> Principal | None:
+        digest = hashlib.sha256(key.encode()).digest()
+        cached = self._keys.get(digest)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            answer = await self._client.get(
+                "/api/v1/whoami", headers={"Authorization": f"Bearer {key}"}
+            )
+        except httpx.HTTPError as error:
+            # A ConnectionError is answered 503 with Retry-After, like any dependency outage.
+            raise ConnectionError("the registration service cannot check keys now") from error
+        principal = None
+        if answer.status_code == 200:
+            body = answer.json()
+            organisation = body.get("organisation_id")
+            organisation_id = uuid.UUID(organisation) if organisation else None
+            principal = Principal(Role(body["role"]), organisation_id)
+        elif answer.status_code != 401:
+            raise ConnectionError(f"checking a key, registration answered {answer.status_code}")
+        self._keys[digest] = (time.monotonic() + KEY_ANSWER_SECONDS, principal)
+        return principal
+
+
+async def _reader(request: Request) -> Principal:
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized("This endpoint needs `Authorization: Bearer <token>`.")
+    callers: Callers = request.app.state.callers
+    principal = await callers.principal(token)
+    if principal is None:
+        raise Unauthorized("The token is not valid (unknown, revoked or expired).")
+    return principal
+
+
+async def _platform_reader(request: Request) -> Principal:
+    principal = await _reader(request)
+    if not principal.platform:
+        raise Forbidden("The pipeline spans every organisation: the platform's tokens only.")
+    return principal
+
+
+Reader = Annotated[Principal, Depends(_reader)]
+PlatformReader = Annotated[Principal, Depends(_platform_reader)]
