@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification bench-reporting measure test-faults bench bench-api bench-end-to-end
+.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification bench-reporting measure test-faults bench bench-api bench-end-to-end audit
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -73,3 +73,9 @@ bench-end-to-end: install
 
 # Every benchmark in turn; each prints its table and writes artifacts/bench-*.json.
 bench: bench-api bench-end-to-end bench-notification bench-reporting
+
+# Known vulnerabilities in the locked dependencies (needs PyPI's JSON API or OSV reachable).
+audit: install
+	@mkdir -p .cache
+	$(UV) export --frozen --all-packages --no-emit-workspace --no-hashes --format requirements-txt -o .cache/requirements-audit.txt >/dev/null
+	$(VENV)/bin/pip-audit --strict --disable-pip --no-deps -r .cache/requirements-audit.txt
