@@ -4,8 +4,11 @@ and the consumer's lag measured."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -14,6 +17,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import Counter, Gauge
 
 log = logging.getLogger(__name__)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
 T = TypeVar("T")
 
@@ -63,15 +67,40 @@ async def retry_transient(
             delay = min(delay * 2, 5.0)
 
 
-async def dead_letter(broker: KafkaBroker, record: Any, *, error: str, service: str) -> None:
-    """Publish an unprocessable record to `<topic>.dlq` with why and where it came from."""
-    topic = f"{record.topic}.dlq"
+KEEP_DEAD_LETTER = """
+INSERT INTO dead_letters (origin_topic, origin_partition, origin_offset, error, raw)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (origin_topic, origin_partition, origin_offset) DO NOTHING
+"""
+
+
+async def dead_letter(
+    broker: KafkaBroker, pool: asyncpg.Pool, record: Any, *, error: str, service: str
+) -> None:
+    """Keep an unreadable record in the service's `dead_letters` table and announce it on
+    `<topic>.dlq` with why and where it came from.
+
+    The raw bytes stay in the database, where erasure can find and delete them; the topic, which
+    nothing can edit, carries only the pointer and a digest (poison may hold a person's data)."""
+    raw = record.value or b""
+    await retry_transient(
+        lambda: pool.execute(
+            KEEP_DEAD_LETTER, record.topic, record.partition, record.offset, error[:1000], raw
+        )
+    )
+    notice = {
+        "origin_topic": record.topic,
+        "origin_partition": record.partition,
+        "origin_offset": record.offset,
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "kept_in": f"{service}.dead_letters",
+    }
     await broker.publish(
-        record.value or b"",
-        topic=topic,
+        json.dumps(notice).encode(),
+        topic=f"{record.topic}.dlq",
         key=record.key,
         headers={
-            "x-error": error[:1000],
+            "x-error": _EMAIL.sub("<email>", error[:1000]),
             "x-origin-topic": record.topic,
             "x-origin-partition": str(record.partition),
             "x-origin-offset": str(record.offset),
@@ -82,6 +111,14 @@ async def dead_letter(broker: KafkaBroker, record: Any, *, error: str, service: 
     log.error(
         "dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, error[:200]
     )
+
+
+# Forget what is kept about a person: a dead letter that names their id or one of their strings.
+FORGET_DEAD_LETTERS = """
+DELETE FROM dead_letters
+WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) AS s(needle)
+              WHERE s.needle <> '' AND position(convert_to(s.needle, 'UTF8') IN raw) > 0)
+"""
 
 
 async def keep_raw(message: Any) -> Any:

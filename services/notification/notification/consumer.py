@@ -61,7 +61,7 @@ def create_broker(
             try:
                 events.append(read_envelope(record.value or b""))
             except UnreadableEvent as error:
-                await dead_letter(broker, record, error=str(error), service=SERVICE)
+                await dead_letter(broker, pool, record, error=str(error), service=SERVICE)
         if records:
             record_lag(consumer, records[-1], service=SERVICE)
 

@@ -17,6 +17,7 @@ from notification import rendering
 from notification.metrics import NOTIFICATIONS
 from notification.settings import Settings
 from tilmeld_shared import calendar
+from tilmeld_shared.consuming import FORGET_DEAD_LETTERS
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
     AttendanceRecorded,
@@ -138,6 +139,16 @@ SET recipient = 'erased', subject = '', body_text = '', body_html = NULL, calend
     last_error = CASE WHEN status IN ('pending', 'failed') THEN 'member erased'
                       ELSE last_error END
 WHERE member_id = $1
+"""
+
+# Every string this service holds that names the person (to find them in dead letters).
+PERSON_STRINGS = """
+SELECT ARRAY[name, email] || coalesce(ARRAY(
+           SELECT jsonb_array_elements(companions) ->> key
+           FROM unnest(ARRAY['name', 'email']) AS key), '{}') AS strings
+FROM registrations WHERE member_id = $1
+UNION ALL
+SELECT ARRAY[recipient] FROM notifications WHERE member_id = $1
 """
 
 ERASE_REGISTRATIONS = """
@@ -382,6 +393,11 @@ class Notifier:
     # --- erasure ------------------------------------------------------------------------------
 
     async def _erase(self, conn: Connection, payload: MemberErased) -> None:
+        # Dead letters first, while the person's address and names are still known here.
+        needles = {str(payload.member_id)}
+        for row in await conn.fetch(PERSON_STRINGS, payload.member_id):
+            needles.update(value for value in row["strings"] if value)
+        await conn.execute(FORGET_DEAD_LETTERS, sorted(needles))
         await conn.execute(ERASE_NOTIFICATIONS, payload.member_id)
         for row in await conn.fetch(ERASE_REGISTRATIONS, payload.member_id):
             await conn.execute(DROP_REMINDER, row["id"])

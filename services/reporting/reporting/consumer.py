@@ -64,7 +64,7 @@ def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
             try:
                 events.append(read_envelope(record.value or b""))
             except UnreadableEvent as error:
-                await dead_letter(broker, record, error=str(error), service=SERVICE)
+                await dead_letter(broker, pool, record, error=str(error), service=SERVICE)
         if records:
             record_lag(consumer, records[-1], service=SERVICE)
         for envelope, _ in events:

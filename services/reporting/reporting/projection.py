@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tilmeld_shared.consuming import FORGET_DEAD_LETTERS
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
     AttendanceRecorded,
@@ -285,6 +286,7 @@ async def _write(
     # Erasures first, so no upsert below can write an erased member's id.
     if erased:
         await conn.execute(ERASE_MEMBERS, list(erased), list(erased.values()))
+        await conn.execute(FORGET_DEAD_LETTERS, [str(member_id) for member_id in erased])
     if networks:
         await conn.execute(
             UPSERT_NETWORKS, *_columns(networks, ("title", "status", "organisation_id"))
