@@ -51,7 +51,13 @@ class Api:
 
 def registration_settings(database_url: str, **overrides: Any) -> Settings:
     """Rate limits off unless a test turns them on: most tests post from one address."""
-    chosen: dict[str, Any] = {"rate_limit_per_address": "", "rate_limit_per_email": ""}
+    chosen: dict[str, Any] = {
+        "rate_limit_per_address": "",
+        "rate_limit_per_email": "",
+        # No other service runs in these tests (and a local `make run` must not answer).
+        "notification_url": "http://127.0.0.1:9",
+        "reporting_url": "http://127.0.0.1:9",
+    }
     return Settings(
         database_url=database_url,
         kafka_bootstrap_servers="127.0.0.1:1",

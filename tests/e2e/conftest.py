@@ -113,6 +113,8 @@ def run_services(
     ports = {name: free_port() for name in SERVICE_NAMES}
     env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{ports['registration']}"
     env["REGISTRATION_URL"] = env["PUBLIC_BASE_URL"]
+    env["NOTIFICATION_URL"] = f"http://127.0.0.1:{ports['notification']}"
+    env["REPORTING_URL"] = f"http://127.0.0.1:{ports['reporting']}"
     running = Services(env=env, logs=tmp_path, ports=ports)
     try:
         for name in SERVICE_NAMES:

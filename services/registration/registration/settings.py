@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     oidc_audience: str = ""
     oidc_jwks_url: str = ""
 
+    # The other services, asked for what they hold on a person when it is exported.
+    notification_url: str = "http://127.0.0.1:8002"
+    reporting_url: str = "http://127.0.0.1:8003"
+
     # Origins whose pages may call this API from a browser (comma-separated). Empty: CORS off,
     # which is right while the web pages are served by this service itself.
     cors_allowed_origins: str = ""

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from reporting.api.auth import Callers
+from reporting.api.routes import members_router
 from reporting.api.routes import router as reports_router
 from reporting.consumer import create_broker
 from reporting.pipeline import PipelineHealth
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     install_observability(app, service="reporting", readiness=readiness)
     app.include_router(reports_router, prefix=API_PREFIX)
+    app.include_router(members_router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/dashboard", include_in_schema=False)

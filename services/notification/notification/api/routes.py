@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
@@ -112,3 +112,23 @@ async def retry_notification(
         raise Conflict(f"Only dead notifications can be retried; this one is {exists}.")
     request.app.state.dispatcher.wakeup.set()
     return NotificationOut(**dict(row))
+
+
+MEMBER_NOTIFICATIONS = """
+SELECT id, event_id, template, language, recipient, subject, status, attempts, created_at,
+       sent_at
+FROM notifications WHERE member_id = $1 ORDER BY created_at, id
+"""
+MEMBER_REGISTRATIONS = """
+SELECT id AS registration_id, meeting_id, status, language, name, email, companions
+FROM registrations WHERE member_id = $1
+"""
+
+
+@router.get("/members/{member_id}/export")
+async def export_member(member_id: uuid.UUID, pool: Pool, _: Organiser) -> dict[str, Any]:
+    """Everything this service holds on the person: what was sent, and whom it writes to."""
+    async with pool.acquire() as conn:
+        notifications = [dict(row) for row in await conn.fetch(MEMBER_NOTIFICATIONS, member_id)]
+        registrations = [dict(row) for row in await conn.fetch(MEMBER_REGISTRATIONS, member_id)]
+    return {"notifications": notifications, "registrations": registrations}

@@ -165,3 +165,24 @@ async def timeseries(
 async def pipeline(request: Request, _: PlatformReader) -> Any:
     """Outbox backlog, consumer lag per group, dead letters per topic."""
     return await request.app.state.pipeline.snapshot()
+
+
+members_router = APIRouter(prefix="/members", tags=["members"])
+
+MEMBER_FACTS = {
+    "enrolments": "SELECT id, network_id, municipality, status, enrolled_at, cancelled_at "
+    "FROM enrolments WHERE member_id = $1",
+    "registrations": "SELECT id, meeting_id, network_id, municipality, status, seats, "
+    "companions, registered_at, cancelled_at, checked_in_at "
+    "FROM registrations WHERE member_id = $1",
+}
+
+
+@members_router.get("/{member_id}/export")
+async def export_member(member_id: uuid.UUID, pool: Pool, _: PlatformReader) -> dict[str, Any]:
+    """The facts kept under the person's (random) id: no names or addresses are held here."""
+    async with pool.acquire() as conn:
+        return {
+            name: [dict(row) for row in await conn.fetch(sql, member_id)]
+            for name, sql in MEMBER_FACTS.items()
+        }

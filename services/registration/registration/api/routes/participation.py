@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -16,6 +17,7 @@ from registration.api.deps import (
     Organiser,
     OrganiserIfAny,
     PlatformAdmin,
+    SettingsDep,
     TransactionsDep,
     idempotent_request,
 )
@@ -122,9 +124,27 @@ async def check_in(
 
 
 @router.get("/members/{member_id}/export")
-async def export_member(member_id: uuid.UUID, _: PlatformAdmin, tx: TransactionsDep) -> Any:
-    """A person may belong to networks of several organisations: the platform answers."""
-    return await tx.read(lambda conn: members.export_member(conn, member_id))
+async def export_member(
+    member_id: uuid.UUID, _: PlatformAdmin, tx: TransactionsDep, settings: SettingsDep
+) -> Any:
+    """Everything every service holds on the person (GDPR art. 15), as one JSON document. A
+    person may belong to networks of several organisations: the platform answers. All or
+    nothing: if a service cannot answer, the export is a 503, never a partial one."""
+    own = await tx.read(lambda conn: members.export_member(conn, member_id))
+    headers = {"Authorization": f"Bearer {settings.organiser_token}"}
+    path = f"/api/v1/members/{member_id}/export"
+    async with httpx.AsyncClient(timeout=10, headers=headers) as client:
+        try:
+            held = {
+                name: (await client.get(url + path)).raise_for_status().json()
+                for name, url in (
+                    ("notification", settings.notification_url),
+                    ("reporting", settings.reporting_url),
+                )
+            }
+        except httpx.HTTPError as error:
+            raise ConnectionError("another service could not export its part") from error
+    return {"registration": own, **held}
 
 
 @router.delete("/members/{member_id}", status_code=204)
