@@ -5,6 +5,7 @@ Everything here runs in the caller's transaction; the dispatcher sends after the
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -135,6 +136,10 @@ RETURNING id, status
 ERASE_NOTIFICATIONS = """
 UPDATE notifications
 SET recipient = 'erased', subject = '', body_text = '', body_html = NULL, calendar = NULL,
+    -- a key written before addresses went in as digests may hold one: keep it unique, unreadable
+    dedupe_key = CASE WHEN dedupe_key LIKE '%@%'
+                      THEN encode(sha256(convert_to(dedupe_key, 'UTF8')), 'hex')
+                      ELSE dedupe_key END,
     status = CASE WHEN status IN ('pending', 'failed') THEN 'suppressed' ELSE status END,
     last_error = CASE WHEN status IN ('pending', 'failed') THEN 'member erased'
                       ELSE last_error END
@@ -536,9 +541,9 @@ class Notifier:
                     **item.context,
                 },
             )
-            key = item.context.get("dedupe_key") or (
-                f"{dedupe_prefix}:{item.recipient.email.lower()}:{item.template}"
-            )
+            # The address goes into the key as a digest: the key outlives an erasure.
+            address = hashlib.sha256(item.recipient.email.lower().encode()).hexdigest()[:32]
+            key = item.context.get("dedupe_key") or f"{dedupe_prefix}:{address}:{item.template}"
             recent = await conn.fetchval(RECENT_TO_RECIPIENT, item.recipient.email)
             status = (
                 "suppressed"

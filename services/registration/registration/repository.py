@@ -62,6 +62,11 @@ WHERE id = $1 AND erased_at IS NULL
 RETURNING id
 """
 
+# Idempotency records of the person's requests (a client may have put anything in the key).
+FORGET_IDEMPOTENCY_RECORDS = """
+DELETE FROM idempotency_keys WHERE position($1::text IN response_body::text) > 0
+"""
+
 # Companions' names and emails go too; the count stays for the aggregates.
 ERASE_COMPANIONS = """
 UPDATE registrations

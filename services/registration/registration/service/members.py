@@ -79,6 +79,7 @@ async def erase_member(conn: Connection, member_id: uuid.UUID) -> None:
             raise NotFound(f"No member {member_id}.")
         return  # already erased: erasure is idempotent
     await conn.execute(repo.ERASE_COMPANIONS, member_id)
+    await conn.execute(repo.FORGET_IDEMPOTENCY_RECORDS, str(member_id))
     await conn.execute(repo.REDACT_OUTBOX, str(member_id))
     now = await conn.fetchval("SELECT now()")
     await record_event(
