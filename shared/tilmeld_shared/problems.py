@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import asyncpg
@@ -33,6 +34,36 @@ _TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `errors` lists invalid fields on a 422.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["type", "title", "status"],
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the errors a route may answer, all as problem details."""
+    return {
+        status: {
+            "description": _TITLES[status],
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
+# What any API route may answer besides its success (405 and 5xx are the server's, not the
+# route's: a 503 is documented since a dependency may be down).
+API_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 431, 503)
 
 
 class Problem(Exception):
@@ -118,6 +149,17 @@ def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+def _methods_for(request: Request) -> list[str]:
+    """Every method the app's OpenAPI document serves at the request's path."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Render every error as problem details: domain problems, validation, HTTP, database down."""
 
@@ -140,10 +182,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem_response(
-            error.status_code, str(error.detail), headers=getattr(error, "headers", None)
-        )
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(error, "headers", None) or {})
+        if error.status_code == 405:
+            # Starlette names only the methods of the one route it matched; a path served by
+            # several routes (GET and PATCH) must list them all.
+            headers["Allow"] = ", ".join(_methods_for(request))
+        return problem_response(error.status_code, str(error.detail), headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:

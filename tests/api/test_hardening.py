@@ -6,6 +6,7 @@ import httpx
 
 from registration.main import create_app
 from tests.api.conftest import Api, registration_settings
+from tests.builders import ORGANISER, member
 
 
 async def test_answers_carry_security_headers(api: Api) -> None:
@@ -43,3 +44,25 @@ async def test_cors_is_off_by_default_and_allows_only_configured_origins(
             assert allowed.headers["access-control-allow-origin"] == "https://kl.example"
             other = await client.get("/networks", headers={"Origin": "https://evil.example"})
             assert "access-control-allow-origin" not in other.headers
+
+
+async def test_what_the_fuzzer_found_is_answered_422_not_500(api: Api) -> None:
+    """Found by schemathesis: a NUL in a name and an explicit null on a PATCH used to be 500s
+    (the database refused them); a 405 named only one route's methods."""
+    network = await api.network()
+    meeting = await api.meeting(network["network_id"], open_to_public=True)
+    person = {**member(), "name": "Mette\u0000Hansen"}
+    nul = await api.client.post(
+        f"/meetings/{meeting['meeting_id']}/registrations", json={"member": person}
+    )
+    assert nul.status_code == 422
+    for path, body in (
+        (f"/networks/{network['network_id']}", {"language": None}),
+        (f"/meetings/{meeting['meeting_id']}", {"open_to_public": None, "title": "x"}),
+    ):
+        nulled = await api.client.patch(path, json=body, headers=ORGANISER)
+        assert nulled.status_code == 422, nulled.text
+        assert "cannot be null" in nulled.text
+    options = await api.client.options(f"/networks/{network['network_id']}")
+    assert options.status_code == 405
+    assert options.headers["allow"] == "GET, PATCH"

@@ -21,7 +21,7 @@ from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
 from tilmeld_shared.kafka import ensure_topics
 from tilmeld_shared.observability import install_observability, service_readiness
-from tilmeld_shared.problems import install_problem_handlers
+from tilmeld_shared.problems import API_PROBLEMS, install_problem_handlers
 
 SCHEMA = "notification"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -88,5 +88,5 @@ def create_app(settings: Settings) -> FastAPI:
 
     install_problem_handlers(app)
     install_observability(app, service="notification", readiness=readiness)
-    app.include_router(notifications_router, prefix=API_PREFIX)
+    app.include_router(notifications_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     return app

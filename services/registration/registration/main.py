@@ -37,7 +37,7 @@ from tilmeld_shared.observability import (
     install_observability,
     service_readiness,
 )
-from tilmeld_shared.problems import BodySizeLimit, install_problem_handlers
+from tilmeld_shared.problems import API_PROBLEMS, BodySizeLimit, install_problem_handlers
 
 SCHEMA = "registration"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -136,7 +136,7 @@ def create_app(
         personal_data.router,
     )
     for router in api_routers:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=API_PROBLEMS)
     app.include_router(pages.router)
     app.include_router(public.router)
     app.include_router(console.router)

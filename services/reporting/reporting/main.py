@@ -21,7 +21,7 @@ from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
 from tilmeld_shared.kafka import ensure_topics
 from tilmeld_shared.observability import install_observability, service_readiness
-from tilmeld_shared.problems import install_problem_handlers
+from tilmeld_shared.problems import API_PROBLEMS, install_problem_handlers
 
 SCHEMA = "reporting"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -75,8 +75,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     install_problem_handlers(app)
     install_observability(app, service="reporting", readiness=readiness)
-    app.include_router(reports_router, prefix=API_PREFIX)
-    app.include_router(members_router, prefix=API_PREFIX)
+    app.include_router(reports_router, prefix=API_PREFIX, responses=API_PROBLEMS)
+    app.include_router(members_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/dashboard", include_in_schema=False)

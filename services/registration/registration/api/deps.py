@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from registration.api.abuse import AbuseLimits
 from registration.pagination import Cursor
@@ -75,18 +76,27 @@ async def _caller(request: Request, *allowed: Role) -> Principal:
     return principal
 
 
-async def _organiser(request: Request) -> Principal:
+# Declares the bearer scheme in the OpenAPI document (the checks themselves are ours).
+_BEARER = HTTPBearer(
+    auto_error=False,
+    description="ORGANISER_TOKEN or REPORTING_TOKEN (the platform), an organisation's API key "
+    "(`tlm_…`), or a JWT from the organisation's OpenID Connect provider.",
+)
+BearerScheme = Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)]
+
+
+async def _organiser(request: Request, _: BearerScheme) -> Principal:
     return await _caller(request, Role.ORGANISER)
 
 
-async def _platform_organiser(request: Request) -> Principal:
+async def _platform_organiser(request: Request, _: BearerScheme) -> Principal:
     principal = await _caller(request, Role.ORGANISER)
     if not principal.platform:
         raise Forbidden("Only the platform administrator may use this endpoint.")
     return principal
 
 
-async def _platform_reader(request: Request) -> Principal:
+async def _platform_reader(request: Request, _: BearerScheme) -> Principal:
     principal = await _caller(request, Role.ORGANISER, Role.REPORTING)
     if not principal.platform:
         raise Forbidden("Only the platform's own tokens may use this endpoint.")
@@ -99,7 +109,7 @@ async def _organiser_if_any(request: Request) -> Principal | None:
     return principal if principal is not None and principal.role is Role.ORGANISER else None
 
 
-async def _any_caller(request: Request) -> Principal:
+async def _any_caller(request: Request, _: BearerScheme) -> Principal:
     return await _caller(request, Role.ORGANISER, Role.REPORTING)
 
 

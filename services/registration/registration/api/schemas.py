@@ -11,6 +11,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from zoneinfo import available_timezones
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -24,9 +25,52 @@ from pydantic import (
 
 from tilmeld_shared.events import Language
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+# Text people type: no control characters and no lone surrogates (which the database cannot
+# store), and something besides white space. The pattern tells clients (and fuzzers) the same.
+_SINGLE_LINE = r"\u0000-\u001f\u007f\ud800-\udfff"
+_MULTI_LINE = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ud800-\udfff"
+_ONE_LINE_TEXT = Field(
+    json_schema_extra={"pattern": f"^[^{_SINGLE_LINE}]*[^\\s{_SINGLE_LINE}][^{_SINGLE_LINE}]*$"}
+)
+_MULTI_LINE_TEXT = Field(
+    json_schema_extra={"pattern": f"^[^{_MULTI_LINE}]*[^\\s{_MULTI_LINE}][^{_MULTI_LINE}]*$"}
+)
+
+
+def _printable(value: str, *, allowed: str = "") -> str:
+    for char in value:
+        code = ord(char)
+        if ((code < 32 or code == 127) and char not in allowed) or 0xD800 <= code <= 0xDFFF:
+            raise ValueError("contains a control character or an invalid one")
+    return value
+
+
+def _one_line(value: str) -> str:
+    return _printable(value)
+
+
+def _lines(value: str) -> str:
+    return _printable(value, allowed="\t\n\r")
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_one_line),
+    _ONE_LINE_TEXT,
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(_one_line),
+    _ONE_LINE_TEXT,
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+    AfterValidator(_lines),
+    _MULTI_LINE_TEXT,
+]
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
 _TIMEZONES = available_timezones()
 
@@ -95,6 +139,13 @@ class NetworkIn(Request):
     )
 
 
+def _refuse_nulls(model: BaseModel, *fields: str) -> None:
+    """A PATCH may leave a field out, but not blank one that must have a value."""
+    nulled = sorted(f for f in fields if f in model.model_fields_set and getattr(model, f) is None)
+    if nulled:
+        raise ValueError(f"{', '.join(nulled)} cannot be null; leave a field out to keep it")
+
+
 class NetworkPatch(Request):
     title: Name | None = None
     description: LongText | None = None
@@ -106,6 +157,13 @@ class NetworkPatch(Request):
     contact: ContactIn | None = None
     period: ShortText | None = None
     status: Literal["open", "closed"] | None = None
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> NetworkPatch:
+        _refuse_nulls(
+            self, "title", "description", "organisers", "language", "max_companions", "status"
+        )
+        return self
 
 
 def _check_timezone(value: str | None) -> str | None:
@@ -152,6 +210,14 @@ class MeetingPatch(Request):
     speakers: list[SpeakerIn] | None = Field(None, max_length=50)
 
     _tz = field_validator("timezone")(_check_timezone)
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> MeetingPatch:
+        _refuse_nulls(
+            self, "title", "starts_at", "ends_at", "timezone", "capacity", "open_to_public",
+            "speakers",
+        )  # fmt: skip
+        return self
 
 
 # --- responses ---------------------------------------------------------------------------------
