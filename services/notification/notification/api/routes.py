@@ -76,7 +76,7 @@ async def list_notifications(
     status: Status | None = None,
     event_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,20}$")] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
 ) -> NotificationPage:
     rows = await pool.fetch(
         LIST, recipient, member_id, status, event_id, int(cursor) if cursor else None, limit + 1

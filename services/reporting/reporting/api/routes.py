@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -15,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from reporting import queries
 from reporting.api.auth import PlatformReader, Reader
+from tilmeld_shared.validation import Rfc3339
 
 
 async def _pool(request: Request) -> asyncpg.Pool:
@@ -77,8 +77,8 @@ async def network_report(
     return respond(request, [report], report)
 
 
-Since = Annotated[datetime | None, Query(alias="from", description="inclusive, RFC 3339")]
-Until = Annotated[datetime | None, Query(alias="to", description="exclusive, RFC 3339")]
+Since = Annotated[Rfc3339 | None, Query(alias="from", description="inclusive, RFC 3339")]
+Until = Annotated[Rfc3339 | None, Query(alias="to", description="exclusive, RFC 3339")]
 
 
 @router.get("/meetings")

@@ -183,6 +183,14 @@ async def home(request: Request, tx: TransactionsDep, ctx: ContextDep) -> Respon
 # --- networks ----------------------------------------------------------------------------------
 
 
+def _number(text: str) -> int | str:
+    """A number field as a number; anything else is left for validation to refuse."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 def _network_body(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
         key: form.get(key, "").strip() or None
@@ -190,7 +198,7 @@ def _network_body(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
     }
     body["organisers"] = [line.strip() for line in form.get("organisers", "").splitlines()]
     body["organisers"] = [name for name in body["organisers"] if name]
-    body["max_companions"] = form.get("max_companions", "1").strip() or "0"
+    body["max_companions"] = _number(form.get("max_companions", "1").strip() or "0")
     contact = {"name": form.get("contact_name", "").strip(), "email": None}
     contact["email"] = form.get("contact_email", "").strip() or None
     body["contact"] = contact if contact["name"] else None
@@ -365,6 +373,7 @@ def _meeting_body(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
     for key in ("starts_at", "ends_at", "registration_deadline"):
         body[key] = _moment(form.get(key, ""), zone)
     body["open_to_public"] = form.get("open_to_public") == "yes"
+    body["capacity"] = _number(body["capacity"]) if body["capacity"] is not None else None
     if editing:
         return {key: value for key, value in body.items() if value is not None}
     return {key: value for key, value in body.items() if value is not None or key == "capacity"}

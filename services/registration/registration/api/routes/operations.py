@@ -3,13 +3,13 @@ and the counts reporting reconciles against."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from registration.api.deps import PlatformAdmin, PlatformReader, TransactionsDep
 from registration.service import operations
+from tilmeld_shared.validation import Rfc3339
 
 router = APIRouter(tags=["operations"])
 # The event log and the counts span every organisation: the platform's own tokens only.
@@ -21,8 +21,10 @@ Reader = PlatformReader
 async def event_log(
     tx: TransactionsDep,
     _: Organiser,
-    after: Annotated[int, Query(ge=0, description="outbox position to read after")] = 0,
-    since: Annotated[datetime | None, Query(description="only events written since")] = None,
+    after: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="outbox position to read after")
+    ] = 0,
+    since: Annotated[Rfc3339 | None, Query(description="only events written since")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> dict[str, Any]:
     """The outbox, in order: every event ever published (personal parts removed on erasure)."""
