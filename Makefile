@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification bench-reporting measure test-faults bench bench-api bench-end-to-end audit
+.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification bench-reporting measure test-faults bench bench-api bench-end-to-end audit audit-locked
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -42,7 +42,7 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
 
-test: lint typecheck browser
+test: lint typecheck browser audit-locked
 	$(VENV)/bin/pytest
 
 unit: install
@@ -79,3 +79,7 @@ audit: install
 	@mkdir -p .cache
 	$(UV) export --frozen --all-packages --no-emit-workspace --no-hashes --format requirements-txt -o .cache/requirements-audit.txt >/dev/null
 	$(VENV)/bin/pip-audit --strict --disable-pip --no-deps -r .cache/requirements-audit.txt
+
+# What `make test` runs: the locked packages against PyPI's advisory data (see the script).
+audit-locked: install
+	$(VENV)/bin/python .ci/audit_dependencies.py
