@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import time
@@ -10,6 +11,16 @@ from pathlib import Path
 from types import FrameType
 
 from devstack.stack import SERVICES, Stack
+
+
+def _organisation_keys(keys_json: str) -> list[str]:
+    """The demo organisations' organiser keys: each opens the console for its own networks."""
+    if not keys_json:
+        return []
+    keys = json.loads(keys_json)
+    return ["", "  organisation keys (console and API, one organisation each):"] + [
+        f"    {name:<22} {key}" for name, key in keys.items()
+    ]
 
 
 def _banner(info: dict[str, str], stack: Stack) -> str:
@@ -20,7 +31,7 @@ def _banner(info: dict[str, str], stack: Stack) -> str:
         "",
         f"  sign-up pages           http://127.0.0.1:{SERVICES['registration']}/  (da, nb, de, en)",
         f"  organiser console       http://127.0.0.1:{SERVICES['registration']}/console  "
-        "(sign in with the organiser token below)",
+        "(the organiser token or an organisation key below)",
         "",
         *(
             f"  {name:<13} API docs  http://127.0.0.1:{port}/docs"
@@ -38,11 +49,12 @@ def _banner(info: dict[str, str], stack: Stack) -> str:
         )
     lines += [
         "",
-        f"  organiser token  {info['organiser_token']}",
+        f"  organiser token  {info['organiser_token']}  (the platform: every organisation)",
         f"  reporting token  {info['reporting_token']}",
         f"  database         {info['database_url']}",
         f"  kafka            {info['kafka']}",
         f"  logs             {stack.state}/logs/",
+        *_organisation_keys(info["organisation_keys"]),
         "",
         f"  dashboard     http://127.0.0.1:{SERVICES['reporting']}/dashboard"
         f"#token={info['reporting_token']}",

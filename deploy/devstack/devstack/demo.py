@@ -7,7 +7,9 @@ reporting, exactly as real use would.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -248,15 +250,41 @@ def _ok(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-def load(base_url: str, organiser_token: str) -> int:
-    """Create the demo networks, meetings and a few members, unless networks already exist."""
+# Each demo network belongs to the body that runs it (by its first organiser).
+ORGANISATIONS = {
+    KL_ORGANISER: "KL",
+    "KS – Kommunesektorens organisasjon": "KS",
+    "Regionales Kulturbüro": "Regionales Kulturbüro",
+    "KulturMetropolen": "KulturMetropolen",
+}
+
+
+def load(base_url: str, organiser_token: str, keys_file: Path) -> int:
+    """Create the demo organisations, networks, meetings and a few members, unless networks
+    already exist. Each organisation's organiser API key is written to `keys_file` (it is shown
+    once by the API), so `make run` can print it again."""
     headers = {"Authorization": f"Bearer {organiser_token}"}
     with httpx.Client(base_url=f"{base_url}/api/v1", headers=headers, timeout=10) as client:
         if client.get("/networks", params={"limit": 1}).json()["items"]:
             return 0
+        organisations: dict[str, str] = {}
+        keys: dict[str, str] = {}
+        for name in ORGANISATIONS.values():
+            organisation = _ok(client.post("/organisations", json={"name": name}))
+            organisations[name] = organisation["organisation_id"]
+            issued = _ok(
+                client.post(
+                    f"/organisations/{organisation['organisation_id']}/api-keys",
+                    json={"name": "demo organiser"},
+                )
+            )
+            keys[name] = issued["key"]
+        keys_file.write_text(json.dumps(keys, ensure_ascii=False, indent=2))
         network_ids = []
         for entry in NETWORKS:
-            network = _ok(client.post("/networks", json=entry["network"]))
+            owner = ORGANISATIONS[entry["network"]["organisers"][0]]
+            body = {**entry["network"], "organisation_id": organisations[owner]}
+            network = _ok(client.post("/networks", json=body))
             network_ids.append(network["network_id"])
             for meeting in entry["meetings"]:
                 _ok(client.post(f"/networks/{network['network_id']}/meetings", json=meeting))

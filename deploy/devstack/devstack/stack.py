@@ -115,12 +115,16 @@ class Stack:
                 log_file=self.state / f"logs/{name}.log",
             )
         self._wait_ready()
-        loaded = demo.load(f"http://127.0.0.1:{SERVICES['registration']}", env["ORGANISER_TOKEN"])
+        keys_file = self.state / "demo-organisation-keys.json"
+        loaded = demo.load(
+            f"http://127.0.0.1:{SERVICES['registration']}", env["ORGANISER_TOKEN"], keys_file
+        )
         return {
             "startup_seconds": f"{time.monotonic() - started:.1f}",
             "demo": f"loaded {loaded} networks" if loaded else "already present",
             "replayed": str(self.replayed),
             "organiser_token": env["ORGANISER_TOKEN"],
+            "organisation_keys": keys_file.read_text() if keys_file.exists() else "",
             "reporting_token": env["REPORTING_TOKEN"],
             "database_url": env["DATABASE_URL"],
             "kafka": env["KAFKA_BOOTSTRAP_SERVERS"],
