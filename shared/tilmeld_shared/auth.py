@@ -49,6 +49,13 @@ class OidcVerifier:
         self._jwks_url = jwks_url
         self._client: jwt.PyJWKClient | None = None
 
+    @classmethod
+    def configured(cls, *, issuer: str, audience: str, jwks_url: str) -> OidcVerifier | None:
+        """A verifier when both the issuer and the audience are set; otherwise none."""
+        if not (issuer and audience):
+            return None
+        return cls(issuer=issuer, audience=audience, jwks_url=jwks_url or None)
+
     def _keys(self) -> jwt.PyJWKClient:
         # Blocking (urllib), so only ever called in a worker thread.
         if self._client is None:

@@ -16,6 +16,8 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter, Gauge
 
+from tilmeld_shared.events import Envelope, Payload, UnreadableEvent, read_envelope
+
 log = logging.getLogger(__name__)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
@@ -119,6 +121,21 @@ DELETE FROM dead_letters
 WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) AS s(needle)
               WHERE s.needle <> '' AND position(convert_to(s.needle, 'UTF8') IN raw) > 0)
 """
+
+
+async def readable_events(
+    broker: KafkaBroker, pool: asyncpg.Pool, consumer: Any, records: Any, *, service: str
+) -> list[tuple[Envelope, Payload | None]]:
+    """A fetched batch as envelopes; an unreadable record goes to the dead letters instead."""
+    events: list[tuple[Envelope, Payload | None]] = []
+    for record in records:
+        try:
+            events.append(read_envelope(record.value or b""))
+        except UnreadableEvent as error:
+            await dead_letter(broker, pool, record, error=str(error), service=service)
+    if records:
+        record_lag(consumer, records[-1], service=service)
+    return events
 
 
 async def keep_raw(message: Any) -> Any:

@@ -14,8 +14,8 @@ from notification.dispatcher import Dispatcher
 from notification.personal_data import PersonalDataOpener
 from notification.service import Notifier
 from notification.settings import Settings
-from tilmeld_shared.consuming import dead_letter, keep_raw, record_lag, retry_transient
-from tilmeld_shared.events import ALL_TOPICS, Envelope, Payload, UnreadableEvent, read_envelope
+from tilmeld_shared.consuming import keep_raw, readable_events, retry_transient
+from tilmeld_shared.events import ALL_TOPICS
 from tilmeld_shared.kafka import CONSUMER_BATCH_TIMEOUT_MS, CONSUMER_FETCH_MAX_WAIT_MS
 
 log = logging.getLogger(__name__)
@@ -56,14 +56,7 @@ def create_broker(
     )
     async def on_event_batch(message: KafkaMessage, consumer: Consumer) -> None:
         records = cast("tuple[Any, ...]", message.raw_message)
-        events: list[tuple[Envelope, Payload | None]] = []
-        for record in records:
-            try:
-                events.append(read_envelope(record.value or b""))
-            except UnreadableEvent as error:
-                await dead_letter(broker, pool, record, error=str(error), service=SERVICE)
-        if records:
-            record_lag(consumer, records[-1], service=SERVICE)
+        events = await readable_events(broker, pool, consumer, records, service=SERVICE)
 
         async def apply() -> int:
             opened = await opener.open_all(events)

@@ -96,14 +96,10 @@ def create_app(
     )
     app.state.settings = settings
     app.state.abuse_limits = AbuseLimits(settings)
-    app.state.oidc = (
-        OidcVerifier(
-            issuer=settings.oidc_issuer,
-            audience=settings.oidc_audience,
-            jwks_url=settings.oidc_jwks_url or None,
-        )
-        if settings.oidc_issuer and settings.oidc_audience
-        else None
+    app.state.oidc = OidcVerifier.configured(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        jwks_url=settings.oidc_jwks_url,
     )
 
     readiness = service_readiness(

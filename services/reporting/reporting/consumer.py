@@ -13,8 +13,8 @@ from prometheus_client import Counter, Histogram
 
 from reporting.projection import apply_batch
 from reporting.settings import Settings
-from tilmeld_shared.consuming import dead_letter, keep_raw, record_lag, retry_transient
-from tilmeld_shared.events import ALL_TOPICS, Envelope, Payload, UnreadableEvent, read_envelope
+from tilmeld_shared.consuming import keep_raw, readable_events, retry_transient
+from tilmeld_shared.events import ALL_TOPICS
 from tilmeld_shared.kafka import CONSUMER_BATCH_TIMEOUT_MS, CONSUMER_FETCH_MAX_WAIT_MS
 
 log = logging.getLogger(__name__)
@@ -58,15 +58,8 @@ def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
         "applied to the aggregates a batch per transaction.",
     )
     async def on_event_batch(message: KafkaMessage, consumer: Consumer) -> None:
-        events: list[tuple[Envelope, Payload | None]] = []
         records = cast("tuple[Any, ...]", message.raw_message)
-        for record in records:
-            try:
-                events.append(read_envelope(record.value or b""))
-            except UnreadableEvent as error:
-                await dead_letter(broker, pool, record, error=str(error), service=SERVICE)
-        if records:
-            record_lag(consumer, records[-1], service=SERVICE)
+        events = await readable_events(broker, pool, consumer, records, service=SERVICE)
         for envelope, _ in events:
             EVENTS_BY_TYPE.labels(envelope.event_type).inc()
 

@@ -23,14 +23,10 @@ KEY_ANSWER_SECONDS = 60.0  # how long a revoked key may still read reports, at m
 class Callers:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._oidc = (
-            OidcVerifier(
-                issuer=settings.oidc_issuer,
-                audience=settings.oidc_audience,
-                jwks_url=settings.oidc_jwks_url or None,
-            )
-            if settings.oidc_issuer and settings.oidc_audience
-            else None
+        self._oidc = OidcVerifier.configured(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience,
+            jwks_url=settings.oidc_jwks_url,
         )
         self._client = httpx.AsyncClient(base_url=settings.registration_url, timeout=5)
         self._keys: dict[bytes, tuple[float, Principal | None]] = {}

@@ -37,7 +37,7 @@ from tilmeld_shared.problems import Problem
 router = APIRouter(prefix="/console", include_in_schema=False)
 SESSION_COOKIE = "tilmeld_console"
 SESSION_PURPOSE = "console-session"
-# Until organisations arrive, one platform-wide organiser; the session names who signed in.
+# The session names whom it speaks for: an organisation's id, or this one for the platform.
 PLATFORM_ORGANISER = uuid.UUID(int=0)
 SESSION_HOURS = 12
 _templates = Environment(
