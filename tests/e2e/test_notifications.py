@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -41,7 +44,7 @@ def _registered(services: Services, **meeting: Any) -> tuple[dict, dict, dict]:
 
 
 async def test_a_poison_message_is_dead_lettered_and_the_next_good_one_is_handled(
-    services: Services, smtp: MailCatcher, kafka: Kafka
+    services: Services, smtp: MailCatcher, kafka: Kafka, database_url: str
 ) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
     await producer.start()
@@ -72,7 +75,18 @@ async def test_a_poison_message_is_dead_lettered_and_the_next_good_one_is_handle
     headers = [dict(record.headers) for record in dead]
     assert {h["x-failed-by"] for h in headers} == {b"notification", b"reporting"}
     assert all(h["x-origin-topic"] == TOPIC_MEETINGS.encode() for h in headers)
-    assert all(record.value == b"{not json" for record in dead)
+    # The topic carries where it came from and a digest; the bytes stay where erasure reaches.
+    notices = [json.loads(record.value) for record in dead]
+    assert {n["sha256"] for n in notices} == {hashlib.sha256(b"{not json").hexdigest()}
+    kept_in = {n["kept_in"] for n in notices}
+    assert kept_in == {"notification.dead_letters", "reporting.dead_letters"}
+    conn = await asyncpg.connect(database_url)
+    try:
+        for schema in ("notification", "reporting"):
+            kept = await conn.fetchval(f"SELECT raw FROM {schema}.dead_letters")
+            assert kept == b"{not json"
+    finally:
+        await conn.close()
 
 
 def test_a_reminder_goes_out_a_day_ahead_and_only_once(
