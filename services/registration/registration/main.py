@@ -136,6 +136,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(public.router)
     app.include_router(console.router)
+    app.add_exception_handler(console.NotSignedIn, console.not_signed_in)
     app.mount("/static", StaticFiles(directory=PAGES / "static"), name="static")
     return app
 

@@ -13,11 +13,11 @@ import io
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
@@ -30,7 +30,7 @@ from registration.pages.console_words import CONSOLE_WORDS
 from registration.pages.words import LANGUAGE_NAMES, LANGUAGES, choose_language
 from registration.service import meetings, networks, organisations, registrations
 from registration.service.organisations import scoped
-from registration.unit_of_work import ServiceContext
+from registration.unit_of_work import ServiceContext, Transactions
 from tilmeld_shared.auth import Principal, Role, role_of
 from tilmeld_shared.problems import Problem
 
@@ -96,14 +96,19 @@ def _session(request: Request, ctx: ServiceContext) -> Principal:
     return Principal(Role.ORGANISER, None if subject == PLATFORM_ORGANISER else subject)
 
 
-def _signed_in(request: Request, ctx: ServiceContext) -> Principal | Response:
-    """The signed-in organiser; otherwise where the person should go instead."""
-    try:
-        return _session(request, ctx)
-    except NotSignedIn:
-        if "application/json" in request.headers.get("accept", ""):
-            return JSONResponse({"detail": "sign in again"}, status_code=401)
-        return RedirectResponse("/console/login", 303)
+async def _console_organiser(request: Request, ctx: ContextDep) -> Principal:
+    return _session(request, ctx)
+
+
+# Every console handler takes the signed-in organiser; without a session it never runs.
+ConsoleOrganiser = Annotated[Principal, Depends(_console_organiser)]
+
+
+async def not_signed_in(request: Request, _: Exception) -> Response:
+    """Back to the sign-in page (a script's retry queue gets a 401 it can act on)."""
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"detail": "sign in again"}, status_code=401)
+    return RedirectResponse("/console/login", 303)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -168,10 +173,7 @@ async def logout() -> Response:
 
 
 @router.get("", response_model=None)
-async def home(request: Request, tx: TransactionsDep, ctx: ContextDep) -> Response:
-    organiser = _signed_in(request, ctx)
-    if isinstance(organiser, Response):
-        return organiser
+async def home(request: Request, tx: TransactionsDep, organiser: ConsoleOrganiser) -> Response:
     rows, _ = await tx.read(
         lambda conn: networks.list_networks(conn, status=None, limit=500, cursor=None)
     )
@@ -209,20 +211,16 @@ def _network_body(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
 
 
 @router.get("/networks/new", response_class=HTMLResponse, response_model=None)
-async def new_network(request: Request, ctx: ContextDep) -> Response:
-    organiser = _signed_in(request, ctx)
-    if isinstance(organiser, Response):
-        return organiser
+async def new_network(request: Request, _: ConsoleOrganiser) -> Response:
     return _render(
         request, "network_form.html", network=None, values={}, errors={}, languages_=LANGUAGES
     )
 
 
 @router.post("/networks", response_model=None)
-async def create_network(request: Request, tx: TransactionsDep, ctx: ContextDep) -> Response:
-    organiser = _signed_in(request, ctx)
-    if isinstance(organiser, Response):
-        return organiser
+async def create_network(
+    request: Request, tx: TransactionsDep, organiser: ConsoleOrganiser
+) -> Response:
     form = await _form(request)
     try:
         command = NetworkIn.model_validate(_network_body(form, editing=False))
@@ -284,11 +282,12 @@ def _local(moment: datetime, zone: str) -> str:
 
 @router.get("/networks/{network_id}", response_class=HTMLResponse, response_model=None)
 async def show_network(
-    network_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+    network_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    organiser: ConsoleOrganiser,
 ) -> Response:
-    organiser = _signed_in(request, ctx)
-    if isinstance(organiser, Response):
-        return organiser
     try:
         page = await tx.read(
             scoped(organiser, "network", network_id, lambda c: _network_page(c, ctx, network_id))
@@ -310,11 +309,12 @@ async def show_network(
 
 @router.post("/networks/{network_id}", response_model=None)
 async def update_network(
-    network_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+    network_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    organiser: ConsoleOrganiser,
 ) -> Response:
-    organiser = _signed_in(request, ctx)
-    if isinstance(organiser, Response):
-        return organiser
     form = await _form(request)
     try:
         command = NetworkPatch.model_validate(_network_body(form, editing=True))
@@ -398,11 +398,12 @@ def _meeting_values(meeting: Any) -> dict[str, Any]:
 
 @router.post("/networks/{network_id}/meetings", response_model=None)
 async def create_meeting(
-    network_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+    network_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    organiser: ConsoleOrganiser,
 ) -> Response:
-    organiser = _signed_in(request, ctx)
-    if isinstance(organiser, Response):
-        return organiser
     form = await _form(request)
     problem = None
     try:
@@ -450,18 +451,27 @@ async def _meeting_page(conn: Any, meeting_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-@router.get("/meetings/{meeting_id}", response_class=HTMLResponse, response_model=None)
-async def show_meeting(
-    meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
-) -> Response:
-    organiser = _signed_in(request, ctx)
-    if isinstance(organiser, Response):
-        return organiser
+async def _visible_meeting_page(
+    tx: Transactions, organiser: Principal, meeting_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The meeting's page data, or None when it does not exist for this organiser."""
     try:
-        page = await tx.read(
+        return await tx.read(
             scoped(organiser, "meeting", meeting_id, lambda c: _meeting_page(c, meeting_id))
         )
     except Problem:
+        return None
+
+
+@router.get("/meetings/{meeting_id}", response_class=HTMLResponse, response_model=None)
+async def show_meeting(
+    meeting_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    organiser: ConsoleOrganiser,
+) -> Response:
+    page = await _visible_meeting_page(tx, organiser, meeting_id)
+    if page is None:
         return _render(request, "missing.html", status=404)
     return _render(
         request,
@@ -476,12 +486,13 @@ async def show_meeting(
 
 @router.post("/meetings/{meeting_id}", response_model=None)
 async def update_meeting(
-    meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+    meeting_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    organiser: ConsoleOrganiser,
 ) -> Response:
     """Edit, reschedule or resize; the notification service tells registered people."""
-    organiser = _signed_in(request, ctx)
-    if isinstance(organiser, Response):
-        return organiser
     form = await _form(request)
     problem = None
     try:
@@ -500,9 +511,9 @@ async def update_meeting(
         errors, problem = {}, error.detail
     else:
         return RedirectResponse(f"/console/meetings/{meeting_id}?saved=1", 303)
-    page = await tx.read(
-        scoped(organiser, "meeting", meeting_id, lambda c: _meeting_page(c, meeting_id))
-    )
+    page = await _visible_meeting_page(tx, organiser, meeting_id)
+    if page is None:
+        return _render(request, "missing.html", status=404)
     return _render(
         request,
         "meeting.html",
@@ -517,11 +528,11 @@ async def update_meeting(
 
 @router.post("/meetings/{meeting_id}/cancel", response_model=None)
 async def cancel_meeting(
-    meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+    meeting_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    organiser: ConsoleOrganiser,
 ) -> Response:
-    organiser = _signed_in(request, ctx)
-    if isinstance(organiser, Response):
-        return organiser
     reason = (await _form(request)).get("reason", "").strip()[:500] or None
     with contextlib.suppress(Problem):  # already cancelled: the page shows it so
         await tx.run(
@@ -537,14 +548,14 @@ async def cancel_meeting(
 
 @router.get("/meetings/{meeting_id}/roster.csv", response_model=None)
 async def roster_csv(
-    meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+    meeting_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    organiser: ConsoleOrganiser,
 ) -> Response:
-    organiser = _signed_in(request, ctx)
-    if isinstance(organiser, Response):
-        return organiser
-    page = await tx.read(
-        scoped(organiser, "meeting", meeting_id, lambda c: _meeting_page(c, meeting_id))
-    )
+    page = await _visible_meeting_page(tx, organiser, meeting_id)
+    if page is None:
+        return _render(request, "missing.html", status=404)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -580,16 +591,14 @@ async def roster_csv(
 
 @router.get("/meetings/{meeting_id}/check-in", response_class=HTMLResponse, response_model=None)
 async def check_in_view(
-    meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+    meeting_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    organiser: ConsoleOrganiser,
 ) -> Response:
-    organiser = _signed_in(request, ctx)
-    if isinstance(organiser, Response):
-        return organiser
-    try:
-        page = await tx.read(
-            scoped(organiser, "meeting", meeting_id, lambda c: _meeting_page(c, meeting_id))
-        )
-    except Problem:
+    page = await _visible_meeting_page(tx, organiser, meeting_id)
+    if page is None:
         return _render(request, "missing.html", status=404)
     query = request.query_params.get("q", "").strip().lower()
     people = [p for p in page["confirmed"] if not query or query in (p["name"] or "").lower()]
@@ -609,12 +618,13 @@ async def check_in_view(
 
 @router.post("/registrations/{registration_id}/check-in", response_model=None)
 async def check_in(
-    registration_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+    registration_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    organiser: ConsoleOrganiser,
 ) -> Response:
     """A tap at the door. Checking in twice changes nothing, so the page may safely retry."""
-    organiser = _signed_in(request, ctx)
-    if isinstance(organiser, Response):
-        return organiser
     try:
         row = await tx.run(
             scoped(
