@@ -17,6 +17,9 @@ from fastapi import Request
 
 from tilmeld_shared.problems import Forbidden, Unauthorized
 
+# Organisation API keys start so, which tells them from the platform tokens and JWTs.
+API_KEY_PREFIX = "tlm_"
+
 
 class Role(StrEnum):
     ORGANISER = "organiser"

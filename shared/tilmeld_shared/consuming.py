@@ -8,7 +8,6 @@ import hashlib
 import json
 import logging
 import random
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -17,9 +16,9 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import Counter, Gauge
 
 from tilmeld_shared.events import Envelope, Payload, UnreadableEvent, read_envelope
+from tilmeld_shared.observability import mask_email_addresses
 
 log = logging.getLogger(__name__)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
 T = TypeVar("T")
 
@@ -102,7 +101,7 @@ async def dead_letter(
         topic=f"{record.topic}.dlq",
         key=record.key,
         headers={
-            "x-error": _EMAIL.sub("<email>", error[:1000]),
+            "x-error": mask_email_addresses(error[:1000]),
             "x-origin-topic": record.topic,
             "x-origin-partition": str(record.partition),
             "x-origin-offset": str(record.offset),

@@ -160,6 +160,10 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
 
+def mask_email_addresses(text: str) -> str:
+    return _EMAIL.sub("<email>", text)
+
+
 def _add_correlation_id(
     _: object, __: str, event: structlog.typing.EventDict
 ) -> structlog.typing.EventDict:
@@ -173,7 +177,7 @@ def _mask_email_addresses(
 ) -> structlog.typing.EventDict:
     for key, value in event.items():
         if isinstance(value, str) and "@" in value:
-            event[key] = _EMAIL.sub("<email>", value)
+            event[key] = mask_email_addresses(value)
     return event
 
 

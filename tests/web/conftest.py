@@ -14,19 +14,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.browser import chromium
 from tests.e2e.conftest import services  # noqa: F401  (the three services as processes)
 
 AXE = (Path(__file__).parent.parent / "vendor" / "axe.min.js").read_text()
 SCREENSHOTS = Path(__file__).parent.parent.parent / "artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 740}
 TABLET = {"width": 810, "height": 1080}
-
-
-def chromium_path() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        raise RuntimeError("Chromium is missing: `make test` installs Debian's chromium package")
-    return found
 
 
 @pytest.fixture
@@ -36,7 +30,7 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
     request.getfixturevalue("services")
     with sync_playwright() as driver:
         browser = driver.chromium.launch(
-            executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
+            executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"]
         )
         yield browser
         browser.close()

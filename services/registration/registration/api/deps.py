@@ -15,7 +15,15 @@ from registration.pagination import Cursor
 from registration.service import organisations
 from registration.settings import Settings
 from registration.unit_of_work import IdempotentRequest, ServiceContext, Transactions
-from tilmeld_shared.auth import OidcVerifier, Principal, Role, bearer_token, looks_like_jwt, role_of
+from tilmeld_shared.auth import (
+    API_KEY_PREFIX,
+    OidcVerifier,
+    Principal,
+    Role,
+    bearer_token,
+    looks_like_jwt,
+    role_of,
+)
 from tilmeld_shared.problems import Forbidden, Unauthorized
 
 
@@ -56,7 +64,7 @@ async def _principal(request: Request) -> Principal | None:
     )
     if role is not None:
         return Principal(role)
-    if token.startswith(organisations.API_KEY_PREFIX):
+    if token.startswith(API_KEY_PREFIX):
         transactions: Transactions = request.app.state.transactions
         return await transactions.read(lambda conn: organisations.principal_of_api_key(conn, token))
     oidc: OidcVerifier | None = request.app.state.oidc

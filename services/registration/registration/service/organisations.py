@@ -12,11 +12,10 @@ from typing import TypeVar
 import asyncpg
 
 from registration import repository as repo
-from tilmeld_shared.auth import Principal, Role
+from tilmeld_shared.auth import API_KEY_PREFIX, Principal, Role
 from tilmeld_shared.db import Connection
 from tilmeld_shared.problems import Conflict, NotFound
 
-API_KEY_PREFIX = "tlm_"
 T = TypeVar("T")
 
 

@@ -13,10 +13,17 @@ import httpx
 from fastapi import Depends, Request
 
 from reporting.settings import Settings
-from tilmeld_shared.auth import OidcVerifier, Principal, Role, bearer_token, looks_like_jwt, role_of
+from tilmeld_shared.auth import (
+    API_KEY_PREFIX,
+    OidcVerifier,
+    Principal,
+    Role,
+    bearer_token,
+    looks_like_jwt,
+    role_of,
+)
 from tilmeld_shared.problems import Forbidden, Unauthorized
 
-API_KEY_PREFIX = "tlm_"
 KEY_ANSWER_SECONDS = 60.0  # how long a revoked key may still read reports, at most
 
 

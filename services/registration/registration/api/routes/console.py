@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
@@ -24,14 +24,14 @@ from pydantic import ValidationError
 
 from registration import tokens
 from registration.api.deps import ContextDep, TransactionsDep
-from registration.api.routes.public import LANGUAGE_COOKIE
 from registration.api.schemas import MeetingIn, MeetingPatch, NetworkIn, NetworkPatch
 from registration.pages.console_words import CONSOLE_WORDS
-from registration.pages.words import LANGUAGE_NAMES, LANGUAGES, choose_language
+from registration.pages.requests import LANGUAGE_COOKIE, language_of, read_form
+from registration.pages.words import LANGUAGE_NAMES, LANGUAGES
 from registration.service import meetings, networks, organisations, registrations
 from registration.service.organisations import scoped
 from registration.unit_of_work import ServiceContext, Transactions
-from tilmeld_shared.auth import Principal, Role, role_of
+from tilmeld_shared.auth import API_KEY_PREFIX, Principal, Role, role_of
 from tilmeld_shared.problems import Problem
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -58,17 +58,8 @@ class NotSignedIn(Exception):
     """Raised by `_session`; answered with the sign-in page (or 401 to a script)."""
 
 
-def _language(request: Request) -> str:
-    return choose_language(
-        asked=request.query_params.get("lang"),
-        remembered=request.cookies.get(LANGUAGE_COOKIE),
-        accept_language=request.headers.get("accept-language"),
-        fallback="en",
-    )
-
-
 def _render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    lang = _language(request)
+    lang = language_of(request)
     html = _templates.get_template(template).render(
         lang=lang, w=CONSOLE_WORDS[lang], languages=LANGUAGE_NAMES, **context
     )
@@ -111,11 +102,6 @@ async def not_signed_in(request: Request, _: Exception) -> Response:
     return RedirectResponse("/console/login", 303)
 
 
-async def _form(request: Request) -> dict[str, str]:
-    fields = parse_qs((await request.body()).decode(errors="replace"), keep_blank_values=True)
-    return {name: values[0][:5000] for name, values in fields.items()}
-
-
 def _errors(error: ValidationError, lang: str) -> dict[str, str]:
     words = CONSOLE_WORDS[lang]
     found: dict[str, str] = {}
@@ -136,14 +122,14 @@ async def login_page(request: Request) -> HTMLResponse:
 @router.post("/login", response_model=None)
 async def login(request: Request, tx: TransactionsDep, ctx: ContextDep) -> Response:
     """The platform's organiser token, or an organisation's organiser API key."""
-    form = await _form(request)
+    form = await read_form(request)
     settings = ctx.settings
     key = form.get("token", "").strip()
     role = role_of(
         key, organiser_token=settings.organiser_token, reporting_token=settings.reporting_token
     )
     subject = PLATFORM_ORGANISER if role is Role.ORGANISER else None
-    if role is None and key.startswith(organisations.API_KEY_PREFIX):
+    if role is None and key.startswith(API_KEY_PREFIX):
         principal = await tx.read(lambda conn: organisations.principal_of_api_key(conn, key))
         if principal is not None and principal.role is Role.ORGANISER:
             subject = principal.organisation_id
@@ -221,7 +207,7 @@ async def new_network(request: Request, _: ConsoleOrganiser) -> Response:
 async def create_network(
     request: Request, tx: TransactionsDep, organiser: ConsoleOrganiser
 ) -> Response:
-    form = await _form(request)
+    form = await read_form(request)
     try:
         command = NetworkIn.model_validate(_network_body(form, editing=False))
     except ValidationError as error:
@@ -231,7 +217,7 @@ async def create_network(
             status=422,
             network=None,
             values=form,
-            errors=_errors(error, _language(request)),
+            errors=_errors(error, language_of(request)),
             languages_=LANGUAGES,
         )
     row = await tx.run(
@@ -315,7 +301,7 @@ async def update_network(
     ctx: ContextDep,
     organiser: ConsoleOrganiser,
 ) -> Response:
-    form = await _form(request)
+    form = await read_form(request)
     try:
         command = NetworkPatch.model_validate(_network_body(form, editing=True))
         await tx.run(
@@ -335,7 +321,7 @@ async def update_network(
             "network.html",
             status=422,
             values=form,
-            errors=_errors(error, _language(request)),
+            errors=_errors(error, language_of(request)),
             meeting_values={"timezone": "Europe/Copenhagen"},
             meeting_errors={},
             saved=False,
@@ -404,7 +390,7 @@ async def create_meeting(
     ctx: ContextDep,
     organiser: ConsoleOrganiser,
 ) -> Response:
-    form = await _form(request)
+    form = await read_form(request)
     problem = None
     try:
         command = MeetingIn.model_validate(_meeting_body(form, editing=False))
@@ -417,7 +403,7 @@ async def create_meeting(
             )
         )
     except ValidationError as error:
-        errors = _errors(error, _language(request))
+        errors = _errors(error, language_of(request))
     except Problem as error:
         errors, problem = {}, error.detail
     else:
@@ -493,7 +479,7 @@ async def update_meeting(
     organiser: ConsoleOrganiser,
 ) -> Response:
     """Edit, reschedule or resize; the notification service tells registered people."""
-    form = await _form(request)
+    form = await read_form(request)
     problem = None
     try:
         command = MeetingPatch.model_validate(_meeting_body(form, editing=True))
@@ -506,7 +492,7 @@ async def update_meeting(
             )
         )
     except ValidationError as error:
-        errors = _errors(error, _language(request))
+        errors = _errors(error, language_of(request))
     except Problem as error:
         errors, problem = {}, error.detail
     else:
@@ -533,7 +519,7 @@ async def cancel_meeting(
     tx: TransactionsDep,
     organiser: ConsoleOrganiser,
 ) -> Response:
-    reason = (await _form(request)).get("reason", "").strip()[:500] or None
+    reason = (await read_form(request)).get("reason", "").strip()[:500] or None
     with contextlib.suppress(Problem):  # already cancelled: the page shows it so
         await tx.run(
             scoped(
@@ -640,6 +626,6 @@ async def check_in(
         return JSONResponse(
             {"registration_id": str(row["id"]), "checked_in_at": row["checked_in_at"].isoformat()}
         )
-    query = (await _form(request)).get("q", "")
+    query = (await read_form(request)).get("q", "")
     back = f"/console/meetings/{row['meeting_id']}/check-in"
     return RedirectResponse(f"{back}?{urlencode({'q': query})}#r-{row['id']}", 303)

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -17,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from registration import repository as repo
 from registration import tokens
 from registration.api.deps import ContextDep, TransactionsDep
+from registration.pages.requests import read_form
 from registration.pages.texts import texts
 from registration.service import enrolments, registrations
 from registration.unit_of_work import ServiceContext
@@ -49,8 +49,7 @@ def _invalid(language: str | None) -> HTMLResponse:
 
 
 async def _token_from_form(request: Request) -> str:
-    form = parse_qs((await request.body()).decode(errors="replace"))
-    return (form.get("token") or [""])[0][:500]
+    return (await read_form(request, max_chars=500)).get("token", "")
 
 
 async def _registration_view(

@@ -9,10 +9,10 @@ The use cases are the same ones the JSON API calls.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -25,7 +25,8 @@ from registration import repository as repo
 from registration import tokens
 from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
 from registration.api.schemas import EnrolmentIn, RegistrationIn
-from registration.pages.words import CONFLICT_WORDS, LANGUAGE_NAMES, WORDS, choose_language
+from registration.pages.requests import LANGUAGE_COOKIE, language_of, read_form
+from registration.pages.words import CONFLICT_WORDS, LANGUAGE_NAMES, WORDS
 from registration.service import enrolments, meetings, networks, registrations
 from registration.unit_of_work import ServiceContext
 from tilmeld_shared import calendar
@@ -34,7 +35,6 @@ from tilmeld_shared.problems import Problem, TooManyRequests
 router = APIRouter(include_in_schema=False)
 VIEW_REGISTRATION = "view-registration"
 VIEW_ENROLMENT = "view-enrolment"
-LANGUAGE_COOKIE = "tilmeld_lang"
 PERSON_FIELDS = ("name", "email", "municipality", "role", "organisation")
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent.parent.parent / "pages" / "public"),
@@ -47,15 +47,6 @@ _HEADERS = {
 }
 # A confirmation page's link carries a token: keep it out of caches and referrers.
 _PRIVATE = {**_HEADERS, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-
-
-def _language(request: Request, fallback: str = "en") -> str:
-    return choose_language(
-        asked=request.query_params.get("lang"),
-        remembered=request.cookies.get(LANGUAGE_COOKIE),
-        accept_language=request.headers.get("accept-language"),
-        fallback=fallback,
-    )
 
 
 def _render(
@@ -87,13 +78,8 @@ def _when(moment: datetime, zone: str, lang: str) -> str:
 
 
 def _not_found(request: Request) -> HTMLResponse:
-    lang = _language(request)
+    lang = language_of(request)
     return _render(request, "done.html", lang, status=404, heading=WORDS[lang]["not_found"])
-
-
-async def _form(request: Request) -> dict[str, str]:
-    fields = parse_qs((await request.body()).decode(errors="replace"), keep_blank_values=True)
-    return {name: values[0][:1000] for name, values in fields.items()}
 
 
 def _member(form: dict[str, str], lang: str) -> dict[str, Any]:
@@ -144,14 +130,15 @@ async def list_networks(request: Request, tx: TransactionsDep) -> HTMLResponse:
     rows, _ = await tx.read(
         lambda conn: networks.list_networks(conn, status="open", limit=200, cursor=None)
     )
-    return _render(request, "networks.html", _language(request), networks=rows)
+    return _render(request, "networks.html", language_of(request), networks=rows)
 
 
 async def _network_page(
-    ctx: ServiceContext, conn: Any, network_id: uuid.UUID, lang: str | None
+    ctx: ServiceContext, conn: Any, network_id: uuid.UUID, choose: Callable[[str], str]
 ) -> dict[str, Any]:
+    """The page's data, in the language `choose` picks given the network's own."""
     network = await networks.get_network(conn, network_id)
-    lang = lang or network["language"]
+    lang = choose(network["language"])
     rows, _ = await meetings.list_meetings(conn, network_id, limit=100, cursor=None)
     now = ctx.clock.now()
     upcoming = [
@@ -170,20 +157,21 @@ async def _network_page(
     contact_line = ", ".join(
         str(contact[key]) for key in ("name", "title", "email", "phone") if contact.get(key)
     )
-    return {"network": network, "meetings": upcoming, "contact": contact_line}
+    return {"lang": lang, "network": network, "meetings": upcoming, "contact": contact_line}
 
 
 @router.get("/networks/{network_id}", response_class=HTMLResponse)
 async def show_network(
     network_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> HTMLResponse:
+    def choose(fallback: str) -> str:
+        return language_of(request, fallback)
+
     try:
-        page = await tx.read(lambda conn: _network_page(ctx, conn, network_id, None))
+        page = await tx.read(lambda conn: _network_page(ctx, conn, network_id, choose))
     except Problem:
         return _not_found(request)
-    lang = _language(request, page["network"]["language"])
-    page = await tx.read(lambda conn: _network_page(ctx, conn, network_id, lang))
-    return _render(request, "network.html", lang, errors={}, values={}, problem=None, **page)
+    return _render(request, "network.html", errors={}, values={}, problem=None, **page)
 
 
 @router.post("/networks/{network_id}/enrol", response_class=HTMLResponse)
@@ -194,8 +182,8 @@ async def enrol_from_page(
     ctx: ContextDep,
     abuse: AbuseLimitsDep,
 ) -> Response:
-    form = await _form(request)
-    lang = _language(request)
+    form = await read_form(request, max_chars=1000)
+    lang = language_of(request)
     errors: dict[str, str] = {}
     problem = None
     retry_after = None
@@ -220,11 +208,10 @@ async def enrol_from_page(
         return RedirectResponse(
             f"/enrolments/{enrolment['id']}/confirmation?token={view}&lang={lang}", 303
         )
-    page = await tx.read(lambda conn: _network_page(ctx, conn, network_id, lang))
+    page = await tx.read(lambda conn: _network_page(ctx, conn, network_id, lambda _: lang))
     return _render(
         request,
         "network.html",
-        lang,
         status=_status(errors, retry_after),
         retry_after=retry_after,
         errors=errors,
@@ -251,7 +238,7 @@ async def enrolment_confirmation(
         return await conn.fetchrow(repo.NETWORK, enrolment["network_id"])
 
     network = await tx.read(network_of_enrolment)
-    lang = _language(request, network["language"])
+    lang = language_of(request, network["language"])
     cancel = enrolments.cancel_token(ctx, enrolment_id)
     return _render(
         request,
@@ -266,11 +253,12 @@ async def enrolment_confirmation(
 
 
 async def _meeting_page(
-    ctx: ServiceContext, conn: Any, meeting_id: uuid.UUID, lang: str | None
+    ctx: ServiceContext, conn: Any, meeting_id: uuid.UUID, choose: Callable[[str], str]
 ) -> dict[str, Any]:
+    """The page's data, in the language `choose` picks given the network's own."""
     meeting = await meetings.get_meeting(conn, meeting_id)
     network = await networks.get_network(conn, meeting["network_id"])
-    lang = lang or network["language"]
+    lang = choose(network["language"])
     words = WORDS[lang]
     now = ctx.clock.now()
     closed_by = meeting["registration_deadline"] or meeting["starts_at"]
@@ -287,6 +275,7 @@ async def _meeting_page(
     ]
     deadline = meeting["registration_deadline"]
     return {
+        "lang": lang,
         "meeting": meeting,
         "network": network,
         "seats_left": max(meeting["capacity"] - meeting["seats_taken"], 0),
@@ -304,13 +293,14 @@ async def _meeting_page(
 async def show_meeting(
     meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> HTMLResponse:
+    def choose(fallback: str) -> str:
+        return language_of(request, fallback)
+
     try:
-        page = await tx.read(lambda conn: _meeting_page(ctx, conn, meeting_id, None))
+        page = await tx.read(lambda conn: _meeting_page(ctx, conn, meeting_id, choose))
     except Problem:
         return _not_found(request)
-    lang = _language(request, page["network"]["language"])
-    page = await tx.read(lambda conn: _meeting_page(ctx, conn, meeting_id, lang))
-    return _render(request, "meeting.html", lang, errors={}, values={}, problem=None, **page)
+    return _render(request, "meeting.html", errors={}, values={}, problem=None, **page)
 
 
 def _companions(form: dict[str, str], allowed: int) -> list[dict[str, Any]]:
@@ -332,10 +322,10 @@ async def register_from_page(
     ctx: ContextDep,
     abuse: AbuseLimitsDep,
 ) -> Response:
-    form = await _form(request)
-    lang = _language(request)
+    form = await read_form(request, max_chars=1000)
+    lang = language_of(request)
     try:
-        page = await tx.read(lambda conn: _meeting_page(ctx, conn, meeting_id, lang))
+        page = await tx.read(lambda conn: _meeting_page(ctx, conn, meeting_id, lambda _: lang))
     except Problem:
         return _not_found(request)
     errors: dict[str, str] = {}
@@ -371,7 +361,6 @@ async def register_from_page(
     return _render(
         request,
         "meeting.html",
-        lang,
         status=_status(errors, retry_after),
         retry_after=retry_after,
         errors=errors,
@@ -405,7 +394,7 @@ async def registration_confirmation(
     if found is None:
         return _not_found(request)
     registration, meeting, member, position = found
-    lang = _language(request, member["language"] or "en")
+    lang = language_of(request, member["language"] or "en")
     words = WORDS[lang]
     waitlisted = registration["status"] == "waitlisted"
     if registration["status"] == "cancelled":
