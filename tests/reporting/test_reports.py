@@ -272,6 +272,25 @@ async def test_reports_come_as_csv_when_asked(client: httpx.AsyncClient, story: 
     assert {row["municipality"] for row in rows} == {"Køge", "Roskilde", "Herlev"}
 
 
+async def test_a_municipality_typed_as_a_formula_comes_out_of_the_csv_as_text(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    story = Story()
+    formulas = ['=HYPERLINK("http://evil.example","Køge")', "+45 Køge", "-1+Herlev", "@SUM(A1)"]
+    for municipality in formulas:
+        story.member(municipality, DAY)
+    async with pool.acquire() as conn, conn.transaction():
+        await projection.apply_batch(conn, story.events)
+
+    response = await client.get(
+        "/reports/municipalities", headers={**REPORTING, "Accept": "text/csv"}
+    )
+
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert sorted(row["municipality"] for row in rows) == sorted("'" + m for m in formulas)
+    assert {row["members_active"] for row in rows} == {"1"}  # numbers stay numbers
+
+
 async def test_reports_need_a_reporting_or_organiser_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/reports/networks")).status_code == 401
     assert (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -14,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from reporting import queries
 from reporting.api.auth import PlatformReader, Reader
+from tilmeld_shared.csv_export import write_csv
 from tilmeld_shared.validation import Rfc3339
 
 
@@ -36,12 +35,9 @@ def respond(request: Request, rows: list[dict[str, Any]], body: Any) -> Response
     if not _wants_csv(request):
         return JSONResponse(jsonable_encoder(body))
     encoded = jsonable_encoder(rows)
-    out = io.StringIO()
-    if encoded:
-        writer = csv.DictWriter(out, fieldnames=list(encoded[0]))
-        writer.writeheader()
-        writer.writerows(encoded)
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+    header = list(encoded[0]) if encoded else []
+    text = write_csv(header, ([row[name] for name in header] for row in encoded)) if header else ""
+    return Response(text, media_type="text/csv; charset=utf-8")
 
 
 @router.get("/meetings/{meeting_id}")

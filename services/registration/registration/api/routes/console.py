@@ -8,8 +8,6 @@ works without JavaScript; the check-in view adds a queue that survives a poor co
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,6 +30,7 @@ from registration.service import meetings, networks, organisations, registration
 from registration.service.organisations import scoped
 from registration.unit_of_work import ServiceContext, Transactions
 from tilmeld_shared.auth import API_KEY_PREFIX, Principal, Role, role_of
+from tilmeld_shared.csv_export import write_csv
 from tilmeld_shared.problems import Problem
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -542,28 +541,24 @@ async def roster_csv(
     page = await _visible_meeting_page(tx, organiser, meeting_id)
     if page is None:
         return _render(request, "missing.html", status=404)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["status", "waitlist_position", "name", "email", "municipality", "seats",
-         "companions", "registered_at", "checked_in_at"]
-    )  # fmt: skip
-    for person in [*page["confirmed"], *page["waitlisted"]]:
-        writer.writerow(
-            [
-                person["status"],
-                person["waitlist_position"] or "",
-                person["name"] or "",
-                person["email"] or "",
-                person["municipality"],
-                person["seats"],
-                "; ".join(c.get("name") or "" for c in person["companions"]),
-                person["registered_at"].isoformat(),
-                person["checked_in_at"].isoformat() if person["checked_in_at"] else "",
-            ]
-        )
+    header = ["status", "waitlist_position", "name", "email", "municipality", "seats",
+              "companions", "registered_at", "checked_in_at"]  # fmt: skip
+    rows = [
+        [
+            person["status"],
+            person["waitlist_position"] or "",
+            person["name"] or "",
+            person["email"] or "",
+            person["municipality"],
+            person["seats"],
+            "; ".join(c.get("name") or "" for c in person["companions"]),
+            person["registered_at"].isoformat(),
+            person["checked_in_at"].isoformat() if person["checked_in_at"] else "",
+        ]
+        for person in [*page["confirmed"], *page["waitlisted"]]
+    ]
     return Response(
-        "\ufeff" + out.getvalue(),  # a BOM, so spreadsheet programs read the letters æøå right
+        "\ufeff" + write_csv(header, rows),  # a BOM, so spreadsheets read the letters æøå right
         media_type="text/csv; charset=utf-8",
         headers={
             **_HEADERS,
