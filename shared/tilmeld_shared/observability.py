@@ -58,9 +58,8 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            # Label by template, not raw path, so ids never explode the metric's cardinality;
-            # the router leaves the matched route in the scope.
-            route = str(getattr(scope.get("route"), "path", "unmatched"))
+            # Label by template, not raw path, so ids never explode the metric's cardinality.
+            route = route_template(scope)
             elapsed = time.perf_counter() - started
             HTTP_REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
             HTTP_LATENCY.labels(self.service, scope["method"], route).observe(elapsed)
@@ -74,6 +73,27 @@ class RequestMetrics:
                     "duration_ms": round(elapsed * 1000, 1),
                 },
             )
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that answered, with the prefix its router was included under:
+    `/api/v1/networks/{network_id}`, not the page `/networks/{network_id}`.
+
+    FastAPI leaves the route as declared on its router in the scope (without the prefix), so
+    the prefix is read back from the path: the shortest head after which the route's own
+    pattern matches the rest. Our prefixes are literal (`/api/v1`), so it never holds an id."""
+    route = scope.get("route")
+    template, pattern = getattr(route, "path_format", None), getattr(route, "path_regex", None)
+    if template is None or pattern is None:
+        return "unmatched"
+    path = str(scope["path"])
+    root_path = str(scope.get("root_path", ""))
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path) :]
+    for split, char in enumerate(path):
+        if char == "/" and pattern.match(path[split:]):
+            return path[:split] + str(template)
+    return str(template)
 
 
 class CorrelationId:
