@@ -3,7 +3,9 @@ organisers."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -13,9 +15,19 @@ from fastapi import FastAPI
 
 from notification.api.routes import router
 from notification.dispatcher import Dispatcher
+from notification.service import Notifier
 from tests.builders import ORGANISER, ORGANISER_TOKEN, REPORTING, REPORTING_TOKEN
-from tests.notification.conftest import Meeting, notification_settings
-from tilmeld_shared.events import RegistrationConfirmed
+from tests.notification.conftest import NOW, Meeting, notification_settings
+from tilmeld_shared.events import (
+    MeetingCancelled,
+    MeetingUpdated,
+    MemberEnrolled,
+    PersonalData,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationWaitlisted,
+)
 from tilmeld_shared.problems import install_problem_handlers
 
 
@@ -79,3 +91,85 @@ async def test_only_a_dead_notification_can_be_requeued_and_only_by_an_organiser
     assert by_reporting.status_code == 403
     assert requeued.status_code == 200
     assert (requeued.json()["status"], requeued.json()["attempts"]) == ("pending", 0)
+
+
+async def test_the_ledger_lists_every_kind_of_notification_reminders_included(
+    client: httpx.AsyncClient,
+    handle: Callable[..., Any],
+    notifier: Notifier,
+    pool: asyncpg.Pool,
+) -> None:
+    meeting = Meeting(days_ahead=10)
+    karen, lars = uuid.uuid4(), uuid.uuid4()
+    later = meeting.starts_at + timedelta(days=1)
+    enrolled = MemberEnrolled(
+        enrolment_id=uuid.uuid4(),
+        network_id=meeting.network_id,
+        member_id=uuid.uuid4(),
+        municipality="Ishøj",
+        role="Konsulent",
+        language="da",
+        enrolled_at=NOW,
+        personal=PersonalData(name="Karen Hansen", email="karen@ishoj.example"),
+    )
+    await handle(
+        meeting.event(enrolled),
+        meeting.scheduled(),
+        meeting.registration(
+            RegistrationConfirmed,
+            status="confirmed",
+            registration_id=karen,
+            companion_email="ole@ishoj.example",
+        ),
+        meeting.registration(
+            RegistrationWaitlisted,
+            status="waitlisted",
+            registration_id=lars,
+            email="lars@herlev.example",
+            waitlist_position=1,
+        ),
+        meeting.registration(
+            RegistrationCancelled,
+            status="cancelled",
+            registration_id=karen,
+            companion_email="ole@ishoj.example",
+            previous_status="confirmed",
+            cancelled_at=NOW,
+            cancelled_by="member",
+        ),
+        meeting.registration(
+            RegistrationPromoted,
+            status="confirmed",
+            registration_id=lars,
+            email="lars@herlev.example",
+        ),
+        meeting.scheduled(
+            MeetingUpdated, starts_at=later, ends_at=later + timedelta(hours=2), rescheduled=True
+        ),
+    )
+    await pool.execute("UPDATE reminders SET due_at = now() - interval '1 second'")
+    async with pool.acquire() as conn, conn.transaction():
+        await notifier.send_due_reminders(conn)
+    await handle(
+        meeting.event(
+            MeetingCancelled(meeting_id=meeting.id, network_id=meeting.network_id, cancelled_at=NOW)
+        )
+    )
+
+    ledger = await client.get("/notifications", params={"limit": 500}, headers=REPORTING)
+
+    assert ledger.status_code == 200, ledger.text
+    items = ledger.json()["items"]
+    assert {n["template"] for n in items} >= {
+        "enrolment_confirmed",
+        "registration_confirmed",
+        "companion_registered",
+        "registration_waitlisted",
+        "registration_cancelled",
+        "registration_promoted",
+        "meeting_rescheduled",
+        "reminder",
+        "meeting_cancelled",
+    }
+    reminder = next(n for n in items if n["template"] == "reminder")
+    assert (reminder["recipient"], reminder["event_id"]) == ("lars@herlev.example", None)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 
@@ -64,12 +64,17 @@ class _Handler:
 
 
 class MailCatcher:
-    def __init__(self, *, port: int, store_dir: Path | None = None) -> None:
+    """Offers SMTPUTF8 (RFC 6531) as most servers do today: addresses may have a non-ASCII
+    local part. `smtputf8=False` plays a server that does not."""
+
+    def __init__(self, *, port: int, store_dir: Path | None = None, smtputf8: bool = True) -> None:
         self.port = port
         self.store_dir = store_dir
         self.mails: list[CaughtMail] = []
         self._lock = threading.Lock()
-        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=port)
+        self._controller = Controller(
+            _Handler(self), hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8
+        )
         self._script: list[str] = []
         self.refused = 0
 
@@ -119,6 +124,12 @@ class MailCatcher:
         if save and self.store_dir:
             (self.store_dir / f"{number:06d}.eml").write_bytes(content)
 
+    def numbered(self, number: int) -> CaughtMail | None:
+        """The mail with this number (from 1, as the mailbox shows them), if it arrived."""
+        with self._lock:
+            # A list index would read 0 and below from the end.
+            return self.mails[number - 1] if 1 <= number <= len(self.mails) else None
+
     def to(self, address: str) -> list[CaughtMail]:
         with self._lock:
             return [m for m in self.mails if address.lower() in (r.lower() for r in m.recipients)]
@@ -142,6 +153,12 @@ def mailbox_app(catcher: MailCatcher) -> FastAPI:
     """The catcher's web mailbox: a list, each mail readable, and a JSON view for scripts."""
     app = FastAPI(title="Tilmeld mailbox (development SMTP catcher)")
 
+    def caught(number: int) -> CaughtMail:
+        mail = catcher.numbered(number)
+        if mail is None:
+            raise HTTPException(404, f"No mail number {number}.")
+        return mail
+
     @app.get("/", response_class=HTMLResponse)
     async def inbox() -> str:
         rows = "".join(
@@ -162,7 +179,7 @@ def mailbox_app(catcher: MailCatcher) -> FastAPI:
 
     @app.get("/mails/{number}", response_class=HTMLResponse)
     async def show(number: int) -> str:
-        mail = catcher.mails[number - 1]
+        mail = caught(number)
         calendars = "".join(
             f"<h2>Calendar invitation</h2><pre>{html.escape(c)}</pre>"
             for c in mail.attachments("text/calendar")
@@ -179,7 +196,7 @@ def mailbox_app(catcher: MailCatcher) -> FastAPI:
 
     @app.get("/mails/{number}/raw", response_class=PlainTextResponse)
     async def raw(number: int) -> str:
-        return catcher.mails[number - 1].message.as_string()
+        return caught(number).message.as_string()
 
     @app.get("/api/mails")
     async def as_json() -> list[dict[str, Any]]:

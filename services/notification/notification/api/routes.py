@@ -23,7 +23,8 @@ class NotificationOut(BaseModel):
     language: str
     status: Status
     attempts: int
-    event_id: uuid.UUID
+    # The event that caused it; a reminder is caused by the clock, not by an event.
+    event_id: uuid.UUID | None
     member_id: uuid.UUID | None
     subject: str
     created_at: datetime
