@@ -116,11 +116,11 @@ def health_router(readiness: ReadinessCheck) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/health/live")
-    async def live() -> dict[str, str]:
+    async def health_live() -> dict[str, str]:
         return {"status": "live"}
 
     @router.get("/health/ready", response_model=None)
-    async def ready() -> Response | dict[str, object]:
+    async def health_ready() -> Response | dict[str, object]:
         checks = await readiness()
         if all(checks.values()):
             return {"status": "ready", "checks": checks}

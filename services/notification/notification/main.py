@@ -21,6 +21,7 @@ from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
 from tilmeld_shared.kafka import ensure_topics
 from tilmeld_shared.observability import install_observability, service_readiness
+from tilmeld_shared.openapi import operation_id, serve_openapi_at_root
 from tilmeld_shared.problems import API_PROBLEMS, install_problem_handlers
 
 SCHEMA = "notification"
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
         version="1.0.0",
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
 
@@ -88,5 +90,6 @@ def create_app(settings: Settings) -> FastAPI:
 
     install_problem_handlers(app)
     install_observability(app, service="notification", readiness=readiness)
+    serve_openapi_at_root(app)
     app.include_router(notifications_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     return app

@@ -37,6 +37,7 @@ from tilmeld_shared.observability import (
     install_observability,
     service_readiness,
 )
+from tilmeld_shared.openapi import operation_id, serve_openapi_at_root
 from tilmeld_shared.problems import API_PROBLEMS, BodySizeLimit, install_problem_handlers
 
 SCHEMA = "registration"
@@ -93,6 +94,7 @@ def create_app(
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url=f"{API_PREFIX}/openapi.json",
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.abuse_limits = AbuseLimits(settings)
@@ -111,6 +113,7 @@ def create_app(
 
     install_problem_handlers(app)
     install_observability(app, service="registration", readiness=readiness)
+    serve_openapi_at_root(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     app.add_middleware(CorrelationId)

@@ -21,6 +21,7 @@ from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
 from tilmeld_shared.kafka import ensure_topics
 from tilmeld_shared.observability import install_observability, service_readiness
+from tilmeld_shared.openapi import operation_id, serve_openapi_at_root
 from tilmeld_shared.problems import API_PROBLEMS, install_problem_handlers
 
 SCHEMA = "reporting"
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
         version="1.0.0",
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.pipeline = PipelineHealth(settings)
@@ -75,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     install_problem_handlers(app)
     install_observability(app, service="reporting", readiness=readiness)
+    serve_openapi_at_root(app)
     app.include_router(reports_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     app.include_router(members_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
