@@ -267,6 +267,10 @@ class MeetingOut(BaseModel):
     open_to_public: bool
     speakers: list[dict[str, Any]]
     status: str
+    # Whether people meet online. The link itself is for the meeting's organisers and its
+    # registered participants (their emails, calendar entries, confirmation page): null to
+    # anyone else.
+    online: bool
 
 
 class EnrolmentOut(BaseModel):

@@ -20,16 +20,20 @@ def network(row: asyncpg.Record) -> NetworkOut:
     )
 
 
-def meeting(row: asyncpg.Record) -> MeetingOut:
+def meeting(row: asyncpg.Record, *, show_online_url: bool = False) -> MeetingOut:
+    """The meeting; its online link only for its organisers (`show_online_url`), everyone
+    else learns that it is online. Participants get the link by their own channels."""
     fields = {
         k: row[k]
         for k in MeetingOut.model_fields
-        if k not in {"meeting_id", "seats_available", "waitlist_length"}
+        if k not in {"meeting_id", "seats_available", "waitlist_length", "online", "online_url"}
     }
     return MeetingOut(
         meeting_id=row["id"],
         seats_available=max(row["capacity"] - row["seats_taken"], 0),
         waitlist_length=row["waitlist_length"],
+        online=row["online_url"] is not None,
+        online_url=row["online_url"] if show_online_url else None,
         **fields,
     )
 

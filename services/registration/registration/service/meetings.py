@@ -11,8 +11,10 @@ from registration import repository as repo
 from registration.api.schemas import MeetingIn, MeetingPatch
 from registration.outbox import record_event
 from registration.pagination import Cursor
+from registration.service.organisations import organises
 from registration.service.registrations import promote_waitlisted
 from registration.unit_of_work import ServiceContext
+from tilmeld_shared.auth import Principal
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import MeetingCancelled, MeetingScheduled, MeetingUpdated
 from tilmeld_shared.problems import Conflict, Invalid, NotFound
@@ -156,6 +158,27 @@ async def get_meeting(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record
     if row is None:
         raise NotFound(f"No meeting {meeting_id}.")
     return row
+
+
+async def read_meeting(
+    conn: Connection, meeting_id: uuid.UUID, caller: Principal | None
+) -> tuple[asyncpg.Record, bool]:
+    """The meeting, and whether the caller organises it (and so may see its online link)."""
+    row = await get_meeting(conn, meeting_id)
+    return row, await organises(conn, caller, "meeting", meeting_id)
+
+
+async def read_meetings(
+    conn: Connection,
+    network_id: uuid.UUID,
+    caller: Principal | None,
+    *,
+    limit: int,
+    cursor: Cursor | None,
+) -> tuple[list[asyncpg.Record], Cursor | None, bool]:
+    """A page of the network's meetings, and whether the caller organises the network."""
+    rows, next_cursor = await list_meetings(conn, network_id, limit=limit, cursor=cursor)
+    return rows, next_cursor, await organises(conn, caller, "network", network_id)
 
 
 async def list_meetings(

@@ -79,11 +79,27 @@ async def require_in_scope(
 ) -> None:
     """404, exactly as for a missing one, unless the resource belongs to the caller's
     organisation; the platform sees all. Saying "forbidden" would confirm it exists."""
-    if principal is None or principal.platform:
-        return
-    owner = await conn.fetchrow(_OWNER_QUERIES[kind], resource_id)
-    if owner is None or owner["organisation_id"] != principal.organisation_id:
+    if principal is not None and not await _sees(conn, principal, kind, resource_id):
         raise NotFound(f"No {kind} {resource_id}.")
+
+
+async def organises(
+    conn: Connection, principal: Principal | None, kind: str, resource_id: uuid.UUID
+) -> bool:
+    """Whether the caller is an organiser in charge of the resource (of its organisation, or
+    the platform); no caller, or a reporting one, is not."""
+    return (
+        principal is not None
+        and principal.role is Role.ORGANISER
+        and await _sees(conn, principal, kind, resource_id)
+    )
+
+
+async def _sees(conn: Connection, principal: Principal, kind: str, resource_id: uuid.UUID) -> bool:
+    if principal.platform:
+        return True
+    owner = await conn.fetchrow(_OWNER_QUERIES[kind], resource_id)
+    return owner is not None and owner["organisation_id"] == principal.organisation_id
 
 
 def scoped(

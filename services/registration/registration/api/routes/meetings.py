@@ -34,13 +34,17 @@ router = APIRouter(tags=["meetings"])
 
 @router.get("/networks/{network_id}/meetings")
 async def list_meetings(
-    network_id: uuid.UUID, tx: TransactionsDep, cursor: CursorDep, limit: Limit = 50
+    network_id: uuid.UUID,
+    tx: TransactionsDep,
+    cursor: CursorDep,
+    organiser: OrganiserIfAny,
+    limit: Limit = 50,
 ) -> Page[MeetingOut]:
-    rows, next_cursor = await tx.read(
-        lambda conn: meetings.list_meetings(conn, network_id, limit=limit, cursor=cursor)
+    rows, next_cursor, organises = await tx.read(
+        lambda conn: meetings.read_meetings(conn, network_id, organiser, limit=limit, cursor=cursor)
     )
     return Page(
-        items=[views.meeting(r) for r in rows],
+        items=[views.meeting(r, show_online_url=organises) for r in rows],
         next_cursor=next_cursor.encode() if next_cursor else None,
     )
 
@@ -62,14 +66,17 @@ async def schedule_meeting(
             network_id,
             lambda conn: meetings.schedule_meeting(conn, network_id, body),
         ),
-        lambda row: (201, views.meeting(row).model_dump(mode="json")),
+        lambda row: (201, views.meeting(row, show_online_url=True).model_dump(mode="json")),
     )
     return JSONResponse(payload, status_code=status)
 
 
 @router.get("/meetings/{meeting_id}")
-async def get_meeting(meeting_id: uuid.UUID, tx: TransactionsDep) -> MeetingOut:
-    return views.meeting(await tx.read(lambda conn: meetings.get_meeting(conn, meeting_id)))
+async def get_meeting(
+    meeting_id: uuid.UUID, tx: TransactionsDep, organiser: OrganiserIfAny
+) -> MeetingOut:
+    row, organises = await tx.read(lambda conn: meetings.read_meeting(conn, meeting_id, organiser))
+    return views.meeting(row, show_online_url=organises)
 
 
 @router.patch("/meetings/{meeting_id}")
@@ -86,7 +93,7 @@ async def update_meeting(
         meeting_id,
         lambda conn: meetings.update_meeting(conn, ctx, meeting_id, body),
     )
-    return views.meeting(await tx.run(change))
+    return views.meeting(await tx.run(change), show_online_url=True)
 
 
 @router.post("/meetings/{meeting_id}/cancel", response_model=MeetingOut)
@@ -100,7 +107,7 @@ async def cancel_meeting(
     status, payload = await tx.run_idempotent(
         idempotent_request(key, request, ""),
         scoped(organiser, "meeting", meeting_id, lambda c: meetings.cancel_meeting(c, meeting_id)),
-        lambda row: (200, views.meeting(row).model_dump(mode="json")),
+        lambda row: (200, views.meeting(row, show_online_url=True).model_dump(mode="json")),
     )
     return JSONResponse(payload, status_code=status)
 

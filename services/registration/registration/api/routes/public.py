@@ -141,7 +141,7 @@ async def _network_page(
     lang = choose(network["language"])
     rows, _ = await meetings.list_meetings(conn, network_id, limit=100, cursor=None)
     now = ctx.clock.now()
-    upcoming = [
+    cards = [
         {
             "id": row["id"],
             "title": row["title"],
@@ -149,15 +149,24 @@ async def _network_page(
             "seats_left": max(row["capacity"] - row["seats_taken"], 0),
             "when": _when(row["starts_at"], row["timezone"], lang),
             "starts_iso": row["starts_at"].isoformat(),
+            "over": row["ends_at"] <= now,
         }
         for row in rows
-        if row["ends_at"] > now
     ]
+    # Meetings that are over are an archive of what was held, newest first; cancelled ones
+    # were never held.
+    held = [c for c in reversed(cards) if c["over"] and c["status"] != "cancelled"]
     contact = network["contact"] or {}
     contact_line = ", ".join(
         str(contact[key]) for key in ("name", "title", "email", "phone") if contact.get(key)
     )
-    return {"lang": lang, "network": network, "meetings": upcoming, "contact": contact_line}
+    return {
+        "lang": lang,
+        "network": network,
+        "meetings": [card for card in cards if not card["over"]],
+        "held": held,
+        "contact": contact_line,
+    }
 
 
 @router.get("/networks/{network_id}", response_class=HTMLResponse)
@@ -285,6 +294,7 @@ async def _meeting_page(
         "speakers": speakers,
         "open": closed_reason is None,
         "closed_reason": closed_reason,
+        "held": meeting["status"] != "cancelled" and meeting["ends_at"] <= now,
         "max_companions": network["max_companions"],
     }
 
@@ -415,6 +425,8 @@ async def registration_confirmation(
         subject=meeting["title"],
         when=_when(meeting["starts_at"], meeting["timezone"], lang),
         starts_iso=meeting["starts_at"].isoformat(),
+        # The person's own view: a confirmed participant gets the online link here.
+        online_url=meeting["online_url"] if registration["status"] == "confirmed" else None,
         calendar_url=f"/registrations/{registration_id}/calendar.ics?token={token}",
         cancel_url=f"/cancel/registrations/{registration_id}?token={cancel}"
         if registration["status"] != "cancelled"
