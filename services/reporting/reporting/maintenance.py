@@ -61,17 +61,17 @@ async def rebuild(settings: Settings, *, page_size: int = 2000) -> int:
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute(RESET)
         async with _registration_client(settings) as client:
-            after = 0
+            params: dict[str, str | int] = {"limit": page_size}
             while True:
-                page = (
-                    await client.get("/events", params={"after": after, "limit": page_size})
-                ).json()
-                if not page["items"]:
-                    break
+                response = await client.get("/events", params=params)
+                response.raise_for_status()
+                page = response.json()
                 events = _readable(page["items"])
                 async with pool.acquire() as conn, conn.transaction():
                     applied += await apply_batch(conn, events)
-                after = page["next_after"]
+                if page["next_cursor"] is None:
+                    break
+                params["cursor"] = page["next_cursor"]
     finally:
         await pool.close()
     return applied

@@ -7,8 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from registration.api.deps import PlatformAdmin, PlatformReader, TransactionsDep
+from registration.api.deps import CursorDep, PlatformAdmin, PlatformReader, TransactionsDep
+from registration.api.schemas import Page
+from registration.pagination import Cursor
 from registration.service import operations
+from tilmeld_shared.problems import Invalid
 from tilmeld_shared.validation import Rfc3339
 
 router = APIRouter(tags=["operations"])
@@ -18,20 +21,38 @@ Reader = PlatformReader
 
 
 @router.get("/events")
-async def event_log(
+async def list_events(
     tx: TransactionsDep,
     _: Organiser,
-    after: Annotated[
-        int, Query(ge=0, le=2**63 - 1, description="outbox position to read after")
-    ] = 0,
+    cursor: CursorDep,
     since: Annotated[Rfc3339 | None, Query(description="only events written since")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-) -> dict[str, Any]:
-    """The outbox, in order: every event ever published (personal parts removed on erasure)."""
-    items = await tx.read(
-        lambda conn: operations.events_after(conn, after=after, since=since, limit=limit)
+) -> Page[dict[str, Any]]:
+    """The outbox, in order: every event ever published (personal parts removed on erasure),
+    each with its `position`; a page at a time like every list (`next_cursor` is null at the
+    end). Pass `since` again with the cursor."""
+    after = _position(cursor)
+    rows = await tx.read(
+        lambda conn: operations.events_after(conn, after=after, since=since, limit=limit + 1)
     )
-    return {"items": items, "next_after": items[-1]["position"] if items else after}
+    items = rows[:limit]
+    more = len(rows) > limit
+    return Page(
+        items=items,
+        next_cursor=Cursor(after_position=items[-1]["position"]).encode() if more else None,
+    )
+
+
+def _position(cursor: Cursor | None) -> int:
+    """The outbox position an event log cursor reads after (0: from the start)."""
+    if cursor is None:
+        return 0
+    if cursor.after_position is None or not 0 <= cursor.after_position < 2**63:
+        raise Invalid(
+            "The cursor is not one this list issued.",
+            errors=[{"field": "cursor", "in": "query", "message": "not an event log cursor"}],
+        )
+    return cursor.after_position
 
 
 @router.get("/outbox/status")
