@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 
 def _rfc3339_text(value: object) -> object:
@@ -15,4 +16,16 @@ def _rfc3339_text(value: object) -> object:
     return value
 
 
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+def _representable_in_utc(value: datetime) -> datetime:
+    # 0001-01-01T00:00:00+01:00 is a valid RFC 3339 time that falls before year 1 in UTC:
+    # neither Python's arithmetic nor the database driver can hold it.
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("outside the years 1 to 9999 in UTC") from None
+    return value
+
+
+Rfc3339 = Annotated[
+    AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_representable_in_utc)
+]

@@ -258,7 +258,105 @@ async def test_the_time_series_fills_empty_days_and_buckets_weeks(
     assert [(p["bucket_start"][:10], p["value"]) for p in weekly] == [
         ("2026-03-02", 2),
         ("2026-03-09", 1),
+        ("2026-03-16", 0),  # `to` is Monday the 16th, 09:00: that week has begun
     ]
+
+
+async def test_the_time_series_covers_the_whole_requested_range_with_zeros(
+    client: httpx.AsyncClient, story: Story
+) -> None:
+    daily = await client.get(
+        "/reports/timeseries",
+        headers=REPORTING,
+        params={
+            "metric": "enrolments",
+            "from": (DAY - timedelta(days=3)).isoformat(),  # Friday 27 February, 09:00
+            "to": datetime(2026, 3, 14, tzinfo=UTC).isoformat(),  # exclusive: up to the 13th
+        },
+    )
+
+    points = [(p["bucket_start"][:10], p["value"]) for p in daily.json()]
+    assert points[:4] == [
+        ("2026-02-27", 0),
+        ("2026-02-28", 0),
+        ("2026-03-01", 0),
+        ("2026-03-02", 1),
+    ]
+    assert points[-4:] == [
+        ("2026-03-10", 1),
+        ("2026-03-11", 0),
+        ("2026-03-12", 0),
+        ("2026-03-13", 0),
+    ]
+    assert len(points) == 15
+
+
+async def test_a_range_without_any_counts_is_still_every_bucket_with_zero(
+    client: httpx.AsyncClient, story: Story
+) -> None:
+    quiet = {"from": "2025-06-01T00:00:00Z", "to": "2025-06-15T00:00:00+02:00"}
+
+    daily = await client.get(
+        "/reports/timeseries", headers=REPORTING, params={"metric": "cancellations", **quiet}
+    )
+    weekly = await client.get(
+        "/reports/timeseries",
+        headers=REPORTING,
+        params={"metric": "registrations", "bucket": "week", **quiet},
+    )
+
+    assert [p["value"] for p in daily.json()] == [0] * 14  # 1 to 14 June, UTC
+    assert [(p["bucket_start"][:10], p["value"]) for p in weekly.json()] == [
+        ("2025-05-26", 0),
+        ("2025-06-02", 0),
+        ("2025-06-09", 0),
+    ]
+
+
+async def test_an_absurdly_long_time_series_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/reports/timeseries",
+        headers=REPORTING,
+        params={
+            "metric": "enrolments",
+            "from": "1900-01-01T00:00:00Z",
+            "to": "2100-01-01T00:00:00Z",
+        },
+    )
+    weekly = await client.get(
+        "/reports/timeseries",
+        headers=REPORTING,
+        params={
+            "metric": "enrolments",
+            "bucket": "week",
+            "from": "2000-01-01T00:00:00Z",
+            "to": "2040-01-01T00:00:00Z",
+        },
+    )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    weeks = weekly.json()  # forty years by week is fine
+    assert (weeks[0]["bucket_start"][:10], weeks[-1]["bucket_start"][:10]) == (
+        "1999-12-27",
+        "2039-12-26",
+    )
+    assert len(weeks) == 2088
+
+
+async def test_times_at_the_ends_of_the_calendar_are_answered_not_errors(
+    client: httpx.AsyncClient, story: Story
+) -> None:
+    before_year_one = {"from": "0001-01-01T00:00:00+01:00"}  # 31 December of year 0, in UTC
+    nothing_before = {"metric": "enrolments", "to": "0001-01-01T00:00:00Z"}
+
+    for path in ("/reports/timeseries", "/reports/meetings", "/reports/municipalities"):
+        answer = await client.get(
+            path, headers=REPORTING, params={"metric": "enrolments", **before_year_one}
+        )
+        assert answer.status_code == 422, path
+    empty = await client.get("/reports/timeseries", headers=REPORTING, params=nothing_before)
+    assert (empty.status_code, empty.json()) == (200, [])
 
 
 async def test_reports_come_as_csv_when_asked(client: httpx.AsyncClient, story: Story) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import asyncpg
 
 from tilmeld_shared.db import Connection
-from tilmeld_shared.problems import NotFound
+from tilmeld_shared.problems import Invalid, NotFound
 
 AS_OF = "SELECT newest_event_at FROM progress"
 
@@ -214,10 +214,16 @@ async def timeseries(
     metric: str,
     bucket: str,
     network_id: uuid.UUID | None,
-    since: Any,
-    until: Any,
+    since: datetime | None,
+    until: datetime | None,
     organisation_id: uuid.UUID | None = None,
 ) -> tuple[list[dict[str, Any]], Any]:
+    """Counts per day or week, one point for every bucket of the range (zero where nothing
+    happened): from `since` (else the first count) up to `until` (else the last count)."""
+    first = _day(since) if since is not None else None
+    last = _day_before(until) if until is not None else None
+    if first is not None and last is not None:
+        _check_bucket_count(first, last, bucket)  # before any work
     table, column = TIMESERIES_SOURCES[metric]
     # Table and column come from the fixed map above, never from the request.
     rows = await conn.fetch(
@@ -228,7 +234,20 @@ async def timeseries(
         until,
         organisation_id,
     )
-    return [dict(row) for row in rows], await conn.fetchval(AS_OF)
+    counts = {_day(row["bucket_start"]): row["value"] for row in rows}
+    first = first if first is not None else min(counts, default=None)
+    last = last if last is not None else max(counts, default=None)
+    if first is None or last is None:  # an open end and nothing counted: no range to show
+        return [], await conn.fetchval(AS_OF)
+    _check_bucket_count(first, last, bucket)
+    points = [
+        {
+            "bucket_start": datetime.combine(date.fromordinal(day), time(), tzinfo=UTC),
+            "value": counts.get(day, 0),
+        }
+        for day in _buckets(first, last, bucket)
+    ]
+    return points, await conn.fetchval(AS_OF)
 
 
 async def meeting_reports(
@@ -244,15 +263,35 @@ async def meeting_reports(
     return [_meeting_row(row) for row in rows], await conn.fetchval(AS_OF)
 
 
-def fill_gaps(points: list[dict[str, Any]], bucket: str) -> list[dict[str, Any]]:
-    """Zero for every empty day or week between the first and the last point, so a chart's
-    x axis is time, not just the days something happened."""
-    if not points:
-        return []
-    step = timedelta(days=7 if bucket == "week" else 1)
-    values = {point["bucket_start"]: point["value"] for point in points}
-    filled, moment = [], points[0]["bucket_start"]
-    while moment <= points[-1]["bucket_start"]:
-        filled.append({"bucket_start": moment, "value": values.get(moment, 0)})
-        moment += step
-    return filled
+# A series longer than this is a mistake in the request, not a chart: ten years of days.
+MAX_BUCKETS = 3660
+
+# Days are counted as day numbers (`date.toordinal`, day 1 = Monday 1 January of year 1), so the
+# arithmetic cannot overflow at the ends of the calendar. Buckets are UTC days and ISO weeks
+# (from Monday), as `date_trunc` makes them in TIMESERIES.
+
+
+def _day(moment: datetime) -> int:
+    """The number of the UTC day holding the moment."""
+    return moment.astimezone(UTC).date().toordinal()
+
+
+def _day_before(until: datetime) -> int:
+    """The number of the last UTC day before `until` (which is exclusive)."""
+    utc = until.astimezone(UTC)
+    return utc.date().toordinal() - (1 if utc.time() == time() else 0)
+
+
+def _buckets(first: int, last: int, bucket: str) -> range:
+    """The first day of every bucket from the one holding day `first` to the one holding `last`."""
+    if bucket == "week":
+        return range(first - (first - 1) % 7, last - (last - 1) % 7 + 1, 7)
+    return range(first, last + 1)
+
+
+def _check_bucket_count(first: int, last: int, bucket: str) -> None:
+    if len(_buckets(first, last, bucket)) > MAX_BUCKETS:
+        raise Invalid(
+            f"From `from` to `to` is more than {MAX_BUCKETS} {bucket}s; narrow the range"
+            + (" or count by week." if bucket == "day" else ".")
+        )
