@@ -29,3 +29,14 @@ def _representable_in_utc(value: datetime) -> datetime:
 Rfc3339 = Annotated[
     AwareDatetime, BeforeValidator(_rfc3339_text), AfterValidator(_representable_in_utc)
 ]
+
+
+# What nobody types into a name on purpose, as bodies of a regex character class (valid both in
+# Python and in a JSON Schema `pattern`). Line breaks: the C0 and C1 controls (U+0085 is one)
+# and the line and paragraph separators, all of which str.splitlines() and mail programs treat
+# as a new line. Invisible: the soft hyphen, zero-width characters, bidirectional marks,
+# embeddings, overrides and isolates, invisible operators and the byte-order mark.
+LINE_BREAKS = r"\u0000-\u001f\u007f-\u009f\u2028\u2029"
+INVISIBLE = (
+    r"\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import asyncpg
 
 from tests.api.conftest import Api
-from tests.builders import ORGANISER, REPORTING, meeting_body, member, network_body
+from tests.builders import ORGANISER, REPORTING, companion, meeting_body, member, network_body
 
 
 async def test_unknown_fields_are_rejected_naming_the_field(api: Api) -> None:
@@ -190,3 +191,37 @@ async def test_export_and_erasure_of_a_member(api: Api, database_url: str) -> No
     finally:
         await conn.close()
     assert leaks == 0
+
+
+async def test_a_name_that_breaks_a_line_or_hides_characters_is_refused_and_changes_nothing(
+    api: Api,
+) -> None:
+    network = await api.network()
+    meeting = await api.meeting(network["network_id"], open_to_public=True)
+    path = f"/meetings/{meeting['meeting_id']}/registrations"
+    smuggled = "Ole\u2028Action required: https://evil.example/reset"
+    attempts = [
+        ({**member(), "name": "Mette\u0085Hansen"}, [companion()], "member.name"),
+        (member(), [companion(smuggled, email="ole@evil.example")], "companions.0.name"),
+        (member(), [companion("Ole \u202eeman\u202c")], "companions.0.name"),
+        ({**member(), "name": "\u200b\u2066\u2069"}, [], "member.name"),
+        ({**member(), "municipality": "Ros\u2029kilde"}, [], "member.municipality"),
+    ]
+
+    answers = [
+        await api.client.post(path, json={"member": person, "companions": companions})
+        for person, companions, _ in attempts
+    ]
+
+    for answer, (_, _, field) in zip(answers, attempts, strict=True):
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert [error["field"] for error in answer.json()["errors"]] == [field]
+    after = (await api.client.get(f"/meetings/{meeting['meeting_id']}")).json()
+    assert after["seats_taken"] == 0
+    openapi = (await api.client.get("/openapi.json")).json()
+    pattern = re.compile(
+        openapi["components"]["schemas"]["CompanionIn"]["properties"]["name"]["pattern"]
+    )
+    assert pattern.match("Ole Klimarådgiver")
+    assert not any(pattern.match(name) for name in (smuggled, "\u200b", "Ole\u0085", "a\ufeff"))

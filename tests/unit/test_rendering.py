@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -90,3 +92,57 @@ def test_an_international_domain_travels_in_its_idna_form() -> None:
 
     assert smtp_address("jonas@münster.example") == "jonas@xn--mnster-3ya.example"
     assert smtp_address("karen@ishoj.example") == "karen@ishoj.example"
+
+
+def test_only_the_links_the_system_wrote_are_clickable_never_one_typed_in_a_name() -> None:
+    cancel_url = "http://127.0.0.1:8001/cancel/registrations/r?token=t"
+    meeting = {**MEETING, "title": "Møde (se https://evil.example/agenda)"}
+    meeting["online_url"] = "https://meet.example/room"
+    rendered = rendering.render(
+        "registration_confirmed",
+        "en",
+        {
+            "name": "Karen https://evil.example/reset",
+            "meeting": meeting,
+            "seats": 1,
+            "companions": 0,
+            "cancel_url": cancel_url,
+            "calendar": True,
+        },
+    )
+
+    hrefs = re.findall(r'href="([^"]*)"', rendered.html)
+    assert sorted(hrefs) == [html.escape(cancel_url), "https://meet.example/room"]
+    assert "Karen https://evil.example/reset" in rendered.html
+
+
+def test_a_line_separator_in_a_name_does_not_start_a_line_of_its_own() -> None:
+    smuggled = "Karen\u2028Action required: https://evil.example/reset\u0085\u202eeman"
+    rendered = rendering.render(
+        "companion_registered",
+        "en",
+        {
+            "name": "Ole",
+            "companion_of": smuggled,
+            "meeting": MEETING,
+            "calendar": True,
+            "cancel_url": None,
+        },
+    )
+
+    for part in (rendered.text, rendered.html):
+        assert not re.search("[\u2028\u0085\u202e]", part)
+    assert not any(line.startswith("Action") for line in rendered.text.split("\n"))
+    assert "<br>Action" not in rendered.html
+    assert "https://evil.example" not in "".join(re.findall(r'href="[^"]*"', rendered.html))
+
+
+def test_a_link_followed_by_punctuation_keeps_the_punctuation_out_of_the_link() -> None:
+    link = "https://tilmeld.example/cancel?token=a.b"
+    body = f"Cancel here ({link}). Or here: {link}."
+
+    html_part = rendering.html_part("Cancel", body, "en", {link})
+
+    escaped = html.escape(link)
+    anchor = f'<a href="{escaped}" style="color:#1f6f5c">{escaped}</a>'
+    assert f"({anchor}). Or here: {anchor}." in html_part

@@ -1,13 +1,17 @@
 """Turning a notification into an email's subject, text and HTML, in the member's language.
 
 Each kind has one text template per language (`templates/<lang>/<kind>.txt`, the first line is
-the subject); adding a language is adding a folder of files. The HTML part wraps the same words
-in `templates/layout.html`, autoescaped, with links made clickable.
+the subject); adding a language is adding a folder of files. Counted words go in
+`{% trans count=n %}…{% pluralize %}…{% endtrans %}`, chosen by the language's plural rule. The
+HTML part wraps the same words in `templates/layout.html`, autoescaped; only the links the
+system itself put in (the cancel link, the meeting's online link) are clickable, never a link
+someone typed into a name or a title.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,11 +21,23 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from tilmeld_shared.plurals import ngettext_for
+from tilmeld_shared.validation import INVISIBLE, LINE_BREAKS
+
 TEMPLATES = Path(__file__).parent / "templates"
 # Babel's locale per language folder; a folder not listed here formats dates as its own name.
 LOCALES = {"da": "da_DK", "nb": "nb_NO", "de": "de_DE", "en": "en_GB"}
 FALLBACK_LANGUAGE = "en"
-_LINK = re.compile(r"(https?://\S+)")
+_BREAK = re.compile(f"[{LINE_BREAKS}]")
+_UNSEEN = re.compile(f"[{INVISIBLE}]")
+
+
+def _one_line(value: Any) -> Any:
+    """Every value a template prints stays on its line and in its order: a line break someone
+    typed (registration refuses them now, older data may hold one) becomes a space, and
+    invisible or bidirectional controls go."""
+    return _UNSEEN.sub("", _BREAK.sub(" ", value)) if isinstance(value, str) else value
+
 
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -29,6 +45,8 @@ _environment = Environment(
     autoescape=select_autoescape(["html"]),
     undefined=StrictUndefined,
     keep_trailing_newline=True,
+    finalize=_one_line,
+    extensions=["jinja2.ext.i18n"],
 )
 
 
@@ -63,28 +81,43 @@ def format_when(starts_at: datetime, ends_at: datetime, timezone: str, language:
     return f"{day}, {hours} ({start.tzname()})"
 
 
-def _paragraphs(text: str) -> list[list[list[tuple[str, str]]]]:
-    """Blank-line separated paragraphs of lines, each line split into text and links."""
+def system_links(context: dict[str, Any]) -> set[str]:
+    """The links the system puts into an email: the person's cancel link, the meeting's link."""
+    meeting = context.get("meeting") or {}
+    return {link for link in (context.get("cancel_url"), meeting.get("online_url")) if link}
+
+
+def _paragraphs(text: str, links: Collection[str]) -> list[list[list[tuple[str, str]]]]:
+    """Blank-line separated paragraphs of lines, each line split into text and the given links.
+
+    Lines break at "\n" only: str.splitlines() also breaks at U+2028, U+0085 and the like."""
+    linked = re.compile(
+        "(" + "|".join(re.escape(link) for link in sorted(links, key=len, reverse=True)) + ")"
+    )
     paragraphs = []
-    for block in re.split(r"\n\s*\n", text.strip()):
+    for block in re.split(r"\n[ \t]*\n", text.strip("\n")):
         lines = []
-        for line in block.splitlines():
-            parts = [
-                ("link" if _LINK.fullmatch(piece) else "text", piece)
-                for piece in _LINK.split(line)
-                if piece
-            ]
-            lines.append(parts)
+        for line in block.split("\n"):
+            pieces = linked.split(line) if links else [line]
+            lines.append([("link" if p in links else "text", p) for p in pieces if p])
         paragraphs.append(lines)
     return paragraphs
 
 
+def html_part(subject: str, body: str, language: str, links: Collection[str]) -> str:
+    """The email's words as HTML, escaped, with exactly `links` clickable wherever they occur."""
+    return _environment.get_template("layout.html").render(
+        language=language, subject=subject, paragraphs=_paragraphs(body, links)
+    )
+
+
 def render(template: str, language: str, context: dict[str, Any]) -> Rendered:
     language = language_or_fallback(language)
-    text = _environment.get_template(f"{language}/{template}.txt").render(**context)
-    subject, _, body = text.partition("\n")
-    body = re.sub(r"\n{3,}", "\n\n", body.lstrip("\n"))
-    html = _environment.get_template("layout.html").render(
-        language=language, subject=subject.strip(), paragraphs=_paragraphs(body)
+    text = _environment.get_template(f"{language}/{template}.txt").render(
+        **context, gettext=str, ngettext=ngettext_for(LOCALES.get(language, language))
     )
-    return Rendered(subject=subject.strip(), text=body, html=html)
+    subject, _, body = text.partition("\n")
+    subject = subject.strip()
+    body = re.sub(r"\n{3,}", "\n\n", body.lstrip("\n"))
+    html = html_part(subject, body, language, system_links(context))
+    return Rendered(subject=subject, text=body, html=html)

@@ -5,6 +5,7 @@ Requests reject unknown fields and bound every string, so bad input fails loudly
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -26,11 +27,14 @@ from pydantic import (
 )
 
 from tilmeld_shared.events import Language
+from tilmeld_shared.validation import INVISIBLE, LINE_BREAKS
 
 # Text people type: no control characters and no lone surrogates (which the database cannot
 # store), and something besides white space. The pattern tells clients (and fuzzers) the same.
 # (Lone surrogates are refused too, but a pattern naming them defeats most generators.)
-_SINGLE_LINE = r"\u0000-\u001f\u007f"
+# One-line text (names above all, which go into emails) also has no line or paragraph
+# separator and nothing invisible or bidirectional that could break or reorder a line there.
+_SINGLE_LINE = LINE_BREAKS + INVISIBLE
 _MULTI_LINE = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f"
 _ONE_LINE_TEXT = Field(
     json_schema_extra={"pattern": f"^[^{_SINGLE_LINE}]*[^\\s{_SINGLE_LINE}][^{_SINGLE_LINE}]*$"}
@@ -48,8 +52,13 @@ def _printable(value: str, *, allowed: str = "") -> str:
     return value
 
 
+_NOT_IN_ONE_LINE = re.compile(rf"[{_SINGLE_LINE}\ud800-\udfff]")
+
+
 def _one_line(value: str) -> str:
-    return _printable(value)
+    if _NOT_IN_ONE_LINE.search(value):
+        raise ValueError("contains a line break, a control character or an invisible one")
+    return value
 
 
 def _lines(value: str) -> str:
