@@ -106,7 +106,7 @@ def test_a_waitlisted_member_is_told_so_in_their_own_language(
     notifications = httpx.get(
         f"{services.url('notification')}/notifications",
         params={"recipient": second["email"]},
-        headers=REPORTING,
+        headers=ORGANISER,  # the reporting token reads no addresses
     ).json()
     templates = sorted(n["template"] for n in notifications["items"])
     assert templates == ["enrolment_confirmed", "registration_waitlisted"]

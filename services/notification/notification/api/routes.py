@@ -1,4 +1,8 @@
-"""`GET /notifications`, `GET /notifications/{id}`, `POST /notifications/{id}/retry`."""
+"""`GET /notifications`, `GET /notifications/{id}`, `POST /notifications/{id}/retry`.
+
+The ledger holds addresses. The organiser token reads it whole; the reporting token reads
+delivery (templates, states, attempts, times) but no address: least privilege for a role whose
+own service holds no personal data."""
 
 from __future__ import annotations
 
@@ -8,17 +12,18 @@ from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tilmeld_shared.auth import Role, app_role
-from tilmeld_shared.problems import Conflict, NotFound
+from tilmeld_shared.observability import mask_email_addresses
+from tilmeld_shared.problems import Conflict, Forbidden, NotFound
 
 Status = Literal["pending", "sent", "failed", "dead", "suppressed"]
 
 
 class NotificationOut(BaseModel):
     id: uuid.UUID
-    recipient: str
+    recipient: str | None = Field(description="The address; null for the reporting token.")
     template: str
     language: str
     status: Status
@@ -29,7 +34,7 @@ class NotificationOut(BaseModel):
     subject: str
     created_at: datetime
     sent_at: datetime | None
-    last_error: str | None
+    last_error: str | None = Field(description="Any address in it is masked for reporting.")
 
 
 class NotificationPage(BaseModel):
@@ -71,7 +76,7 @@ router = APIRouter(tags=["notifications"])
 @router.get("/notifications")
 async def list_notifications(
     pool: Pool,
-    _: Reader,
+    role: Reader,
     recipient: Annotated[str | None, Query(max_length=254)] = None,
     member_id: uuid.UUID | None = None,
     status: Status | None = None,
@@ -79,6 +84,9 @@ async def list_notifications(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
 ) -> NotificationPage:
+    if recipient is not None and role is not Role.ORGANISER:
+        # An answer would tell whether that address was written to.
+        raise Forbidden("Filtering by recipient needs the organiser token.")
     rows = await pool.fetch(
         LIST, recipient, member_id, status, event_id, int(cursor) if cursor else None, limit + 1
     )
@@ -86,17 +94,27 @@ async def list_notifications(
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = str(int(rows[-1]["created_at"].timestamp() * 1_000_000))
-    return NotificationPage(
-        items=[NotificationOut(**dict(r)) for r in rows], next_cursor=next_cursor
-    )
+    return NotificationPage(items=[_as_seen_by(role, r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/notifications/{notification_id}")
-async def get_notification(notification_id: uuid.UUID, pool: Pool, _: Reader) -> NotificationOut:
+async def get_notification(notification_id: uuid.UUID, pool: Pool, role: Reader) -> NotificationOut:
     row = await pool.fetchrow("SELECT * FROM notifications WHERE id = $1", notification_id)
     if row is None:
         raise NotFound(f"No notification {notification_id}.")
-    return NotificationOut(**dict(row))
+    return _as_seen_by(role, row)
+
+
+def _as_seen_by(role: Role, row: asyncpg.Record) -> NotificationOut:
+    """The row whole for the organiser; for reporting without the address, also where an SMTP
+    refusal quotes it in the error."""
+    notification = NotificationOut(**dict(row))
+    if role is Role.ORGANISER:
+        return notification
+    error = notification.last_error
+    return notification.model_copy(
+        update={"recipient": None, "last_error": error and mask_email_addresses(error)}
+    )
 
 
 @router.post("/notifications/{notification_id}/retry")
