@@ -31,6 +31,20 @@ Rfc3339 = Annotated[
 ]
 
 
+def _whole_float_as_int(value: object) -> object:
+    # JSON Schema's "integer" is any number with a zero fraction, 5.0 too; pydantic's strict
+    # int refuses it. 5.5, "5" and true stay refused, by StrictInt after this.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer in a JSON body as JSON Schema defines one (5 and 5.0, never 5.5, "5" or true):
+# `Annotated[StrictInt, Field(ge=..., le=...), JSON_INTEGER]`. Last, so that the bounds stay
+# in the OpenAPI document (put before them, pydantic writes them as unknown keywords).
+JSON_INTEGER = BeforeValidator(_whole_float_as_int)
+
+
 # What nobody types into a name on purpose, as bodies of a regex character class (valid both in
 # Python and in a JSON Schema `pattern`). Line breaks: the C0 and C1 controls (U+0085 is one)
 # and the line and paragraph separators, all of which str.splitlines() and mail programs treat

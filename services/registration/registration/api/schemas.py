@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from tilmeld_shared.events import Language
-from tilmeld_shared.validation import INVISIBLE, LINE_BREAKS
+from tilmeld_shared.validation import INVISIBLE, JSON_INTEGER, LINE_BREAKS
 
 # Text people type: no control characters and no lone surrogates (which the database cannot
 # store), and something besides white space. The pattern tells clients (and fuzzers) the same.
@@ -84,6 +84,9 @@ LongText = Annotated[
     _MULTI_LINE_TEXT,
 ]
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+# Counts, as JSON Schema's integers: 5.0 is 5, while 5.5, "5" and true are 422.
+Companions = Annotated[StrictInt, Field(ge=0, le=10), JSON_INTEGER]
+Capacity = Annotated[StrictInt, Field(ge=0, le=100_000), JSON_INTEGER]
 _TIMEZONES = available_timezones()
 
 
@@ -141,7 +144,7 @@ class NetworkIn(Request):
     target_group: LongText | None = None
     organisers: list[Name] = Field(min_length=1, max_length=20)
     language: Language
-    max_companions: StrictInt = Field(1, ge=0, le=10)
+    max_companions: Companions = 1
     contact: ContactIn | None = None
     period: ShortText | None = None
     organisation_id: uuid.UUID | None = Field(
@@ -151,31 +154,48 @@ class NetworkIn(Request):
     )
 
 
-def _refuse_nulls(model: BaseModel, *fields: str) -> None:
-    """A PATCH may leave a field out, but not blank one that must have a value."""
-    nulled = sorted(f for f in fields if f in model.model_fields_set and getattr(model, f) is None)
-    if nulled:
-        raise ValueError(f"{', '.join(nulled)} cannot be null; leave a field out to keep it")
+def _without_null(schema: dict[str, Any]) -> None:
+    # The document of a field `_kept` made: its value, without the null branch or default.
+    branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+    schema.pop("default", None)
 
 
-class NetworkPatch(Request):
-    title: Name | None = None
-    description: LongText | None = None
+def _kept(**constraints: Any) -> Any:
+    """A PATCH field that may be left out (None: unchanged) but not sent as null, since it must
+    keep a value; the OpenAPI document offers no null for it either."""
+    return Field(None, json_schema_extra=_without_null, **constraints)
+
+
+class Patch(Request):
+    @model_validator(mode="after")
+    def _kept_fields_stay_set(self) -> Self:
+        nulled = sorted(
+            name
+            for name, field in type(self).model_fields.items()
+            if field.json_schema_extra is _without_null
+            and name in self.model_fields_set
+            and getattr(self, name) is None
+        )
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null; leave a field out to keep it")
+        return self
+
+
+class NetworkPatch(Patch):
+    title: Name | None = _kept()
+    description: LongText | None = _kept()
     purpose: LongText | None = None
     target_group: LongText | None = None
-    organisers: list[Name] | None = Field(None, min_length=1, max_length=20)
-    language: Language | None = None
-    max_companions: StrictInt | None = Field(None, ge=0, le=10)
+    organisers: list[Name] | None = _kept(min_length=1, max_length=20)
+    language: Language | None = _kept()
+    max_companions: Companions | None = _kept()
     contact: ContactIn | None = None
     period: ShortText | None = None
-    status: Literal["open", "closed"] | None = None
-
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> NetworkPatch:
-        _refuse_nulls(
-            self, "title", "description", "organisers", "language", "max_companions", "status"
-        )
-        return self
+    status: Literal["open", "closed"] | None = _kept()
 
 
 def _check_timezone(value: str | None) -> str | None:
@@ -192,7 +212,7 @@ class MeetingIn(Request):
     timezone: str = Field("Europe/Copenhagen", max_length=64)
     location: ShortText | None = None
     online_url: HttpUrl | None = None
-    capacity: StrictInt = Field(ge=0, le=100_000)
+    capacity: Capacity
     registration_deadline: AwareDatetime | None = None
     open_to_public: StrictBool = False
     speakers: list[SpeakerIn] = Field(default_factory=list, max_length=50)
@@ -208,28 +228,20 @@ class MeetingIn(Request):
         return self
 
 
-class MeetingPatch(Request):
-    title: Name | None = None
+class MeetingPatch(Patch):
+    title: Name | None = _kept()
     description: LongText | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    timezone: str | None = Field(None, max_length=64)
+    starts_at: AwareDatetime | None = _kept()
+    ends_at: AwareDatetime | None = _kept()
+    timezone: str | None = _kept(max_length=64)
     location: ShortText | None = None
     online_url: HttpUrl | None = None
-    capacity: StrictInt | None = Field(None, ge=0, le=100_000)
+    capacity: Capacity | None = _kept()
     registration_deadline: AwareDatetime | None = None
-    open_to_public: StrictBool | None = None
-    speakers: list[SpeakerIn] | None = Field(None, max_length=50)
+    open_to_public: StrictBool | None = _kept()
+    speakers: list[SpeakerIn] | None = _kept(max_length=50)
 
     _tz = field_validator("timezone")(_check_timezone)
-
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> MeetingPatch:
-        _refuse_nulls(
-            self, "title", "starts_at", "ends_at", "timezone", "capacity", "open_to_public",
-            "speakers",
-        )  # fmt: skip
-        return self
 
 
 # --- responses ---------------------------------------------------------------------------------
