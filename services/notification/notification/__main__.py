@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-import uvicorn
-
 from notification.main import MIGRATIONS, SCHEMA, create_app
 from notification.settings import Settings
 from tilmeld_shared.db import migrate
 from tilmeld_shared.observability import configure_logging
+from tilmeld_shared.serving import serve
 
 
 def main() -> None:
@@ -29,16 +28,7 @@ def main() -> None:
         )
         print(f"notification: {len(applied)} migration(s) applied")
         return
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        # Longer than a load balancer's idle timeout, so the server never closes a
-        # kept-alive connection just as a client reuses it.
-        timeout_keep_alive=75,
-    )
+    serve(create_app(settings), settings)
 
 
 if __name__ == "__main__":

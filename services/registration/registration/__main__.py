@@ -7,7 +7,6 @@ import asyncio
 from datetime import UTC, datetime
 
 import asyncpg
-import uvicorn
 
 from registration.main import MIGRATIONS, SCHEMA, create_app
 from registration.outbox import NOTIFY_CHANNEL
@@ -15,6 +14,7 @@ from registration.service import operations
 from registration.settings import Settings
 from tilmeld_shared.db import migrate
 from tilmeld_shared.observability import configure_logging
+from tilmeld_shared.serving import serve
 
 
 def main() -> None:
@@ -43,16 +43,7 @@ def main() -> None:
         )
         print(f"registration: {len(applied)} migration(s) applied")
         return
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        # Longer than a load balancer's idle timeout, so the server never closes a
-        # kept-alive connection just as a client reuses it.
-        timeout_keep_alive=75,
-    )
+    serve(create_app(settings), settings)
 
 
 async def _replay(settings: Settings, since: datetime) -> int:

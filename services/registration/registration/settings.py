@@ -45,6 +45,10 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8001, validation_alias=AliasChoices("REGISTRATION_PORT", "PORT"))
+    # A client must send a request's headers within this of starting it, and its body within
+    # the next; slower ones get 408 and are cut off (see tilmeld_shared/serving.py).
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
     max_body_bytes: int = 64 * 1024
     idempotency_retention_hours: int = 48
     relay_batch_size: int = 500

@@ -6,13 +6,12 @@ import argparse
 import asyncio
 import sys
 
-import uvicorn
-
 from reporting import maintenance
 from reporting.main import MIGRATIONS, SCHEMA, create_app
 from reporting.settings import Settings
 from tilmeld_shared.db import migrate
 from tilmeld_shared.observability import configure_logging
+from tilmeld_shared.serving import serve
 
 
 def main() -> None:
@@ -40,16 +39,7 @@ def main() -> None:
         print(f"drift: {len(drift)}")
         sys.exit(1 if drift else 0)
     else:
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level.lower(),
-            access_log=False,
-            # Longer than a load balancer's idle timeout, so the server never closes a
-            # kept-alive connection just as a client reuses it.
-            timeout_keep_alive=75,
-        )
+        serve(create_app(settings), settings)
 
 
 if __name__ == "__main__":

@@ -44,4 +44,8 @@ class Settings(BaseSettings):
     reporting_token: str = ""
     host: str = "127.0.0.1"
     port: int = Field(8003, validation_alias=AliasChoices("REPORTING_PORT", "PORT"))
+    # A client must send a request's headers within this of starting it, and its body within
+    # the next; slower ones get 408 and are cut off (see tilmeld_shared/serving.py).
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
     log_level: str = "INFO"
