@@ -158,3 +158,55 @@ async def test_every_kind_arrives_in_every_language(
     languages = {str(m.message["Content-Language"]) for m in smtp.mails}
     assert languages == {"da", "nb", "de", "en"}
     assert all("Karen" in m.text for m in smtp.mails)
+
+
+async def test_an_address_with_a_non_ascii_local_part_arrives_addressed_to_it(
+    handle: Handle, pool: asyncpg.Pool, database_url: str, smtp: MailCatcher
+) -> None:
+    meeting = Meeting(language="de")
+    await handle(
+        meeting.scheduled(),
+        meeting.registration(
+            RegistrationConfirmed, status="confirmed", email="jürgen@bücher.example"
+        ),
+    )
+
+    await dispatcher_for(pool, database_url, smtp.port).send_due()
+
+    assert await pool.fetchval("SELECT status FROM notifications") == "sent"
+    (mail,) = smtp.wait_for(lambda m: m.is_to("jürgen@bücher.example"))
+    # The header carries the address itself (RFC 6532), not one RFC 2047 word no client reads.
+    assert "\nTo: jürgen@xn--bcher-kva.example\r\n" in mail.raw.decode()
+    assert mail.subject.startswith("Anmeldung bestätigt")
+
+
+async def test_a_server_without_smtputf8_makes_such_an_address_dead_at_once_saying_why(
+    handle: Handle, pool: asyncpg.Pool, database_url: str
+) -> None:
+    meeting = Meeting()
+    await handle(
+        meeting.scheduled(),
+        meeting.registration(
+            RegistrationConfirmed, status="confirmed", email="jürgen@bücher.example"
+        ),
+        meeting.registration(
+            RegistrationConfirmed, status="confirmed", email="jonas@münster.example"
+        ),
+    )
+    plain = MailCatcher(port=free_port(), smtputf8=False)
+    plain.start()
+    try:
+        await dispatcher_for(pool, database_url, plain.port).send_due()
+    finally:
+        plain.stop()
+
+    outcome = {
+        r["recipient"]: (r["status"], r["attempts"], r["last_error"])
+        for r in await pool.fetch("SELECT * FROM notifications")
+    }
+    status, attempts, error = outcome["jürgen@bücher.example"]
+    assert (status, attempts) == ("dead", 1)
+    assert "SMTPUTF8" in error
+    assert outcome["jonas@münster.example"][0] == "sent"
+    (mail,) = plain.mails
+    assert mail.message["To"] == "jonas@xn--mnster-3ya.example"

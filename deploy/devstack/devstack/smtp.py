@@ -25,6 +25,7 @@ class CaughtMail:
     mail_from: str
     recipients: list[str]
     message: EmailMessage
+    raw: bytes = b""  # as it arrived: headers in UTF-8 (SMTPUTF8) read as they were written
 
     def is_to(self, address: str) -> bool:
         """Whether the mail went to this address (an international domain in either form)."""
@@ -118,7 +119,12 @@ class MailCatcher:
             number = len(self.mails) + 1
             self.mails.append(
                 CaughtMail(
-                    number, time.time(), mail_from, recipients or [str(message["To"])], message
+                    number,
+                    time.time(),
+                    mail_from,
+                    recipients or [str(message["To"])],
+                    message,
+                    content,
                 )
             )
         if save and self.store_dir:

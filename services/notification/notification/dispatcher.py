@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
 import logging
 import random
 import time
@@ -72,17 +73,21 @@ STATE_COUNTS = "SELECT status, count(*) AS n FROM notifications GROUP BY status"
 
 
 def smtp_address(address: str) -> str:
-    """The address as SMTP carries it: an internationalised domain in its IDNA (xn--) form."""
+    """The address as SMTP carries it: an internationalised domain in its IDNA (xn--) form.
+
+    A local part beyond ASCII has no such form: only a server offering SMTPUTF8 takes it."""
     local, _, domain = address.rpartition("@")
     return f"{local}@{domain.encode('idna').decode('ascii')}"
 
 
-def build_message(row: Any, *, mail_from: str) -> bytes:
+def build_message(row: Any, *, mail_from: str, utf8: bool = False) -> bytes:
     """Text and HTML alternatives, and the invitation both inline (so calendar clients offer
     to add it in one click) and as an .ics attachment.
 
     Built with the compat32 MIME classes: an order of magnitude cheaper than EmailMessage's
-    header registry, which made building the message most of a send's cost.
+    header registry, which made building the message most of a send's cost. `utf8` writes the
+    headers as UTF-8 (RFC 6532, for a server that took SMTPUTF8): a non-ASCII address cannot be
+    an RFC 2047 encoded word, which would turn the whole address into unreadable text.
     """
     alternatives = MIMEMultipart("alternative")
     alternatives.attach(MIMEText(row["body_text"], "plain", "utf-8"))
@@ -102,11 +107,11 @@ def build_message(row: Any, *, mail_from: str) -> bytes:
     message["From"] = mail_from
     message["To"] = smtp_address(row["recipient"])
     # compat32 takes a Header object and encodes it as RFC 2047 words when flattening.
-    message["Subject"] = cast(str, Header(row["subject"], "utf-8"))
+    message["Subject"] = row["subject"] if utf8 else cast(str, Header(row["subject"], "utf-8"))
     message["Message-ID"] = f"<{row['id']}@tilmeld>"
     message["Date"] = formatdate(localtime=False)
     message["Content-Language"] = row["language"]
-    return message.as_bytes()
+    return message.as_bytes(policy=email.policy.SMTPUTF8) if utf8 else message.as_bytes()
 
 
 def is_permanent(error: Exception) -> bool:
@@ -186,14 +191,17 @@ class Dispatcher:
         started = time.perf_counter()
         try:
             recipient = smtp_address(row["recipient"])
+            # A non-ASCII local part needs the server's SMTPUTF8 extension, and UTF-8 headers.
+            utf8 = not recipient.isascii()
             await smtp.sendmail(
                 self._sender,
                 [recipient],
-                build_message(row, mail_from=self._settings.mail_from),
-                # A non-ASCII local part needs the server's SMTPUTF8 extension.
-                mail_options=[] if recipient.isascii() else ["SMTPUTF8"],
+                build_message(row, mail_from=self._settings.mail_from, utf8=utf8),
+                mail_options=["SMTPUTF8"] if utf8 else [],
             )
-        except UnicodeError as error:  # an address no SMTP server can take: permanent
+        except (UnicodeError, aiosmtplib.SMTPNotSupported) as error:
+            # An address no server takes, or one this server never will (SMTPUTF8 is the one
+            # extension asked for here): retrying changes nothing.
             await self._failed(row, error, permanent=True)
             return
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
