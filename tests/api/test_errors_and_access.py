@@ -6,8 +6,10 @@ import re
 import uuid
 
 import asyncpg
+import httpx
 
-from tests.api.conftest import Api
+from registration.main import create_app
+from tests.api.conftest import Api, registration_settings
 from tests.builders import ORGANISER, REPORTING, companion, meeting_body, member, network_body
 
 
@@ -225,3 +227,50 @@ async def test_a_name_that_breaks_a_line_or_hides_characters_is_refused_and_chan
     )
     assert pattern.match("Ole Klimarådgiver")
     assert not any(pattern.match(name) for name in (smuggled, "\u200b", "Ole\u0085", "a\ufeff"))
+
+
+async def test_an_address_our_mail_server_cannot_write_to_is_refused_at_sign_up(
+    api: Api, database_url: str
+) -> None:
+    network = await api.network()
+    meeting = await api.meeting(network["network_id"], open_to_public=True)
+    registrations = f"/meetings/{meeting['meeting_id']}/registrations"
+    jurgen = {**member(), "email": "jürgen@bücher.example"}
+
+    as_member = await api.client.post(registrations, json={"member": jurgen})
+    as_companion = await api.client.post(
+        registrations,
+        json={"member": member(), "companions": [companion(email="jürgen@bücher.example")]},
+    )
+    enrolling = await api.client.post(
+        f"/networks/{network['network_id']}/enrolments", json={"member": jurgen, "consent": True}
+    )
+    on_the_page = await api.client.post(
+        f"http://registration/networks/{network['network_id']}/enrol?lang=en",
+        data={**jurgen, "consent": "yes"},
+    )
+    idna_domain = await api.client.post(
+        registrations, json={"member": {**member(), "email": "jonas@münster.example"}}
+    )
+
+    for answer, field in (
+        (as_member, "member.email"),
+        (as_companion, "companions.0.email"),
+        (enrolling, "member.email"),
+    ):
+        assert answer.status_code == 422, answer.text
+        (error,) = answer.json()["errors"]
+        assert error["field"] == field and "mail server" in error["message"]
+    assert on_the_page.status_code == 422
+    assert "Our mail server cannot write to an address with letters like" in on_the_page.text
+    assert idna_domain.status_code == 201
+    after = (await api.client.get(f"/meetings/{meeting['meeting_id']}")).json()
+    assert after["seats_taken"] == 1
+
+    settings = registration_settings(database_url, smtp_accepts_smtputf8=True)
+    app = create_app(settings, run_relay=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://r/api/v1") as client:
+            with_smtputf8 = await client.post(registrations, json={"member": jurgen})
+    assert with_smtputf8.status_code == 201, with_smtputf8.text

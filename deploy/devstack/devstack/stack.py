@@ -91,6 +91,7 @@ class Stack:
             self.catcher.start()
             self._serve_mailbox()
             env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(self.smtp_port)
+            env.setdefault("SMTP_ACCEPTS_SMTPUTF8", "true")  # the catcher offers it
         # Everything here comes from 127.0.0.1 (demo loader, `make measure`): a roomier limit.
         env.setdefault("RATE_LIMIT_PER_ADDRESS", "1000/minute")
         env.setdefault("ORGANISER_TOKEN", DEV_ORGANISER_TOKEN)

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     rate_limit_storage: str = "async+memory://"
     # Active registrations (confirmed or waitlisted, meeting not over) one email may hold.
     max_active_registrations_per_email: int = 20
+    # Whether the outgoing mail server (notification's SMTP_HOST) offers SMTPUTF8. Without it
+    # no email can reach an address whose local part is not ASCII (jürgen@…), so sign-up
+    # refuses one (422). An internationalised domain alone needs nothing: it travels as IDNA.
+    smtp_accepts_smtputf8: bool = False
 
     @model_validator(mode="after")
     def _secrets_in_production(self) -> Settings:

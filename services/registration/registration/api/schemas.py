@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 from zoneinfo import available_timezones
 
+from fastapi.exceptions import RequestValidationError
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -22,9 +23,11 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from tilmeld_shared.events import Language
 from tilmeld_shared.validation import INVISIBLE, JSON_INTEGER, LINE_BREAKS
@@ -119,6 +122,46 @@ class CompanionIn(Request):
 class RegistrationIn(Request):
     member: MemberIn
     companions: list[CompanionIn] = Field(default_factory=list, max_length=10)
+
+
+_NEEDS_SMTPUTF8 = PydanticCustomError(
+    "address_needs_smtputf8",
+    "our mail server cannot deliver to an address with characters beyond ASCII before the @; "
+    "please give another address",
+)
+
+
+def check_deliverable(command: EnrolmentIn | RegistrationIn, *, smtputf8: bool) -> None:
+    """Refuse, as invalid input naming the field, an address our mail server cannot write to:
+    a local part beyond ASCII (jürgen@…) needs a server with SMTPUTF8. An internationalised
+    domain alone needs nothing (it travels as IDNA)."""
+    if smtputf8:
+        return
+    addresses: list[tuple[tuple[str | int, ...], str | None]] = [
+        (("member", "email"), command.member.email)
+    ]
+    if isinstance(command, RegistrationIn):
+        addresses += [
+            (("companions", number, "email"), companion.email)
+            for number, companion in enumerate(command.companions)
+        ]
+    refused = [
+        InitErrorDetails(type=_NEEDS_SMTPUTF8, loc=where, input=address)
+        for where, address in addresses
+        if address and not address.rpartition("@")[0].isascii()
+    ]
+    if refused:
+        raise ValidationError.from_exception_data(type(command).__name__, refused)
+
+
+def require_deliverable(command: EnrolmentIn | RegistrationIn, *, smtputf8: bool) -> None:
+    """`check_deliverable` for a JSON body: the API's 422 problem, naming e.g. member.email."""
+    try:
+        check_deliverable(command, smtputf8=smtputf8)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]
+        ) from None
 
 
 class CancelIn(Request):

@@ -25,6 +25,7 @@ from registration.api.schemas import (
     RegistrationIn,
     RegistrationOut,
     RegistrationRosterItem,
+    require_deliverable,
 )
 from registration.service import meetings, registrations
 from registration.service.organisations import scoped
@@ -125,6 +126,7 @@ async def register(
     organiser: OrganiserIfAny,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
+    require_deliverable(body, smtputf8=ctx.settings.smtp_accepts_smtputf8)
     if organiser is None:  # organisers enter people themselves; limits are for the public
         await abuse.check_address(request)
         await abuse.check_email(body.member.email)

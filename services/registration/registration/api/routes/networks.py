@@ -26,6 +26,7 @@ from registration.api.schemas import (
     NetworkOut,
     NetworkPatch,
     Page,
+    require_deliverable,
 )
 from registration.service import enrolments, networks
 from registration.service.organisations import scoped
@@ -97,6 +98,7 @@ async def enrol(
     organiser: OrganiserIfAny,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
+    require_deliverable(body, smtputf8=ctx.settings.smtp_accepts_smtputf8)
     if organiser is None:  # organisers enter people themselves; limits are for the public
         await abuse.check_address(request)
         await abuse.check_email(body.member.email)

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from registration import repository as repo
 from registration import tokens
 from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
-from registration.api.schemas import EnrolmentIn, RegistrationIn
+from registration.api.schemas import EnrolmentIn, RegistrationIn, check_deliverable
 from registration.pages.requests import LANGUAGE_COOKIE, language_of, read_form
 from registration.pages.words import CONFLICT_WORDS, LANGUAGE_NAMES, WORDS
 from registration.service import enrolments, meetings, networks, registrations
@@ -106,6 +106,8 @@ def _field_errors(error: ValidationError, lang: str) -> dict[str, str]:
             message = words["err_consent"]
         elif name == "email" and item["type"] in {"value_error", "string_type"}:
             message = words["err_email"]
+        elif item["type"] == "address_needs_smtputf8":
+            message = words["err_email_smtputf8"]
         elif item["type"] in {"missing", "string_too_short"}:
             message = words["err_missing"].format(field=label)
         elif item["type"] == "string_too_long":
@@ -201,6 +203,7 @@ async def enrol_from_page(
         command = EnrolmentIn.model_validate(
             {"member": _member(form, lang), "consent": form.get("consent") == "yes" or None}
         )
+        check_deliverable(command, smtputf8=ctx.settings.smtp_accepts_smtputf8)
         await abuse.check_email(command.member.email)
         enrolment, _ = await tx.run(lambda conn: enrolments.enrol(conn, ctx, network_id, command))
     except ValidationError as error:
@@ -349,6 +352,7 @@ async def register_from_page(
                 "companions": _companions(form, page["max_companions"]),
             }
         )
+        check_deliverable(command, smtputf8=ctx.settings.smtp_accepts_smtputf8)
         await abuse.check_email(command.member.email)
         registration, _, _ = await tx.run(
             lambda conn: registrations.register_for_meeting(conn, ctx, meeting_id, command)
