@@ -51,6 +51,8 @@ class PersonalData(BaseModel):
     name: str
     email: str
     companions: list[Companion] = Field(default_factory=list)
+    # The person's self-service link carries a secret token: it travels sealed, never in clear.
+    cancel_url: str | None = None
 
 
 class SealedPersonalData(BaseModel):
@@ -101,6 +103,7 @@ class MemberEnrolled(Payload):
     # Plaintext only in memory (never serialised by registration): see SealedPersonalData.
     personal: PersonalData | None = None
     personal_sealed: SealedPersonalData | None = None
+    # Deprecated and never set: the link travels in the sealed personal data.
     cancel_url: str | None = None
 
 
@@ -180,6 +183,7 @@ class RegistrationState(Payload):
     # Plaintext only in memory (never serialised by registration): see SealedPersonalData.
     personal: PersonalData | None = None
     personal_sealed: SealedPersonalData | None = None
+    # Deprecated and never set: the link travels in the sealed personal data.
     cancel_url: str | None = None
 
 

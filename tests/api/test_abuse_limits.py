@@ -81,6 +81,24 @@ async def test_one_email_cannot_be_used_to_flood_sign_ups(database_url: str) -> 
         assert "email" in third.json()["detail"]
 
 
+async def test_retrying_one_request_with_its_key_never_counts_against_the_limits(
+    database_url: str,
+) -> None:
+    limited = _service(database_url, rate_limit_per_email="1/hour", rate_limit_per_address="2/hour")
+    async with limited as client_at, client_at("192.0.2.4") as client:
+        meeting = await _open_meeting(client)
+        person = member()
+        key = {"Idempotency-Key": "flaky-network-1"}
+        first = await _register(client, meeting, person, **key)
+        retries = [await _register(client, meeting, person, **key) for _ in range(4)]
+
+        assert first.status_code == 201
+        assert [r.status_code for r in retries] == [201] * 4
+        assert all(r.json() == first.json() for r in retries)
+        # A new request still counts: this address has one left, this email none.
+        assert (await _register(client, meeting, person)).status_code == 429
+
+
 async def test_nobody_holds_more_active_registrations_than_the_cap(database_url: str) -> None:
     capped = _service(database_url, max_active_registrations_per_email=2)
     async with capped as client_at, client_at("192.0.2.3") as client:

@@ -30,3 +30,14 @@ def test_a_tampered_expiry_breaks_the_signature() -> None:
 
     assert not tokens.verify("secret", "p", subject, f"9999999999.{signature}", now=NOW)
     assert not tokens.verify("secret", "p", subject, "garbage", now=NOW)
+
+
+def test_without_a_time_only_the_signature_is_checked() -> None:
+    # For links whose life follows a record that can change (a meeting's end), the caller
+    # judges the time against the record; the token's own expiry then does not decide.
+    subject = uuid.uuid4()
+    token = tokens.issue("secret", "p", subject, expires_at=NOW)
+
+    assert tokens.verify("secret", "p", subject, token, now=None)
+    assert not tokens.verify("secret", "p", subject, token, now=NOW + timedelta(seconds=1))
+    assert not tokens.verify("secret", "other", subject, token, now=None)

@@ -225,7 +225,7 @@ class Notifier:
                         None,
                         {
                             "network_title": payload.network_title or "Tilmeld",
-                            "cancel_url": payload.cancel_url,
+                            "cancel_url": payload.personal.cancel_url,
                         },
                     )
                 ]
@@ -319,7 +319,7 @@ class Notifier:
             personal.name if personal else None,
             personal.email if personal else None,
             [c.model_dump() for c in personal.companions] if personal else [],
-            payload.cancel_url,
+            personal.cancel_url if personal else None,
             version,
         )
         if registration is None:

@@ -33,16 +33,13 @@ LIMIT $4
 # --- members ----------------------------------------------------------------------------------
 
 # A person is their email, case-insensitively; the newest details they give win.
-UPSERT_MEMBER = """
+# A sign-up names a person by address, which anyone can type: it creates the member once and
+# never changes what is stored about them (the no-op update only returns the existing row).
+# Changing a profile needs the person's own emailed token (UPDATE_MEMBER_PROFILE).
+MEMBER_FOR_SIGN_UP = """
 INSERT INTO members (id, email, name, municipality, role, organisation, language, data_key)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (lower(email)) WHERE email IS NOT NULL DO UPDATE
-SET name = excluded.name,
-    municipality = excluded.municipality,
-    role = excluded.role,
-    organisation = coalesce(excluded.organisation, members.organisation),
-    language = coalesce(excluded.language, members.language),
-    updated_at = now()
+ON CONFLICT (lower(email)) WHERE email IS NOT NULL DO UPDATE SET email = members.email
 RETURNING *
 """
 

@@ -3,6 +3,7 @@
 The key row is inserted first, so a concurrent retry with the same key blocks on it until the
 first request commits, then reads the stored response: retries are answered alike and act once.
 If the use case fails, the transaction (key row included) rolls back and a retry runs afresh.
+Keys belong to their caller: another caller's same key is a different request, never a replay.
 """
 
 from __future__ import annotations
@@ -25,20 +26,20 @@ T = TypeVar("T")
 UseCase = Callable[[Connection], Awaitable[T]]
 
 CLAIM_KEY = """
-INSERT INTO idempotency_keys (key, route, request_fingerprint)
-VALUES ($1, $2, $3)
-ON CONFLICT (key, route) DO NOTHING
+INSERT INTO idempotency_keys (caller, key, route, request_fingerprint)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (caller, key, route) DO NOTHING
 RETURNING key
 """
 
 STORED_RESPONSE = """
 SELECT request_fingerprint, response_status, response_body
-FROM idempotency_keys WHERE key = $1 AND route = $2
+FROM idempotency_keys WHERE caller = $1 AND key = $2 AND route = $3
 """
 
 STORE_RESPONSE = """
-UPDATE idempotency_keys SET response_status = $3, response_body = $4
-WHERE key = $1 AND route = $2
+UPDATE idempotency_keys SET response_status = $4, response_body = $5
+WHERE caller = $1 AND key = $2 AND route = $3
 """
 
 PURGE_EXPIRED = "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)"
@@ -46,14 +47,22 @@ PURGE_EXPIRED = "DELETE FROM idempotency_keys WHERE created_at < now() - make_in
 
 @dataclass(frozen=True)
 class IdempotentRequest:
+    # Whose key it is: "platform", "organisation:<id>", or "person:<digest of the address>".
+    caller: str
     key: str
     route: str
     fingerprint: str
 
     @classmethod
-    def of(cls, key: str, *, method: str, path: str, canonical_body: str) -> IdempotentRequest:
+    def of(
+        cls, key: str, *, caller: str, method: str, path: str, canonical_body: str
+    ) -> IdempotentRequest:
         digest = hashlib.sha256(canonical_body.encode()).hexdigest()
-        return cls(key=key, route=f"{method} {path}", fingerprint=digest)
+        return cls(caller=caller, key=key, route=f"{method} {path}", fingerprint=digest)
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        return self.caller, self.key, self.route
 
 
 @dataclass(frozen=True)
@@ -91,16 +100,20 @@ class Transactions:
         request: IdempotentRequest | None,
         use_case: UseCase[T],
         render: Callable[[T], tuple[int, dict[str, Any]]],
+        *,
+        admit: Callable[[], Awaitable[None]] | None = None,
     ) -> tuple[int, dict[str, Any]]:
-        """Run a POST once per Idempotency-Key; a retry gets the first response back."""
+        """Run a POST once per Idempotency-Key; a retry gets the first response back.
+
+        `admit` (rate limits) runs only for a request that will act: a replay never counts."""
         if request is None:
+            if admit is not None:
+                await admit()
             return render(await self.run(use_case))
         async with self._pool.acquire() as conn, conn.transaction():
-            claimed = await conn.fetchval(
-                CLAIM_KEY, request.key, request.route, request.fingerprint
-            )
+            claimed = await conn.fetchval(CLAIM_KEY, *request.identity, request.fingerprint)
             if claimed is None:
-                stored = await conn.fetchrow(STORED_RESPONSE, request.key, request.route)
+                stored = await conn.fetchrow(STORED_RESPONSE, *request.identity)
                 assert stored is not None  # the conflicting row is committed, or we would block
                 if stored["request_fingerprint"] != request.fingerprint:
                     raise Invalid(
@@ -114,8 +127,10 @@ class Transactions:
                         ],
                     )
                 return stored["response_status"], stored["response_body"]
+            if admit is not None:
+                await admit()  # refused: the claimed key rolls back with the transaction
             status, body = render(await use_case(conn))
-            await conn.execute(STORE_RESPONSE, request.key, request.route, status, body)
+            await conn.execute(STORE_RESPONSE, *request.identity, status, body)
         self._signal.events_committed()
         return status, body
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 from limits import RateLimitItem, parse
@@ -17,6 +18,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from registration.settings import Settings
+from tilmeld_shared.auth import Principal
 from tilmeld_shared.problems import TooManyRequests
 
 
@@ -28,6 +30,28 @@ class AbuseLimits:
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_address = _parse(settings.rate_limit_per_address)
         self._per_email = _parse(settings.rate_limit_per_email)
+
+    def public_request(
+        self, request: Request, organiser: Principal | None
+    ) -> Callable[[], Awaitable[None]] | None:
+        """The admission check of a public POST, to run only if it will act (a replay of an
+        Idempotency-Key never counts); organisers enter people themselves and are not limited."""
+        if organiser is not None:
+            return None
+        return lambda: self.check_address(request)
+
+    def public_sign_up(
+        self, request: Request, email: str, organiser: Principal | None
+    ) -> Callable[[], Awaitable[None]] | None:
+        """As public_request, and per email too, so nobody floods someone else's inbox."""
+        if organiser is not None:
+            return None
+
+        async def admit() -> None:
+            await self.check_address(request)
+            await self.check_email(email)
+
+        return admit
 
     async def check_address(self, request: Request) -> None:
         address = request.client.host if request.client else "unknown"

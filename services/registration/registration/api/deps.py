@@ -5,6 +5,7 @@ request that cost 8 % of the registration API's CPU when profiled."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request, Security
@@ -140,12 +141,31 @@ IdempotencyKey = Annotated[
 
 
 def idempotent_request(
-    key: str | None, request: Request, canonical_body: str
+    key: str | None,
+    request: Request,
+    canonical_body: str,
+    *,
+    caller: Principal | None,
+    person_email: str | None = None,
 ) -> IdempotentRequest | None:
+    """The request as its Idempotency-Key names it, scoped to who sent it: an organisation (or
+    the platform), else the person the public request is about; a stored response (with its
+    cancel token) goes back only to the same caller."""
     if key is None:
         return None
+    if caller is not None:
+        scope = "platform" if caller.platform else f"organisation:{caller.organisation_id}"
+    elif person_email is not None:
+        digest = hashlib.sha256(person_email.strip().lower().encode()).hexdigest()
+        scope = f"person:{digest}"
+    else:
+        scope = "public"
     return IdempotentRequest.of(
-        key, method=request.method, path=request.url.path, canonical_body=canonical_body
+        key,
+        caller=scope,
+        method=request.method,
+        path=request.url.path,
+        canonical_body=canonical_body,
     )
 
 

@@ -11,7 +11,7 @@ from registration import tokens
 from registration.api.schemas import EnrolmentIn
 from registration.outbox import record_event
 from registration.pagination import Cursor
-from registration.service.members import upsert_member
+from registration.service.members import member_for_sign_up
 from registration.unit_of_work import ServiceContext
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import EnrolmentCancelled, MemberEnrolled, PersonalData
@@ -36,7 +36,7 @@ async def enrol(
         raise NotFound(f"No network {network_id}.")
     if network["status"] != "open":
         raise Conflict("The network is closed for enrolment.", slug="network-closed")
-    member = await upsert_member(conn, ctx.vault, command.member)
+    member = await member_for_sign_up(conn, ctx.vault, command.member)
     existing = await conn.fetchrow(repo.ACTIVE_ENROLMENT, network_id, member["id"])
     if existing is not None:
         raise Conflict(
@@ -50,6 +50,7 @@ async def enrol(
     )
     assert enrolment is not None
     token = cancel_token(ctx, enrolment["id"])
+    cancel_url = f"{ctx.settings.public_base_url}/cancel/enrolments/{enrolment['id']}?token={token}"
     await record_event(
         conn,
         MemberEnrolled(
@@ -61,13 +62,12 @@ async def enrol(
             role=member["role"],
             language=member["language"] or network["language"],
             enrolled_at=now,
+            # The cancel link travels sealed with the person: a topic reader is not the person.
             personal_sealed=ctx.vault.seal(
                 member["id"],
                 member["data_key"],
-                PersonalData(name=member["name"], email=member["email"]),
+                PersonalData(name=member["name"], email=member["email"], cancel_url=cancel_url),
             ),
-            cancel_url=f"{ctx.settings.public_base_url}/cancel/enrolments/{enrolment['id']}"
-            f"?token={token}",
         ),
         aggregate_id=enrolment["id"],
         aggregate_version=enrolment["version"],

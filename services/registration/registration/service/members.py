@@ -16,13 +16,14 @@ from tilmeld_shared.events import MemberErased, PersonalData, SealedPersonalData
 from tilmeld_shared.problems import NotFound
 
 
-async def upsert_member(
+async def member_for_sign_up(
     conn: Connection, vault: PersonalDataVault, member: MemberIn
 ) -> asyncpg.Record:
-    """The member with this email, created or updated; every member has a data key."""
+    """The member with this email: created from the sign-up if new, else as stored (a sign-up
+    never rewrites someone's name or municipality); every member has a data key."""
     new_id = uuid.uuid4()
     row = await conn.fetchrow(
-        repo.UPSERT_MEMBER,
+        repo.MEMBER_FOR_SIGN_UP,
         new_id,
         member.email,
         member.name,

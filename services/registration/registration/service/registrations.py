@@ -13,7 +13,7 @@ from registration import repository as repo
 from registration.api.schemas import RegistrationIn
 from registration.outbox import record_event
 from registration.pagination import Cursor
-from registration.service.members import upsert_member
+from registration.service.members import member_for_sign_up
 from registration.unit_of_work import ServiceContext
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
@@ -32,10 +32,33 @@ CANCEL_PURPOSE = "cancel-registration"
 CancelledBy = Literal["member", "organiser", "meeting_cancelled", "erasure"]
 
 
-def cancel_token(ctx: ServiceContext, registration_id: uuid.UUID, ends_at: datetime) -> str:
+def cancel_token(ctx: ServiceContext, registration_id: uuid.UUID) -> str:
+    # No expiry inside the token: a meeting can be postponed after the link was mailed, so
+    # the link's life is judged against the meeting's current end (cancel_token_valid).
     return tokens.issue(
-        ctx.settings.effective_token_secret, CANCEL_PURPOSE, registration_id, expires_at=ends_at
+        ctx.settings.effective_token_secret, CANCEL_PURPOSE, registration_id, expires_at=None
     )
+
+
+def cancel_token_valid(
+    ctx: ServiceContext, registration_id: uuid.UUID, token: str, *, meeting_ends_at: datetime
+) -> bool:
+    """The person's cancel link works until the meeting's current end.
+
+    Links mailed before the end could move carry the old end as their expiry; the signature
+    still proves them ours, so that embedded expiry is not what decides."""
+    return (
+        bool(token)
+        and ctx.clock.now() <= meeting_ends_at
+        and tokens.verify(
+            ctx.settings.effective_token_secret, CANCEL_PURPOSE, registration_id, token, now=None
+        )
+    )
+
+
+def cancel_url(ctx: ServiceContext, registration_id: uuid.UUID) -> str:
+    token = cancel_token(ctx, registration_id)
+    return f"{ctx.settings.public_base_url}/cancel/registrations/{registration_id}?token={token}"
 
 
 async def _event_state(
@@ -59,6 +82,7 @@ async def _event_state(
     assert member is not None and network is not None
     personal = None
     if with_personal and member["email"] is not None and member["data_key"] is not None:
+        # The cancel link travels sealed with the person: a topic reader is not the person.
         personal = ctx.vault.seal(
             member["id"],
             member["data_key"],
@@ -66,9 +90,9 @@ async def _event_state(
                 name=member["name"],
                 email=member["email"],
                 companions=[Companion(**c) for c in registration["companions"] if c.get("name")],
+                cancel_url=cancel_url(ctx, registration["id"]),
             ),
         )
-    token = cancel_token(ctx, registration["id"], meeting["ends_at"])
     return {
         "registration_id": registration["id"],
         "meeting_id": meeting["id"],
@@ -82,8 +106,6 @@ async def _event_state(
         "registered_at": registration["created_at"],
         "waitlist_position": await repo.waitlist_position(conn, registration),
         "personal_sealed": personal,
-        "cancel_url": f"{ctx.settings.public_base_url}/cancel/registrations/"
-        f"{registration['id']}?token={token}",
     }
 
 
@@ -130,7 +152,7 @@ async def register_for_meeting(
                 }
             ],
         )
-    member = await upsert_member(conn, ctx.vault, command.member)
+    member = await member_for_sign_up(conn, ctx.vault, command.member)
     if (
         not meeting["open_to_public"]
         and await conn.fetchrow(repo.ACTIVE_ENROLMENT, meeting["network_id"], member["id"]) is None
@@ -142,10 +164,11 @@ async def register_for_meeting(
         )
     existing = await conn.fetchval(repo.ACTIVE_REGISTRATION, meeting_id, member["id"])
     if existing is not None:
+        # No id in the answer: whoever typed the address is not necessarily the person.
         raise Conflict(
-            "This person already has an active registration for the meeting.",
+            "This person already has an active registration for the meeting; the confirmation "
+            "email has the link to it.",
             slug="already-registered",
-            registration_id=str(existing),
         )
     cap = ctx.settings.max_active_registrations_per_email
     if cap and await conn.fetchval(repo.ACTIVE_REGISTRATIONS_OF_MEMBER, member["id"], now) >= cap:
@@ -175,8 +198,7 @@ async def register_for_meeting(
         )
     else:
         await _announce(conn, RegistrationWaitlisted(**state), meeting_id=meeting_id)
-    token = cancel_token(ctx, registration["id"], meeting["ends_at"])
-    return registration, state["waitlist_position"], token
+    return registration, state["waitlist_position"], cancel_token(ctx, registration["id"])
 
 
 async def promote_waitlisted(
@@ -224,15 +246,8 @@ async def cancel_registration(
     # Lock order is always meeting, then registration, so concurrent changes cannot deadlock.
     meeting = await conn.fetchrow(repo.MEETING_FOR_UPDATE, found["meeting_id"])
     assert meeting is not None
-    if not by_organiser and not (
-        token
-        and tokens.verify(
-            ctx.settings.effective_token_secret,
-            CANCEL_PURPOSE,
-            registration_id,
-            token,
-            now=ctx.clock.now(),
-        )
+    if not by_organiser and not cancel_token_valid(
+        ctx, registration_id, token or "", meeting_ends_at=meeting["ends_at"]
     ):
         raise Forbidden("The cancel token is missing, wrong or expired.")
     current = await conn.fetchrow(repo.REGISTRATION, registration_id)

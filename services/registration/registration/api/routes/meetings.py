@@ -60,7 +60,7 @@ async def schedule_meeting(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, body.model_dump_json()),
+        idempotent_request(key, request, body.model_dump_json(), caller=organiser),
         scoped(
             organiser,
             "network",
@@ -106,7 +106,7 @@ async def cancel_meeting(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, ""),
+        idempotent_request(key, request, "", caller=organiser),
         scoped(organiser, "meeting", meeting_id, lambda c: meetings.cancel_meeting(c, meeting_id)),
         lambda row: (200, views.meeting(row, show_online_url=True).model_dump(mode="json")),
     )
@@ -127,11 +127,14 @@ async def register(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     require_deliverable(body, smtputf8=ctx.settings.smtp_accepts_smtputf8)
-    if organiser is None:  # organisers enter people themselves; limits are for the public
-        await abuse.check_address(request)
-        await abuse.check_email(body.member.email)
     status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, body.model_dump_json()),
+        idempotent_request(
+            key,
+            request,
+            body.model_dump_json(),
+            caller=organiser,
+            person_email=body.member.email,
+        ),
         lambda conn: registrations.register_for_meeting(conn, ctx, meeting_id, body),
         lambda result: (
             201,
@@ -139,6 +142,7 @@ async def register(
                 result[0], waitlist_position=result[1], cancel_token=result[2]
             ).model_dump(mode="json"),
         ),
+        admit=abuse.public_sign_up(request, body.member.email, organiser),
     )
     return JSONResponse(payload, status_code=status)
 

@@ -70,7 +70,7 @@ async def create_network(
     if not organiser.platform and body.organisation_id not in (None, owner):
         raise Forbidden("Networks can be created for your own organisation only.")
     status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, body.model_dump_json()),
+        idempotent_request(key, request, body.model_dump_json(), caller=organiser),
         lambda conn: networks.create_network(conn, body, organisation_id=owner),
         lambda row: (201, views.network(row).model_dump(mode="json")),
     )
@@ -99,16 +99,20 @@ async def enrol(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     require_deliverable(body, smtputf8=ctx.settings.smtp_accepts_smtputf8)
-    if organiser is None:  # organisers enter people themselves; limits are for the public
-        await abuse.check_address(request)
-        await abuse.check_email(body.member.email)
     status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, body.model_dump_json()),
+        idempotent_request(
+            key,
+            request,
+            body.model_dump_json(),
+            caller=organiser,
+            person_email=body.member.email,
+        ),
         lambda conn: enrolments.enrol(conn, ctx, network_id, body),
         lambda result: (
             201,
             views.enrolment(result[0], cancel_token=result[1]).model_dump(mode="json"),
         ),
+        admit=abuse.public_sign_up(request, body.member.email, organiser),
     )
     return JSONResponse(payload, status_code=status)
 

@@ -56,15 +56,13 @@ async def _registration_view(
     ctx: ServiceContext, conn: Any, registration_id: uuid.UUID, token: str
 ) -> dict[str, Any] | None:
     registration = await conn.fetchrow(repo.REGISTRATION, registration_id)
-    if registration is None or not tokens.verify(
-        ctx.settings.effective_token_secret,
-        registrations.CANCEL_PURPOSE,
-        registration_id,
-        token,
-        now=ctx.clock.now(),
-    ):
+    if registration is None:
         return None
     meeting = await conn.fetchrow(repo.MEETING, registration["meeting_id"])
+    if not registrations.cancel_token_valid(
+        ctx, registration_id, token, meeting_ends_at=meeting["ends_at"]
+    ):
+        return None
     member = await conn.fetchrow(repo.MEMBER, registration["member_id"])
     network = await conn.fetchrow(repo.NETWORK, meeting["network_id"])
     language = member["language"] or network["language"]

@@ -54,11 +54,9 @@ async def cancel_registration(
     key: IdempotencyKey = None,
     body: CancelIn | None = None,
 ) -> JSONResponse:
-    if organiser is None:
-        await abuse.check_address(request)
     token = body.token if body else None
     status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, body.model_dump_json() if body else ""),
+        idempotent_request(key, request, body.model_dump_json() if body else "", caller=organiser),
         scoped(
             organiser,
             "registration",
@@ -68,6 +66,7 @@ async def cancel_registration(
             ),
         ),
         lambda row: (200, views.registration(row).model_dump(mode="json")),
+        admit=abuse.public_request(request, organiser),
     )
     return JSONResponse(payload, status_code=status)
 
@@ -83,11 +82,9 @@ async def cancel_enrolment(
     key: IdempotencyKey = None,
     body: CancelIn | None = None,
 ) -> JSONResponse:
-    if organiser is None:
-        await abuse.check_address(request)
     token = body.token if body else None
     status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, body.model_dump_json() if body else ""),
+        idempotent_request(key, request, body.model_dump_json() if body else "", caller=organiser),
         scoped(
             organiser,
             "enrolment",
@@ -97,6 +94,7 @@ async def cancel_enrolment(
             ),
         ),
         lambda row: (200, views.enrolment(row).model_dump(mode="json")),
+        admit=abuse.public_request(request, organiser),
     )
     return JSONResponse(payload, status_code=status)
 
@@ -111,7 +109,7 @@ async def check_in(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, ""),
+        idempotent_request(key, request, "", caller=organiser),
         scoped(
             organiser,
             "registration",

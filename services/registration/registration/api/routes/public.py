@@ -417,7 +417,7 @@ async def registration_confirmation(
         heading, message = words["waitlisted"], words["waitlisted_text"].format(n=position)
     else:
         heading, message = words["confirmed"], words["confirmed_text"]
-    cancel = registrations.cancel_token(ctx, registration_id, meeting["ends_at"])
+    cancel = registrations.cancel_token(ctx, registration_id)
     return _render(
         request,
         "done.html",
