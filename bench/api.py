@@ -177,6 +177,7 @@ async def run() -> dict[str, Any]:
                 "KAFKA_ENABLE_IDEMPOTENCE": "false",
                 "ORGANISER_TOKEN": TOKEN,
                 "REGISTRATION_PORT": str(port),
+                "REGISTRATION_METRICS_PORT": str(free_port()),
                 "LOG_LEVEL": "WARNING",
                 "RATE_LIMIT_PER_ADDRESS": "",  # one load generator, one address: limits off
                 "RATE_LIMIT_PER_EMAIL": "",

@@ -213,6 +213,8 @@ async def run(rate: int, seconds: float, backlog: int, profile: str | None) -> d
             "REPORTING_TOKEN": "bench-reporting",
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['registration']}",
             "REGISTRATION_URL": f"http://127.0.0.1:{ports['registration']}",
+            # Metrics on free ports too, so a running `make run` is no obstacle.
+            **{f"{name.upper()}_METRICS_PORT": str(free_port()) for name in SERVICES},
             "LOG_LEVEL": "WARNING",
             "RATE_LIMIT_PER_ADDRESS": "",  # one load generator, one address: limits off
             "RATE_LIMIT_PER_EMAIL": "",

@@ -57,20 +57,40 @@ def test_compose_gives_every_required_setting_and_every_production_secret(name: 
     assert {"organiser_token", "reporting_token"} <= given
 
 
-@pytest.mark.parametrize("name", SERVICES)
-def test_each_service_listens_where_compose_and_prometheus_look(name: str) -> None:
-    service = COMPOSE["services"][name]
-    port = service["environment"][f"{name.upper()}_PORT"]
+def _scrape_targets() -> dict[str, str]:
     prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
-    targets = {
+    return {
         job["job_name"]: job["static_configs"][0]["targets"][0]
         for job in prometheus["scrape_configs"]
     }
 
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_listens_where_compose_and_prometheus_look(name: str) -> None:
+    service = COMPOSE["services"][name]
+    port = service["environment"][f"{name.upper()}_PORT"]
+
     assert service["ports"] == [f"{port}:{port}"]
     assert service["command"] == [name, "serve"]
-    assert targets[name] == f"{name}:{port}"
     assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_prometheus_scrapes_each_service_on_a_metrics_port_the_host_never_sees(
+    name: str,
+) -> None:
+    environment = COMPOSE["services"][name]["environment"]
+    public, metrics = (
+        environment[f"{name.upper()}_PORT"],
+        environment[f"{name.upper()}_METRICS_PORT"],
+    )
+    published = " ".join(
+        str(port) for service in COMPOSE["services"].values() for port in service.get("ports", [])
+    )
+
+    assert _scrape_targets()[name] == f"{name}:{metrics}"
+    assert metrics != public
+    assert f"{metrics}:" not in published and f":{metrics}" not in published
 
 
 def test_the_production_shape_has_kafka_in_kraft_mode_and_idempotent_producers() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import structlog
 from fastapi import APIRouter, FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import Counter, Histogram, start_http_server
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -112,7 +112,8 @@ ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
 
 def health_router(readiness: ReadinessCheck) -> APIRouter:
-    """`/health/live`, `/health/ready` (200 only when every check passes) and `/metrics`."""
+    """`/health/live` and `/health/ready` (200 only when every check passes). `/metrics` is not
+    here: `serve_metrics` answers it on a port of its own."""
     router = APIRouter(tags=["health"])
 
     @router.get("/health/live")
@@ -127,11 +128,14 @@ def health_router(readiness: ReadinessCheck) -> APIRouter:
         failing = ", ".join(name for name, ok in checks.items() if not ok)
         return problem_response(503, f"Not ready: {failing}.", slug="not-ready", checks=checks)
 
-    @router.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
     return router
+
+
+def serve_metrics(*, host: str, port: int) -> None:
+    """`GET /metrics` (Prometheus text format) on its own port, from prometheus_client's server
+    in a daemon thread. The public port does not answer it; a deployment publishes only the
+    public port, so the scraper reaches the metrics and the public does not."""
+    start_http_server(port, addr=host)
 
 
 def install_observability(app: FastAPI, *, service: str, readiness: ReadinessCheck) -> None:

@@ -32,10 +32,14 @@ class Services:
     env: dict[str, str]
     logs: Path
     ports: dict[str, int] = field(default_factory=dict)
+    metrics_ports: dict[str, int] = field(default_factory=dict)
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}/api/v1"
+
+    def metrics_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_ports[name]}/metrics"
 
     def start(self, name: str) -> None:
         self.spawn(name)
@@ -44,9 +48,14 @@ class Services:
     def spawn(self, name: str) -> None:
         """Start the process without waiting for it to be ready."""
         self.ports.setdefault(name, free_port())
+        self.metrics_ports.setdefault(name, free_port())
         self.children[name] = processes.spawn(
             [sys.executable, "-m", name, "serve"],
-            env={**self.env, f"{name.upper()}_PORT": str(self.ports[name])},
+            env={
+                **self.env,
+                f"{name.upper()}_PORT": str(self.ports[name]),
+                f"{name.upper()}_METRICS_PORT": str(self.metrics_ports[name]),
+            },
             log_file=self.logs / f"{name}.log",
         )
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from devstack.stack import SERVICES, Stack
+from devstack.stack import METRICS_PORTS, SERVICES, Stack
 
 
 def _organisation_keys(keys_json: str) -> list[str]:
@@ -34,12 +34,16 @@ def _banner(info: dict[str, str], stack: Stack) -> str:
         "(the organiser token or an organisation key below)",
         "",
         *(
-            f"  {name:<13} API docs  http://127.0.0.1:{port}/docs"
+            f"  {name:<13} API docs  http://127.0.0.1:{port}/docs  (OpenAPI: /openapi.json)"
             for name, port in SERVICES.items()
         ),
         *(
             f"  {name:<13} AsyncAPI  http://127.0.0.1:{SERVICES[name]}/asyncapi"
             for name in ("notification", "reporting")
+        ),
+        *(
+            f"  {name:<13} metrics   http://127.0.0.1:{port}/metrics  (for Prometheus)"
+            for name, port in METRICS_PORTS.items()
         ),
     ]
     if stack.catcher:

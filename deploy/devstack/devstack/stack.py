@@ -27,6 +27,8 @@ from tilmeld_shared.db import migrate
 from tilmeld_shared.roles import ServiceRoles, as_role, provision
 
 SERVICES = {"registration": 8001, "notification": 8002, "reporting": 8003}
+# Where each answers `GET /metrics` for a local Prometheus (not on its public port).
+METRICS_PORTS = {"registration": 9001, "notification": 9002, "reporting": 9003}
 DEV_ORGANISER_TOKEN = "dev-organiser-token"  # noqa: S105  (development only, printed at start)
 DEV_REPORTING_TOKEN = "dev-reporting-token"  # noqa: S105
 DEV_DATABASE_PASSWORD = "dev-only-password"  # noqa: S105  (the local, loopback-only stack)
@@ -110,9 +112,14 @@ class Stack:
             self.replayed = asyncio.run(_replay_everything(env["DATABASE_URL"]))
         for name, port in SERVICES.items():
             self._refuse_if_taken(port, f"the {name} service")
+            self._refuse_if_taken(METRICS_PORTS[name], f"the {name} service's metrics")
             self.children[name] = processes.spawn(
                 [sys.executable, "-m", name, "serve"],
-                env={**env, f"{name.upper()}_PORT": str(port)},
+                env={
+                    **env,
+                    f"{name.upper()}_PORT": str(port),
+                    f"{name.upper()}_METRICS_PORT": str(METRICS_PORTS[name]),
+                },
                 log_file=self.state / f"logs/{name}.log",
             )
         self._wait_ready()

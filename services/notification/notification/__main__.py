@@ -8,7 +8,7 @@ import asyncio
 from notification.main import MIGRATIONS, SCHEMA, create_app
 from notification.settings import Settings
 from tilmeld_shared.db import migrate
-from tilmeld_shared.observability import configure_logging
+from tilmeld_shared.observability import configure_logging, serve_metrics
 from tilmeld_shared.serving import serve
 
 
@@ -28,6 +28,7 @@ def main() -> None:
         )
         print(f"notification: {len(applied)} migration(s) applied")
         return
+    serve_metrics(host=settings.host, port=settings.metrics_port)
     serve(create_app(settings), settings)
 
 

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     reminder_poll_interval_s: float = 5.0
     host: str = "127.0.0.1"
     port: int = Field(8002, validation_alias=AliasChoices("NOTIFICATION_PORT", "PORT"))
+    # `GET /metrics` is answered on this port, never on the public one: publish only `port`.
+    metrics_port: int = Field(
+        9002, validation_alias=AliasChoices("NOTIFICATION_METRICS_PORT", "METRICS_PORT")
+    )
     # A client must send a request's headers within this of starting it, and its body within
     # the next; slower ones get 408 and are cut off (see tilmeld_shared/serving.py).
     header_timeout_s: float = 10.0

@@ -13,7 +13,7 @@ from registration.outbox import NOTIFY_CHANNEL
 from registration.service import operations
 from registration.settings import Settings
 from tilmeld_shared.db import migrate
-from tilmeld_shared.observability import configure_logging
+from tilmeld_shared.observability import configure_logging, serve_metrics
 from tilmeld_shared.serving import serve
 
 
@@ -43,6 +43,7 @@ def main() -> None:
         )
         print(f"registration: {len(applied)} migration(s) applied")
         return
+    serve_metrics(host=settings.host, port=settings.metrics_port)
     serve(create_app(settings), settings)
 
 

@@ -10,7 +10,7 @@ from reporting import maintenance
 from reporting.main import MIGRATIONS, SCHEMA, create_app
 from reporting.settings import Settings
 from tilmeld_shared.db import migrate
-from tilmeld_shared.observability import configure_logging
+from tilmeld_shared.observability import configure_logging, serve_metrics
 from tilmeld_shared.serving import serve
 
 
@@ -39,6 +39,7 @@ def main() -> None:
         print(f"drift: {len(drift)}")
         sys.exit(1 if drift else 0)
     else:
+        serve_metrics(host=settings.host, port=settings.metrics_port)
         serve(create_app(settings), settings)
 
 
