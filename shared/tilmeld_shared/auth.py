@@ -10,10 +10,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
 import httpx
 import jwt
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tilmeld_shared.problems import Forbidden, Unauthorized
 
@@ -111,6 +113,18 @@ def role_of(token: str, *, organiser_token: str, reporting_token: str | None) ->
     return None
 
 
+# Declares the bearer scheme in a service's OpenAPI document, on each operation whose
+# dependencies take it; the checks are the services' own (auto_error off: a missing token is
+# their 401 with problem details, not FastAPI's bare 403).
+_BEARER = HTTPBearer(
+    auto_error=False,
+    description="ORGANISER_TOKEN or REPORTING_TOKEN (the platform) or, where the service takes "
+    "them, an organisation's API key (`tlm_…`) or a JWT from the organisation's OpenID Connect "
+    "provider. An operation's description says which roles it admits.",
+)
+BearerScheme = Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)]
+
+
 def require_role(
     *allowed: Role, organiser_token: Callable[[], str], reporting_token: Callable[[], str | None]
 ) -> Callable[[Request], Awaitable[Role]]:
@@ -131,10 +145,10 @@ def require_role(
     return dependency
 
 
-def app_role(*allowed: Role) -> Callable[[Request], Awaitable[Role]]:
+def app_role(*allowed: Role) -> Callable[..., Awaitable[Role]]:
     """`require_role` against the tokens in the app's own settings (`app.state.settings`)."""
 
-    async def dependency(request: Request) -> Role:
+    async def dependency(request: Request, _: BearerScheme) -> Role:
         settings = request.app.state.settings
         check = require_role(
             *allowed,

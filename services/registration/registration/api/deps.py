@@ -8,8 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Header, Query, Request
 
 from registration.api.abuse import AbuseLimits
 from registration.pagination import Cursor
@@ -18,6 +17,7 @@ from registration.settings import Settings
 from registration.unit_of_work import IdempotentRequest, ServiceContext, Transactions
 from tilmeld_shared.auth import (
     API_KEY_PREFIX,
+    BearerScheme,
     OidcVerifier,
     Principal,
     Role,
@@ -83,15 +83,6 @@ async def _caller(request: Request, *allowed: Role) -> Principal:
     if principal.role not in allowed:
         raise Forbidden(f"The {principal.role} role may not use this endpoint.")
     return principal
-
-
-# Declares the bearer scheme in the OpenAPI document (the checks themselves are ours).
-_BEARER = HTTPBearer(
-    auto_error=False,
-    description="ORGANISER_TOKEN or REPORTING_TOKEN (the platform), an organisation's API key "
-    "(`tlm_…`), or a JWT from the organisation's OpenID Connect provider.",
-)
-BearerScheme = Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)]
 
 
 async def _organiser(request: Request, _: BearerScheme) -> Principal:

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from reporting.settings import Settings
 from tilmeld_shared.auth import (
     API_KEY_PREFIX,
+    BearerScheme,
     OidcVerifier,
     Principal,
     Role,
@@ -79,7 +80,7 @@ class Callers:
         return principal
 
 
-async def _reader(request: Request) -> Principal:
+async def _reader(request: Request, _: BearerScheme) -> Principal:
     token = bearer_token(request)
     if token is None:
         raise Unauthorized("This endpoint needs `Authorization: Bearer <token>`.")
@@ -90,12 +91,13 @@ async def _reader(request: Request) -> Principal:
     return principal
 
 
-async def _platform_reader(request: Request) -> Principal:
-    principal = await _reader(request)
+Reader = Annotated[Principal, Depends(_reader)]
+
+
+async def _platform_reader(principal: Reader) -> Principal:
     if not principal.platform:
         raise Forbidden("The pipeline spans every organisation: the platform's tokens only.")
     return principal
 
 
-Reader = Annotated[Principal, Depends(_reader)]
 PlatformReader = Annotated[Principal, Depends(_platform_reader)]

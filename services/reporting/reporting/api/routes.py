@@ -8,10 +8,22 @@ from typing import Annotated, Any, Literal
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from reporting import queries
 from reporting.api.auth import PlatformReader, Reader
+from reporting.api.schemas import (
+    CSV_TOO,
+    MeetingListItem,
+    MeetingReport,
+    MemberFacts,
+    MunicipalityCounts,
+    NetworkCounts,
+    NetworkReport,
+    PipelineHealth,
+    ReportPage,
+    TimeseriesPoint,
+)
 from tilmeld_shared.csv_export import write_csv
 from tilmeld_shared.validation import Rfc3339
 
@@ -30,17 +42,18 @@ def _wants_csv(request: Request) -> bool:
     return "text/csv" in request.headers.get("accept", "")
 
 
-def respond(request: Request, rows: list[dict[str, Any]], body: Any) -> Response:
-    """JSON by default; CSV (one row per item, `as_of` as a column) when asked for."""
+def respond(request: Request, rows: list[dict[str, Any]], body: Any) -> Any:
+    """The body, which the route's response model turns into JSON; or, when asked for, CSV of
+    the rows (one per item, `as_of` as a column)."""
     if not _wants_csv(request):
-        return JSONResponse(jsonable_encoder(body))
+        return body
     encoded = jsonable_encoder(rows)
     header = list(encoded[0]) if encoded else []
     text = write_csv(header, ([row[name] for name in header] for row in encoded)) if header else ""
     return Response(text, media_type="text/csv; charset=utf-8")
 
 
-@router.get("/meetings/{meeting_id}")
+@router.get("/meetings/{meeting_id}", response_model=MeetingReport, responses=CSV_TOO)
 async def meeting_report(
     meeting_id: uuid.UUID, request: Request, pool: Pool, reader: Reader
 ) -> Any:
@@ -51,7 +64,7 @@ async def meeting_report(
     return respond(request, [report], report)
 
 
-@router.get("/networks")
+@router.get("/networks", response_model=ReportPage[NetworkCounts], responses=CSV_TOO)
 async def network_reports(request: Request, pool: Pool, reader: Reader) -> Any:
     async with pool.acquire() as conn:
         reports, as_of = await queries.network_reports(conn, organisation_id=reader.organisation_id)
@@ -62,7 +75,7 @@ async def network_reports(request: Request, pool: Pool, reader: Reader) -> Any:
     )
 
 
-@router.get("/networks/{network_id}")
+@router.get("/networks/{network_id}", response_model=NetworkReport, responses=CSV_TOO)
 async def network_report(
     network_id: uuid.UUID, request: Request, pool: Pool, reader: Reader
 ) -> Any:
@@ -77,7 +90,7 @@ Since = Annotated[Rfc3339 | None, Query(alias="from", description="inclusive, RF
 Until = Annotated[Rfc3339 | None, Query(alias="to", description="exclusive, RFC 3339")]
 
 
-@router.get("/meetings")
+@router.get("/meetings", response_model=ReportPage[MeetingListItem], responses=CSV_TOO)
 async def meeting_reports(
     request: Request,
     pool: Pool,
@@ -104,7 +117,7 @@ async def meeting_reports(
     )
 
 
-@router.get("/municipalities")
+@router.get("/municipalities", response_model=ReportPage[MunicipalityCounts], responses=CSV_TOO)
 async def municipality_reports(
     request: Request,
     pool: Pool,
@@ -128,9 +141,22 @@ async def municipality_reports(
     )
 
 
-@router.get("/timeseries")
+_AS_OF_HEADER = {
+    "X-As-Of": {
+        "description": "The time of the newest event applied (empty before the first).",
+        "schema": {"type": "string"},
+    }
+}
+
+
+@router.get(
+    "/timeseries",
+    response_model=list[TimeseriesPoint],
+    responses={200: {**CSV_TOO[200], "headers": _AS_OF_HEADER}},
+)
 async def timeseries(
     request: Request,
+    response: Response,
     pool: Pool,
     reader: Reader,
     metric: Literal["enrolments", "registrations", "cancellations"],
@@ -154,12 +180,14 @@ async def timeseries(
         )
     # The contract's shape is a bare list; each point carries `as_of`, and so does a header.
     points = [{**point, "as_of": as_of} for point in points]
-    response = respond(request, points, points)
-    response.headers["X-As-Of"] = as_of.isoformat() if as_of else ""
-    return response
+    answer = respond(request, points, points)
+    # Set on the CSV answer itself; a JSON answer is built from `response`'s headers.
+    headers = answer.headers if isinstance(answer, Response) else response.headers
+    headers["X-As-Of"] = as_of.isoformat() if as_of else ""
+    return answer
 
 
-@router.get("/pipeline")
+@router.get("/pipeline", response_model=PipelineHealth)
 async def pipeline(request: Request, _: PlatformReader) -> Any:
     """Outbox backlog, consumer lag per group, dead letters per topic."""
     return await request.app.state.pipeline.snapshot()
@@ -177,10 +205,11 @@ MEMBER_FACTS = {
 
 
 @members_router.get("/{member_id}/export")
-async def export_member(member_id: uuid.UUID, pool: Pool, _: PlatformReader) -> dict[str, Any]:
+async def export_member(member_id: uuid.UUID, pool: Pool, _: PlatformReader) -> MemberFacts:
     """The facts kept under the person's (random) id: no names or addresses are held here."""
     async with pool.acquire() as conn:
-        return {
+        facts = {
             name: [dict(row) for row in await conn.fetch(sql, member_id)]
             for name, sql in MEMBER_FACTS.items()
         }
+    return MemberFacts(**facts)

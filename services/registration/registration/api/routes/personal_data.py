@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from registration.api.deps import ContextDep, TransactionsDep
 from registration.service import members
-from tilmeld_shared.auth import bearer_token
+from tilmeld_shared.auth import BearerScheme, bearer_token
 from tilmeld_shared.events import PersonalData, SealedPersonalData
 from tilmeld_shared.problems import Unauthorized
 
@@ -28,7 +28,7 @@ class OpenOut(BaseModel):
 
 @router.post("/personal-data/open")
 async def open_personal_data(
-    body: OpenIn, request: Request, tx: TransactionsDep, ctx: ContextDep
+    body: OpenIn, request: Request, tx: TransactionsDep, ctx: ContextDep, _: BearerScheme
 ) -> OpenOut:
     """Needs `Authorization: Bearer <PERSONAL_DATA_TOKEN>`; no other role may open data."""
     expected = ctx.settings.effective_personal_data_token
