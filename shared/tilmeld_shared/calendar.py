@@ -9,6 +9,15 @@ from typing import Literal
 from icalendar import Calendar, Event, vCalAddress, vText
 
 
+def entry_uid(registration_id: uuid.UUID, *, companion_email: str | None = None) -> str:
+    """The stable UID of a calendar entry, so a later update or cancel replaces it: the
+    registration's for the member, and one of their own for each companion (derived from the
+    registration and the companion's address), so each is the attendee of their own entry."""
+    if companion_email is None:
+        return f"{registration_id}@tilmeld"
+    return f"{uuid.uuid5(registration_id, companion_email.lower())}@tilmeld"
+
+
 def invitation(
     *,
     registration_id: uuid.UUID,
@@ -18,11 +27,14 @@ def invitation(
     location: str | None,
     online_url: str | None,
     attendee_email: str | None = None,
+    attendee_name: str | None = None,
+    companion: bool = False,
     organiser_email: str | None = None,
     method: Literal["REQUEST", "CANCEL", "PUBLISH"] = "REQUEST",
     sequence: int = 0,
 ) -> str:
-    """One event per registration; the stable UID lets a later update or cancel replace it.
+    """One event per registration, or per companion of it (`companion`: the attendee is a
+    companion, whose entry is their own); see `entry_uid`.
 
     REQUEST and CANCEL go by email with organiser and attendee; PUBLISH is the file a person
     downloads from the confirmation page, which names no one."""
@@ -31,7 +43,10 @@ def invitation(
     calendar.add("version", "2.0")
     calendar.add("method", method)
     event = Event()
-    event.add("uid", f"{registration_id}@tilmeld")
+    event.add(
+        "uid",
+        entry_uid(registration_id, companion_email=attendee_email if companion else None),
+    )
     event.add("sequence", sequence)
     event.add("dtstamp", datetime.now(UTC))
     event.add("dtstart", starts_at.astimezone(UTC))
@@ -49,6 +64,8 @@ def invitation(
         event["organizer"] = organiser
     if attendee_email:
         attendee = vCalAddress(f"mailto:{attendee_email}")
+        if attendee_name:
+            attendee.params["cn"] = vText(attendee_name)
         attendee.params["role"] = vText("REQ-PARTICIPANT")
         attendee.params["partstat"] = vText("ACCEPTED")
         event.add("attendee", attendee, encode=False)

@@ -123,6 +123,9 @@ async def test_every_kind_arrives_in_every_language(
         "registration_promoted",
         "registration_cancelled",
         "companion_registered",
+        "companion_cancelled",
+        "companion_meeting_rescheduled",
+        "companion_meeting_cancelled",
         "meeting_rescheduled",
         "meeting_cancelled",
         "reminder",
@@ -154,7 +157,7 @@ async def test_every_kind_arrives_in_every_language(
     while await dispatcher.send_due():
         pass
 
-    assert len(smtp.mails) == len(outgoing) == 36
+    assert len(smtp.mails) == len(outgoing) == 48
     languages = {str(m.message["Content-Language"]) for m in smtp.mails}
     assert languages == {"da", "nb", "de", "en"}
     assert all("Karen" in m.text for m in smtp.mails)

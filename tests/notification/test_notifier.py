@@ -129,8 +129,11 @@ async def test_a_reschedule_moves_the_reminder_raises_the_sequence_and_tells_eac
     )
     await handle(moved, moved)
 
-    notices = [r for r in await rows(pool) if r["template"] == "meeting_rescheduled"]
-    assert sorted(n["recipient"] for n in notices) == ["karen@ishoj.example", "ole@ishoj.example"]
+    notices = [r for r in await rows(pool) if r["template"].endswith("meeting_rescheduled")]
+    assert sorted((n["recipient"], n["template"]) for n in notices) == [
+        ("karen@ishoj.example", "meeting_rescheduled"),
+        ("ole@ishoj.example", "companion_meeting_rescheduled"),
+    ]
     _, event = parsed(next(n for n in notices if n["recipient"].startswith("karen"))["calendar"])
     assert int(event["SEQUENCE"]) == 1
     assert event.decoded("DTSTART") == later
@@ -274,3 +277,55 @@ async def test_more_emails_than_the_hourly_limit_are_suppressed(
     statuses = [r["status"] for r in await rows(pool)]
     assert statuses.count("pending") == limit
     assert statuses.count("suppressed") == 4 - limit
+
+
+async def test_a_companion_is_told_in_their_own_words_and_attends_their_own_calendar_entry(
+    handle: Handle, pool: asyncpg.Pool
+) -> None:
+    meeting = Meeting(language="en")
+    registration_id = uuid.uuid4()
+    # Long enough that the member's ATTENDEE line folds in the .ics.
+    member_email = "karen.hansen-kulturkonsulent@ishoj.example"
+    party = {
+        "registration_id": registration_id,
+        "email": member_email,
+        "companion_email": "ole@ishoj.example",
+    }
+    later = meeting.starts_at + timedelta(days=2)
+    await handle(
+        meeting.scheduled(),
+        meeting.registration(RegistrationConfirmed, status="confirmed", **party),
+        meeting.scheduled(
+            MeetingUpdated, starts_at=later, ends_at=later + timedelta(hours=2), rescheduled=True
+        ),
+        meeting.registration(
+            RegistrationCancelled,
+            status="cancelled",
+            previous_status="confirmed",
+            cancelled_at=NOW,
+            cancelled_by="member",
+            **party,
+        ),
+    )
+
+    mails = await rows(pool)
+    to_ole = {r["template"]: r for r in mails if r["recipient"] == "ole@ishoj.example"}
+    assert sorted(to_ole) == [
+        "companion_cancelled",
+        "companion_meeting_rescheduled",
+        "companion_registered",
+    ]
+    for mail in to_ole.values():
+        assert "your registration" not in mail["body_text"].lower()
+        assert "Karen Hansen" in mail["body_text"]
+    assert "your place as their companion" in to_ole["companion_cancelled"]["body_text"]
+    entries = [parsed(mail["calendar"])[1] for mail in to_ole.values()]
+    assert {str(e["ATTENDEE"]) for e in entries} == {"mailto:ole@ishoj.example"}
+    assert {e["ATTENDEE"].params["CN"] for e in entries} == {"Ole"}
+    assert len({str(e["UID"]) for e in entries}) == 1, "one entry, updated and then withdrawn"
+    assert [int(e["SEQUENCE"]) for e in entries] == [0, 1, 2]
+    member_entry = parsed(
+        next(r for r in mails if r["template"] == "registration_confirmed")["calendar"]
+    )[1]
+    assert str(member_entry["ATTENDEE"]) == f"mailto:{member_email}"
+    assert str(member_entry["UID"]) != str(entries[0]["UID"])

@@ -163,6 +163,24 @@ RETURNING id
 """
 
 
+# A companion gets their own words, never the member's "your registration".
+COMPANION_TEMPLATES = {
+    "registration_confirmed": "companion_registered",
+    "registration_promoted": "companion_registered",
+    "registration_cancelled": "companion_cancelled",
+    "meeting_rescheduled": "companion_meeting_rescheduled",
+    "meeting_cancelled": "companion_meeting_cancelled",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The calendar entry an email carries: its SEQUENCE, and whether it withdraws the entry."""
+
+    sequence: int
+    cancel: bool = False
+
+
 @dataclass(frozen=True)
 class Recipient:
     name: str
@@ -273,15 +291,14 @@ class Notifier:
         assert meeting is not None  # stored just above
         outgoing = []
         for registration in await conn.fetch(ACTIVE_REGISTRATIONS, payload.meeting_id):
-            ics = None
+            entry = None
             if registration["status"] == "confirmed":
-                sequence = await conn.fetchval(RAISE_SEQUENCE, registration["id"])
-                ics = self._invitation(registration, meeting, sequence=sequence)
+                entry = Entry(await conn.fetchval(RAISE_SEQUENCE, registration["id"]))
             outgoing += self._to_party(
                 registration,
                 "meeting_rescheduled",
                 meeting,
-                ics,
+                entry,
                 cancel_url=registration["cancel_url"],
             )
         return outgoing
@@ -296,11 +313,11 @@ class Notifier:
         assert meeting is not None  # updated just above
         outgoing = []
         for registration in await conn.fetch(ACTIVE_REGISTRATIONS, payload.meeting_id):
-            ics = None
+            entry = None
             if registration["status"] == "confirmed":
                 sequence = await conn.fetchval(RAISE_SEQUENCE, registration["id"])
-                ics = self._invitation(registration, meeting, sequence=sequence, cancel=True)
-            outgoing += self._to_party(registration, "meeting_cancelled", meeting, ics)
+                entry = Entry(sequence, cancel=True)
+            outgoing += self._to_party(registration, "meeting_cancelled", meeting, entry)
         return outgoing
 
     # --- registrations ------------------------------------------------------------------------
@@ -338,12 +355,10 @@ class Notifier:
                     if isinstance(payload, RegistrationConfirmed)
                     else "registration_promoted"
                 )
-                ics = self._invitation(
-                    registration, meeting, sequence=registration["calendar_sequence"]
-                )
+                entry = Entry(registration["calendar_sequence"])
                 return [
-                    self._to_member(registration, template, meeting, ics, payload),
-                    *self._to_companions(registration, "companion_registered", meeting, ics),
+                    self._to_member(registration, template, meeting, entry, payload),
+                    *self._to_companions(registration, template, meeting, entry),
                 ]
             case RegistrationWaitlisted():
                 return [
@@ -353,9 +368,7 @@ class Notifier:
                 withdrawal = None
                 if payload.previous_status == "confirmed":
                     sequence = await conn.fetchval(RAISE_SEQUENCE, registration["id"])
-                    withdrawal = self._invitation(
-                        registration, meeting, sequence=sequence, cancel=True
-                    )
+                    withdrawal = Entry(sequence, cancel=True)
                 return self._to_party(registration, "registration_cancelled", meeting, withdrawal)
         return []
 
@@ -423,10 +436,12 @@ class Notifier:
         self,
         registration: asyncpg.Record,
         meeting: asyncpg.Record,
+        entry: Entry,
         *,
-        sequence: int,
-        cancel: bool = False,
+        companion: dict[str, Any] | None = None,
     ) -> str:
+        """The member's calendar entry, or a companion's own with them as its attendee."""
+        attendee = companion or registration
         return calendar.invitation(
             registration_id=registration["id"],
             title=meeting["title"],
@@ -434,10 +449,12 @@ class Notifier:
             ends_at=meeting["ends_at"],
             location=meeting["location"],
             online_url=meeting["online_url"],
-            attendee_email=registration["email"],
+            attendee_email=attendee["email"],
+            attendee_name=attendee["name"],
+            companion=companion is not None,
             organiser_email=self.organiser_email,
-            method="CANCEL" if cancel else "REQUEST",
-            sequence=sequence,
+            method="CANCEL" if entry.cancel else "REQUEST",
+            sequence=entry.sequence,
         )
 
     def _to_member(
@@ -445,12 +462,13 @@ class Notifier:
         registration: asyncpg.Record,
         template: str,
         meeting: asyncpg.Record,
-        ics: str | None,
+        entry: Entry | None,
         payload: RegistrationState | None,
         *,
         key: str | None = None,
     ) -> Outgoing:
         language = registration["language"]
+        ics = self._invitation(registration, meeting, entry) if entry else None
         return Outgoing(
             Recipient(registration["name"], registration["email"]),
             template,
@@ -474,22 +492,23 @@ class Notifier:
         registration: asyncpg.Record,
         template: str,
         meeting: asyncpg.Record,
-        ics: str | None,
+        entry: Entry | None,
     ) -> list[Outgoing]:
+        """Each companion with an email, in their own words (`template` is the member's)."""
         language = registration["language"]
         outgoing = []
         for companion in registration["companions"]:
             if not companion.get("email"):
                 continue
-            companion_ics = (
-                ics.replace(f"mailto:{registration['email']}", f"mailto:{companion['email']}")
-                if ics
+            ics = (
+                self._invitation(registration, meeting, entry, companion=companion)
+                if entry
                 else None
             )
             outgoing.append(
                 Outgoing(
                     Recipient(companion["name"], companion["email"], registration["name"]),
-                    template,
+                    COMPANION_TEMPLATES[template],
                     language,
                     registration["member_id"],
                     registration["id"],
@@ -502,7 +521,7 @@ class Notifier:
                         "waitlist_position": None,
                         "companion_of": registration["name"],
                     },
-                    companion_ics,
+                    ics,
                 )
             )
         return outgoing
@@ -512,14 +531,14 @@ class Notifier:
         registration: asyncpg.Record,
         template: str,
         meeting: asyncpg.Record,
-        ics: str | None,
+        entry: Entry | None,
         *,
         cancel_url: str | None = None,
     ) -> list[Outgoing]:
         """The member and each companion with an email, all with the same news."""
-        member = self._to_member(registration, template, meeting, ics, None)
+        member = self._to_member(registration, template, meeting, entry, None)
         member.context["cancel_url"] = cancel_url
-        return [member, *self._to_companions(registration, template, meeting, ics)]
+        return [member, *self._to_companions(registration, template, meeting, entry)]
 
     async def queue(
         self,
