@@ -149,3 +149,29 @@ def test_a_link_followed_by_punctuation_keeps_the_punctuation_out_of_the_link() 
     escaped = html.escape(link)
     anchor = f'<a href="{escaped}" style="color:#1f6f5c">{escaped}</a>'
     assert f"({anchor}). Or here: {anchor}." in html_part
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "two"),
+    [
+        ("da", "(heraf 1 ledsager)", "(heraf 2 ledsagere)"),
+        ("nb", "(herav 1 ledsager)", "(herav 2 ledsagere)"),
+        ("de", "(davon 1 Begleitung)", "(davon 2 Begleitungen)"),
+        ("en", "(including 1 companion)", "(including 2 companions)"),
+    ],
+)
+def test_a_confirmation_counts_companions_by_the_languages_plural_rule(
+    language: str, one: str, two: str
+) -> None:
+    def confirmation(companions: int) -> str:
+        context = {
+            "name": "Karen",
+            "meeting": MEETING,
+            "seats": 1 + companions,
+            "companions": companions,
+            "cancel_url": "http://x/cancel",
+            "calendar": True,
+        }
+        return rendering.render("registration_confirmed", language, context).text
+
+    assert one in confirmation(1) and two in confirmation(2)

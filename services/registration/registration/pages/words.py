@@ -1,6 +1,9 @@
 # ruff: noqa: E501  (sentences read better unbroken than wrapped to the line limit)
 """The words of the public pages in each language, and how a page's language is chosen.
 
+Words that count something come in two: `key` for one and `key_plural` for the rest, as
+gettext's msgid and msgid_plural; `counted` picks by the language's plural rule.
+
 Chosen in this order: `?lang=` (the switcher's links, remembered in a cookie), the cookie, the
 browser's Accept-Language, the network's own language, English.
 """
@@ -8,6 +11,8 @@ browser's Accept-Language, the network's own language, English.
 from __future__ import annotations
 
 from typing import Final
+
+from tilmeld_shared.plurals import ngettext
 
 LANGUAGES: Final = ("da", "nb", "de", "en")
 LANGUAGE_NAMES: Final = {"da": "Dansk", "nb": "Norsk bokmål", "de": "Deutsch", "en": "English"}
@@ -36,12 +41,14 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "organisation": "Organisation",
         "optional": "valgfri",
         "companions": "Ledsagere",
-        "companions_hint": "Du kan tage op til {n} med. Lad felterne stå tomme, hvis du kommer alene.",
+        "companions_hint": "Du kan tage {n} ledsager med. Lad felterne stå tomme, hvis du kommer alene.",
+        "companions_hint_plural": "Du kan tage op til {n} ledsagere med. Lad felterne stå tomme, hvis du kommer alene.",
         "companion": "Ledsager {n}",
         "companion_role": "Ledsagers stilling",
         "register": "Tilmeld dig mødet",
         "register_button": "Tilmeld mig",
-        "seats_left": "{n} ledige pladser",
+        "seats_left": "{n} ledig plads",
+        "seats_left_plural": "{n} ledige pladser",
         "waitlist_only": "Mødet er fuldt. Tilmelder du dig, kommer du på venteliste.",
         "when": "Tidspunkt",
         "where": "Sted",
@@ -99,12 +106,14 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "organisation": "Organisasjon",
         "optional": "valgfritt",
         "companions": "Ledsagere",
-        "companions_hint": "Du kan ta med opptil {n}. La feltene stå tomme hvis du kommer alene.",
+        "companions_hint": "Du kan ta med {n} ledsager. La feltene stå tomme hvis du kommer alene.",
+        "companions_hint_plural": "Du kan ta med opptil {n} ledsagere. La feltene stå tomme hvis du kommer alene.",
         "companion": "Ledsager {n}",
         "companion_role": "Ledsagerens stilling",
         "register": "Meld deg på møtet",
         "register_button": "Meld meg på",
-        "seats_left": "{n} ledige plasser",
+        "seats_left": "{n} ledig plass",
+        "seats_left_plural": "{n} ledige plasser",
         "waitlist_only": "Møtet er fullt. Melder du deg på, kommer du på venteliste.",
         "when": "Tidspunkt",
         "where": "Sted",
@@ -162,12 +171,14 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "organisation": "Organisation",
         "optional": "optional",
         "companions": "Begleitpersonen",
-        "companions_hint": "Sie können bis zu {n} mitbringen. Lassen Sie die Felder leer, wenn Sie allein kommen.",
+        "companions_hint": "Sie können {n} Begleitperson mitbringen. Lassen Sie die Felder leer, wenn Sie allein kommen.",
+        "companions_hint_plural": "Sie können bis zu {n} Begleitpersonen mitbringen. Lassen Sie die Felder leer, wenn Sie allein kommen.",
         "companion": "Begleitperson {n}",
         "companion_role": "Funktion der Begleitperson",
         "register": "Zum Treffen anmelden",
         "register_button": "Anmelden",
-        "seats_left": "{n} freie Plätze",
+        "seats_left": "{n} freier Platz",
+        "seats_left_plural": "{n} freie Plätze",
         "waitlist_only": "Das Treffen ist ausgebucht. Wenn Sie sich anmelden, kommen Sie auf die Warteliste.",
         "when": "Zeit",
         "where": "Ort",
@@ -225,12 +236,14 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "organisation": "Organisation",
         "optional": "optional",
         "companions": "Companions",
-        "companions_hint": "You can bring up to {n}. Leave the fields empty if you come alone.",
+        "companions_hint": "You can bring {n} companion. Leave the fields empty if you come alone.",
+        "companions_hint_plural": "You can bring up to {n} companions. Leave the fields empty if you come alone.",
         "companion": "Companion {n}",
         "companion_role": "Companion's job title",
         "register": "Register for the meeting",
         "register_button": "Register",
-        "seats_left": "{n} seats left",
+        "seats_left": "{n} seat left",
+        "seats_left_plural": "{n} seats left",
         "waitlist_only": "The meeting is full. If you register, you join the waitlist.",
         "when": "When",
         "where": "Where",
@@ -266,6 +279,13 @@ WORDS: Final[dict[str, dict[str, str]]] = {
         "back": "Back to the network",
     },
 }
+
+
+def counted(language: str, key: str, n: int) -> str:
+    """The words `key` for `n` things, in the form `language`'s plural rule gives `n`."""
+    words = WORDS[language]
+    return ngettext(language, words[key], words[f"{key}_plural"], n).format(n=n)
+
 
 # Conflicts the service layer raises (by slug), as the person reads them.
 CONFLICT_WORDS: Final = {

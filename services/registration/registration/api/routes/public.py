@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +27,7 @@ from registration import tokens
 from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
 from registration.api.schemas import EnrolmentIn, RegistrationIn, check_deliverable
 from registration.pages.requests import LANGUAGE_COOKIE, language_of, read_form
-from registration.pages.words import CONFLICT_WORDS, LANGUAGE_NAMES, WORDS
+from registration.pages.words import CONFLICT_WORDS, LANGUAGE_NAMES, WORDS, counted
 from registration.service import enrolments, meetings, networks, registrations
 from registration.unit_of_work import ServiceContext
 from tilmeld_shared import calendar
@@ -59,7 +60,11 @@ def _render(
     **context: Any,
 ) -> HTMLResponse:
     html = _templates.get_template(template).render(
-        lang=lang, w=WORDS[lang], languages=LANGUAGE_NAMES, **context
+        lang=lang,
+        w=WORDS[lang],
+        counted=partial(counted, lang),
+        languages=LANGUAGE_NAMES,
+        **context,
     )
     headers = dict(_PRIVATE if private else _HEADERS)
     if context.get("retry_after") is not None:
