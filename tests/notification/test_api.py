@@ -73,6 +73,17 @@ async def test_the_ledger_filters_by_recipient_and_status(
     assert anonymous.status_code == 401
 
 
+async def test_a_recipient_filter_with_a_control_character_is_invalid_input(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.get(
+        "/notifications", params={"recipient": "karen\x00@ishoj.example"}, headers=ORGANISER
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "recipient"
+
+
 async def test_the_reporting_token_reads_how_mail_went_but_never_to_whom(
     client: httpx.AsyncClient, handle: Callable[..., Any], pool: asyncpg.Pool
 ) -> None:

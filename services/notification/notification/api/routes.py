@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from tilmeld_shared.auth import Role, app_role
 from tilmeld_shared.observability import mask_email_addresses
 from tilmeld_shared.problems import Conflict, Forbidden, NotFound
+from tilmeld_shared.validation import LINE_BREAKS
 
 Status = Literal["pending", "sent", "failed", "dead", "suppressed"]
 
@@ -77,7 +78,8 @@ router = APIRouter(tags=["notifications"])
 async def list_notifications(
     pool: Pool,
     role: Reader,
-    recipient: Annotated[str | None, Query(max_length=254)] = None,
+    # No address holds a control character (and Postgres text cannot hold a NUL).
+    recipient: Annotated[str | None, Query(max_length=254, pattern=f"^[^{LINE_BREAKS}]*$")] = None,
     member_id: uuid.UUID | None = None,
     status: Status | None = None,
     event_id: uuid.UUID | None = None,
