@@ -209,8 +209,7 @@ NETWORKS: list[dict[str, Any]] = [
     },
 ]
 
-# The German series' meetings that took place (seeds/004), with who came: recorded by scheduling
-# each ahead, registering and checking people in, then moving it to its historic date.
+# The German series' meetings that took place (seeds/004): title, start, registered, came.
 HISTORIC_GERMAN_MEETINGS = [
     ("Personal und Aufgabenverständnis", "2024-05-17T08:00:00Z", 6, 5),
     ("Lokale Vernetzung und Netzwerke", "2024-11-20T09:00:00Z", 8, 6),
@@ -314,52 +313,38 @@ def load(base_url: str, organiser_token: str, keys_file: Path) -> int:
 
 
 def _record_history(client: httpx.Client, network_id: str) -> None:
+    """The series' meetings that took place, recorded as held: each registration at its own
+    date in the weeks before, attendance on the day, and nobody emailed about any of it."""
     for number, (title, held_at, registered, came) in enumerate(HISTORIC_GERMAN_MEETINGS):
-        meeting = _ok(
+        starts = datetime.fromisoformat(held_at)
+        people = []
+        for i in range(registered):
+            people.append(
+                {
+                    "member": {
+                        "name": f"Teilnehmer:in {number}-{i}",
+                        "email": f"teilnahme-{number}-{i}@kultur.example",
+                        "municipality": GERMAN_MUNICIPALITIES[
+                            (i + number) % len(GERMAN_MUNICIPALITIES)
+                        ],
+                        "role": "Kulturverwaltung",
+                        "language": "de",
+                    },
+                    "registered_at": (starts - timedelta(days=28 - 3 * i)).isoformat(),
+                    "attended": i < came,
+                }
+            )
+        _ok(
             client.post(
-                f"/networks/{network_id}/meetings",
+                f"/networks/{network_id}/held-meetings",
                 json={
                     "title": title,
-                    "starts_at": _at(1, 10),
-                    "ends_at": _at(1, 13),
+                    "starts_at": starts.isoformat(),
+                    "ends_at": (starts + timedelta(hours=3)).isoformat(),
                     "location": "Münster",
                     "capacity": 20,
                     "timezone": "Europe/Berlin",
+                    "registrations": people,
                 },
-            )
-        )
-        for i in range(registered):
-            municipality = GERMAN_MUNICIPALITIES[(i + number) % len(GERMAN_MUNICIPALITIES)]
-            member = {
-                "name": f"Teilnehmer:in {number}-{i}",
-                "email": f"teilnahme-{number}-{i}@kultur.example",
-                "municipality": municipality,
-                "role": "Kulturverwaltung",
-                "language": "de",
-            }
-            if number == 0:
-                _ok(
-                    client.post(
-                        f"/networks/{network_id}/enrolments",
-                        json={"member": member, "consent": True},
-                    )
-                )
-            else:
-                client.post(
-                    f"/networks/{network_id}/enrolments", json={"member": member, "consent": True}
-                )
-            booked = _ok(
-                client.post(
-                    f"/meetings/{meeting['meeting_id']}/registrations",
-                    json={"member": member, "companions": []},
-                )
-            )
-            if i < came:
-                _ok(client.post(f"/registrations/{booked['registration_id']}/check-in"))
-        end = datetime.fromisoformat(held_at) + timedelta(hours=3)
-        _ok(
-            client.patch(
-                f"/meetings/{meeting['meeting_id']}",
-                json={"starts_at": held_at, "ends_at": end.isoformat()},
             )
         )

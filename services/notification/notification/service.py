@@ -163,6 +163,12 @@ RETURNING id
 """
 
 
+def _over(meeting: asyncpg.Record) -> bool:
+    """A meeting that has ended: mail about it would tell people of something past."""
+    ends_at: datetime = meeting["ends_at"]
+    return ends_at <= datetime.now(UTC)
+
+
 # A companion gets their own words, never the member's "your registration".
 COMPANION_TEMPLATES = {
     "registration_confirmed": "companion_registered",
@@ -217,6 +223,8 @@ class Notifier:
         if await conn.fetchval(CLAIM_EVENT, envelope.event_id, envelope.event_type) is None:
             return []
         outgoing = await self._effects(conn, envelope, payload)
+        if envelope.occurred_at < datetime.now(UTC) - self.settings.mail_events_within_delta:
+            outgoing = []  # history, not news: its state is kept, nobody is emailed
         return await self.queue(
             conn, outgoing, dedupe_prefix=str(envelope.event_id), event_id=envelope.event_id
         )
@@ -289,6 +297,8 @@ class Notifier:
         )
         meeting = await conn.fetchrow(MEETING, payload.meeting_id)
         assert meeting is not None  # stored just above
+        if _over(meeting):
+            return []  # moved into the past: a record corrected, nothing anyone can attend
         outgoing = []
         for registration in await conn.fetch(ACTIVE_REGISTRATIONS, payload.meeting_id):
             entry = None
@@ -311,6 +321,8 @@ class Notifier:
         await conn.execute(DROP_MEETING_REMINDERS, payload.meeting_id)
         meeting = await conn.fetchrow(MEETING, payload.meeting_id)
         assert meeting is not None  # updated just above
+        if _over(meeting):
+            return []
         outgoing = []
         for registration in await conn.fetch(ACTIVE_REGISTRATIONS, payload.meeting_id):
             entry = None
@@ -346,8 +358,8 @@ class Notifier:
             await conn.execute(DROP_REMINDER, payload.registration_id)
         elif payload.status == "confirmed" and meeting is not None:
             await self._schedule_reminder(conn, payload, meeting)
-        if personal is None or meeting is None:
-            return []
+        if personal is None or meeting is None or _over(meeting):
+            return []  # a meeting that is over: no confirmation, waitlist or cancel notice
         match payload:
             case RegistrationConfirmed() | RegistrationPromoted():
                 template = (

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     registration_url: str = "http://127.0.0.1:8001"
     personal_data_token: str = ""
     reminder_lead: str = "24h"
+    # An event that occurred longer ago than this when it is handled is history (an archive
+    # recorded afterwards, a topic read again into a fresh database), not news: nobody is
+    # emailed about it.
+    mail_events_within: str = "7d"
     max_attempts: int = 8
     max_emails_per_recipient_per_hour: int = 30
     dispatch_batch_size: int = 100
@@ -79,7 +83,7 @@ class Settings(BaseSettings):
     body_timeout_s: float = 30.0
     log_level: str = "INFO"
 
-    @field_validator("reminder_lead")
+    @field_validator("reminder_lead", "mail_events_within")
     @classmethod
     def _lead_is_a_duration(cls, value: str) -> str:
         parse_duration(value)
@@ -103,3 +107,7 @@ class Settings(BaseSettings):
     @property
     def reminder_lead_delta(self) -> timedelta:
         return parse_duration(self.reminder_lead)
+
+    @property
+    def mail_events_within_delta(self) -> timedelta:
+        return parse_duration(self.mail_events_within)

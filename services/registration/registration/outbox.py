@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from datetime import datetime
 
 import asyncpg
 
@@ -14,6 +16,10 @@ from tilmeld_shared.db import Connection
 from tilmeld_shared.events import Payload, new_envelope
 
 NOTIFY_CHANNEL = "tilmeld_outbox"
+
+# When the events being recorded happened, if not now: set only while history is written down
+# after the fact (service/history.py), like the correlation id, so use cases need not pass it.
+_OCCURRED_AT: ContextVar[datetime | None] = ContextVar("occurred_at", default=None)
 
 INSERT_EVENT = """
 INSERT INTO outbox (event_id, topic, message_key, event_type, aggregate_id, aggregate_version,
@@ -36,6 +42,7 @@ async def record_event(
         aggregate_id=aggregate_id,
         aggregate_version=aggregate_version,
         correlation_id=current_correlation_id(),
+        occurred_at=_OCCURRED_AT.get(),
     )
     await conn.execute(
         INSERT_EVENT,
@@ -48,6 +55,16 @@ async def record_event(
         envelope.model_dump(mode="json"),
     )
     return envelope.event_id
+
+
+@contextlib.contextmanager
+def occurring_at(moment: datetime) -> Iterator[None]:
+    """Events recorded inside this block say they occurred at `moment`."""
+    token = _OCCURRED_AT.set(moment)
+    try:
+        yield
+    finally:
+        _OCCURRED_AT.reset(token)
 
 
 class OutboxSignal:

@@ -87,9 +87,10 @@ ACTIVE_ENROLMENT = """
 SELECT * FROM enrolments WHERE network_id = $1 AND member_id = $2 AND status = 'active'
 """
 
+# Enrolled (and consented) at the use case's clock, the time its event carries.
 INSERT_ENROLMENT = """
-INSERT INTO enrolments (id, network_id, member_id, status, consent_at)
-VALUES ($1, $2, $3, 'active', $4)
+INSERT INTO enrolments (id, network_id, member_id, status, consent_at, created_at)
+VALUES ($1, $2, $3, 'active', $4, $4)
 RETURNING *
 """
 

@@ -287,6 +287,24 @@ class MeetingPatch(Patch):
     _tz = field_validator("timezone")(_check_timezone)
 
 
+class HeldRegistrationIn(RegistrationIn):
+    registered_at: AwareDatetime
+    attended: StrictBool = False
+
+
+class HeldMeetingIn(MeetingIn):
+    """A meeting that has already been held, with who registered (when) and who came."""
+
+    registrations: list[HeldRegistrationIn] = Field(default_factory=list, max_length=500)
+
+    @model_validator(mode="after")
+    def _registered_while_open(self) -> HeldMeetingIn:
+        closed = self.registration_deadline or self.starts_at
+        if any(registration.registered_at >= closed for registration in self.registrations):
+            raise ValueError("each registered_at must be before registration closed (starts_at)")
+        return self
+
+
 # --- responses ---------------------------------------------------------------------------------
 
 T = TypeVar("T")
@@ -322,6 +340,10 @@ class MeetingOut(BaseModel):
     ends_at: datetime
     timezone: str
     location: str | None
+    # Whether people meet online. The link itself is for the meeting's organisers and its
+    # registered participants (their emails, calendar entries, confirmation page): null to
+    # anyone else.
+    online: bool
     online_url: str | None
     capacity: int
     seats_taken: int
@@ -331,10 +353,6 @@ class MeetingOut(BaseModel):
     open_to_public: bool
     speakers: list[dict[str, Any]]
     status: str
-    # Whether people meet online. The link itself is for the meeting's organisers and its
-    # registered participants (their emails, calendar entries, confirmation page): null to
-    # anyone else.
-    online: bool
 
 
 class EnrolmentOut(BaseModel):

@@ -18,6 +18,7 @@ from registration.api.deps import (
     idempotent_request,
 )
 from registration.api.schemas import (
+    HeldMeetingIn,
     MeetingIn,
     MeetingOut,
     MeetingPatch,
@@ -27,7 +28,7 @@ from registration.api.schemas import (
     RegistrationRosterItem,
     require_deliverable,
 )
-from registration.service import meetings, registrations
+from registration.service import history, meetings, registrations
 from registration.service.organisations import scoped
 
 router = APIRouter(tags=["meetings"])
@@ -66,6 +67,32 @@ async def schedule_meeting(
             "network",
             network_id,
             lambda conn: meetings.schedule_meeting(conn, network_id, body),
+        ),
+        lambda row: (201, views.meeting(row, show_online_url=True).model_dump(mode="json")),
+    )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.post("/networks/{network_id}/held-meetings", status_code=201, response_model=MeetingOut)
+async def record_held_meeting(
+    network_id: uuid.UUID,
+    body: HeldMeetingIn,
+    request: Request,
+    organiser: Organiser,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record a meeting that has already been held, with who registered and who came, each at
+    its own time (for an archive brought from elsewhere). Its events carry those times, so
+    reports chart them then; nobody is emailed about a meeting that is over."""
+    status, payload = await tx.run_idempotent(
+        idempotent_request(key, request, body.model_dump_json(), caller=organiser),
+        scoped(
+            organiser,
+            "network",
+            network_id,
+            lambda conn: history.record_held_meeting(conn, ctx, network_id, body),
         ),
         lambda row: (201, views.meeting(row, show_online_url=True).model_dump(mode="json")),
     )

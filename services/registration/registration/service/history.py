@@ -1,0 +1,78 @@
+"""Writing down what already happened: a meeting that was held, who registered and who came.
+
+An organisation moving to Tilmeld brings its past meetings (so does the demo, with the German
+series). Each step is the ordinary use case (enrol, register, check in) run under a clock pinned
+at the moment it happened, and the events it records say they occurred then: reports chart
+participation when it took place, and notification, seeing a meeting that is over in events
+long past, emails no one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import asyncpg
+
+from registration.api.schemas import EnrolmentIn, HeldMeetingIn, HeldRegistrationIn, MemberIn
+from registration.outbox import occurring_at
+from registration.service import enrolments, meetings, registrations
+from registration.unit_of_work import Clock, ServiceContext
+from tilmeld_shared.db import Connection
+from tilmeld_shared.problems import Conflict, Invalid
+
+
+@dataclass(frozen=True)
+class PinnedClock(Clock):
+    """The time a use case sees when it replays a moment of the past."""
+
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+async def record_held_meeting(
+    conn: Connection, ctx: ServiceContext, network_id: uuid.UUID, command: HeldMeetingIn
+) -> asyncpg.Record:
+    """Add a meeting that is over, with its registrations and attendance at their own times."""
+    if command.ends_at > ctx.clock.now():
+        raise Invalid(
+            "A held meeting is one that has ended; schedule a coming one instead.",
+            errors=[{"field": "ends_at", "in": "body", "message": "not yet over"}],
+        )
+    people = sorted(command.registrations, key=lambda person: person.registered_at)
+    # Announced no later than its first registration (when exactly is not known).
+    with occurring_at(people[0].registered_at if people else command.starts_at):
+        meeting = await meetings.schedule_meeting(conn, network_id, command)
+    for person in people:
+        await _register(conn, ctx, meeting, person)
+    return await meetings.get_meeting(conn, meeting["id"])
+
+
+async def _register(
+    conn: Connection, ctx: ServiceContext, meeting: asyncpg.Record, person: HeldRegistrationIn
+) -> None:
+    then = replace(ctx, clock=PinnedClock(person.registered_at))
+    with occurring_at(person.registered_at):
+        if not meeting["open_to_public"]:
+            await _enrolled(conn, then, meeting["network_id"], person.member)
+        registration, _, _ = await registrations.register_for_meeting(
+            conn, then, meeting["id"], person
+        )
+    if person.attended:
+        at_the_door = replace(ctx, clock=PinnedClock(meeting["starts_at"]))
+        with occurring_at(meeting["starts_at"]):
+            await registrations.check_in(conn, at_the_door, registration["id"])
+
+
+async def _enrolled(
+    conn: Connection, ctx: ServiceContext, network_id: uuid.UUID, member: MemberIn
+) -> None:
+    """Enrol the person unless they are a member already (of an earlier meeting, say)."""
+    try:
+        await enrolments.enrol(conn, ctx, network_id, EnrolmentIn(member=member, consent=True))
+    except Conflict as conflict:
+        if conflict.slug != "already-enrolled":
+            raise
