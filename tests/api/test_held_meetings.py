@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import httpx
 
 from tests.api.conftest import Api
-from tests.builders import ORGANISER, member
+from tests.builders import ORGANISER, ORGANISER_TOKEN, member
 
 ROOT = "http://registration"
 HELD_AT = datetime(2024, 5, 17, 8, tzinfo=UTC)
@@ -154,3 +155,18 @@ async def test_the_pages_show_a_held_meeting_as_held_not_as_coming(api: Api) -> 
     assert "The meeting has taken place." in meeting_page.text
     assert "seats left" not in meeting_page.text
     assert 'action="/meetings/' not in meeting_page.text
+
+
+async def test_the_console_marks_a_held_meeting_as_held(api: Api) -> None:
+    network = await api.network(language="en")
+    await api.meeting(network["network_id"], title="Klima og kultur")
+    await record(api, network["network_id"], held_meeting([member()]))
+    console = httpx.AsyncClient(transport=api.client._transport, base_url=ROOT)
+    assert (await console.post("/console/login", data={"token": ORGANISER_TOKEN})).is_redirect
+
+    page = await console.get(f"/console/networks/{network['network_id']}")
+    await console.aclose()
+
+    rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in page.text.split("<tr>")[2:]}
+    assert "Held" in rows["Personal und Aufgabenverständnis"]
+    assert "Held" not in rows["Klima og kultur"]

@@ -258,6 +258,7 @@ def _meeting_summary(row: Any) -> dict[str, Any]:
         "when": _local(row["starts_at"], row["timezone"]),
         "seats": f"{row['seats_taken']} / {row['capacity']}",
         "waitlist": row["waitlist_length"],
+        "ends_at": row["ends_at"],
     }
 
 
