@@ -98,6 +98,12 @@ async def test_a_confirmed_participant_finds_the_link_on_their_own_page(api: Api
     assert "You are registered" in confirmed.text and LINK in confirmed.text
     assert confirmed.headers["referrer-policy"] == "no-referrer"
     assert LINK not in waitlisted.text
+    for page, has_a_seat in ((confirmed, True), (waitlisted, False)):
+        calendar_url = re.search(r'href="(/registrations/[^"]+/calendar\.ics[^"]*)"', page.text)
+        assert calendar_url is not None
+        entry = await api.client.get(f"{ROOT}{calendar_url.group(1).replace('&amp;', '&')}")
+        assert entry.status_code == 200
+        assert (LINK in entry.text) is has_a_seat
     assert forged.status_code == 404 and LINK not in forged.text
 
 

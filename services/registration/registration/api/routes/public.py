@@ -455,14 +455,15 @@ async def registration_calendar(
     found = await tx.read(lambda conn: _verified_registration(ctx, conn, registration_id, token))
     if found is None:
         return _not_found(request)
-    _, meeting, _, _ = found
+    registration, meeting, _, _ = found
     body = calendar.invitation(
         registration_id=registration_id,
         title=meeting["title"],
         starts_at=meeting["starts_at"],
         ends_at=meeting["ends_at"],
         location=meeting["location"],
-        online_url=meeting["online_url"],
+        # The link is for those with a seat, as on the confirmation page.
+        online_url=meeting["online_url"] if registration["status"] == "confirmed" else None,
         method="PUBLISH",
     )
     return Response(
