@@ -25,6 +25,7 @@ class Api:
     outbox where tests read them)."""
 
     client: httpx.AsyncClient
+    transport: httpx.AsyncBaseTransport | None = None  # for another service to reach this app
 
     async def network(self, **overrides: Any) -> dict[str, Any]:
         response = await self.client.post(
@@ -76,4 +77,4 @@ async def api(database_url: str) -> AsyncIterator[Api]:
         async with httpx.AsyncClient(
             transport=transport, base_url="http://registration/api/v1"
         ) as client:
-            yield Api(client)
+            yield Api(client, transport)

@@ -4,12 +4,19 @@ returns lives in memory and in the delivery ledger (which erasure blanks), never
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
 from notification.settings import Settings
 from tilmeld_shared.events import Envelope, Payload, PersonalData
+
+
+# The registration service refuses request bodies over 64 KiB (413). A consumer batch after a
+# backlog holds hundreds of sealed items, so they are asked for in requests kept well below it.
+REQUEST_BYTES = 48 * 1024
 
 
 class PersonalDataUnavailable(ConnectionError):
@@ -20,9 +27,12 @@ Event = tuple[Envelope, Payload | None]
 
 
 class PersonalDataOpener:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self._client = httpx.AsyncClient(
             base_url=settings.registration_url,
+            transport=transport,
             headers={"Authorization": f"Bearer {settings.effective_personal_data_token}"},
             timeout=5,
         )
@@ -42,7 +52,9 @@ class PersonalDataOpener:
         if not sealed:
             return events
         items = [payload.personal_sealed.model_dump(mode="json") for _, payload in sealed]  # type: ignore[union-attr]
-        opened = await self._open(items)
+        opened: list[dict[str, Any] | None] = []
+        for chunk in _chunks(items, REQUEST_BYTES):
+            opened.extend(await self._open(chunk))
         result = list(events)
         for (index, payload), data in zip(sealed, opened, strict=True):
             personal = PersonalData.model_validate(data) if data else None
@@ -62,3 +74,19 @@ class PersonalDataOpener:
         answer.raise_for_status()  # 401/422: a misconfiguration; the batch is redelivered
         opened: list[dict[str, Any] | None] = answer.json()["items"]
         return opened
+
+
+def _chunks(items: list[dict[str, Any]], max_bytes: int) -> Iterator[list[dict[str, Any]]]:
+    """The items in order, in runs whose JSON stays under `max_bytes` (one item per run at
+    least, however large)."""
+    chunk: list[dict[str, Any]] = []
+    size = 0
+    for item in items:
+        item_bytes = len(json.dumps(item)) + 2
+        if chunk and size + item_bytes > max_bytes:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += item_bytes
+    if chunk:
+        yield chunk
