@@ -13,7 +13,6 @@ import httpx
 from notification.settings import Settings
 from tilmeld_shared.events import Envelope, Payload, PersonalData
 
-
 # The registration service refuses request bodies over 64 KiB (413). A consumer batch after a
 # backlog holds hundreds of sealed items, so they are asked for in requests kept well below it.
 REQUEST_BYTES = 48 * 1024
