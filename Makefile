@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-fresh test lint typecheck unit install clean browser bench-notification bench-reporting measure test-faults bench bench-api bench-end-to-end audit audit-locked
+.PHONY: run run-fresh test lint typecheck unit install clean browser promtool bench-notification bench-reporting measure test-faults bench bench-api bench-end-to-end audit audit-locked
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -42,7 +42,17 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
 
-test: lint typecheck browser audit-locked
+# The Kubernetes manifests' test checks the alert rules with promtool. Where none is on PATH,
+# take it out of Debian's prometheus package into .cache/bin (no server installed or started).
+promtool:
+	@command -v promtool >/dev/null 2>&1 || [ -x $(CURDIR)/.cache/bin/promtool ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && mkdir -p .cache/bin .cache/deb && rm -f .cache/deb/prometheus_*.deb && \
+	  (cd .cache/deb && apt-get download -qq prometheus 2>/dev/null) && \
+	  dpkg-deb --fsys-tarfile .cache/deb/prometheus_*.deb | tar -x -O ./usr/bin/promtool > .cache/bin/promtool && \
+	  chmod +x .cache/bin/promtool && rm -rf .cache/deb; }
+
+test: lint typecheck browser promtool audit-locked
 	$(VENV)/bin/pytest
 
 unit: install
