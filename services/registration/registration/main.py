@@ -11,17 +11,15 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from registration import web
 from registration.api.abuse import AbuseLimits
 from registration.api.routes import (
-    console,
     meetings,
     networks,
     operations,
     organisations,
-    pages,
     participation,
     personal_data,
-    public,
 )
 from registration.outbox import OutboxSignal
 from registration.personal_data import PersonalDataVault
@@ -42,7 +40,6 @@ from tilmeld_shared.problems import API_PROBLEMS, BodySizeLimit, install_problem
 
 SCHEMA = "registration"
 MIGRATIONS = Path(__file__).parent / "migrations"
-PAGES = Path(__file__).parent / "pages"
 API_PREFIX = "/api/v1"
 
 
@@ -136,11 +133,9 @@ def create_app(
     )
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX, responses=API_PROBLEMS)
-    app.include_router(pages.router)
-    app.include_router(public.router)
-    app.include_router(console.router)
-    app.add_exception_handler(console.NotSignedIn, console.not_signed_in)
-    app.mount("/static", StaticFiles(directory=PAGES / "static"), name="static")
+    app.include_router(web.router)
+    app.add_exception_handler(web.NotSignedIn, web.not_signed_in)
+    app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     return app
 
 

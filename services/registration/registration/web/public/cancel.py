@@ -5,40 +5,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from registration import repository as repo
 from registration import tokens
 from registration.api.deps import ContextDep, TransactionsDep
-from registration.pages.requests import read_form
-from registration.pages.texts import texts
 from registration.service import enrolments, registrations
 from registration.unit_of_work import ServiceContext
+from registration.web import headers
+from registration.web.rendering import render
+from registration.web.requests import read_form
+from registration.web.words.cancel import texts
 from tilmeld_shared.problems import Conflict, Forbidden, NotFound
 
 router = APIRouter(include_in_schema=False)
-_pages = Environment(
-    loader=FileSystemLoader(Path(__file__).parent.parent.parent / "pages"),
-    autoescape=select_autoescape(["html"]),
-)
-# The token is in the URL: never cache the page, never send it on as a referrer.
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-}
 
 
 def _page(status: int = 200, **context: Any) -> HTMLResponse:
-    html = _pages.get_template("cancel.html").render(**context)
-    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+    return render("cancel.html", headers=headers.PRIVATE, status=status, **context)
 
 
 def _invalid(language: str | None) -> HTMLResponse:

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 
 from fastapi import Request
 
-from registration.pages.words import choose_language
+from registration.web.languages import choose_language
 
 LANGUAGE_COOKIE = "tilmeld_lang"
 

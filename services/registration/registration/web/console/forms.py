@@ -1,0 +1,117 @@
+"""The console's forms read into the API's commands, a record read back into a form, and
+pydantic's errors keyed by the field they belong to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from registration.web.words.console import CONSOLE_WORDS
+
+DEFAULT_TIMEZONE = "Europe/Copenhagen"
+
+
+def field_errors(error: ValidationError, lang: str) -> dict[str, str]:
+    """pydantic's errors as one message per form field."""
+    words = CONSOLE_WORDS[lang]
+    found: dict[str, str] = {}
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "form"
+        if field == "contact" and len(item["loc"]) > 1:
+            field = f"contact_{item['loc'][1]}"
+        missing = item["type"] in {"missing", "string_too_short", "too_short"}
+        found.setdefault(field, words["err_required"] if missing else words["err_invalid"])
+    return found
+
+
+def _number(text: str) -> int | str:
+    """A number field as a number; anything else is left for validation to refuse."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def network_body(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
+    """The network form as a `NetworkIn` (or, `editing`, a `NetworkPatch`) body."""
+    body: dict[str, Any] = {
+        key: form.get(key, "").strip() or None
+        for key in ("title", "description", "purpose", "target_group", "language")
+    }
+    body["organisers"] = [line.strip() for line in form.get("organisers", "").splitlines()]
+    body["organisers"] = [name for name in body["organisers"] if name]
+    body["max_companions"] = _number(form.get("max_companions", "1").strip() or "0")
+    contact = {"name": form.get("contact_name", "").strip(), "email": None}
+    contact["email"] = form.get("contact_email", "").strip() or None
+    body["contact"] = contact if contact["name"] else None
+    if editing:
+        body["status"] = form.get("status") or None
+        return {key: value for key, value in body.items() if value is not None}
+    return body
+
+
+def network_values(network: Any) -> dict[str, Any]:
+    """A network as the values of its edit form."""
+    contact = network["contact"] or {}
+    return {
+        **{key: network[key] or "" for key in ("title", "description", "purpose", "target_group")},
+        "language": network["language"],
+        "organisers": "\n".join(network["organisers"]),
+        "max_companions": network["max_companions"],
+        "contact_name": contact.get("name") or "",
+        "contact_email": contact.get("email") or "",
+        "status": network["status"],
+    }
+
+
+def _moment(text: str, zone: str) -> str | None:
+    """A datetime-local field ("2026-12-06T10:00") read in the meeting's own time zone."""
+    if not text.strip():
+        return None
+    try:
+        local = datetime.fromisoformat(text.strip()).replace(tzinfo=ZoneInfo(zone))
+    except (ValueError, KeyError):
+        return text  # left for validation to refuse, next to the field
+    return local.isoformat()
+
+
+def meeting_body(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
+    """The meeting form as a `MeetingIn` (or, `editing`, a `MeetingPatch`) body."""
+    zone = form.get("timezone", "").strip() or DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(zone)
+    except (ValueError, KeyError):
+        zone = "UTC"
+    body: dict[str, Any] = {
+        key: form.get(key, "").strip() or None
+        for key in ("title", "description", "location", "online_url", "capacity")
+    }
+    body["timezone"] = form.get("timezone", "").strip() or DEFAULT_TIMEZONE
+    for key in ("starts_at", "ends_at", "registration_deadline"):
+        body[key] = _moment(form.get(key, ""), zone)
+    body["open_to_public"] = form.get("open_to_public") == "yes"
+    body["capacity"] = _number(body["capacity"]) if body["capacity"] is not None else None
+    if editing:
+        return {key: value for key, value in body.items() if value is not None}
+    return {key: value for key, value in body.items() if value is not None or key == "capacity"}
+
+
+def meeting_values(meeting: Any) -> dict[str, Any]:
+    """A meeting as the values of its edit form, its times in its own time zone."""
+    zone = ZoneInfo(meeting["timezone"])
+
+    def local(moment: datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+    return {
+        **{key: meeting[key] or "" for key in ("title", "description", "location", "online_url")},
+        "timezone": meeting["timezone"],
+        "capacity": meeting["capacity"],
+        "starts_at": local(meeting["starts_at"]),
+        "ends_at": local(meeting["ends_at"]),
+        "registration_deadline": local(meeting["registration_deadline"]),
+        "open_to_public": meeting["open_to_public"],
+    }

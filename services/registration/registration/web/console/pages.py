@@ -1,0 +1,92 @@
+"""What each console page shows, read in one transaction, and how a console page is answered."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from registration.service import meetings, networks, registrations
+from registration.service.organisations import scoped
+from registration.unit_of_work import ServiceContext, Transactions
+from registration.web import headers
+from registration.web.rendering import render_page
+from registration.web.requests import language_of
+from registration.web.words.console import CONSOLE_WORDS
+from tilmeld_shared.auth import Principal
+from tilmeld_shared.problems import Problem
+
+
+def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """A console page in the organiser's language, never cached."""
+    lang = language_of(request)
+    return render_page(
+        request,
+        f"console/{template}",
+        lang,
+        headers=headers.SIGNED_IN,
+        status=status,
+        w=CONSOLE_WORDS[lang],
+        **context,
+    )
+
+
+def missing(request: Request) -> HTMLResponse:
+    """The console's 404: no such thing, or not this organiser's."""
+    return render(request, "missing.html", status=404)
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+async def network_page(conn: Any, ctx: ServiceContext, network_id: uuid.UUID) -> dict[str, Any]:
+    """A network and a summary of each of its meetings."""
+    network = await networks.get_network(conn, network_id)
+    rows, _ = await meetings.list_meetings(conn, network_id, limit=500, cursor=None)
+    return {
+        "network": network,
+        "meetings": [_meeting_summary(row) for row in rows],
+        "now": ctx.clock.now(),
+    }
+
+
+def _meeting_summary(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "status": row["status"],
+        "when": local_time(row["starts_at"], row["timezone"]),
+        "seats": f"{row['seats_taken']} / {row['capacity']}",
+        "waitlist": row["waitlist_length"],
+        "ends_at": row["ends_at"],
+    }
+
+
+async def _meeting_page(conn: Any, meeting_id: uuid.UUID) -> dict[str, Any]:
+    meeting = await meetings.get_meeting(conn, meeting_id)
+    network = await networks.get_network(conn, meeting["network_id"])
+    people, _ = await registrations.roster(conn, meeting_id, limit=100_000, cursor=None)
+    return {
+        "meeting": meeting,
+        "network": network,
+        "confirmed": [p for p in people if p["status"] == "confirmed"],
+        "waitlisted": [p for p in people if p["status"] == "waitlisted"],
+        "when": local_time(meeting["starts_at"], meeting["timezone"]),
+    }
+
+
+async def visible_meeting_page(
+    tx: Transactions, organiser: Principal, meeting_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The meeting's page data, or None when it does not exist for this organiser."""
+    try:
+        return await tx.read(
+            scoped(organiser, "meeting", meeting_id, lambda c: _meeting_page(c, meeting_id))
+        )
+    except Problem:
+        return None

@@ -1,0 +1,143 @@
+"""What a person sees after signing up: the confirmation page and the calendar file.
+
+The confirmation's address carries a view token (issued on the redirect after the form), so
+only the person who signed up sees it; the page offers the cancel link and the calendar file.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from registration import repository as repo
+from registration import tokens
+from registration.api.deps import ContextDep, TransactionsDep
+from registration.service import enrolments, registrations
+from registration.unit_of_work import ServiceContext
+from registration.web import headers
+from registration.web.public.page import not_found, render, when
+from registration.web.requests import language_of
+from registration.web.words.public import WORDS
+from tilmeld_shared import calendar
+
+router = APIRouter(include_in_schema=False)
+VIEW_REGISTRATION = "view-registration"
+VIEW_ENROLMENT = "view-enrolment"
+
+
+@router.get("/enrolments/{enrolment_id}/confirmation", response_class=HTMLResponse)
+async def enrolment_confirmation(
+    enrolment_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    token: str = "",
+) -> HTMLResponse:
+    secret = ctx.settings.effective_token_secret
+    if not tokens.verify(secret, VIEW_ENROLMENT, enrolment_id, token, now=ctx.clock.now()):
+        return not_found(request)
+
+    async def network_of_enrolment(conn: Any) -> Any:
+        enrolment = await conn.fetchrow(repo.ENROLMENT, enrolment_id)
+        return await conn.fetchrow(repo.NETWORK, enrolment["network_id"])
+
+    network = await tx.read(network_of_enrolment)
+    lang = language_of(request, network["language"])
+    cancel = enrolments.cancel_token(ctx, enrolment_id)
+    return render(
+        request,
+        "done.html",
+        lang,
+        private=True,
+        heading=WORDS[lang]["enrolled"],
+        message=WORDS[lang]["enrolled_text"].format(network=network["title"]),
+        cancel_url=f"/cancel/enrolments/{enrolment_id}?token={cancel}",
+        back_url=f"/networks/{network['id']}?lang={lang}",
+    )
+
+
+async def _verified_registration(
+    ctx: ServiceContext, conn: Any, registration_id: uuid.UUID, token: str
+) -> tuple[Any, Any, Any, int | None] | None:
+    secret = ctx.settings.effective_token_secret
+    if not tokens.verify(secret, VIEW_REGISTRATION, registration_id, token, now=ctx.clock.now()):
+        return None
+    registration = await conn.fetchrow(repo.REGISTRATION, registration_id)
+    meeting = await conn.fetchrow(repo.MEETING, registration["meeting_id"])
+    member = await conn.fetchrow(repo.MEMBER, registration["member_id"])
+    return registration, meeting, member, await repo.waitlist_position(conn, registration)
+
+
+@router.get("/registrations/{registration_id}/confirmation", response_class=HTMLResponse)
+async def registration_confirmation(
+    registration_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    token: str = "",
+) -> HTMLResponse:
+    found = await tx.read(lambda conn: _verified_registration(ctx, conn, registration_id, token))
+    if found is None:
+        return not_found(request)
+    registration, meeting, member, position = found
+    lang = language_of(request, member["language"] or "en")
+    words = WORDS[lang]
+    waitlisted = registration["status"] == "waitlisted"
+    if registration["status"] == "cancelled":
+        heading, message = words["cancel"], words["already_registered"]
+    elif waitlisted:
+        heading, message = words["waitlisted"], words["waitlisted_text"].format(n=position)
+    else:
+        heading, message = words["confirmed"], words["confirmed_text"]
+    cancel = registrations.cancel_token(ctx, registration_id)
+    return render(
+        request,
+        "done.html",
+        lang,
+        private=True,
+        heading=heading,
+        message=message,
+        waitlisted=waitlisted,
+        subject=meeting["title"],
+        when=when(meeting["starts_at"], meeting["timezone"], lang),
+        starts_iso=meeting["starts_at"].isoformat(),
+        # The person's own view: a confirmed participant gets the online link here.
+        online_url=meeting["online_url"] if registration["status"] == "confirmed" else None,
+        calendar_url=f"/registrations/{registration_id}/calendar.ics?token={token}",
+        cancel_url=f"/cancel/registrations/{registration_id}?token={cancel}"
+        if registration["status"] != "cancelled"
+        else None,
+        back_url=f"/meetings/{meeting['id']}?lang={lang}",
+    )
+
+
+@router.get("/registrations/{registration_id}/calendar.ics")
+async def registration_calendar(
+    registration_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    token: str = "",
+) -> Response:
+    found = await tx.read(lambda conn: _verified_registration(ctx, conn, registration_id, token))
+    if found is None:
+        return not_found(request)
+    registration, meeting, _, _ = found
+    body = calendar.invitation(
+        registration_id=registration_id,
+        title=meeting["title"],
+        starts_at=meeting["starts_at"],
+        ends_at=meeting["ends_at"],
+        location=meeting["location"],
+        # The link is for those with a seat, as on the confirmation page.
+        online_url=meeting["online_url"] if registration["status"] == "confirmed" else None,
+        method="PUBLISH",
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={**headers.PRIVATE, "Content-Disposition": 'attachment; filename="meeting.ics"'},
+    )

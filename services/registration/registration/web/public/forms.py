@@ -1,0 +1,71 @@
+"""The public forms read into the API's commands, and pydantic's answers read back to people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from registration.web.words.public import CONFLICT_WORDS, WORDS
+from tilmeld_shared.problems import Problem
+
+PERSON_FIELDS = ("name", "email", "municipality", "role", "organisation")
+
+
+def member_from(form: dict[str, str], lang: str) -> dict[str, Any]:
+    """The person's fields as the API's `member`, speaking the page's language."""
+    member: dict[str, Any] = {name: form.get(name, "").strip() for name in PERSON_FIELDS}
+    member["organisation"] = member["organisation"] or None
+    member["language"] = lang
+    return member
+
+
+def companions_from(form: dict[str, str], allowed: int) -> list[dict[str, Any]]:
+    """Companion rows the person filled in (a row left empty is no companion)."""
+    companions = []
+    for number in range(1, allowed + 1):
+        name = form.get(f"companion_{number}_name", "").strip()
+        role = form.get(f"companion_{number}_role", "").strip()
+        if name or role:
+            companions.append({"name": name, "role": role or None})
+    return companions
+
+
+def field_errors(error: ValidationError, lang: str) -> dict[str, str]:
+    """pydantic's errors, as a person reads them, keyed by the form field they belong to."""
+    words = WORDS[lang]
+    messages: dict[str, str] = {}
+    for item in error.errors():
+        location = [str(part) for part in item["loc"]]
+        if location[0] == "member":
+            name = location[1]
+        elif location[0] == "companions" and len(location) > 2:
+            name = f"companion_{int(location[1]) + 1}_{location[2]}"
+        else:
+            name = location[0]
+        label = words.get(name, words["companions"]).lower()
+        if name == "consent":
+            message = words["err_consent"]
+        elif name == "email" and item["type"] in {"value_error", "string_type"}:
+            message = words["err_email"]
+        elif item["type"] == "address_needs_smtputf8":
+            message = words["err_email_smtputf8"]
+        elif item["type"] in {"missing", "string_too_short"}:
+            message = words["err_missing"].format(field=label)
+        elif item["type"] == "string_too_long":
+            message = words["err_too_long"].format(field=label.capitalize())
+        else:
+            message = words["err_invalid"].format(field=label)
+        messages.setdefault(name, message)
+    return messages
+
+
+def problem_words(problem: Problem, lang: str) -> str:
+    """A conflict the service raised, as the person reads it."""
+    key = CONFLICT_WORDS.get(problem.slug)
+    return WORDS[lang][key] if key else problem.detail
+
+
+def refused_status(errors: dict[str, str], retry_after: int | None) -> int:
+    """The status a refused form comes back with: rate limited, invalid, or a conflict."""
+    return 429 if retry_after is not None else 422 if errors else 409

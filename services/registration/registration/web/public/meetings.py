@@ -1,0 +1,140 @@
+"""A meeting's public page and its registration form (answered as the enrol form is)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from registration import tokens
+from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
+from registration.api.schemas import RegistrationIn, check_deliverable
+from registration.service import meetings, networks, registrations
+from registration.unit_of_work import ServiceContext
+from registration.web.public.confirmations import VIEW_REGISTRATION
+from registration.web.public.forms import (
+    companions_from,
+    field_errors,
+    member_from,
+    problem_words,
+    refused_status,
+)
+from registration.web.public.page import not_found, render, when
+from registration.web.requests import language_of, read_form
+from registration.web.words.public import WORDS
+from tilmeld_shared.problems import Problem, TooManyRequests
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _meeting_page(
+    ctx: ServiceContext, conn: Any, meeting_id: uuid.UUID, choose: Callable[[str], str]
+) -> dict[str, Any]:
+    """The page's data, in the language `choose` picks given the network's own."""
+    meeting = await meetings.get_meeting(conn, meeting_id)
+    network = await networks.get_network(conn, meeting["network_id"])
+    lang = choose(network["language"])
+    words = WORDS[lang]
+    now = ctx.clock.now()
+    closed_by = meeting["registration_deadline"] or meeting["starts_at"]
+    closed_reason = (
+        words["cancelled_meeting"]
+        if meeting["status"] == "cancelled"
+        else words["closed"]
+        if now >= closed_by
+        else None
+    )
+    speakers = [
+        ", ".join(str(s[key]) for key in ("name", "title", "organisation") if s.get(key))
+        for s in meeting["speakers"] or []
+    ]
+    deadline = meeting["registration_deadline"]
+    return {
+        "lang": lang,
+        "meeting": meeting,
+        "network": network,
+        "seats_left": max(meeting["capacity"] - meeting["seats_taken"], 0),
+        "when": when(meeting["starts_at"], meeting["timezone"], lang),
+        "starts_iso": meeting["starts_at"].isoformat(),
+        "deadline": when(deadline, meeting["timezone"], lang) if deadline else None,
+        "speakers": speakers,
+        "open": closed_reason is None,
+        "closed_reason": closed_reason,
+        "held": meeting["status"] != "cancelled" and meeting["ends_at"] <= now,
+        "max_companions": network["max_companions"],
+    }
+
+
+@router.get("/meetings/{meeting_id}", response_class=HTMLResponse)
+async def show_meeting(
+    meeting_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+) -> HTMLResponse:
+    def choose(fallback: str) -> str:
+        return language_of(request, fallback)
+
+    try:
+        page = await tx.read(lambda conn: _meeting_page(ctx, conn, meeting_id, choose))
+    except Problem:
+        return not_found(request)
+    return render(request, "meeting.html", errors={}, values={}, problem=None, **page)
+
+
+@router.post("/meetings/{meeting_id}/register", response_class=HTMLResponse)
+async def register_from_page(
+    meeting_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    abuse: AbuseLimitsDep,
+) -> Response:
+    form = await read_form(request, max_chars=1000)
+    lang = language_of(request)
+    try:
+        page = await tx.read(lambda conn: _meeting_page(ctx, conn, meeting_id, lambda _: lang))
+    except Problem:
+        return not_found(request)
+    errors: dict[str, str] = {}
+    problem = None
+    retry_after = None
+    try:
+        await abuse.check_address(request)
+        command = RegistrationIn.model_validate(
+            {
+                "member": member_from(form, lang),
+                "companions": companions_from(form, page["max_companions"]),
+            }
+        )
+        check_deliverable(command, smtputf8=ctx.settings.smtp_accepts_smtputf8)
+        await abuse.check_email(command.member.email)
+        registration, _, _ = await tx.run(
+            lambda conn: registrations.register_for_meeting(conn, ctx, meeting_id, command)
+        )
+    except ValidationError as error:
+        errors = field_errors(error, lang)
+    except Problem as error:
+        problem = problem_words(error, lang)
+        retry_after = error.retry_after if isinstance(error, TooManyRequests) else None
+    else:
+        view = tokens.issue(
+            ctx.settings.effective_token_secret,
+            VIEW_REGISTRATION,
+            registration["id"],
+            expires_at=page["meeting"]["ends_at"],
+        )
+        return RedirectResponse(
+            f"/registrations/{registration['id']}/confirmation?token={view}&lang={lang}", 303
+        )
+    return render(
+        request,
+        "meeting.html",
+        status=refused_status(errors, retry_after),
+        retry_after=retry_after,
+        errors=errors,
+        values=form,
+        problem=problem,
+        **page,
+    )

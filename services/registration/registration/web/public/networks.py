@@ -1,0 +1,135 @@
+"""The public list of networks, a network's page, and its enrol form.
+
+Plain HTML forms posted the browser's way (no JavaScript needed), answered Post/Redirect/Get;
+on an error the form comes back with the message beside the field and what was typed kept.
+The use cases are the same ones the JSON API calls.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from registration import tokens
+from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
+from registration.api.schemas import EnrolmentIn, check_deliverable
+from registration.service import enrolments, meetings, networks
+from registration.unit_of_work import ServiceContext
+from registration.web.public.confirmations import VIEW_ENROLMENT
+from registration.web.public.forms import field_errors, member_from, problem_words, refused_status
+from registration.web.public.page import not_found, render, when
+from registration.web.requests import language_of, read_form
+from tilmeld_shared.problems import Problem, TooManyRequests
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def list_networks(request: Request, tx: TransactionsDep) -> HTMLResponse:
+    rows, _ = await tx.read(
+        lambda conn: networks.list_networks(conn, status="open", limit=200, cursor=None)
+    )
+    return render(request, "networks.html", language_of(request), networks=rows)
+
+
+async def _network_page(
+    ctx: ServiceContext, conn: Any, network_id: uuid.UUID, choose: Callable[[str], str]
+) -> dict[str, Any]:
+    """The page's data, in the language `choose` picks given the network's own."""
+    network = await networks.get_network(conn, network_id)
+    lang = choose(network["language"])
+    rows, _ = await meetings.list_meetings(conn, network_id, limit=100, cursor=None)
+    now = ctx.clock.now()
+    cards = [
+        {
+            "id": row["id"],
+            "title": row["title"],
+            "status": row["status"],
+            "seats_left": max(row["capacity"] - row["seats_taken"], 0),
+            "when": when(row["starts_at"], row["timezone"], lang),
+            "starts_iso": row["starts_at"].isoformat(),
+            "over": row["ends_at"] <= now,
+        }
+        for row in rows
+    ]
+    # Meetings that are over are an archive of what was held, newest first; cancelled ones
+    # were never held.
+    held = [c for c in reversed(cards) if c["over"] and c["status"] != "cancelled"]
+    contact = network["contact"] or {}
+    contact_line = ", ".join(
+        str(contact[key]) for key in ("name", "title", "email", "phone") if contact.get(key)
+    )
+    return {
+        "lang": lang,
+        "network": network,
+        "meetings": [card for card in cards if not card["over"]],
+        "held": held,
+        "contact": contact_line,
+    }
+
+
+@router.get("/networks/{network_id}", response_class=HTMLResponse)
+async def show_network(
+    network_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+) -> HTMLResponse:
+    def choose(fallback: str) -> str:
+        return language_of(request, fallback)
+
+    try:
+        page = await tx.read(lambda conn: _network_page(ctx, conn, network_id, choose))
+    except Problem:
+        return not_found(request)
+    return render(request, "network.html", errors={}, values={}, problem=None, **page)
+
+
+@router.post("/networks/{network_id}/enrol", response_class=HTMLResponse)
+async def enrol_from_page(
+    network_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    abuse: AbuseLimitsDep,
+) -> Response:
+    form = await read_form(request, max_chars=1000)
+    lang = language_of(request)
+    errors: dict[str, str] = {}
+    problem = None
+    retry_after = None
+    try:
+        await abuse.check_address(request)
+        command = EnrolmentIn.model_validate(
+            {"member": member_from(form, lang), "consent": form.get("consent") == "yes" or None}
+        )
+        check_deliverable(command, smtputf8=ctx.settings.smtp_accepts_smtputf8)
+        await abuse.check_email(command.member.email)
+        enrolment, _ = await tx.run(lambda conn: enrolments.enrol(conn, ctx, network_id, command))
+    except ValidationError as error:
+        errors = field_errors(error, lang)
+    except Problem as error:
+        if error.status == 404:
+            return not_found(request)
+        problem = problem_words(error, lang)
+        retry_after = error.retry_after if isinstance(error, TooManyRequests) else None
+    else:
+        view = tokens.issue(
+            ctx.settings.effective_token_secret, VIEW_ENROLMENT, enrolment["id"], expires_at=None
+        )
+        return RedirectResponse(
+            f"/enrolments/{enrolment['id']}/confirmation?token={view}&lang={lang}", 303
+        )
+    page = await tx.read(lambda conn: _network_page(ctx, conn, network_id, lambda _: lang))
+    return render(
+        request,
+        "network.html",
+        status=refused_status(errors, retry_after),
+        retry_after=retry_after,
+        errors=errors,
+        values=form,
+        problem=problem,
+        **page,
+    )
