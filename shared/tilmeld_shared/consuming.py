@@ -1,5 +1,5 @@
 """What both consumers need around a handler: transient failures retried, poison dead-lettered,
-and the consumer's lag measured."""
+and the consumer's lag measured; `subscribe_batches` puts it all around a service's use case."""
 
 from __future__ import annotations
 
@@ -8,19 +8,24 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar, cast
 
 import asyncpg
+from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import Consumer, KafkaMessage
 from prometheus_client import Counter, Gauge
 
-from tilmeld_shared.events import Envelope, Payload, UnreadableEvent, read_envelope
+from tilmeld_shared.events import ALL_TOPICS, Envelope, Payload, UnreadableEvent, read_envelope
+from tilmeld_shared.kafka import CONSUMER_BATCH_TIMEOUT_MS, CONSUMER_FETCH_MAX_WAIT_MS
 from tilmeld_shared.observability import mask_email_addresses
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+Event = tuple[Envelope, Payload | None]
 
 DEAD_LETTERS = Counter(
     "tilmeld_dead_letters_total", "Messages sent to a dead-letter topic.", ["service", "topic"]
@@ -124,9 +129,9 @@ WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) AS s(needle)
 
 async def readable_events(
     broker: KafkaBroker, pool: asyncpg.Pool, consumer: Any, records: Any, *, service: str
-) -> list[tuple[Envelope, Payload | None]]:
+) -> list[Event]:
     """A fetched batch as envelopes; an unreadable record goes to the dead letters instead."""
-    events: list[tuple[Envelope, Payload | None]] = []
+    events: list[Event] = []
     for record in records:
         try:
             events.append(read_envelope(record.value or b""))
@@ -147,8 +152,65 @@ def record_lag(consumer: Any, record: Any, *, service: str) -> None:
     """Lag of the record's partition: the high-water mark minus the next offset to read."""
     from aiokafka import TopicPartition
 
+    if consumer is None:
+        return  # FastStream's in-memory test broker has no consumer and no partitions
+
     highwater = consumer.highwater(TopicPartition(record.topic, record.partition))
     if highwater is not None:
         CONSUMER_LAG.labels(service, record.topic, str(record.partition)).set(
             max(highwater - record.offset - 1, 0)
         )
+
+
+def subscribe_batches(
+    broker: KafkaBroker,
+    pool: asyncpg.Pool,
+    handle: Callable[[list[Event]], Awaitable[object]],
+    *,
+    service: str,
+    group_id: str,
+    max_records: int,
+    title: str,
+    description: str,
+    received: Callable[[list[Event]], None] | None = None,
+    topics: Sequence[str] = ALL_TOPICS,
+    max_partition_fetch_bytes: int = 1024 * 1024,
+) -> Any:
+    """Subscribe `handle` (a service's use case) to batches of registration events, with the
+    project's policy around it; returns FastStream's subscriber.
+
+    - Ack: offsets are committed after `handle` returns (NACK_ON_ERROR). Kafka's default,
+      ACK_FIRST, would commit before and lose a batch to a crash; redelivery is safe because
+      every consumer keeps an inbox in the transaction of its effect.
+    - Dead letters: a record that is not a readable event is kept in `dead_letters` and announced
+      on `<topic>.dlq`, never handed on, so poison cannot make NACK_ON_ERROR redeliver forever.
+    - Retry: a transient failure (database restarting, a service unreachable) is retried with
+      backoff; past that the error propagates and the batch is redelivered.
+
+    `received` sees each readable batch once per delivery, before any retry (for metrics).
+    `max_partition_fetch_bytes` is aiokafka's (its default here); a consumer that catches up in
+    large batches raises it.
+    """
+
+    @broker.subscriber(
+        *topics,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        decoder=keep_raw,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=CONSUMER_BATCH_TIMEOUT_MS,
+        fetch_max_wait_ms=CONSUMER_FETCH_MAX_WAIT_MS,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=title,
+        description=description,
+        max_partition_fetch_bytes=max_partition_fetch_bytes,
+    )
+    async def on_event_batch(message: KafkaMessage, consumer: Consumer) -> None:
+        records = cast("tuple[Any, ...]", message.raw_message)
+        events = await readable_events(broker, pool, consumer, records, service=service)
+        if received is not None:
+            received(events)
+        await retry_transient(lambda: handle(events))
+
+    return on_event_batch

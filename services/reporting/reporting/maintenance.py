@@ -7,22 +7,16 @@ import logging
 from typing import Any
 
 import asyncpg
-import httpx
 
 from reporting import queries
+from reporting.clients import RegistrationClient
 from reporting.projection import apply_batch
+from reporting.repository import projection as repository
 from reporting.settings import Settings
 from tilmeld_shared.db import Connection, create_pool
 from tilmeld_shared.events import Envelope, Payload, UnreadableEvent, read_envelope
 
 log = logging.getLogger(__name__)
-
-# DELETE, not TRUNCATE: the service runs as its app role, which may change rows, not tables.
-RESET = """
-DELETE FROM inbox; DELETE FROM networks; DELETE FROM meetings; DELETE FROM enrolments;
-DELETE FROM registrations; DELETE FROM erased_members;
-UPDATE progress SET newest_event_at = NULL;
-"""
 
 MEETING_FIELDS = (
     "capacity",
@@ -42,14 +36,6 @@ NETWORK_FIELDS = (
 )
 
 
-def _registration_client(settings: Settings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=f"{settings.registration_url}/api/v1",
-        timeout=30,
-        headers={"Authorization": f"Bearer {settings.organiser_token}"},
-    )
-
-
 async def rebuild(settings: Settings, *, page_size: int = 2000) -> int:
     """Empty the reporting tables and apply the whole event log again, a page per transaction.
 
@@ -59,19 +45,17 @@ async def rebuild(settings: Settings, *, page_size: int = 2000) -> int:
     applied = 0
     try:
         async with pool.acquire() as conn, conn.transaction():
-            await conn.execute(RESET)
-        async with _registration_client(settings) as client:
-            params: dict[str, str | int] = {"limit": page_size}
+            await repository.reset(conn)
+        async with RegistrationClient(settings) as registration:
+            cursor = None
             while True:
-                response = await client.get("/events", params=params)
-                response.raise_for_status()
-                page = response.json()
+                page = await registration.events(limit=page_size, cursor=cursor)
                 events = _readable(page["items"])
                 async with pool.acquire() as conn, conn.transaction():
                     applied += await apply_batch(conn, events)
-                if page["next_cursor"] is None:
+                cursor = page["next_cursor"]
+                if cursor is None:
                     break
-                params["cursor"] = page["next_cursor"]
     finally:
         await pool.close()
     return applied
@@ -90,10 +74,8 @@ def _readable(items: list[dict[str, Any]]) -> list[tuple[Envelope, Payload | Non
 
 async def reconcile(settings: Settings) -> list[str]:
     """Every difference between reporting and the registration service's counts."""
-    async with _registration_client(settings) as client:
-        response = await client.get("/stats")
-        response.raise_for_status()
-        truth = response.json()
+    async with RegistrationClient(settings) as registration:
+        truth = await registration.stats()
     conn: asyncpg.Connection = await asyncpg.connect(
         settings.database_url, server_settings={"search_path": "reporting"}
     )

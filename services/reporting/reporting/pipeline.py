@@ -11,9 +11,9 @@ import contextlib
 import time
 from typing import Any
 
-import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from reporting.clients import RegistrationClient
 from reporting.settings import Settings
 from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
 
@@ -37,16 +37,8 @@ class PipelineHealth:
             return value
 
     async def _outbox(self) -> dict[str, Any] | None:
-        token = self._settings.reporting_token or self._settings.organiser_token
-        try:
-            async with httpx.AsyncClient(timeout=1.5) as client:
-                response = await client.get(
-                    f"{self._settings.registration_url}/api/v1/outbox/status",
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-            return dict(response.json()) if response.status_code == 200 else None
-        except httpx.HTTPError:
-            return None
+        async with RegistrationClient(self._settings) as registration:
+            return await registration.outbox_status()
 
     async def _kafka(self) -> dict[str, Any]:
         servers = self._settings.kafka_bootstrap_servers

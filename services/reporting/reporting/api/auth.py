@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import time
-import uuid
 from typing import Annotated
 
-import httpx
 from fastapi import Depends, Request
 
+from reporting.clients import RegistrationClient
 from reporting.settings import Settings
 from tilmeld_shared.auth import (
     API_KEY_PREFIX,
     BearerScheme,
     OidcVerifier,
     Principal,
-    Role,
     bearer_token,
     looks_like_jwt,
     role_of,
@@ -36,11 +34,11 @@ class Callers:
             audience=settings.oidc_audience,
             jwks_url=settings.oidc_jwks_url,
         )
-        self._client = httpx.AsyncClient(base_url=settings.registration_url, timeout=5)
+        self._registration = RegistrationClient(settings)
         self._keys: dict[bytes, tuple[float, Principal | None]] = {}
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._registration.close()
 
     async def principal(self, token: str) -> Principal | None:
         role = role_of(
@@ -61,21 +59,7 @@ class Callers:
         cached = self._keys.get(digest)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        try:
-            answer = await self._client.get(
-                "/api/v1/whoami", headers={"Authorization": f"Bearer {key}"}
-            )
-        except httpx.HTTPError as error:
-            # A ConnectionError is answered 503 with Retry-After, like any dependency outage.
-            raise ConnectionError("the registration service cannot check keys now") from error
-        principal = None
-        if answer.status_code == 200:
-            body = answer.json()
-            organisation = body.get("organisation_id")
-            organisation_id = uuid.UUID(organisation) if organisation else None
-            principal = Principal(Role(body["role"]), organisation_id)
-        elif answer.status_code != 401:
-            raise ConnectionError(f"checking a key, registration answered {answer.status_code}")
+        principal = await self._registration.whoami(key)
         self._keys[digest] = (time.monotonic() + KEY_ANSWER_SECONDS, principal)
         return principal
 

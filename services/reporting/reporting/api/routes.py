@@ -195,21 +195,10 @@ async def pipeline(request: Request, _: PlatformReader) -> Any:
 
 members_router = APIRouter(prefix="/members", tags=["members"])
 
-MEMBER_FACTS = {
-    "enrolments": "SELECT id, network_id, municipality, status, enrolled_at, cancelled_at "
-    "FROM enrolments WHERE member_id = $1",
-    "registrations": "SELECT id, meeting_id, network_id, municipality, status, seats, "
-    "companions, registered_at, cancelled_at, checked_in_at "
-    "FROM registrations WHERE member_id = $1",
-}
-
 
 @members_router.get("/{member_id}/export")
 async def export_member(member_id: uuid.UUID, pool: Pool, _: PlatformReader) -> MemberFacts:
     """The facts kept under the person's (random) id: no names or addresses are held here."""
     async with pool.acquire() as conn:
-        facts = {
-            name: [dict(row) for row in await conn.fetch(sql, member_id)]
-            for name, sql in MEMBER_FACTS.items()
-        }
+        facts = await queries.member_facts(conn, member_id)
     return MemberFacts(**facts)

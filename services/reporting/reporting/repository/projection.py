@@ -1,0 +1,190 @@
+"""Writing the projected facts: the inbox, set-wise upserts guarded by `aggregate_version`, and
+erasure. Each upsert takes one array per column (`unnest`), a batch in one statement."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tilmeld_shared.consuming import FORGET_DEAD_LETTERS
+from tilmeld_shared.db import Connection
+
+
+@dataclass(frozen=True)
+class RowState:
+    """One row's newest state in a batch, and the version it was written at."""
+
+    version: int
+    values: dict[str, Any]
+
+
+CLAIM_EVENTS = """
+INSERT INTO inbox (event_id) SELECT unnest($1::uuid[])
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id
+"""
+
+ADVANCE_PROGRESS = """
+UPDATE progress SET newest_event_at = greatest(coalesce(newest_event_at, $1), $1)
+"""
+
+ERASE_MEMBERS = """
+WITH erased AS (
+    INSERT INTO erased_members (member_id, erased_at)
+    SELECT * FROM unnest($1::uuid[], $2::timestamptz[])
+    ON CONFLICT (member_id) DO NOTHING
+), enrolments_done AS (
+    UPDATE enrolments SET member_id = NULL WHERE member_id = ANY($1::uuid[])
+)
+UPDATE registrations SET member_id = NULL WHERE member_id = ANY($1::uuid[])
+"""
+
+# An erased member's id never comes back, even on an event that arrives after the erasure.
+UNLESS_ERASED = """CASE WHEN EXISTS (SELECT 1 FROM erased_members e
+                                     WHERE e.member_id = new.member_id)
+               THEN NULL ELSE new.member_id END"""
+
+# The columns after `id` and before the version, in the order the statement below takes them.
+NETWORK_FIELDS = ("title", "status", "organisation_id")
+UPSERT_NETWORKS = """
+INSERT INTO networks (id, title, status, organisation_id, aggregate_version)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::int[])
+ON CONFLICT (id) DO UPDATE
+SET title = excluded.title, status = excluded.status,
+    organisation_id = excluded.organisation_id, aggregate_version = excluded.aggregate_version
+WHERE networks.aggregate_version < excluded.aggregate_version
+"""
+
+MEETING_FIELDS = ("network_id", "title", "starts_at", "ends_at", "capacity", "status")
+UPSERT_MEETINGS = """
+INSERT INTO meetings (id, network_id, title, starts_at, ends_at, capacity, status,
+                      aggregate_version)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[],
+                     $6::int[], $7::text[], $8::int[])
+ON CONFLICT (id) DO UPDATE
+SET title = excluded.title, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+    capacity = excluded.capacity, status = excluded.status,
+    aggregate_version = excluded.aggregate_version
+WHERE meetings.aggregate_version < excluded.aggregate_version
+"""
+
+CANCEL_MEETINGS = """
+UPDATE meetings m SET status = 'cancelled', aggregate_version = c.version
+FROM unnest($1::uuid[], $2::int[]) AS c(id, version)
+WHERE m.id = c.id AND m.aggregate_version < c.version
+"""
+
+ENROLMENT_FIELDS = (
+    "network_id",
+    "member_id",
+    "municipality",
+    "status",
+    "enrolled_at",
+    "cancelled_at",
+)
+UPSERT_ENROLMENTS = f"""
+INSERT INTO enrolments (id, network_id, member_id, municipality, status, enrolled_at,
+                        cancelled_at, aggregate_version)
+SELECT new.id, new.network_id, {UNLESS_ERASED}, new.municipality, new.status,
+       new.enrolled_at, new.cancelled_at, new.version
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[],
+            $7::timestamptz[], $8::int[])
+     AS new(id, network_id, member_id, municipality, status, enrolled_at, cancelled_at, version)
+ON CONFLICT (id) DO UPDATE
+SET status = excluded.status,
+    enrolled_at = coalesce(enrolments.enrolled_at, excluded.enrolled_at),
+    cancelled_at = coalesce(excluded.cancelled_at, enrolments.cancelled_at),
+    aggregate_version = excluded.aggregate_version
+WHERE enrolments.aggregate_version < excluded.aggregate_version
+"""
+
+REGISTRATION_FIELDS = (
+    "meeting_id",
+    "network_id",
+    "member_id",
+    "municipality",
+    "status",
+    "seats",
+    "companions",
+    "registered_at",
+    "cancelled_at",
+    "checked_in_at",
+)
+UPSERT_REGISTRATIONS = f"""
+INSERT INTO registrations (id, meeting_id, network_id, member_id, municipality, status, seats,
+                           companions, registered_at, cancelled_at, checked_in_at,
+                           aggregate_version)
+SELECT new.id, new.meeting_id, new.network_id, {UNLESS_ERASED}, new.municipality, new.status,
+       new.seats, new.companions, new.registered_at, new.cancelled_at, new.checked_in_at,
+       new.version
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int[],
+            $8::int[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::int[])
+     AS new(id, meeting_id, network_id, member_id, municipality, status, seats, companions,
+            registered_at, cancelled_at, checked_in_at, version)
+ON CONFLICT (id) DO UPDATE
+SET status = excluded.status, seats = excluded.seats, companions = excluded.companions,
+    cancelled_at = coalesce(excluded.cancelled_at, registrations.cancelled_at),
+    checked_in_at = coalesce(excluded.checked_in_at, registrations.checked_in_at),
+    aggregate_version = excluded.aggregate_version
+WHERE registrations.aggregate_version < excluded.aggregate_version
+"""
+
+# DELETE, not TRUNCATE: the service runs as its app role, which may change rows, not tables.
+RESET = """
+DELETE FROM inbox; DELETE FROM networks; DELETE FROM meetings; DELETE FROM enrolments;
+DELETE FROM registrations; DELETE FROM erased_members;
+UPDATE progress SET newest_event_at = NULL;
+"""
+
+
+async def claim_events(conn: Connection, event_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Record the events in the inbox; returns those not seen before."""
+    return {row["event_id"] for row in await conn.fetch(CLAIM_EVENTS, list(event_ids))}
+
+
+async def advance_progress(conn: Connection, newest_event_at: datetime) -> None:
+    """Move `as_of` forward to the newest event applied (never back)."""
+    await conn.execute(ADVANCE_PROGRESS, newest_event_at)
+
+
+async def erase_members(conn: Connection, erased: Mapping[uuid.UUID, datetime]) -> None:
+    """Drop the members' ids from every fact and forget dead letters that name them."""
+    await conn.execute(ERASE_MEMBERS, list(erased), list(erased.values()))
+    await conn.execute(FORGET_DEAD_LETTERS, [str(member_id) for member_id in erased])
+
+
+def _columns(rows: Mapping[uuid.UUID, RowState], fields: Sequence[str]) -> list[list[Any]]:
+    """The rows as the statements take them: ids, one array per field, versions."""
+    return [
+        list(rows),
+        *([row.values[field] for row in rows.values()] for field in fields),
+        [row.version for row in rows.values()],
+    ]
+
+
+async def upsert_networks(conn: Connection, rows: Mapping[uuid.UUID, RowState]) -> None:
+    await conn.execute(UPSERT_NETWORKS, *_columns(rows, NETWORK_FIELDS))
+
+
+async def upsert_meetings(conn: Connection, rows: Mapping[uuid.UUID, RowState]) -> None:
+    await conn.execute(UPSERT_MEETINGS, *_columns(rows, MEETING_FIELDS))
+
+
+async def cancel_meetings(conn: Connection, versions: Mapping[uuid.UUID, int]) -> None:
+    await conn.execute(CANCEL_MEETINGS, list(versions), list(versions.values()))
+
+
+async def upsert_enrolments(conn: Connection, rows: Mapping[uuid.UUID, RowState]) -> None:
+    await conn.execute(UPSERT_ENROLMENTS, *_columns(rows, ENROLMENT_FIELDS))
+
+
+async def upsert_registrations(conn: Connection, rows: Mapping[uuid.UUID, RowState]) -> None:
+    await conn.execute(UPSERT_REGISTRATIONS, *_columns(rows, REGISTRATION_FIELDS))
+
+
+async def reset(conn: Connection) -> None:
+    """Empty every projected table, the inbox and `as_of` (before a rebuild)."""
+    await conn.execute(RESET)
