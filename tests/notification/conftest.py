@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from notification.service import Notifier
+from notification.service.events import handle_event
 from notification.settings import Settings
 from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import (
@@ -35,8 +35,8 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture
-def notifier(database_url: str) -> Notifier:
-    return Notifier(notification_settings(database_url))
+def settings(database_url: str) -> Settings:
+    return notification_settings(database_url)
 
 
 class Meeting:
@@ -100,12 +100,12 @@ class Meeting:
 
 
 @pytest.fixture
-def handle(pool: asyncpg.Pool, notifier: Notifier) -> Callable[..., Any]:
+def handle(pool: asyncpg.Pool, settings: Settings) -> Callable[..., Any]:
     async def apply(*events: tuple[Envelope, Payload]) -> list[uuid.UUID]:
         queued = []
         for envelope, payload in events:
             async with pool.acquire() as conn, conn.transaction():
-                queued += await notifier.handle_event(conn, envelope, payload)
+                queued += await handle_event(conn, settings, envelope, payload)
         return queued
 
     return apply

@@ -15,7 +15,8 @@ from fastapi import FastAPI
 
 from notification.api.routes import router
 from notification.dispatcher import Dispatcher
-from notification.service import Notifier
+from notification.service.reminders import queue_due_reminders
+from notification.settings import Settings
 from tests.builders import ORGANISER, ORGANISER_TOKEN, REPORTING, REPORTING_TOKEN
 from tests.notification.conftest import NOW, Meeting, notification_settings
 from tilmeld_shared.events import (
@@ -140,7 +141,7 @@ async def test_only_a_dead_notification_can_be_requeued_and_only_by_an_organiser
 async def test_the_ledger_lists_every_kind_of_notification_reminders_included(
     client: httpx.AsyncClient,
     handle: Callable[..., Any],
-    notifier: Notifier,
+    settings: Settings,
     pool: asyncpg.Pool,
 ) -> None:
     meeting = Meeting(days_ahead=10)
@@ -192,8 +193,7 @@ async def test_the_ledger_lists_every_kind_of_notification_reminders_included(
         ),
     )
     await pool.execute("UPDATE reminders SET due_at = now() - interval '1 second'")
-    async with pool.acquire() as conn, conn.transaction():
-        await notifier.send_due_reminders(conn)
+    await queue_due_reminders(pool, settings)
     await handle(
         meeting.event(
             MeetingCancelled(meeting_id=meeting.id, network_id=meeting.network_id, cancelled_at=NOW)

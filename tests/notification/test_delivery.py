@@ -112,9 +112,10 @@ async def test_every_kind_arrives_in_every_language(
     pool: asyncpg.Pool, database_url: str, smtp: MailCatcher
 ) -> None:
     from notification.rendering import available_languages
-    from notification.service import Notifier, Outgoing, Recipient
+    from notification.service.queueing import queue
+    from notification.service.recipients import Outgoing, Recipient
 
-    notifier = Notifier(notification_settings(database_url, max_emails_per_recipient_per_hour=99))
+    settings = notification_settings(database_url, max_emails_per_recipient_per_hour=99)
     meeting = {"title": "Møde", "when": "…", "location": "Køge", "online_url": None}
     kinds = [
         "enrolment_confirmed",
@@ -151,7 +152,7 @@ async def test_every_kind_arrives_in_every_language(
         for language in sorted(available_languages())
     ]
     async with pool.acquire() as conn, conn.transaction():
-        await notifier.queue(conn, outgoing, dedupe_prefix="all-kinds", event_id=None)
+        await queue(conn, settings, outgoing, dedupe_prefix="all-kinds", event_id=None)
 
     dispatcher = dispatcher_for(pool, database_url, smtp.port)
     while await dispatcher.send_due():

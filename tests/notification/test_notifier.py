@@ -12,7 +12,9 @@ import asyncpg
 import icalendar
 import pytest
 
-from notification.service import Notifier
+from notification.service.events import handle_event
+from notification.service.reminders import queue_due_reminders
+from notification.settings import Settings
 from tests.notification.conftest import NOW, Meeting, notification_settings
 from tilmeld_shared.events import (
     MeetingCancelled,
@@ -109,7 +111,7 @@ async def test_waitlist_and_promotion_each_tell_the_member(
 
 
 async def test_a_reschedule_moves_the_reminder_raises_the_sequence_and_tells_each_once(
-    handle: Handle, pool: asyncpg.Pool, notifier: Notifier
+    handle: Handle, pool: asyncpg.Pool, settings: Settings
 ) -> None:
     meeting = Meeting(days_ahead=10)
     registration_id = uuid.uuid4()
@@ -140,7 +142,7 @@ async def test_a_reschedule_moves_the_reminder_raises_the_sequence_and_tells_eac
     due = await pool.fetchval(
         "SELECT due_at FROM reminders WHERE registration_id = $1", registration_id
     )
-    assert due == later - notifier.settings.reminder_lead_delta
+    assert due == later - settings.reminder_lead_delta
 
 
 async def test_a_cancelled_meeting_cancels_the_calendar_entry_and_the_reminder(
@@ -207,7 +209,7 @@ async def test_registering_inside_the_reminder_lead_gets_no_reminder(
 async def test_due_reminders_are_sent_once_by_two_processes_together(
     database_url: str, pool: asyncpg.Pool
 ) -> None:
-    lead = Notifier(notification_settings(database_url, reminder_lead="1d"))
+    lead = notification_settings(database_url, reminder_lead="1d")
     meetings = [Meeting(days_ahead=1.5 + i / 1000) for i in range(40)]
     for meeting in meetings:
         async with pool.acquire() as conn, conn.transaction():
@@ -217,14 +219,13 @@ async def test_due_reminders_are_sent_once_by_two_processes_together(
                     RegistrationConfirmed, status="confirmed", email=f"{meeting.id}@x.example"
                 ),
             ):
-                await lead.handle_event(conn, envelope, payload)
+                await handle_event(conn, lead, envelope, payload)
     await pool.execute("UPDATE reminders SET due_at = now() - interval '1 second'")
 
     async def one_process() -> list[uuid.UUID]:
         queued = []
         for _ in range(10):
-            async with pool.acquire() as conn, conn.transaction():
-                queued += await lead.send_due_reminders(conn, limit=3)
+            queued += await queue_due_reminders(pool, lead, limit=3)
         return queued
 
     first, second = await asyncio.gather(one_process(), one_process())
@@ -264,7 +265,7 @@ async def test_erasure_blanks_the_person_and_stops_what_is_pending(
 async def test_more_emails_than_the_hourly_limit_are_suppressed(
     database_url: str, pool: asyncpg.Pool, limit: int
 ) -> None:
-    capped = Notifier(notification_settings(database_url, max_emails_per_recipient_per_hour=limit))
+    capped = notification_settings(database_url, max_emails_per_recipient_per_hour=limit)
     for _ in range(4):
         meeting = Meeting()
         async with pool.acquire() as conn, conn.transaction():
@@ -272,7 +273,7 @@ async def test_more_emails_than_the_hourly_limit_are_suppressed(
                 meeting.scheduled(),
                 meeting.registration(RegistrationConfirmed, status="confirmed"),
             ):
-                await capped.handle_event(conn, envelope, payload)
+                await handle_event(conn, capped, envelope, payload)
 
     statuses = [r["status"] for r in await rows(pool)]
     assert statuses.count("pending") == limit

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from notification.personal_data import PersonalDataOpener
+from notification.clients import PersonalDataOpener
 from tests.api.conftest import Api, api  # noqa: F401  (the fixture: the registration app in-process)
 from tests.builders import member
 from tests.notification.conftest import notification_settings

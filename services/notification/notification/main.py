@@ -10,11 +10,10 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from notification.api.routes import router as notifications_router
+from notification.clients import PersonalDataOpener
 from notification.consumer import create_broker
 from notification.dispatcher import Dispatcher
-from notification.personal_data import PersonalDataOpener
 from notification.scheduler import run_reminders
-from notification.service import Notifier
 from notification.settings import Settings
 from tilmeld_shared.asyncapi import asyncapi_router
 from tilmeld_shared.db import create_pool
@@ -34,11 +33,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database_url, schema=SCHEMA)
         dispatcher = Dispatcher(pool, settings)
-        notifier = Notifier(settings)
         app.state.pool = pool
         app.state.dispatcher = dispatcher
         opener = PersonalDataOpener(settings)
-        broker = create_broker(settings, pool, notifier, dispatcher, opener)
+        broker = create_broker(settings, pool, dispatcher, opener)
         app.include_router(
             asyncapi_router(
                 broker,
@@ -57,7 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
             asyncio.create_task(dispatcher.run(), name="smtp-dispatcher"),
             asyncio.create_task(
                 run_reminders(
-                    pool, notifier, dispatcher, interval_s=settings.reminder_poll_interval_s
+                    pool, settings, dispatcher, interval_s=settings.reminder_poll_interval_s
                 ),
                 name="reminders",
             ),

@@ -8,18 +8,18 @@ import logging
 import asyncpg
 
 from notification.dispatcher import Dispatcher
-from notification.service import Notifier
+from notification.service.reminders import queue_due_reminders
+from notification.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 async def run_reminders(
-    pool: asyncpg.Pool, notifier: Notifier, dispatcher: Dispatcher, *, interval_s: float
+    pool: asyncpg.Pool, settings: Settings, dispatcher: Dispatcher, *, interval_s: float
 ) -> None:
     while True:
         try:
-            async with pool.acquire() as conn, conn.transaction():
-                queued = await notifier.send_due_reminders(conn)
+            queued = await queue_due_reminders(pool, settings)
             if queued:
                 dispatcher.wakeup.set()
                 log.info("%d reminder(s) queued", len(queued))

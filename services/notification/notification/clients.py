@@ -1,6 +1,9 @@
-"""Events carry people's names and addresses sealed with a key only the registration service
-holds; this asks it to open them, a batch at a time, just before the emails are built. What it
-returns lives in memory and in the delivery ledger (which erasure blanks), never in a log."""
+"""Every HTTP call notification makes to another service; today one, to registration.
+
+Events carry people's names and addresses sealed with a key only the registration service
+holds; `PersonalDataOpener` asks it to open them, a batch at a time, just before the emails are
+built. What it returns lives in memory and in the delivery ledger (which erasure blanks), never
+in a log."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from typing import Any
 import httpx
 
 from notification.settings import Settings
-from tilmeld_shared.events import Envelope, Payload, PersonalData
+from tilmeld_shared.consuming import Event
+from tilmeld_shared.events import PersonalData
 
 # The registration service refuses request bodies over 64 KiB (413). A consumer batch after a
 # backlog holds hundreds of sealed items, so they are asked for in requests kept well below it.
@@ -22,10 +26,10 @@ class PersonalDataUnavailable(ConnectionError):
     """The registration service could not answer now: transient, the batch is retried."""
 
 
-Event = tuple[Envelope, Payload | None]
-
-
 class PersonalDataOpener:
+    """`POST /api/v1/personal-data/open` on the registration service, with the personal data
+    token; `transport` lets tests answer in-process."""
+
     def __init__(
         self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:

@@ -1,0 +1,84 @@
+"""The delivery ledger: one row per email, queued here and sent by the dispatcher."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from tilmeld_shared.db import Connection
+
+RECENT_TO_RECIPIENT = """
+SELECT count(*) FROM notifications
+WHERE lower(recipient) = lower($1) AND created_at > now() - interval '1 hour'
+  AND status <> 'suppressed'
+"""
+
+# The dedupe key makes a redelivered event queue nothing twice: no row comes back.
+INSERT_NOTIFICATION = """
+INSERT INTO notifications (id, event_id, dedupe_key, member_id, registration_id, recipient,
+                           template, language, subject, body_text, body_html, calendar, status)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id, status
+"""
+
+ERASE_NOTIFICATIONS = """
+UPDATE notifications
+SET recipient = 'erased', subject = '', body_text = '', body_html = NULL, calendar = NULL,
+    -- a key written before addresses went in as digests may hold one: keep it unique, unreadable
+    dedupe_key = CASE WHEN dedupe_key LIKE '%@%'
+                      THEN encode(sha256(convert_to(dedupe_key, 'UTF8')), 'hex')
+                      ELSE dedupe_key END,
+    status = CASE WHEN status IN ('pending', 'failed') THEN 'suppressed' ELSE status END,
+    last_error = CASE WHEN status IN ('pending', 'failed') THEN 'member erased'
+                      ELSE last_error END
+WHERE member_id = $1
+"""
+
+
+async def recent_to_recipient(conn: Connection, recipient: str) -> int:
+    """Emails queued to the address (any case) in the last hour, suppressed ones aside."""
+    count: int = await conn.fetchval(RECENT_TO_RECIPIENT, recipient)
+    return count
+
+
+async def insert_notification(
+    conn: Connection,
+    *,
+    event_id: uuid.UUID | None,
+    dedupe_key: str,
+    member_id: uuid.UUID | None,
+    registration_id: uuid.UUID | None,
+    recipient: str,
+    template: str,
+    language: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None,
+    calendar: str | None,
+    status: str,
+) -> asyncpg.Record | None:
+    """The new row's `id` and `status`; None when one with the same key was queued before."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        INSERT_NOTIFICATION,
+        uuid.uuid4(),
+        event_id,
+        dedupe_key,
+        member_id,
+        registration_id,
+        recipient,
+        template,
+        language,
+        subject,
+        body_text,
+        body_html,
+        calendar,
+        status,
+    )
+    return row
+
+
+async def erase_notifications(conn: Connection, member_id: uuid.UUID) -> None:
+    """Blank what the ledger says about the member; what was not sent yet never will be."""
+    await conn.execute(ERASE_NOTIFICATIONS, member_id)

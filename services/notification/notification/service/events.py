@@ -1,0 +1,115 @@
+"""From events to notifications: the use case a consumer batch goes through, and the table of
+which effect each event type has.
+
+Each effect keeps the local copies it needs and returns the emails the event causes; they are
+queued with the event's inbox row in one transaction, and the dispatcher sends after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from notification.clients import PersonalDataOpener
+from notification.repository import inbox
+from notification.service.enrolments import member_enrolled
+from notification.service.erasure import member_erased
+from notification.service.meetings import meeting_cancelled, meeting_scheduled, meeting_updated
+from notification.service.queueing import queue
+from notification.service.recipients import Outgoing
+from notification.service.registrations import registration_changed
+from notification.settings import Settings
+from tilmeld_shared.consuming import Event
+from tilmeld_shared.db import Connection
+from tilmeld_shared.events import (
+    AttendanceRecorded,
+    Envelope,
+    MeetingCancelled,
+    MeetingScheduled,
+    MeetingUpdated,
+    MemberEnrolled,
+    MemberErased,
+    Payload,
+    RegistrationState,
+)
+
+log = logging.getLogger(__name__)
+
+Effect = Callable[[Connection, Settings, Any, int], Awaitable[list[Outgoing]]]
+
+
+async def _no_news(
+    conn: Connection, settings: Settings, payload: Payload, version: int
+) -> list[Outgoing]:
+    return []
+
+
+# Looked up along the payload's class hierarchy, most specific first: MeetingUpdated before
+# MeetingScheduled, AttendanceRecorded (news to nobody) before the other RegistrationStates.
+# A type in none of them is one this service has nothing to say about.
+EFFECTS: dict[type[Payload], Effect] = {
+    MeetingScheduled: meeting_scheduled,
+    MeetingUpdated: meeting_updated,
+    MeetingCancelled: meeting_cancelled,
+    MemberEnrolled: member_enrolled,
+    MemberErased: member_erased,
+    AttendanceRecorded: _no_news,
+    RegistrationState: registration_changed,
+}
+
+
+def effect_of(payload: Payload) -> Effect:
+    """The effect for the payload's type, or for the nearest type it extends."""
+    for kind in type(payload).__mro__:
+        if kind in EFFECTS:
+            return EFFECTS[kind]
+    return _no_news
+
+
+async def handle_batch(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    opener: PersonalDataOpener,
+    events: Sequence[Event],
+) -> list[uuid.UUID]:
+    """Open the batch's sealed personal data, then handle every event in one transaction (the
+    use case); returns the ids of notifications to send."""
+    opened = await opener.open_all(list(events))
+    async with pool.acquire() as conn, conn.transaction():
+        queued = []
+        for envelope, payload in opened:
+            queued += await handle_event(conn, settings, envelope, payload)
+    for envelope, _ in opened:
+        log.debug(
+            "event handled",
+            extra={
+                "event_id": str(envelope.event_id),
+                "event_type": envelope.event_type,
+                "correlation_id": str(envelope.correlation_id),
+            },
+        )
+    log.info("events handled", extra={"events": len(opened), "emails_queued": len(queued)})
+    return queued
+
+
+async def handle_event(
+    conn: Connection, settings: Settings, envelope: Envelope, payload: Payload | None
+) -> list[uuid.UUID]:
+    """Record the event as handled and queue the emails it causes, in the caller's transaction;
+    a duplicate queues none. Returns the ids of notifications queued for sending."""
+    if not await inbox.claim_event(conn, envelope.event_id, event_type=envelope.event_type):
+        return []
+    outgoing: list[Outgoing] = []
+    if payload is not None:
+        effect = effect_of(payload)
+        outgoing = await effect(conn, settings, payload, envelope.aggregate_version)
+    if envelope.occurred_at < datetime.now(UTC) - settings.mail_events_within_delta:
+        outgoing = []  # history, not news: its state is kept, nobody is emailed
+    return await queue(
+        conn, settings, outgoing, dedupe_prefix=str(envelope.event_id), event_id=envelope.event_id
+    )
