@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
+from typing import Protocol
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -47,6 +48,26 @@ async def create_pool(
         command_timeout=command_timeout,
         timeout=connect_timeout,
         server_settings={"search_path": schema, "application_name": f"tilmeld-{schema}"},
+    )
+
+
+class PoolSettings(Protocol):
+    """What a service's Settings says about its pool (see tilmeld_shared/settings.py)."""
+
+    database_url: str
+    db_pool_min: int
+    db_pool_max: int
+    db_command_timeout_s: float
+
+
+async def open_pool(settings: PoolSettings, *, schema: str) -> asyncpg.Pool:
+    """The service's one pool, sized and timed as its settings say."""
+    return await create_pool(
+        settings.database_url,
+        schema=schema,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        command_timeout=settings.db_command_timeout_s,
     )
 
 

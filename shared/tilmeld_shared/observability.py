@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import ClassVar, Protocol
 
 import structlog
 from fastapi import APIRouter, FastAPI, Response
@@ -138,9 +139,13 @@ def serve_metrics(*, host: str, port: int) -> None:
     start_http_server(port, addr=host)
 
 
-def install_observability(app: FastAPI, *, service: str, readiness: ReadinessCheck) -> None:
-    app.add_middleware(RequestMetrics, service=service)
+def install_observability(
+    app: FastAPI, settings: ReadinessSettings, *, schema: str, migrations_dir: Path
+) -> None:
+    """Request metrics, security headers, and the health routes with the service's readiness."""
+    app.add_middleware(RequestMetrics, service=settings.service)
     app.add_middleware(SecurityHeaders)
+    readiness = service_readiness(app, settings, schema=schema, migrations_dir=migrations_dir)
     app.include_router(health_router(readiness))
 
 
@@ -205,10 +210,19 @@ def _mask_email_addresses(
     return event
 
 
+class ReadinessSettings(Protocol):
+    """What readiness needs from a service's Settings (see tilmeld_shared/settings.py)."""
+
+    service: ClassVar[str]
+    kafka_bootstrap_servers: str
+
+
 def service_readiness(
-    app: FastAPI, *, schema: str, migrations_dir: Path, bootstrap_servers: str
+    app: FastAPI, settings: ReadinessSettings, *, schema: str, migrations_dir: Path
 ) -> ReadinessCheck:
-    """Ready when the database answers, its migrations are applied and Kafka is reachable."""
+    """Ready when the database answers (the pool in `app.state.pool`), its migrations are
+    applied and Kafka is reachable."""
+    bootstrap_servers = settings.kafka_bootstrap_servers
 
     async def readiness() -> dict[str, bool]:
         try:

@@ -16,10 +16,10 @@ from notification.dispatcher import Dispatcher
 from notification.scheduler import run_reminders
 from notification.settings import Settings
 from tilmeld_shared.asyncapi import asyncapi_router
-from tilmeld_shared.db import create_pool
+from tilmeld_shared.db import open_pool
 from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
 from tilmeld_shared.kafka import ensure_topics
-from tilmeld_shared.observability import install_observability, service_readiness
+from tilmeld_shared.observability import install_observability
 from tilmeld_shared.openapi import operation_id, serve_openapi_at_root
 from tilmeld_shared.problems import API_PROBLEMS, install_problem_handlers
 
@@ -31,7 +31,7 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await create_pool(settings.database_url, schema=SCHEMA)
+        pool = await open_pool(settings, schema=SCHEMA)
         dispatcher = Dispatcher(pool, settings)
         app.state.pool = pool
         app.state.dispatcher = dispatcher
@@ -79,15 +79,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
 
-    readiness = service_readiness(
-        app,
-        schema=SCHEMA,
-        migrations_dir=MIGRATIONS,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-    )
-
     install_problem_handlers(app)
-    install_observability(app, service="notification", readiness=readiness)
+    install_observability(app, settings, schema=SCHEMA, migrations_dir=MIGRATIONS)
     serve_openapi_at_root(app)
     app.include_router(notifications_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     return app

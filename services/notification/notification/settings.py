@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Literal
+from typing import ClassVar
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import field_validator
+
+from tilmeld_shared.settings import ServiceSettings
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -21,83 +22,66 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore")
+class Settings(ServiceSettings):
+    service: ClassVar[str] = "notification"
+    per_service: ClassVar[tuple[str, ...]] = (*ServiceSettings.per_service, "batch_max_records")
+    production_secrets: ClassVar[tuple[str, ...]] = (
+        *ServiceSettings.production_secrets,
+        "personal_data_token",
+    )
 
-    environment: Literal["development", "production"] = "development"
-    database_url: str = Field(
-        validation_alias=AliasChoices("NOTIFICATION_DATABASE_URL", "DATABASE_URL")
-    )
-    # Migrations run as the schema's owner role, the service as its app role (least privilege,
-    # see tilmeld_shared/roles.py); without it, migrations use DATABASE_URL.
-    migration_database_url: str = Field(
-        "",
-        validation_alias=AliasChoices(
-            "NOTIFICATION_MIGRATION_DATABASE_URL", "MIGRATION_DATABASE_URL"
-        ),
-    )
-    kafka_bootstrap_servers: str = Field(
-        validation_alias=AliasChoices(
-            "NOTIFICATION_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
-        )
-    )
-    # The dead-letter producer: on for Apache Kafka, off for Tansu.
-    kafka_enable_idempotence: bool = True
+    port: int = 8002
+    metrics_port: int = 9002
+
     kafka_group_id: str = "tilmeld-notification"
-    # Events handled per transaction: one commit per batch, not per event, is what lets the
-    # consumer keep up when registrations arrive by the hundred per second.
+    """The consumer group; processes in one group share the partitions."""
+    # One commit per batch, not per event, is what lets the consumer keep up when
+    # registrations arrive by the hundred per second.
     batch_max_records: int = 200
-    kafka_topic_partitions: int = 3
-    kafka_replication_factor: int = 1
+    """Events handled per transaction."""
+
     smtp_host: str = "127.0.0.1"
+    """SMTP server the emails are sent through."""
     smtp_port: int = 1025
+    """Its port."""
     smtp_username: str = ""
+    """SMTP login (empty: none)."""
     smtp_password: str = ""
+    """SMTP password."""
     smtp_starttls: bool = False
+    """Upgrade the SMTP connection with STARTTLS."""
     smtp_timeout_s: float = 10.0
-    mail_from: str = "Tilmeld <no-reply@tilmeld.example>"
-    organiser_token: str = ""
-    reporting_token: str = ""
-    # Personal data in events is sealed; the registration service opens it for this credential.
-    registration_url: str = "http://127.0.0.1:8001"
-    personal_data_token: str = ""
-    reminder_lead: str = "24h"
-    # An event that occurred longer ago than this when it is handled is history (an archive
-    # recorded afterwards, a topic read again into a fresh database), not news: nobody is
-    # emailed about it.
-    mail_events_within: str = "7d"
-    max_attempts: int = 8
-    max_emails_per_recipient_per_hour: int = 30
-    dispatch_batch_size: int = 100
+    """Seconds an SMTP exchange may take."""
     smtp_connections: int = 4
+    """Parallel SMTP connections per dispatch batch."""
+    mail_from: str = "Tilmeld <no-reply@tilmeld.example>"
+    """The emails' From."""
+
+    registration_url: str = "http://127.0.0.1:8001"
+    """The registration service, which opens the sealed personal data in events."""
+    personal_data_token: str = ""
+    """The credential presented to the registration service to have personal data opened."""
+
+    reminder_lead: str = "24h"
+    """How long before a meeting the reminder goes out (`90m`, `24h`, `2d`, `30s`)."""
+    # An archive recorded afterwards, or a topic read again into a fresh database, is history.
+    mail_events_within: str = "7d"
+    """An event that occurred longer ago than this when it is handled is history, not news:
+    nobody is emailed about it."""
+    max_attempts: int = 8
+    """Sends tried before a notification is `dead`."""
+    max_emails_per_recipient_per_hour: int = 30
+    """More to one address in an hour are `suppressed`, not sent."""
+    dispatch_batch_size: int = 100
+    """Due emails the dispatcher claims at a time."""
     reminder_poll_interval_s: float = 5.0
-    host: str = "127.0.0.1"
-    port: int = Field(8002, validation_alias=AliasChoices("NOTIFICATION_PORT", "PORT"))
-    # `GET /metrics` is answered on this port, never on the public one: publish only `port`.
-    metrics_port: int = Field(
-        9002, validation_alias=AliasChoices("NOTIFICATION_METRICS_PORT", "METRICS_PORT")
-    )
-    # A client must send a request's headers within this of starting it, and its body within
-    # the next; slower ones get 408 and are cut off (see tilmeld_shared/serving.py).
-    header_timeout_s: float = 10.0
-    body_timeout_s: float = 30.0
-    log_level: str = "INFO"
+    """Seconds between looks for due reminders."""
 
     @field_validator("reminder_lead", "mail_events_within")
     @classmethod
     def _lead_is_a_duration(cls, value: str) -> str:
         parse_duration(value)
         return value
-
-    @model_validator(mode="after")
-    def _secrets_in_production(self) -> Settings:
-        if self.environment == "production" and not (
-            self.organiser_token and self.reporting_token and self.personal_data_token
-        ):
-            raise ValueError(
-                "production needs ORGANISER_TOKEN, REPORTING_TOKEN and PERSONAL_DATA_TOKEN"
-            )
-        return self
 
     @property
     def effective_personal_data_token(self) -> str:

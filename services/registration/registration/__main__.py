@@ -1,4 +1,4 @@
-"""`python -m registration serve | migrate | replay --since TIME`."""
+"""`python -m registration serve | migrate | relay | replay --since TIME`."""
 
 from __future__ import annotations
 
@@ -8,43 +8,34 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from registration import relay
 from registration.main import MIGRATIONS, SCHEMA, create_app
 from registration.outbox import NOTIFY_CHANNEL
 from registration.service import operations
 from registration.settings import Settings
-from tilmeld_shared.db import migrate
-from tilmeld_shared.observability import configure_logging, serve_metrics
-from tilmeld_shared.serving import serve
+from tilmeld_shared.cli import Command, ServiceCommands
+from tilmeld_shared.observability import serve_metrics
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="registration")
-    parser.add_argument("command", choices=["serve", "migrate", "replay"])
+def run_relay(settings: Settings, _: argparse.Namespace) -> int:
+    serve_metrics(host=settings.host, port=settings.metrics_port)
+    asyncio.run(relay.run_alone(settings))
+    return 0
+
+
+def replay(settings: Settings, args: argparse.Namespace) -> int:
+    count = asyncio.run(_replay(settings, args.since))
+    print(f"registration: {count} event(s) queued to be published again")
+    return 0
+
+
+def _since(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--since",
         type=datetime.fromisoformat,
         default=datetime(1970, 1, 1, tzinfo=UTC),
-        help="replay: events written at or after this time (ISO 8601)",
+        help="events written at or after this time (ISO 8601); default: all of them",
     )
-    args = parser.parse_args()
-    settings = Settings()  # filled from the environment
-    configure_logging(settings.log_level)
-    if args.command == "replay":
-        count = asyncio.run(_replay(settings, args.since))
-        print(f"registration: {count} event(s) queued to be published again")
-        return
-    if args.command == "migrate":
-        applied = asyncio.run(
-            migrate(
-                settings.migration_database_url or settings.database_url,
-                schema=SCHEMA,
-                migrations_dir=MIGRATIONS,
-            )
-        )
-        print(f"registration: {len(applied)} migration(s) applied")
-        return
-    serve_metrics(host=settings.host, port=settings.metrics_port)
-    serve(create_app(settings), settings)
 
 
 async def _replay(settings: Settings, since: datetime) -> int:
@@ -57,5 +48,16 @@ async def _replay(settings: Settings, since: datetime) -> int:
         await conn.close()
 
 
+COMMANDS = ServiceCommands(
+    Settings,
+    create_app,
+    schema=SCHEMA,
+    migrations=MIGRATIONS,
+    commands={
+        "relay": Command("run the outbox relay alone, publishing events to Kafka", run_relay),
+        "replay": Command("publish the retained events again, in order", replay, _since),
+    },
+)
+
 if __name__ == "__main__":
-    main()
+    COMMANDS.main()

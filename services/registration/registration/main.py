@@ -27,14 +27,10 @@ from registration.relay import OutboxRelay
 from registration.settings import Settings
 from registration.unit_of_work import Clock, ServiceContext, Transactions
 from tilmeld_shared.auth import OidcVerifier
-from tilmeld_shared.db import create_pool
+from tilmeld_shared.db import open_pool
 from tilmeld_shared.events import ALL_TOPICS
 from tilmeld_shared.kafka import ensure_topics
-from tilmeld_shared.observability import (
-    CorrelationId,
-    install_observability,
-    service_readiness,
-)
+from tilmeld_shared.observability import CorrelationId, install_observability
 from tilmeld_shared.openapi import operation_id, serve_openapi_at_root
 from tilmeld_shared.problems import API_PROBLEMS, BodySizeLimit, install_problem_handlers
 
@@ -44,16 +40,14 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(
-    settings: Settings, *, run_relay: bool = True, clock: Clock | None = None
+    settings: Settings, *, run_relay: bool | None = None, clock: Clock | None = None
 ) -> FastAPI:
+    """The app; it runs the outbox relay too unless `run_relay` (default: RUN_RELAY) says not."""
+    relay_here = settings.run_relay if run_relay is None else run_relay
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await create_pool(
-            settings.database_url,
-            schema=SCHEMA,
-            max_size=settings.db_pool_max,
-            command_timeout=settings.db_command_timeout_s,
-        )
+        pool = await open_pool(settings, schema=SCHEMA)
         signal = OutboxSignal(pool)
         relay = OutboxRelay(settings, signal)
         app.state.pool = pool
@@ -67,7 +61,7 @@ def create_app(
             ),
         )
         tasks: list[asyncio.Task[None]] = []
-        if run_relay:
+        if relay_here:
             await ensure_topics(
                 settings.kafka_bootstrap_servers,
                 ALL_TOPICS,
@@ -101,15 +95,8 @@ def create_app(
         jwks_url=settings.oidc_jwks_url,
     )
 
-    readiness = service_readiness(
-        app,
-        schema=SCHEMA,
-        migrations_dir=MIGRATIONS,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-    )
-
     install_problem_handlers(app)
-    install_observability(app, service="registration", readiness=readiness)
+    install_observability(app, settings, schema=SCHEMA, migrations_dir=MIGRATIONS)
     serve_openapi_at_root(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import time
 from typing import Any
 
@@ -22,7 +23,9 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from registration.outbox import NOTIFY_CHANNEL, OutboxSignal
 from registration.settings import Settings
-from tilmeld_shared.db import Connection, init_connection
+from tilmeld_shared.db import Connection, init_connection, open_pool
+from tilmeld_shared.events import ALL_TOPICS
+from tilmeld_shared.kafka import ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +167,25 @@ class OutboxRelay:
         if row is not None:
             OUTBOX_BACKLOG.set(row["backlog"])
             OUTBOX_OLDEST_AGE.set(float(row["oldest"]))
+
+
+async def run_alone(settings: Settings) -> None:
+    """The relay as a process of its own (`python -m registration relay`), until SIGTERM or
+    SIGINT; `serve` with RUN_RELAY=false leaves the publishing to it."""
+    await ensure_topics(
+        settings.kafka_bootstrap_servers,
+        ALL_TOPICS,
+        partitions=settings.kafka_topic_partitions,
+        replication_factor=settings.kafka_replication_factor,
+    )
+    # The signal's pool would NOTIFY after commits made in this process; the relay makes none.
+    pool = await open_pool(settings, schema="registration")
+    try:
+        task = asyncio.create_task(OutboxRelay(settings, OutboxSignal(pool)).run())
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        await pool.close()

@@ -2,109 +2,81 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar
 
-from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from tilmeld_shared.settings import ServiceSettings
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore")
-
-    environment: Literal["development", "production"] = "development"
-    database_url: str = Field(
-        validation_alias=AliasChoices("REGISTRATION_DATABASE_URL", "DATABASE_URL")
+class Settings(ServiceSettings):
+    service: ClassVar[str] = "registration"
+    production_secrets: ClassVar[tuple[str, ...]] = (
+        *ServiceSettings.production_secrets,
+        "token_secret",
+        "personal_data_key",
+        "personal_data_token",
     )
-    # Migrations run as the schema's owner role, the service as its app role (least privilege,
-    # see tilmeld_shared/roles.py); without it, migrations use DATABASE_URL.
-    migration_database_url: str = Field(
-        "",
-        validation_alias=AliasChoices(
-            "REGISTRATION_MIGRATION_DATABASE_URL", "MIGRATION_DATABASE_URL"
-        ),
-    )
-    kafka_bootstrap_servers: str = Field(
-        validation_alias=AliasChoices(
-            "REGISTRATION_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"
-        )
-    )
-    # Apache Kafka: on. Tansu's build here fails InitProducerId, so the local stack turns it off.
-    kafka_enable_idempotence: bool = True
-    kafka_topic_partitions: int = 3
-    kafka_replication_factor: int = 1
 
-    organiser_token: str = ""
-    reporting_token: str = ""
-    # Signs the self-service cancel tokens in confirmations.
-    token_secret: str = ""
-    # Wraps each member's data key (base64 of 32 random bytes); see personal_data.py.
-    personal_data_key: str = ""
-    # The credential the notification service presents to have personal data opened.
-    personal_data_token: str = ""
-    public_base_url: str = "http://127.0.0.1:8001"
-
-    host: str = "127.0.0.1"
-    port: int = Field(8001, validation_alias=AliasChoices("REGISTRATION_PORT", "PORT"))
-    # `GET /metrics` is answered on this port, never on the public one: publish only `port`.
-    metrics_port: int = Field(
-        9001, validation_alias=AliasChoices("REGISTRATION_METRICS_PORT", "METRICS_PORT")
-    )
-    # A client must send a request's headers within this of starting it, and its body within
-    # the next; slower ones get 408 and are cut off (see tilmeld_shared/serving.py).
-    header_timeout_s: float = 10.0
-    body_timeout_s: float = 30.0
-    max_body_bytes: int = 64 * 1024
-    idempotency_retention_hours: int = 48
-    relay_batch_size: int = 500
-    relay_poll_interval_s: float = 1.0
+    port: int = 8001
+    metrics_port: int = 9001
     db_pool_max: int = 20
     db_command_timeout_s: float = 5.0
-    log_level: str = "INFO"
 
-    # Organisers signing in with their organisation's OpenID Connect provider (bearer JWTs):
-    # both set to turn it on; the keys come from OIDC_JWKS_URL or the issuer's discovery.
+    run_relay: bool = True
+    """Whether `serve` also runs the outbox relay. Off where the relay runs as a process of its
+    own (`python -m registration relay`), as a cluster deployment does."""
+    relay_batch_size: int = 500
+    """Outbox events the relay publishes per batch."""
+    relay_poll_interval_s: float = 1.0
+    """Seconds between the relay's looks at the outbox when no commit woke it."""
+
+    token_secret: str = ""
+    """Signs the self-service tokens (cancel links, confirmation pages) and the organiser
+    console's session cookie."""
+    personal_data_key: str = ""
+    """Base64 of 32 random bytes: wraps each member's data key, which seals their personal data
+    in events (`openssl rand -base64 32`)."""
+    personal_data_token: str = ""
+    """The credential the notification service presents to have sealed personal data opened."""
+    public_base_url: str = "http://127.0.0.1:8001"
+    """Base of the links in emails and pages."""
+
+    max_body_bytes: int = 64 * 1024
+    """Largest request body accepted; larger ones are answered 413."""
+    idempotency_retention_hours: int = 48
+    """Hours an `Idempotency-Key` answer is kept for retries."""
+
+    # Organisers signing in with their organisation's OpenID Connect provider (bearer JWTs).
     oidc_issuer: str = ""
+    """OpenID Connect issuer whose organisation-scoped bearer JWTs are accepted (with the
+    audience; both set to turn it on)."""
     oidc_audience: str = ""
+    """Audience the JWTs must name."""
     oidc_jwks_url: str = ""
+    """Where the provider's signing keys are; empty: found through the issuer's discovery."""
 
-    # The other services, asked for what they hold on a person when it is exported.
     notification_url: str = "http://127.0.0.1:8002"
+    """The notification service, asked what it holds on a person when they are exported."""
     reporting_url: str = "http://127.0.0.1:8003"
+    """The reporting service, asked what it holds on a person when they are exported."""
 
-    # Origins whose pages may call this API from a browser (comma-separated). Empty: CORS off,
-    # which is right while the web pages are served by this service itself.
+    # Empty is right while the web pages are served by this service itself.
     cors_allowed_origins: str = ""
+    """Comma-separated origins whose pages may call the API from a browser; empty: CORS off."""
 
-    # Abuse limits on what anyone may post without a token (limits' notation, e.g. "30/minute";
-    # empty turns one off). Counted per process unless the storage is shared, e.g.
-    # "async+redis://redis:6379" for several replicas.
+    # Counted per process unless the storage is shared (several replicas).
     rate_limit_per_address: str = "30/minute"
+    """Public POSTs per client address (limits' notation, e.g. `30/minute`; empty: off)."""
     rate_limit_per_email: str = "10/hour"
+    """Public POSTs per email address (empty: off)."""
     rate_limit_storage: str = "async+memory://"
-    # Active registrations (confirmed or waitlisted, meeting not over) one email may hold.
+    """Where the rate limits count, e.g. `async+redis://redis:6379` to share between replicas."""
     max_active_registrations_per_email: int = 20
-    # Whether the outgoing mail server (notification's SMTP_HOST) offers SMTPUTF8. Without it
-    # no email can reach an address whose local part is not ASCII (jürgen@…), so sign-up
-    # refuses one (422). An internationalised domain alone needs nothing: it travels as IDNA.
+    """Active registrations (confirmed or waitlisted, meeting not over) one person may hold."""
+    # Without SMTPUTF8 no email can reach an address whose local part is not ASCII (jürgen@…);
+    # an internationalised domain alone needs nothing: it travels as IDNA.
     smtp_accepts_smtputf8: bool = False
-
-    @model_validator(mode="after")
-    def _secrets_in_production(self) -> Settings:
-        if self.environment == "production":
-            missing = [
-                name
-                for name in (
-                    "organiser_token",
-                    "reporting_token",
-                    "token_secret",
-                    "personal_data_key",
-                    "personal_data_token",
-                )
-                if not getattr(self, name)
-            ]
-            if missing:
-                raise ValueError(f"production needs {', '.join(n.upper() for n in missing)}")
-        return self
+    """Whether notification's SMTP server offers SMTPUTF8; without it a sign-up with an address
+    whose local part is not ASCII is refused (422). `make run` sets it for its catcher."""
 
     @property
     def effective_personal_data_token(self) -> str:

@@ -1,0 +1,142 @@
+"""What every service's `Settings` has in common, and the one check that guards production.
+
+Each service subclasses `ServiceSettings`, names itself (`service = "registration"`) and adds
+its own fields. A field documents itself with the docstring under it, which is what
+`docs/configuration.md` shows (`python -m tilmeld_shared.settings_doc`).
+
+Environment names: a field is read from its upper-case name (`LOG_LEVEL`). The settings that
+locate or size a service's own resources (`per_service`) are read from the service's own name
+first and the shared one second (`REGISTRATION_DATABASE_URL`, then `DATABASE_URL`), so one
+environment can serve all three services and still split them where a deployment needs to.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# What the local stack (`make run`) and the tests use; production refuses each of them.
+DEVELOPMENT_SECRETS = frozenset({"dev-organiser-token", "dev-reporting-token", "dev-only-password"})
+
+
+class ServiceSettings(BaseSettings):
+    """The settings every service has; a subclass per service adds the rest."""
+
+    model_config = SettingsConfigDict(extra="ignore", use_attribute_docstrings=True)
+
+    service: ClassVar[str] = ""
+    # Read as `<SERVICE>_<NAME>` first, then `<NAME>`.
+    per_service: ClassVar[tuple[str, ...]] = (
+        "database_url",
+        "migration_database_url",
+        "kafka_bootstrap_servers",
+        "kafka_enable_idempotence",
+        "host",
+        "port",
+        "metrics_port",
+        "db_pool_min",
+        "db_pool_max",
+        "db_command_timeout_s",
+        "log_level",
+    )
+    # Production refuses to start while one of these is blank or a development value.
+    production_secrets: ClassVar[tuple[str, ...]] = ("organiser_token", "reporting_token")
+
+    environment: Literal["development", "production"] = "development"
+    """`production` refuses to start without its secrets, or with a development value for one."""
+    database_url: str
+    """Postgres; each service keeps to its own schema."""
+    migration_database_url: str = ""
+    """Postgres as the schema's owner role, for `migrate` (the service itself runs as its app
+    role); empty: migrations use the database URL."""
+    kafka_bootstrap_servers: str
+    """Kafka bootstrap servers, comma-separated."""
+    kafka_enable_idempotence: bool = True
+    """Idempotent Kafka producer (the relay's, the consumers' dead-letter producer); `make run`
+    turns it off for Tansu, whose InitProducerId fails."""
+    kafka_topic_partitions: int = 3
+    """Partitions of each topic the service creates (existing topics are left alone)."""
+    kafka_replication_factor: int = 1
+    """Replication factor of each topic the service creates."""
+    organiser_token: str = ""
+    """Bearer token of the platform administrator: writes, rosters, exports, erasure, and the
+    calls reporting makes to registration's event log and counts."""
+    reporting_token: str = ""
+    """Bearer token for reports, and for notifications without their addresses."""
+    host: str = "127.0.0.1"
+    """Address the HTTP and metrics ports are bound to."""
+    port: int
+    """HTTP port (public: the API, pages and health checks)."""
+    metrics_port: int
+    """Port answering `GET /metrics` (Prometheus); expose it to the scraper only."""
+    header_timeout_s: float = 10.0
+    """Seconds a client has to send a request's headers (from its first byte); slower: 408."""
+    body_timeout_s: float = 30.0
+    """Seconds a client then has to send the body; slower: 408 and the connection closed."""
+    db_pool_min: int = 1
+    """Database connections the process keeps open."""
+    db_pool_max: int = 10
+    """Database connections the process may open at most."""
+    db_command_timeout_s: float = 10.0
+    """Seconds a database statement may take before it is abandoned."""
+    log_level: str = "INFO"
+    """JSON log lines at this level and above (ids, routes and timings; never names or emails)."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if not cls.service:
+            return
+        fields = cls.model_fields  # each class holds its own copy of every field
+        for name in cls.per_service:
+            fields[name].validation_alias = AliasChoices(*cls.environment_names(name))
+        for name, field in fields.items():
+            # A service that only changes a default keeps the meaning written above.
+            if field.description is None and name in ServiceSettings.model_fields:
+                field.description = ServiceSettings.model_fields[name].description
+        cls.model_rebuild(force=True)
+
+    @classmethod
+    def environment_names(cls, field: str) -> tuple[str, ...]:
+        """The variables a field is read from, in the order they are tried."""
+        if field in cls.per_service and cls.service:
+            return (f"{cls.service}_{field}".upper(), field.upper())
+        return (field.upper(),)
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """How an error message names a field's variables: `REPORTING_PORT or PORT`."""
+        return " or ".join(cls.environment_names(field))
+
+    @model_validator(mode="after")
+    def _refuse_development_values_in_production(self) -> Self:
+        if self.environment != "production":
+            return self
+        problems = [
+            f"{self.variable(name)} is not set"
+            for name in self.production_secrets
+            if not getattr(self, name)
+        ]
+        problems += [
+            f"{self.variable(name)} is a development value"
+            for name in self.production_secrets
+            if getattr(self, name) in DEVELOPMENT_SECRETS
+        ]
+        problems += [
+            f"{self.variable(name)} uses the development database password"
+            for name in ("database_url", "migration_database_url")
+            if _password(getattr(self, name)) in DEVELOPMENT_SECRETS
+        ]
+        if problems:
+            raise ValueError(f"ENVIRONMENT=production, but {'; '.join(problems)}")
+        return self
+
+
+def _password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:  # not a URL we can read; the database will say what is wrong with it
+        return None
