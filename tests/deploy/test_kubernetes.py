@@ -73,9 +73,9 @@ def kubectl() -> str:
     if found is None:
         pytest.fail(
             "kubectl is not installed: the manifests are rendered with `kubectl kustomize` "
-            "(kubectl 1.27 or newer, for kustomize Components). Install it from the Kubernetes "
-            "apt repository or the Google Cloud SDK (package `kubectl`); Debian 12's "
-            "`kubernetes-client` is 1.20, too old."
+            "(kubectl 1.27 or newer, which embeds kustomize 5). Install it from "
+            "the Kubernetes apt repository or the Google Cloud SDK (package `kubectl`); "
+            "Debian 12's `kubernetes-client` is 1.20, too old."
         )
     return found
 
