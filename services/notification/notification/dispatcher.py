@@ -33,43 +33,10 @@ from notification.metrics import (
     RETRIES,
     SMTP_SEND_SECONDS,
 )
+from notification.repository import deliveries
 from notification.settings import Settings
 
 log = logging.getLogger(__name__)
-
-LEASE_SECONDS = 60
-
-CLAIM_DUE = f"""
-UPDATE notifications n
-SET locked_until = now() + interval '{LEASE_SECONDS} seconds', attempts = n.attempts + 1
-FROM (
-    SELECT id FROM notifications
-    WHERE status IN ('pending', 'failed') AND next_attempt_at <= now()
-      AND (locked_until IS NULL OR locked_until < now())
-    ORDER BY next_attempt_at
-    LIMIT $1
-    FOR UPDATE SKIP LOCKED
-) due
-WHERE n.id = due.id
-RETURNING n.*
-"""
-
-MARK_SENT = """
-UPDATE notifications SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL
-WHERE id = $1
-"""
-
-MARK_FAILED = """
-UPDATE notifications
-SET status = $2, last_error = $3, locked_until = NULL,
-    next_attempt_at = now() + make_interval(secs => $4)
-WHERE id = $1 AND status IN ('pending', 'failed')
-"""
-
-# Erasure may have suppressed a row while it was leased: check just before sending.
-STILL_SENDABLE = "SELECT status IN ('pending', 'failed') FROM notifications WHERE id = $1"
-
-STATE_COUNTS = "SELECT status, count(*) AS n FROM notifications GROUP BY status"
 
 
 def smtp_address(address: str) -> str:
@@ -153,7 +120,7 @@ class Dispatcher:
     async def send_due(self) -> int:
         """Claim a batch and send it over a few SMTP connections at once (the time per message
         is mostly waiting for the server, so parallel connections multiply throughput)."""
-        rows = await self._pool.fetch(CLAIM_DUE, self._settings.dispatch_batch_size)
+        rows = await deliveries.claim_due(self._pool, limit=self._settings.dispatch_batch_size)
         if not rows:
             return 0
         lanes = max(1, min(self._settings.smtp_connections, len(rows)))
@@ -186,7 +153,7 @@ class Dispatcher:
                 await smtp.quit()
 
     async def _send_one(self, smtp: aiosmtplib.SMTP, row: Any) -> None:
-        if not await self._pool.fetchval(STILL_SENDABLE, row["id"]):
+        if not await deliveries.still_sendable(self._pool, row["id"]):
             return  # erased or re-queued meanwhile
         started = time.perf_counter()
         try:
@@ -212,7 +179,7 @@ class Dispatcher:
             return
         accepted = time.perf_counter()
         SMTP_SEND_SECONDS.observe(accepted - started)
-        await self._pool.execute(MARK_SENT, row["id"])
+        await deliveries.mark_sent(self._pool, row["id"])
         ACCEPT_TO_COMMIT_SECONDS.observe(time.perf_counter() - accepted)
         NOTIFICATIONS.labels(row["template"], "sent").inc()
         DELIVERY_SECONDS.observe(max(time.time() - row["created_at"].timestamp(), 0))
@@ -220,12 +187,12 @@ class Dispatcher:
     async def _failed(self, row: Any, error: Exception, *, permanent: bool = False) -> None:
         dead = permanent or is_permanent(error) or row["attempts"] >= self._settings.max_attempts
         status = "dead" if dead else "failed"
-        await self._pool.execute(
-            MARK_FAILED,
+        await deliveries.mark_failed(
+            self._pool,
             row["id"],
-            status,
-            f"{type(error).__name__}: {error}"[:500],
-            backoff_seconds(row["attempts"]),
+            status=status,
+            error=f"{type(error).__name__}: {error}"[:500],
+            retry_in_s=backoff_seconds(row["attempts"]),
         )
         NOTIFICATIONS.labels(row["template"], status).inc()
         if not dead:
@@ -239,6 +206,6 @@ class Dispatcher:
         )
 
     async def _census(self) -> None:
-        counts = {row["status"]: row["n"] for row in await self._pool.fetch(STATE_COUNTS)}
+        counts = await deliveries.state_counts(self._pool)
         for status in ("pending", "sent", "failed", "dead", "suppressed"):
             NOTIFICATION_STATES.labels(status).set(counts.get(status, 0))

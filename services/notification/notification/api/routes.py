@@ -14,6 +14,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from notification.repository import notifications, registrations
 from tilmeld_shared.auth import Role, app_role
 from tilmeld_shared.observability import mask_email_addresses
 from tilmeld_shared.problems import Conflict, Forbidden, NotFound
@@ -43,25 +44,6 @@ class NotificationPage(BaseModel):
     next_cursor: str | None
 
 
-LIST = """
-SELECT * FROM notifications
-WHERE ($1::text IS NULL OR lower(recipient) = lower($1))
-  AND ($2::uuid IS NULL OR member_id = $2)
-  AND ($3::text IS NULL OR status = $3)
-  AND ($4::uuid IS NULL OR event_id = $4)
-  AND ($5::bigint IS NULL OR (extract(epoch FROM created_at) * 1e6)::bigint > $5)
-ORDER BY created_at, id
-LIMIT $6
-"""
-
-RETRY = """
-UPDATE notifications SET status = 'pending', next_attempt_at = now(), attempts = 0,
-                         locked_until = NULL
-WHERE id = $1 AND status = 'dead'
-RETURNING *
-"""
-
-
 async def _pool(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.pool
     return pool
@@ -89,8 +71,14 @@ async def list_notifications(
     if recipient is not None and role is not Role.ORGANISER:
         # An answer would tell whether that address was written to.
         raise Forbidden("Filtering by recipient needs the organiser token.")
-    rows = await pool.fetch(
-        LIST, recipient, member_id, status, event_id, int(cursor) if cursor else None, limit + 1
+    rows = await notifications.list_notifications(
+        pool,
+        recipient=recipient,
+        member_id=member_id,
+        status=status,
+        event_id=event_id,
+        after=int(cursor) if cursor else None,
+        limit=limit + 1,
     )
     next_cursor = None
     if len(rows) > limit:
@@ -101,7 +89,7 @@ async def list_notifications(
 
 @router.get("/notifications/{notification_id}")
 async def get_notification(notification_id: uuid.UUID, pool: Pool, role: Reader) -> NotificationOut:
-    row = await pool.fetchrow("SELECT * FROM notifications WHERE id = $1", notification_id)
+    row = await notifications.get_notification(pool, notification_id)
     if row is None:
         raise NotFound(f"No notification {notification_id}.")
     return _as_seen_by(role, row)
@@ -123,11 +111,9 @@ def _as_seen_by(role: Role, row: asyncpg.Record) -> NotificationOut:
 async def retry_notification(
     notification_id: uuid.UUID, request: Request, pool: Pool, _: Organiser
 ) -> NotificationOut:
-    row = await pool.fetchrow(RETRY, notification_id)
+    row = await notifications.requeue_dead(pool, notification_id)
     if row is None:
-        exists = await pool.fetchval(
-            "SELECT status FROM notifications WHERE id = $1", notification_id
-        )
+        exists = await notifications.status_of(pool, notification_id)
         if exists is None:
             raise NotFound(f"No notification {notification_id}.")
         raise Conflict(f"Only dead notifications can be retried; this one is {exists}.")
@@ -135,21 +121,13 @@ async def retry_notification(
     return NotificationOut(**dict(row))
 
 
-MEMBER_NOTIFICATIONS = """
-SELECT id, event_id, template, language, recipient, subject, status, attempts, created_at,
-       sent_at
-FROM notifications WHERE member_id = $1 ORDER BY created_at, id
-"""
-MEMBER_REGISTRATIONS = """
-SELECT id AS registration_id, meeting_id, status, language, name, email, companions
-FROM registrations WHERE member_id = $1
-"""
-
-
 @router.get("/members/{member_id}/export")
 async def export_member(member_id: uuid.UUID, pool: Pool, _: Organiser) -> dict[str, Any]:
     """Everything this service holds on the person: what was sent, and whom it writes to."""
     async with pool.acquire() as conn:
-        notifications = [dict(row) for row in await conn.fetch(MEMBER_NOTIFICATIONS, member_id)]
-        registrations = [dict(row) for row in await conn.fetch(MEMBER_REGISTRATIONS, member_id)]
-    return {"notifications": notifications, "registrations": registrations}
+        sent = await notifications.member_notifications(conn, member_id)
+        held = await registrations.member_registrations(conn, member_id)
+    return {
+        "notifications": [dict(row) for row in sent],
+        "registrations": [dict(row) for row in held],
+    }

@@ -6,6 +6,7 @@ import uuid
 
 import asyncpg
 
+from notification.repository import Db
 from tilmeld_shared.db import Connection
 
 RECENT_TO_RECIPIENT = """
@@ -82,3 +83,66 @@ async def insert_notification(
 async def erase_notifications(conn: Connection, member_id: uuid.UUID) -> None:
     """Blank what the ledger says about the member; what was not sent yet never will be."""
     await conn.execute(ERASE_NOTIFICATIONS, member_id)
+
+
+# The cursor is the last row's created_at in microseconds since the epoch.
+LIST = """
+SELECT * FROM notifications
+WHERE ($1::text IS NULL OR lower(recipient) = lower($1))
+  AND ($2::uuid IS NULL OR member_id = $2)
+  AND ($3::text IS NULL OR status = $3)
+  AND ($4::uuid IS NULL OR event_id = $4)
+  AND ($5::bigint IS NULL OR (extract(epoch FROM created_at) * 1e6)::bigint > $5)
+ORDER BY created_at, id
+LIMIT $6
+"""
+
+NOTIFICATION = "SELECT * FROM notifications WHERE id = $1"
+
+STATUS = "SELECT status FROM notifications WHERE id = $1"
+
+REQUEUE_DEAD = """
+UPDATE notifications SET status = 'pending', next_attempt_at = now(), attempts = 0,
+                         locked_until = NULL
+WHERE id = $1 AND status = 'dead'
+RETURNING *
+"""
+
+MEMBER_NOTIFICATIONS = """
+SELECT id, event_id, template, language, recipient, subject, status, attempts, created_at,
+       sent_at
+FROM notifications WHERE member_id = $1 ORDER BY created_at, id
+"""
+
+
+async def list_notifications(
+    db: Db,
+    *,
+    recipient: str | None,
+    member_id: uuid.UUID | None,
+    status: str | None,
+    event_id: uuid.UUID | None,
+    after: int | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """The rows that match every filter given, oldest first, created after the cursor `after`."""
+    return await db.fetch(LIST, recipient, member_id, status, event_id, after, limit)
+
+
+async def get_notification(db: Db, notification_id: uuid.UUID) -> asyncpg.Record | None:
+    return await db.fetchrow(NOTIFICATION, notification_id)
+
+
+async def status_of(db: Db, notification_id: uuid.UUID) -> str | None:
+    status: str | None = await db.fetchval(STATUS, notification_id)
+    return status
+
+
+async def requeue_dead(db: Db, notification_id: uuid.UUID) -> asyncpg.Record | None:
+    """Put a dead notification back in the queue, attempts reset; None if it is not dead."""
+    return await db.fetchrow(REQUEUE_DEAD, notification_id)
+
+
+async def member_notifications(db: Db, member_id: uuid.UUID) -> list[asyncpg.Record]:
+    """What was sent to the member (or for them), oldest first."""
+    return await db.fetch(MEMBER_NOTIFICATIONS, member_id)

@@ -102,3 +102,14 @@ async def person_strings(conn: Connection, member_id: uuid.UUID) -> set[str]:
 async def erase_registrations(conn: Connection, member_id: uuid.UUID) -> list[uuid.UUID]:
     """Blank the member's names, addresses and links; returns the registrations' ids."""
     return [row["id"] for row in await conn.fetch(ERASE_REGISTRATIONS, member_id)]
+
+
+MEMBER_REGISTRATIONS = """
+SELECT id AS registration_id, meeting_id, status, language, name, email, companions
+FROM registrations WHERE member_id = $1
+"""
+
+
+async def member_registrations(conn: Connection, member_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The member's registrations as held here: whom each writes to."""
+    return await conn.fetch(MEMBER_REGISTRATIONS, member_id)
