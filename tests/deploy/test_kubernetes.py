@@ -481,25 +481,6 @@ def commands_of(service: str) -> set[str]:
     return set(re.findall(r'"(\w+)"', choices.group(1) if choices else ""))
 
 
-def relay_alone_landed() -> bool:
-    """Whether registration has `python -m registration relay` and RUN_RELAY (added alongside
-    these manifests). Until both are in, the manifests may name them ahead of the code: the
-    API would run its own relay as well, which the relay's leader election makes safe."""
-    return "run_relay" in RegistrationSettings.model_fields and "relay" in commands_of(
-        "registration"
-    )
-
-
-def known_commands(service: str) -> set[str]:
-    ahead = {"relay"} if service == "registration" and not relay_alone_landed() else set()
-    return commands_of(service) | ahead
-
-
-def known_names(service: str) -> set[str]:
-    ahead = {"RUN_RELAY"} if service == "registration" and not relay_alone_landed() else set()
-    return accepted_names(SETTINGS[service]) | ahead
-
-
 def settings_problems(objects: list[Object]) -> list[str]:
     problems = []
     for workload, _, container in containers(objects):
@@ -507,7 +488,7 @@ def settings_problems(objects: list[Object]) -> list[str]:
         if workload["kind"] == "Job":  # the migration Job: roles, then each service's Settings
             known = ROLES_VARIABLES.union(*(accepted_names(s) for s in SETTINGS.values()))
         else:
-            known = known_names(service_of(container))
+            known = accepted_names(SETTINGS[service_of(container)])
         if unknown := sorted(set(env) - known):
             problems.append(f"{where(workload, container)}: no Settings reads {unknown}")
     return problems
@@ -545,7 +526,7 @@ def test_each_process_starts_from_its_environment(
             except ValidationError as error:
                 pytest.fail(f"{where(workload, container)}: {service} refuses it:\n{error}")
             if workload["kind"] == "Deployment":
-                assert container["args"][1] in known_commands(service)
+                assert container["args"][1] in commands_of(service)
                 ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
                 assert ports.get("http", settings.port) == settings.port  # type: ignore[attr-defined]
                 assert ports["metrics"] == settings.metrics_port  # type: ignore[attr-defined]
@@ -555,8 +536,6 @@ def test_the_api_runs_without_its_relay_and_the_relay_runs_alone(
     clean_environment: Callable[[dict[str, str]], None],
 ) -> None:
     objects = production()
-    if not relay_alone_landed():
-        pytest.xfail("registration has no RUN_RELAY or no `relay` command yet")
     api = named(objects, "Deployment", "registration")["spec"]["template"]["spec"]
     clean_environment(environment(objects, api["containers"][0]))
 
