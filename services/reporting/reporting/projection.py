@@ -163,14 +163,24 @@ def _meeting(payload: MeetingScheduled) -> dict[str, Any]:
 
 
 def _enrolment(payload: MemberEnrolled | EnrolmentCancelled) -> dict[str, Any]:
-    enrolled = isinstance(payload, MemberEnrolled)
-    return {
+    """An enrolment's state; the time it does not carry is None (`_fold` keeps the one seen)."""
+    common = {
         "network_id": payload.network_id,
         "member_id": payload.member_id,
         "municipality": payload.municipality,
-        "status": "active" if enrolled else "cancelled",
-        "enrolled_at": payload.enrolled_at if isinstance(payload, MemberEnrolled) else None,
-        "cancelled_at": payload.cancelled_at if isinstance(payload, EnrolmentCancelled) else None,
+    }
+    if isinstance(payload, MemberEnrolled):
+        return {
+            **common,
+            "status": "active",
+            "enrolled_at": payload.enrolled_at,
+            "cancelled_at": None,
+        }
+    return {
+        **common,
+        "status": "cancelled",
+        "enrolled_at": None,
+        "cancelled_at": payload.cancelled_at,
     }
 
 
