@@ -11,6 +11,7 @@ from datetime import datetime
 
 import asyncpg
 
+from registration.repository import events
 from tilmeld_shared.correlation import current_correlation_id
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import Payload, new_envelope
@@ -20,12 +21,6 @@ NOTIFY_CHANNEL = "tilmeld_outbox"
 # When the events being recorded happened, if not now: set only while history is written down
 # after the fact (service/history.py), like the correlation id, so use cases need not pass it.
 _OCCURRED_AT: ContextVar[datetime | None] = ContextVar("occurred_at", default=None)
-
-INSERT_EVENT = """
-INSERT INTO outbox (event_id, topic, message_key, event_type, aggregate_id, aggregate_version,
-                    envelope)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-"""
 
 
 async def record_event(
@@ -44,15 +39,15 @@ async def record_event(
         correlation_id=current_correlation_id(),
         occurred_at=_OCCURRED_AT.get(),
     )
-    await conn.execute(
-        INSERT_EVENT,
-        envelope.event_id,
-        payload.topic,
-        str(key),
-        payload.event_type,
-        aggregate_id,
-        aggregate_version,
-        envelope.model_dump(mode="json"),
+    await events.insert(
+        conn,
+        event_id=envelope.event_id,
+        topic=payload.topic,
+        message_key=str(key),
+        event_type=payload.event_type,
+        aggregate_id=aggregate_id,
+        aggregate_version=aggregate_version,
+        envelope=envelope.model_dump(mode="json"),
     )
     return envelope.event_id
 
@@ -92,6 +87,6 @@ class OutboxSignal:
         try:
             await asyncio.sleep(self._debounce_s)
             with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                await self._pool.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+                await events.notify(self._pool, channel=NOTIFY_CHANNEL)
         finally:
             self._pending = None

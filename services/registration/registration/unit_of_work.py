@@ -12,37 +12,23 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import asyncpg
 
 from registration.outbox import OutboxSignal
 from registration.personal_data import PersonalDataVault
+from registration.repository import idempotency
 from registration.settings import Settings
 from tilmeld_shared.db import Connection
 from tilmeld_shared.problems import Invalid
 
 T = TypeVar("T")
+R = TypeVar("R")
 UseCase = Callable[[Connection], Awaitable[T]]
-
-CLAIM_KEY = """
-INSERT INTO idempotency_keys (caller, key, route, request_fingerprint)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (caller, key, route) DO NOTHING
-RETURNING key
-"""
-
-STORED_RESPONSE = """
-SELECT request_fingerprint, response_status, response_body
-FROM idempotency_keys WHERE caller = $1 AND key = $2 AND route = $3
-"""
-
-STORE_RESPONSE = """
-UPDATE idempotency_keys SET response_status = $4, response_body = $5
-WHERE caller = $1 AND key = $2 AND route = $3
-"""
-
-PURGE_EXPIRED = "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)"
+# A response as an Idempotency-Key stores it, to give a retry back: status and JSON body.
+Answer = tuple[int, dict[str, Any]]
+Admission = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -80,6 +66,34 @@ class ServiceContext:
     vault: PersonalDataVault
 
 
+@dataclass(frozen=True)
+class Once(Generic[T, R]):
+    """How a use case answers its caller, and whether it acts once per Idempotency-Key.
+
+    With a key (`per_key`), the answer is stored in the use case's own transaction and a retry
+    gets it back without acting; `admit` (rate limits) runs only when the use case will act.
+    Without one (`as_is`), the caller gets the use case's result itself."""
+
+    answer: Callable[[T], R]
+    request: IdempotentRequest | None = None
+    admit: Admission | None = None
+
+
+def per_key(
+    request: IdempotentRequest | None,
+    answer: Callable[[T], Answer],
+    *,
+    admit: Admission | None = None,
+) -> Once[T, Answer]:
+    """A POST's answer, stored under its Idempotency-Key if it sent one."""
+    return Once(answer, request, admit)
+
+
+def as_is() -> Once[T, T]:
+    """No key, no admission check: the use case's own result."""
+    return Once(lambda result: result)
+
+
 class Transactions:
     def __init__(self, pool: asyncpg.Pool, signal: OutboxSignal) -> None:
         self._pool = pool
@@ -99,10 +113,10 @@ class Transactions:
         self,
         request: IdempotentRequest | None,
         use_case: UseCase[T],
-        render: Callable[[T], tuple[int, dict[str, Any]]],
+        render: Callable[[T], Answer],
         *,
-        admit: Callable[[], Awaitable[None]] | None = None,
-    ) -> tuple[int, dict[str, Any]]:
+        admit: Admission | None = None,
+    ) -> Answer:
         """Run a POST once per Idempotency-Key; a retry gets the first response back.
 
         `admit` (rate limits) runs only for a request that will act: a replay never counts."""
@@ -111,9 +125,8 @@ class Transactions:
                 await admit()
             return render(await self.run(use_case))
         async with self._pool.acquire() as conn, conn.transaction():
-            claimed = await conn.fetchval(CLAIM_KEY, *request.identity, request.fingerprint)
-            if claimed is None:
-                stored = await conn.fetchrow(STORED_RESPONSE, *request.identity)
+            if not await idempotency.claim(conn, request.identity, fingerprint=request.fingerprint):
+                stored = await idempotency.stored(conn, request.identity)
                 assert stored is not None  # the conflicting row is committed, or we would block
                 if stored["request_fingerprint"] != request.fingerprint:
                     raise Invalid(
@@ -130,10 +143,20 @@ class Transactions:
             if admit is not None:
                 await admit()  # refused: the claimed key rolls back with the transaction
             status, body = render(await use_case(conn))
-            await conn.execute(STORE_RESPONSE, *request.identity, status, body)
+            await idempotency.store(conn, request.identity, status=status, body=body)
         self._signal.events_committed()
         return status, body
 
+    async def once(self, once: Once[T, R], use_case: UseCase[T]) -> R:
+        """Run the use case in one transaction and answer as `once` says (see Once)."""
+        if once.request is None:
+            if once.admit is not None:
+                await once.admit()
+            return once.answer(await self.run(use_case))
+        # A keyed Once is made by per_key, whose answers are Answers: R is Answer here.
+        answer = cast(Callable[[T], Answer], once.answer)
+        stored = await self.run_idempotent(once.request, use_case, answer, admit=once.admit)
+        return cast(R, stored)
+
     async def purge_idempotency_keys(self, *, older_than_hours: int) -> int:
-        result = await self._pool.execute(PURGE_EXPIRED, older_than_hours)
-        return int(result.split()[-1])
+        return await idempotency.purge_expired(self._pool, older_than_hours=older_than_hours)

@@ -67,7 +67,7 @@ async def _principal(request: Request) -> Principal | None:
         return Principal(role)
     if token.startswith(API_KEY_PREFIX):
         transactions: Transactions = request.app.state.transactions
-        return await transactions.read(lambda conn: organisations.principal_of_api_key(conn, token))
+        return await organisations.caller_with_api_key(transactions, token)
     oidc: OidcVerifier | None = request.app.state.oidc
     if oidc is not None and looks_like_jwt(token):
         return await oidc.verify(token)

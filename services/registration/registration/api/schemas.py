@@ -1,157 +1,67 @@
-"""Request and response bodies of the registration API.
-
-Requests reject unknown fields and bound every string, so bad input fails loudly as 422.
-"""
+"""The registration API's bodies: the commands it takes (defined with the use cases, in
+registration.service.commands) and the shapes it answers with."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, Self, TypeVar
-from zoneinfo import available_timezones
+from typing import Any, Generic, Literal, TypeVar
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    EmailStr,
-    Field,
-    HttpUrl,
-    StrictBool,
-    StrictInt,
-    StringConstraints,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import BaseModel, Field, ValidationError
 
+from registration.service.commands import (
+    ApiKeyIn,
+    CancelIn,
+    CompanionIn,
+    ContactIn,
+    EnrolmentIn,
+    HeldMeetingIn,
+    HeldRegistrationIn,
+    MeetingIn,
+    MeetingPatch,
+    MemberIn,
+    Name,
+    NetworkIn,
+    NetworkPatch,
+    OrganisationIn,
+    RegistrationIn,
+    Request,
+    SpeakerIn,
+    check_deliverable,
+)
 from tilmeld_shared.events import Language
-from tilmeld_shared.validation import INVISIBLE, JSON_INTEGER, LINE_BREAKS
 
-# Text people type: no control characters and no lone surrogates (which the database cannot
-# store), and something besides white space. The pattern tells clients (and fuzzers) the same.
-# (Lone surrogates are refused too, but a pattern naming them defeats most generators.)
-# One-line text (names above all, which go into emails) also has no line or paragraph
-# separator and nothing invisible or bidirectional that could break or reorder a line there.
-_SINGLE_LINE = LINE_BREAKS + INVISIBLE
-_MULTI_LINE = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f"
-_ONE_LINE_TEXT = Field(
-    json_schema_extra={"pattern": f"^[^{_SINGLE_LINE}]*[^\\s{_SINGLE_LINE}][^{_SINGLE_LINE}]*$"}
-)
-_MULTI_LINE_TEXT = Field(
-    json_schema_extra={"pattern": f"^[^{_MULTI_LINE}]*[^\\s{_MULTI_LINE}][^{_MULTI_LINE}]*$"}
-)
-
-
-def _printable(value: str, *, allowed: str = "") -> str:
-    for char in value:
-        code = ord(char)
-        if ((code < 32 or code == 127) and char not in allowed) or 0xD800 <= code <= 0xDFFF:
-            raise ValueError("contains a control character or an invalid one")
-    return value
-
-
-_NOT_IN_ONE_LINE = re.compile(rf"[{_SINGLE_LINE}\ud800-\udfff]")
-
-
-def _one_line(value: str) -> str:
-    if _NOT_IN_ONE_LINE.search(value):
-        raise ValueError("contains a line break, a control character or an invisible one")
-    return value
-
-
-def _lines(value: str) -> str:
-    return _printable(value, allowed="\t\n\r")
-
-
-Name = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_one_line),
-    _ONE_LINE_TEXT,
+__all__ = [
+    "ApiKeyIn",
+    "ApiKeyOut",
+    "CancelIn",
+    "CompanionIn",
+    "ContactIn",
+    "EnrolmentIn",
+    "EnrolmentOut",
+    "EnrolmentRosterItem",
+    "HeldMeetingIn",
+    "HeldRegistrationIn",
+    "MeetingIn",
+    "MeetingOut",
+    "MeetingPatch",
+    "MemberIn",
+    "Name",
+    "NetworkIn",
+    "NetworkOut",
+    "NetworkPatch",
+    "OrganisationIn",
+    "OrganisationOut",
+    "Page",
+    "RegistrationIn",
+    "RegistrationOut",
+    "RegistrationRosterItem",
+    "Request",
+    "SpeakerIn",
+    "check_deliverable",
+    "require_deliverable",
 ]
-ShortText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-    AfterValidator(_one_line),
-    _ONE_LINE_TEXT,
-]
-LongText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
-    AfterValidator(_lines),
-    _MULTI_LINE_TEXT,
-]
-Email = Annotated[EmailStr, StringConstraints(max_length=254)]
-# Counts, as JSON Schema's integers: 5.0 is 5, while 5.5, "5" and true are 422.
-Companions = Annotated[StrictInt, Field(ge=0, le=10), JSON_INTEGER]
-Capacity = Annotated[StrictInt, Field(ge=0, le=100_000), JSON_INTEGER]
-_TIMEZONES = available_timezones()
-
-
-class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class MemberIn(Request):
-    name: Name
-    email: Email
-    municipality: Name
-    role: Name
-    organisation: Name | None = None
-    language: Language | None = None
-
-
-class EnrolmentIn(Request):
-    member: MemberIn
-    consent: Literal[True] = Field(
-        description="The person agrees that the organiser keeps their data for the network."
-    )
-
-
-class CompanionIn(Request):
-    name: Name
-    role: Name | None = None
-    email: Email | None = None
-
-
-class RegistrationIn(Request):
-    member: MemberIn
-    companions: list[CompanionIn] = Field(default_factory=list, max_length=10)
-
-
-_NEEDS_SMTPUTF8 = PydanticCustomError(
-    "address_needs_smtputf8",
-    "our mail server cannot deliver to an address with characters beyond ASCII before the @; "
-    "please give another address",
-)
-
-
-def check_deliverable(command: EnrolmentIn | RegistrationIn, *, smtputf8: bool) -> None:
-    """Refuse, as invalid input naming the field, an address our mail server cannot write to:
-    a local part beyond ASCII (jürgen@…) needs a server with SMTPUTF8. An internationalised
-    domain alone needs nothing (it travels as IDNA)."""
-    if smtputf8:
-        return
-    addresses: list[tuple[tuple[str | int, ...], str | None]] = [
-        (("member", "email"), command.member.email)
-    ]
-    if isinstance(command, RegistrationIn):
-        addresses += [
-            (("companions", number, "email"), companion.email)
-            for number, companion in enumerate(command.companions)
-        ]
-    refused = [
-        InitErrorDetails(type=_NEEDS_SMTPUTF8, loc=where, input=address)
-        for where, address in addresses
-        if address and not address.rpartition("@")[0].isascii()
-    ]
-    if refused:
-        raise ValidationError.from_exception_data(type(command).__name__, refused)
 
 
 def require_deliverable(command: EnrolmentIn | RegistrationIn, *, smtputf8: bool) -> None:
@@ -163,149 +73,6 @@ def require_deliverable(command: EnrolmentIn | RegistrationIn, *, smtputf8: bool
             [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]
         ) from None
 
-
-class CancelIn(Request):
-    token: ShortText | None = None
-
-
-class ContactIn(Request):
-    name: Name
-    title: Name | None = None
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
-    email: Email | None = None
-
-
-class SpeakerIn(Request):
-    name: Name
-    title: ShortText | None = None
-
-
-class NetworkIn(Request):
-    title: Name
-    description: LongText
-    purpose: LongText | None = None
-    target_group: LongText | None = None
-    organisers: list[Name] = Field(min_length=1, max_length=20)
-    language: Language
-    max_companions: Companions = 1
-    contact: ContactIn | None = None
-    period: ShortText | None = None
-    organisation_id: uuid.UUID | None = Field(
-        None,
-        description="The platform administrator may name the organisation; an organisation's "
-        "organiser creates networks of their own organisation.",
-    )
-
-
-def _without_null(schema: dict[str, Any]) -> None:
-    # The document of a field `_kept` made: its value, without the null branch or default.
-    branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
-    if len(branches) == 1:
-        schema.update(branches[0])
-    elif branches:
-        schema["anyOf"] = branches
-    schema.pop("default", None)
-
-
-def _kept(**constraints: Any) -> Any:
-    """A PATCH field that may be left out (None: unchanged) but not sent as null, since it must
-    keep a value; the OpenAPI document offers no null for it either."""
-    return Field(None, json_schema_extra=_without_null, **constraints)
-
-
-class Patch(Request):
-    @model_validator(mode="after")
-    def _kept_fields_stay_set(self) -> Self:
-        nulled = sorted(
-            name
-            for name, field in type(self).model_fields.items()
-            if field.json_schema_extra is _without_null
-            and name in self.model_fields_set
-            and getattr(self, name) is None
-        )
-        if nulled:
-            raise ValueError(f"{', '.join(nulled)} cannot be null; leave a field out to keep it")
-        return self
-
-
-class NetworkPatch(Patch):
-    title: Name | None = _kept()
-    description: LongText | None = _kept()
-    purpose: LongText | None = None
-    target_group: LongText | None = None
-    organisers: list[Name] | None = _kept(min_length=1, max_length=20)
-    language: Language | None = _kept()
-    max_companions: Companions | None = _kept()
-    contact: ContactIn | None = None
-    period: ShortText | None = None
-    status: Literal["open", "closed"] | None = _kept()
-
-
-def _check_timezone(value: str | None) -> str | None:
-    if value is not None and value not in _TIMEZONES:
-        raise ValueError("not an IANA time zone, e.g. Europe/Copenhagen")
-    return value
-
-
-class MeetingIn(Request):
-    title: Name
-    description: LongText | None = None
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    timezone: str = Field("Europe/Copenhagen", max_length=64)
-    location: ShortText | None = None
-    online_url: HttpUrl | None = None
-    capacity: Capacity
-    registration_deadline: AwareDatetime | None = None
-    open_to_public: StrictBool = False
-    speakers: list[SpeakerIn] = Field(default_factory=list, max_length=50)
-
-    _tz = field_validator("timezone")(_check_timezone)
-
-    @model_validator(mode="after")
-    def _times_in_order(self) -> MeetingIn:
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        if self.registration_deadline and self.registration_deadline > self.starts_at:
-            raise ValueError("registration_deadline must not be after starts_at")
-        return self
-
-
-class MeetingPatch(Patch):
-    title: Name | None = _kept()
-    description: LongText | None = None
-    starts_at: AwareDatetime | None = _kept()
-    ends_at: AwareDatetime | None = _kept()
-    timezone: str | None = _kept(max_length=64)
-    location: ShortText | None = None
-    online_url: HttpUrl | None = None
-    capacity: Capacity | None = _kept()
-    registration_deadline: AwareDatetime | None = None
-    open_to_public: StrictBool | None = _kept()
-    speakers: list[SpeakerIn] | None = _kept(max_length=50)
-
-    _tz = field_validator("timezone")(_check_timezone)
-
-
-class HeldRegistrationIn(RegistrationIn):
-    registered_at: AwareDatetime
-    attended: StrictBool = False
-
-
-class HeldMeetingIn(MeetingIn):
-    """A meeting that has already been held, with who registered (when) and who came."""
-
-    registrations: list[HeldRegistrationIn] = Field(default_factory=list, max_length=500)
-
-    @model_validator(mode="after")
-    def _registered_while_open(self) -> HeldMeetingIn:
-        closed = self.registration_deadline or self.starts_at
-        if any(registration.registered_at >= closed for registration in self.registrations):
-            raise ValueError("each registered_at must be before registration closed (starts_at)")
-        return self
-
-
-# --- responses ---------------------------------------------------------------------------------
 
 T = TypeVar("T")
 
@@ -399,3 +166,19 @@ class RegistrationRosterItem(BaseModel):
     waitlist_position: int | None
     registered_at: datetime
     checked_in_at: datetime | None
+
+
+class OrganisationOut(BaseModel):
+    organisation_id: uuid.UUID
+    name: str
+    created_at: datetime
+
+
+class ApiKeyOut(BaseModel):
+    api_key_id: uuid.UUID
+    organisation_id: uuid.UUID
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+    key: str | None = Field(None, description="Shown once, when the key is created.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+from pydantic import BaseModel
 
 from registration.api.schemas import (
     EnrolmentOut,
@@ -12,6 +13,14 @@ from registration.api.schemas import (
     RegistrationOut,
     RegistrationRosterItem,
 )
+from registration.service.enrolments import Enrolled
+from registration.service.registrations import Registered
+from registration.unit_of_work import Answer
+
+
+def answer(status: int, body: BaseModel) -> Answer:
+    """A response as an Idempotency-Key stores it."""
+    return status, body.model_dump(mode="json")
 
 
 def network(row: asyncpg.Record) -> NetworkOut:
@@ -45,6 +54,20 @@ def enrolment(row: asyncpg.Record, *, cancel_token: str | None = None) -> Enrolm
         network_id=row["network_id"],
         status=row["status"],
         cancel_token=cancel_token,
+    )
+
+
+def enrolled(result: Enrolled) -> EnrolmentOut:
+    """A new enrolment, with the person's cancel token."""
+    return enrolment(result.enrolment, cancel_token=result.cancel_token)
+
+
+def registered(result: Registered) -> RegistrationOut:
+    """A new registration, with its waitlist position and the person's cancel token."""
+    return registration(
+        result.registration,
+        waitlist_position=result.waitlist_position,
+        cancel_token=result.cancel_token,
     )
 
 

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple, TypeVar
 
 import asyncpg
 
-from registration import repository as repo
 from registration import tokens
-from registration.api.schemas import EnrolmentIn
 from registration.outbox import record_event
 from registration.pagination import Cursor
+from registration.repository import enrolments as enrolment_rows
+from registration.repository import members as member_rows
+from registration.repository import networks as network_rows
+from registration.service.commands import EnrolmentIn
 from registration.service.members import member_for_sign_up
-from registration.unit_of_work import ServiceContext
+from registration.service.organisations import require_in_scope
+from registration.unit_of_work import Once, ServiceContext, Transactions
+from tilmeld_shared.auth import Principal
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import EnrolmentCancelled, MemberEnrolled, PersonalData
 from tilmeld_shared.problems import Conflict, Forbidden, NotFound
 
 CANCEL_PURPOSE = "cancel-enrolment"
+R = TypeVar("R")
 
 
 def cancel_token(ctx: ServiceContext, enrolment_id: uuid.UUID) -> str:
@@ -27,17 +33,22 @@ def cancel_token(ctx: ServiceContext, enrolment_id: uuid.UUID) -> str:
     )
 
 
-async def enrol(
+class Enrolled(NamedTuple):
+    enrolment: asyncpg.Record
+    cancel_token: str
+
+
+async def enrol_within(
     conn: Connection, ctx: ServiceContext, network_id: uuid.UUID, command: EnrolmentIn
-) -> tuple[asyncpg.Record, str]:
+) -> Enrolled:
     """Enrol a person in a network; a second active enrolment is a conflict."""
-    network = await conn.fetchrow(repo.NETWORK_FOR_UPDATE, network_id)
+    network = await network_rows.lock(conn, network_id)
     if network is None:
         raise NotFound(f"No network {network_id}.")
     if network["status"] != "open":
         raise Conflict("The network is closed for enrolment.", slug="network-closed")
     member = await member_for_sign_up(conn, ctx.vault, command.member)
-    existing = await conn.fetchrow(repo.ACTIVE_ENROLMENT, network_id, member["id"])
+    existing = await enrolment_rows.active(conn, network_id=network_id, member_id=member["id"])
     if existing is not None:
         raise Conflict(
             "This person is already enrolled in the network.",
@@ -45,10 +56,9 @@ async def enrol(
             enrolment_id=str(existing["id"]),
         )
     now = ctx.clock.now()
-    enrolment = await conn.fetchrow(
-        repo.INSERT_ENROLMENT, uuid.uuid4(), network_id, member["id"], now
+    enrolment = await enrolment_rows.insert(
+        conn, enrolment_id=uuid.uuid4(), network_id=network_id, member_id=member["id"], at=now
     )
-    assert enrolment is not None
     token = cancel_token(ctx, enrolment["id"])
     cancel_url = f"{ctx.settings.public_base_url}/cancel/enrolments/{enrolment['id']}?token={token}"
     await record_event(
@@ -73,10 +83,10 @@ async def enrol(
         aggregate_version=enrolment["version"],
         key=network_id,
     )
-    return enrolment, token
+    return Enrolled(enrolment, token)
 
 
-async def cancel_enrolment(
+async def cancel_enrolment_within(
     conn: Connection,
     ctx: ServiceContext,
     enrolment_id: uuid.UUID,
@@ -86,7 +96,7 @@ async def cancel_enrolment(
     erasure: bool = False,
 ) -> asyncpg.Record:
     """Leave a network, by the person's token or by an organiser."""
-    enrolment = await conn.fetchrow(repo.ENROLMENT_FOR_UPDATE, enrolment_id)
+    enrolment = await enrolment_rows.lock(conn, enrolment_id)
     if enrolment is None:
         raise NotFound(f"No enrolment {enrolment_id}.")
     if not by_organiser and not (
@@ -103,10 +113,9 @@ async def cancel_enrolment(
     if enrolment["status"] == "cancelled":
         raise Conflict("The enrolment is already cancelled.", slug="already-cancelled")
     now = ctx.clock.now()
-    cancelled = await conn.fetchrow(repo.CANCEL_ENROLMENT, enrolment_id, now)
-    assert cancelled is not None
-    member = await conn.fetchrow(repo.MEMBER, enrolment["member_id"])
-    network = await conn.fetchrow(repo.NETWORK, enrolment["network_id"])
+    cancelled = await enrolment_rows.cancel(conn, enrolment_id, at=now)
+    member = await member_rows.get(conn, enrolment["member_id"])
+    network = await network_rows.get(conn, enrolment["network_id"])
     assert member is not None and network is not None
     personal = (
         ctx.vault.seal(
@@ -136,16 +145,83 @@ async def cancel_enrolment(
     return cancelled
 
 
-async def roster(
+async def roster_within(
     conn: Connection, network_id: uuid.UUID, *, limit: int, cursor: Cursor | None
 ) -> tuple[list[asyncpg.Record], Cursor | None]:
-    if await conn.fetchrow(repo.NETWORK, network_id) is None:
+    """A page of the network's enrolments with the people, in the order they enrolled."""
+    if await network_rows.get(conn, network_id) is None:
         raise NotFound(f"No network {network_id}.")
-    rows = await conn.fetch(
-        repo.ENROLMENT_ROSTER,
+    rows = await enrolment_rows.roster(
+        conn,
         network_id,
-        cursor.after_time if cursor else None,
-        cursor.after_id if cursor else None,
-        limit + 1,
+        after_time=cursor.after_time if cursor else None,
+        after_id=cursor.after_id if cursor else None,
+        limit=limit + 1,
     )
     return Cursor.page(rows, limit, time_column="enrolled_at", id_column="enrolment_id")
+
+
+async def enrolment_within(conn: Connection, enrolment_id: uuid.UUID) -> asyncpg.Record:
+    """The enrolment; NotFound if there is none."""
+    row = await enrolment_rows.get(conn, enrolment_id)
+    if row is None:
+        raise NotFound(f"No enrolment {enrolment_id}.")
+    return row
+
+
+# The names the web pages call until they use the use cases.
+enrol = enrol_within
+cancel_enrolment = cancel_enrolment_within
+roster = roster_within
+
+
+# --- use cases: each runs in one transaction of its own -----------------------------------------
+
+
+async def enrol_uc(
+    tx: Transactions,
+    ctx: ServiceContext,
+    network_id: uuid.UUID,
+    command: EnrolmentIn,
+    *,
+    once: Once[Enrolled, R],
+) -> R:
+    """Enrol a person in a network (by themselves, or entered by an organiser)."""
+    return await tx.once(once, lambda conn: enrol_within(conn, ctx, network_id, command))
+
+
+async def cancel_enrolment_uc(
+    tx: Transactions,
+    ctx: ServiceContext,
+    enrolment_id: uuid.UUID,
+    *,
+    token: str | None,
+    organiser: Principal | None,
+    once: Once[asyncpg.Record, R],
+) -> R:
+    """Leave a network: the person with their token, or an organiser of the network's own."""
+
+    async def cancel(conn: Connection) -> asyncpg.Record:
+        await require_in_scope(conn, organiser, "enrolment", enrolment_id)
+        return await cancel_enrolment_within(
+            conn, ctx, enrolment_id, token=token, by_organiser=organiser is not None
+        )
+
+    return await tx.once(once, cancel)
+
+
+async def roster_uc(
+    tx: Transactions,
+    network_id: uuid.UUID,
+    *,
+    organiser: Principal,
+    limit: int,
+    cursor: Cursor | None,
+) -> tuple[list[asyncpg.Record], Cursor | None]:
+    """A page of the network's enrolments, for an organiser of its own."""
+
+    async def read(conn: Connection) -> tuple[list[asyncpg.Record], Cursor | None]:
+        await require_in_scope(conn, organiser, "network", network_id)
+        return await roster_within(conn, network_id, limit=limit, cursor=cursor)
+
+    return await tx.read(read)

@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import uuid
 
-from registration import repository as repo
+from registration.repository import enrolments as enrolment_rows
+from registration.repository import members as member_rows
+from registration.repository import registrations as registration_rows
 from registration.service import enrolments, members, registrations
-from registration.unit_of_work import ServiceContext
+from registration.unit_of_work import ServiceContext, Transactions
 from tilmeld_shared.db import Connection
 from tilmeld_shared.problems import NotFound
 
 
-async def forget_member(conn: Connection, ctx: ServiceContext, member_id: uuid.UUID) -> None:
+async def forget_member_within(conn: Connection, ctx: ServiceContext, member_id: uuid.UUID) -> None:
     """Cancel the person's active registrations (freeing seats for the waitlist) and
     enrolments, then blank their personal data everywhere this service keeps it."""
-    if await conn.fetchrow(repo.MEMBER, member_id) is None:
+    if await member_rows.get(conn, member_id) is None:
         raise NotFound(f"No member {member_id}.")
-    for row in await conn.fetch(repo.MEMBER_ACTIVE_REGISTRATIONS, member_id):
-        await registrations.cancel_registration(
+    for row in await registration_rows.active_of_member(conn, member_id):
+        await registrations.cancel_registration_within(
             conn, ctx, row["id"], token=None, by_organiser=True, cancelled_by="erasure"
         )
-    for row in await conn.fetch(repo.MEMBER_ACTIVE_ENROLMENTS, member_id):
-        await enrolments.cancel_enrolment(
+    for row in await enrolment_rows.active_of_member(conn, member_id):
+        await enrolments.cancel_enrolment_within(
             conn, ctx, row["id"], token=None, by_organiser=True, erasure=True
         )
     await members.erase_member(conn, member_id)
+
+
+async def forget_member(tx: Transactions, ctx: ServiceContext, member_id: uuid.UUID) -> None:
+    """Erase the person, in one transaction: all of it happens, or none of it."""
+    await tx.run(lambda conn: forget_member_within(conn, ctx, member_id))

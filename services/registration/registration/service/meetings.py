@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
-from registration import repository as repo
-from registration.api.schemas import MeetingIn, MeetingPatch
 from registration.outbox import record_event
 from registration.pagination import Cursor
-from registration.service.organisations import organises
+from registration.repository import database
+from registration.repository import meetings as meeting_rows
+from registration.service.commands import MeetingIn, MeetingPatch
+from registration.service.networks import network_within
+from registration.service.organisations import organises, require_in_scope
 from registration.service.registrations import promote_waitlisted
-from registration.unit_of_work import ServiceContext
+from registration.unit_of_work import Once, ServiceContext, Transactions
 from tilmeld_shared.auth import Principal
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import MeetingCancelled, MeetingScheduled, MeetingUpdated
 from tilmeld_shared.problems import Conflict, Invalid, NotFound
+
+R = TypeVar("R")
 
 
 def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
@@ -37,29 +41,27 @@ def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def schedule_meeting(
+async def schedule_meeting_within(
     conn: Connection, network_id: uuid.UUID, command: MeetingIn
 ) -> asyncpg.Record:
     """Add a meeting to a network and announce it."""
-    if await conn.fetchrow(repo.NETWORK, network_id) is None:
-        raise NotFound(f"No network {network_id}.")
-    row = await conn.fetchrow(
-        repo.INSERT_MEETING,
-        uuid.uuid4(),
-        network_id,
-        command.title,
-        command.description,
-        command.starts_at,
-        command.ends_at,
-        command.timezone,
-        command.location,
-        str(command.online_url) if command.online_url else None,
-        command.capacity,
-        command.registration_deadline,
-        command.open_to_public,
-        [speaker.model_dump(mode="json") for speaker in command.speakers],
+    await network_within(conn, network_id)
+    row = await meeting_rows.insert(
+        conn,
+        meeting_id=uuid.uuid4(),
+        network_id=network_id,
+        title=command.title,
+        description=command.description,
+        starts_at=command.starts_at,
+        ends_at=command.ends_at,
+        timezone=command.timezone,
+        location=command.location,
+        online_url=str(command.online_url) if command.online_url else None,
+        capacity=command.capacity,
+        registration_deadline=command.registration_deadline,
+        open_to_public=command.open_to_public,
+        speakers=[speaker.model_dump(mode="json") for speaker in command.speakers],
     )
-    assert row is not None
     await record_event(
         conn,
         MeetingScheduled(**_event_fields(row)),
@@ -67,27 +69,23 @@ async def schedule_meeting(
         aggregate_version=row["version"],
         key=row["id"],
     )
-    return await get_meeting(conn, row["id"])
+    return await meeting_within(conn, row["id"])
 
 
-async def update_meeting(
+async def update_meeting_within(
     conn: Connection, ctx: ServiceContext, meeting_id: uuid.UUID, command: MeetingPatch
 ) -> asyncpg.Record:
     """Reschedule, resize or edit a meeting. More capacity promotes from the waitlist; less
     than the seats already confirmed is refused, since confirmed people keep their seats."""
-    current = await conn.fetchrow(repo.MEETING_FOR_UPDATE, meeting_id)
+    current = await meeting_rows.lock(conn, meeting_id)
     if current is None:
         raise NotFound(f"No meeting {meeting_id}.")
     if current["status"] == "cancelled":
         raise Conflict("The meeting is cancelled.", slug="meeting-cancelled")
     changes = command.model_dump(mode="json", exclude_unset=True)
-    if "online_url" in changes and changes["online_url"] is not None:
-        changes["online_url"] = str(changes["online_url"])
-    for key in ("starts_at", "ends_at", "registration_deadline"):
-        if key in changes:
-            changes[key] = getattr(command, key)
-    starts_at = changes.get("starts_at", current["starts_at"])
-    ends_at = changes.get("ends_at", current["ends_at"])
+    # A PATCH cannot null these (see Patch): left out, they keep the meeting's own.
+    starts_at = command.starts_at or current["starts_at"]
+    ends_at = command.ends_at or current["ends_at"]
     if ends_at <= starts_at:
         raise Invalid(
             "ends_at must be after starts_at.",
@@ -101,15 +99,8 @@ async def update_meeting(
             slug="capacity-below-confirmed",
         )
     if not changes:
-        return await get_meeting(conn, meeting_id)
-    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
-    row = await conn.fetchrow(
-        f"UPDATE meetings SET {assignments}, version = version + 1, updated_at = now() "
-        "WHERE id = $1 RETURNING *",
-        meeting_id,
-        *changes.values(),
-    )
-    assert row is not None
+        return await meeting_within(conn, meeting_id)
+    row = await meeting_rows.update(conn, meeting_id, changes=changes)
     await record_event(
         conn,
         MeetingUpdated(
@@ -124,52 +115,134 @@ async def update_meeting(
     )
     if row["capacity"] > current["capacity"]:
         await promote_waitlisted(conn, ctx, meeting_id)
-    return await get_meeting(conn, meeting_id)
+    return await meeting_within(conn, meeting_id)
 
 
-async def cancel_meeting(
+async def cancel_meeting_within(
     conn: Connection, meeting_id: uuid.UUID, *, reason: str | None = None
 ) -> asyncpg.Record:
     """Cancel a meeting. Registrations keep their status, so who had a seat stays on record."""
-    current = await conn.fetchrow(repo.MEETING_FOR_UPDATE, meeting_id)
+    current = await meeting_rows.lock(conn, meeting_id)
     if current is None:
         raise NotFound(f"No meeting {meeting_id}.")
     if current["status"] == "cancelled":
         raise Conflict("The meeting is already cancelled.", slug="meeting-cancelled")
-    await conn.execute("UPDATE meetings SET status = 'cancelled' WHERE id = $1", meeting_id)
-    version = await repo.bump_meeting(conn, meeting_id)
+    await meeting_rows.cancel(conn, meeting_id)
+    version = await meeting_rows.bump(conn, meeting_id)
     await record_event(
         conn,
         MeetingCancelled(
             meeting_id=meeting_id,
             network_id=current["network_id"],
-            cancelled_at=await conn.fetchval("SELECT now()"),
+            cancelled_at=await database.transaction_time(conn),
             reason=reason,
         ),
         aggregate_id=meeting_id,
         aggregate_version=version,
         key=meeting_id,
     )
-    return await get_meeting(conn, meeting_id)
+    return await meeting_within(conn, meeting_id)
 
 
-async def get_meeting(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record:
-    row = await conn.fetchrow(repo.MEETING, meeting_id)
+async def meeting_within(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record:
+    """The meeting as shown (with its waitlist's length); NotFound if there is none."""
+    row = await meeting_rows.view(conn, meeting_id)
     if row is None:
         raise NotFound(f"No meeting {meeting_id}.")
     return row
 
 
+async def meetings_within(
+    conn: Connection, network_id: uuid.UUID, *, limit: int, cursor: Cursor | None
+) -> tuple[list[asyncpg.Record], Cursor | None]:
+    """A page of the network's meetings, in the order they start."""
+    await network_within(conn, network_id)
+    rows = await meeting_rows.page(
+        conn,
+        network_id,
+        after_time=cursor.after_time if cursor else None,
+        after_id=cursor.after_id if cursor else None,
+        limit=limit + 1,
+    )
+    return Cursor.page(rows, limit, time_column="starts_at")
+
+
+# The names the web pages call until they use the use cases.
+schedule_meeting = schedule_meeting_within
+update_meeting = update_meeting_within
+cancel_meeting = cancel_meeting_within
+get_meeting = meeting_within
+list_meetings = meetings_within
+
+
+# --- use cases: each runs in one transaction of its own -----------------------------------------
+
+
+async def schedule_meeting_uc(
+    tx: Transactions,
+    network_id: uuid.UUID,
+    command: MeetingIn,
+    *,
+    organiser: Principal,
+    once: Once[asyncpg.Record, R],
+) -> R:
+    """Add a meeting to a network of the organiser's own, and announce it."""
+
+    async def schedule(conn: Connection) -> asyncpg.Record:
+        await require_in_scope(conn, organiser, "network", network_id)
+        return await schedule_meeting_within(conn, network_id, command)
+
+    return await tx.once(once, schedule)
+
+
+async def update_meeting_uc(
+    tx: Transactions,
+    ctx: ServiceContext,
+    meeting_id: uuid.UUID,
+    command: MeetingPatch,
+    *,
+    organiser: Principal,
+) -> asyncpg.Record:
+    """Reschedule, resize or edit a meeting of the organiser's own."""
+
+    async def update(conn: Connection) -> asyncpg.Record:
+        await require_in_scope(conn, organiser, "meeting", meeting_id)
+        return await update_meeting_within(conn, ctx, meeting_id, command)
+
+    return await tx.run(update)
+
+
+async def cancel_meeting_uc(
+    tx: Transactions,
+    meeting_id: uuid.UUID,
+    *,
+    organiser: Principal,
+    reason: str | None = None,
+    once: Once[asyncpg.Record, R],
+) -> R:
+    """Cancel a meeting of the organiser's own."""
+
+    async def cancel(conn: Connection) -> asyncpg.Record:
+        await require_in_scope(conn, organiser, "meeting", meeting_id)
+        return await cancel_meeting_within(conn, meeting_id, reason=reason)
+
+    return await tx.once(once, cancel)
+
+
 async def read_meeting(
-    conn: Connection, meeting_id: uuid.UUID, caller: Principal | None
+    tx: Transactions, meeting_id: uuid.UUID, caller: Principal | None
 ) -> tuple[asyncpg.Record, bool]:
     """The meeting, and whether the caller organises it (and so may see its online link)."""
-    row = await get_meeting(conn, meeting_id)
-    return row, await organises(conn, caller, "meeting", meeting_id)
+
+    async def read(conn: Connection) -> tuple[asyncpg.Record, bool]:
+        row = await meeting_within(conn, meeting_id)
+        return row, await organises(conn, caller, "meeting", meeting_id)
+
+    return await tx.read(read)
 
 
 async def read_meetings(
-    conn: Connection,
+    tx: Transactions,
     network_id: uuid.UUID,
     caller: Principal | None,
     *,
@@ -177,20 +250,9 @@ async def read_meetings(
     cursor: Cursor | None,
 ) -> tuple[list[asyncpg.Record], Cursor | None, bool]:
     """A page of the network's meetings, and whether the caller organises the network."""
-    rows, next_cursor = await list_meetings(conn, network_id, limit=limit, cursor=cursor)
-    return rows, next_cursor, await organises(conn, caller, "network", network_id)
 
+    async def read(conn: Connection) -> tuple[list[asyncpg.Record], Cursor | None, bool]:
+        rows, next_cursor = await meetings_within(conn, network_id, limit=limit, cursor=cursor)
+        return rows, next_cursor, await organises(conn, caller, "network", network_id)
 
-async def list_meetings(
-    conn: Connection, network_id: uuid.UUID, *, limit: int, cursor: Cursor | None
-) -> tuple[list[asyncpg.Record], Cursor | None]:
-    if await conn.fetchrow(repo.NETWORK, network_id) is None:
-        raise NotFound(f"No network {network_id}.")
-    rows = await conn.fetch(
-        repo.MEETINGS_PAGE,
-        network_id,
-        cursor.after_time if cursor else None,
-        cursor.after_id if cursor else None,
-        limit + 1,
-    )
-    return Cursor.page(rows, limit, time_column="starts_at")
+    return await tx.read(read)

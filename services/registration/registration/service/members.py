@@ -7,10 +7,15 @@ from typing import Any
 
 import asyncpg
 
-from registration import repository as repo
-from registration.api.schemas import MemberIn
+from registration import clients
 from registration.outbox import record_event
 from registration.personal_data import PersonalDataVault
+from registration.repository import database, events, idempotency
+from registration.repository import enrolments as enrolment_rows
+from registration.repository import members as member_rows
+from registration.repository import registrations as registration_rows
+from registration.service.commands import MemberIn
+from registration.unit_of_work import ServiceContext, Transactions
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import MemberErased, PersonalData, SealedPersonalData
 from tilmeld_shared.problems import NotFound
@@ -22,42 +27,41 @@ async def member_for_sign_up(
     """The member with this email: created from the sign-up if new, else as stored (a sign-up
     never rewrites someone's name or municipality); every member has a data key."""
     new_id = uuid.uuid4()
-    row = await conn.fetchrow(
-        repo.MEMBER_FOR_SIGN_UP,
-        new_id,
-        member.email,
-        member.name,
-        member.municipality,
-        member.role,
-        member.organisation,
-        member.language,
-        vault.new_wrapped_key(new_id),  # used only if this inserts
+    row = await member_rows.for_sign_up(
+        conn,
+        member_id=new_id,
+        email=member.email,
+        name=member.name,
+        municipality=member.municipality,
+        role=member.role,
+        organisation=member.organisation,
+        language=member.language,
+        data_key=vault.new_wrapped_key(new_id),  # used only if this inserts
     )
-    assert row is not None
     if row["data_key"] is None:
-        row = await conn.fetchrow(repo.GIVE_DATA_KEY, row["id"], vault.new_wrapped_key(row["id"]))
-        assert row is not None
+        keyed = await member_rows.give_data_key(
+            conn, row["id"], data_key=vault.new_wrapped_key(row["id"])
+        )
+        assert keyed is not None
+        row = keyed
     return row
 
 
-async def open_personal_data(
+async def open_personal_data_within(
     conn: Connection, vault: PersonalDataVault, items: list[SealedPersonalData]
 ) -> list[PersonalData | None]:
     """Open sealed personal data for the notification service; None for an erased member."""
-    keys = {
-        row["id"]: row["data_key"]
-        for row in await conn.fetch(repo.DATA_KEYS, [item.member_id for item in items])
-    }
+    keys = await member_rows.data_keys(conn, [item.member_id for item in items])
     return [vault.open(item, keys.get(item.member_id)) for item in items]
 
 
-async def export_member(conn: Connection, member_id: uuid.UUID) -> dict[str, Any]:
+async def export_member_within(conn: Connection, member_id: uuid.UUID) -> dict[str, Any]:
     """Everything this service holds on the person (GDPR art. 15)."""
-    member = await conn.fetchrow(repo.MEMBER, member_id)
+    member = await member_rows.get(conn, member_id)
     if member is None:
         raise NotFound(f"No member {member_id}.")
-    enrolments = await conn.fetch(repo.MEMBER_ENROLMENTS, member_id)
-    registrations = await conn.fetch(repo.MEMBER_REGISTRATIONS, member_id)
+    enrolments = await enrolment_rows.of_member(conn, member_id)
+    registrations = await registration_rows.of_member(conn, member_id)
     return {
         # The data key is ours, not the person's data: it stays out of the export.
         "member": {key: value for key, value in dict(member).items() if key != "data_key"},
@@ -74,19 +78,33 @@ async def erase_member(conn: Connection, member_id: uuid.UUID) -> None:
 
     The caller has already cancelled the person's active enrolments and registrations.
     """
-    erased = await conn.fetchval(repo.ERASE_MEMBER, member_id)
-    if erased is None:
-        if await conn.fetchrow(repo.MEMBER, member_id) is None:
+    if not await member_rows.erase(conn, member_id):
+        if await member_rows.get(conn, member_id) is None:
             raise NotFound(f"No member {member_id}.")
         return  # already erased: erasure is idempotent
-    await conn.execute(repo.ERASE_COMPANIONS, member_id)
-    await conn.execute(repo.FORGET_IDEMPOTENCY_RECORDS, str(member_id))
-    await conn.execute(repo.REDACT_OUTBOX, str(member_id))
-    now = await conn.fetchval("SELECT now()")
+    await registration_rows.erase_companions(conn, member_id)
+    await idempotency.forget_mentioning(conn, str(member_id))
+    await events.redact_member(conn, member_id)
     await record_event(
         conn,
-        MemberErased(member_id=member_id, erased_at=now),
+        MemberErased(member_id=member_id, erased_at=await database.transaction_time(conn)),
         aggregate_id=member_id,
         aggregate_version=1,
         key=member_id,
     )
+
+
+async def open_personal_data(
+    tx: Transactions, vault: PersonalDataVault, items: list[SealedPersonalData]
+) -> list[PersonalData | None]:
+    """Open sealed personal data for the notification service; None for an erased member."""
+    return await tx.read(lambda conn: open_personal_data_within(conn, vault, items))
+
+
+async def export_member(
+    tx: Transactions, ctx: ServiceContext, member_id: uuid.UUID
+) -> dict[str, Any]:
+    """Everything every service holds on the person (GDPR art. 15), as one document: this
+    service's part, read and let go of before the others are asked for theirs."""
+    own = await tx.read(lambda conn: export_member_within(conn, member_id))
+    return {"registration": own, **await clients.exports_elsewhere(ctx.settings, member_id)}

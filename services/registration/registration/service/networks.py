@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
-from registration import repository as repo
-from registration.api.schemas import NetworkIn, NetworkPatch
 from registration.outbox import record_event
 from registration.pagination import Cursor
+from registration.repository import networks as network_rows
+from registration.repository import organisations as organisation_rows
+from registration.service.commands import NetworkIn, NetworkPatch
+from registration.service.organisations import require_in_scope
+from registration.unit_of_work import Once, Transactions
+from tilmeld_shared.auth import Principal
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import NetworkCreated, NetworkUpdated
-from tilmeld_shared.problems import NotFound
+from tilmeld_shared.problems import Forbidden, NotFound
+
+R = TypeVar("R")
 
 
 def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
@@ -27,28 +33,26 @@ def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def create_network(
+async def create_network_within(
     conn: Connection, command: NetworkIn, *, organisation_id: uuid.UUID | None = None
 ) -> asyncpg.Record:
     """Create a network (of the organisation, or the platform's own) and announce it."""
-    if organisation_id and await conn.fetchrow(repo.ORGANISATION, organisation_id) is None:
+    if organisation_id and await organisation_rows.get(conn, organisation_id) is None:
         raise NotFound(f"No organisation {organisation_id}.")
-    contact = command.contact.model_dump(mode="json") if command.contact else None
-    row = await conn.fetchrow(
-        repo.INSERT_NETWORK,
-        uuid.uuid4(),
-        command.title,
-        command.description,
-        command.purpose,
-        command.target_group,
-        command.organisers,
-        command.language,
-        command.max_companions,
-        contact,
-        command.period,
-        organisation_id,
+    row = await network_rows.insert(
+        conn,
+        network_id=uuid.uuid4(),
+        title=command.title,
+        description=command.description,
+        purpose=command.purpose,
+        target_group=command.target_group,
+        organisers=command.organisers,
+        language=command.language,
+        max_companions=command.max_companions,
+        contact=command.contact.model_dump(mode="json") if command.contact else None,
+        period=command.period,
+        organisation_id=organisation_id,
     )
-    assert row is not None
     await record_event(
         conn,
         NetworkCreated(**_event_fields(row)),
@@ -59,25 +63,17 @@ async def create_network(
     return row
 
 
-async def update_network(
+async def update_network_within(
     conn: Connection, network_id: uuid.UUID, command: NetworkPatch
 ) -> asyncpg.Record:
     """Change the fields given; nothing else moves."""
-    current = await conn.fetchrow(repo.NETWORK_FOR_UPDATE, network_id)
+    current = await network_rows.lock(conn, network_id)
     if current is None:
         raise NotFound(f"No network {network_id}.")
     changes = command.model_dump(mode="json", exclude_unset=True)
     if not changes:
         return current
-    # Column names come from the request model's own fields, never from input text.
-    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=2))
-    row = await conn.fetchrow(
-        f"UPDATE networks SET {assignments}, version = version + 1, updated_at = now() "
-        "WHERE id = $1 RETURNING *",
-        network_id,
-        *changes.values(),
-    )
-    assert row is not None
+    row = await network_rows.update(conn, network_id, changes=changes)
     await record_event(
         conn,
         NetworkUpdated(**_event_fields(row)),
@@ -88,21 +84,74 @@ async def update_network(
     return row
 
 
-async def get_network(conn: Connection, network_id: uuid.UUID) -> asyncpg.Record:
-    row = await conn.fetchrow(repo.NETWORK, network_id)
+async def network_within(conn: Connection, network_id: uuid.UUID) -> asyncpg.Record:
+    """The network; NotFound if there is none."""
+    row = await network_rows.get(conn, network_id)
     if row is None:
         raise NotFound(f"No network {network_id}.")
     return row
 
 
-async def list_networks(
+async def networks_within(
     conn: Connection, *, status: str | None, limit: int, cursor: Cursor | None
 ) -> tuple[list[asyncpg.Record], Cursor | None]:
-    rows = await conn.fetch(
-        repo.NETWORKS_PAGE,
-        status,
-        cursor.after_time if cursor else None,
-        cursor.after_id if cursor else None,
-        limit + 1,
+    rows = await network_rows.page(
+        conn,
+        status=status,
+        after_time=cursor.after_time if cursor else None,
+        after_id=cursor.after_id if cursor else None,
+        limit=limit + 1,
     )
     return Cursor.page(rows, limit, time_column="created_at")
+
+
+# The names the web pages call until they use the use cases.
+create_network = create_network_within
+update_network = update_network_within
+get_network = network_within
+list_networks = networks_within
+
+
+# --- use cases: each runs in one transaction of its own -----------------------------------------
+
+
+async def create_network_uc(
+    tx: Transactions,
+    command: NetworkIn,
+    *,
+    organiser: Principal,
+    once: Once[asyncpg.Record, R],
+) -> R:
+    """An organisation's organiser creates networks of that organisation; the platform
+    administrator may name any organisation (or none: the platform's own)."""
+    owner = command.organisation_id if organiser.platform else organiser.organisation_id
+    if not organiser.platform and command.organisation_id not in (None, owner):
+        raise Forbidden("Networks can be created for your own organisation only.")
+    return await tx.once(
+        once, lambda conn: create_network_within(conn, command, organisation_id=owner)
+    )
+
+
+async def update_network_uc(
+    tx: Transactions, network_id: uuid.UUID, command: NetworkPatch, *, organiser: Principal
+) -> asyncpg.Record:
+    """Change the fields given, on a network of the organiser's own."""
+
+    async def update(conn: Connection) -> asyncpg.Record:
+        await require_in_scope(conn, organiser, "network", network_id)
+        return await update_network_within(conn, network_id, command)
+
+    return await tx.run(update)
+
+
+async def get_network_uc(tx: Transactions, network_id: uuid.UUID) -> asyncpg.Record:
+    return await tx.read(lambda conn: network_within(conn, network_id))
+
+
+async def list_networks_uc(
+    tx: Transactions, *, status: str | None, limit: int, cursor: Cursor | None
+) -> tuple[list[asyncpg.Record], Cursor | None]:
+    """A page of networks (with `status`, only those)."""
+    return await tx.read(
+        lambda conn: networks_within(conn, status=status, limit=limit, cursor=cursor)
+    )

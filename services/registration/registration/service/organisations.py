@@ -7,11 +7,14 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import asyncpg
 
-from registration import repository as repo
+from registration.repository import organisations as organisation_rows
+from registration.repository import tenancy
+from registration.service.commands import ApiKeyIn, OrganisationIn
+from registration.unit_of_work import Transactions
 from tilmeld_shared.auth import API_KEY_PREFIX, Principal, Role
 from tilmeld_shared.db import Connection
 from tilmeld_shared.problems import Conflict, NotFound
@@ -23,55 +26,77 @@ def key_hash(key: str) -> bytes:
     return hashlib.sha256(key.encode()).digest()
 
 
-async def create_organisation(conn: Connection, name: str) -> asyncpg.Record:
-    try:
-        row = await conn.fetchrow(repo.INSERT_ORGANISATION, uuid.uuid4(), name)
-    except asyncpg.UniqueViolationError:
-        raise Conflict(f"An organisation named {name!r} exists.", slug="duplicate") from None
-    assert row is not None
-    return row
+class IssuedKey(NamedTuple):
+    api_key: asyncpg.Record
+    key: str  # shown this once, never stored
 
 
-async def list_organisations(conn: Connection) -> list[asyncpg.Record]:
-    return list(await conn.fetch(repo.ORGANISATIONS))
+async def create_organisation(tx: Transactions, command: OrganisationIn) -> asyncpg.Record:
+    """A new organisation; its name is unique."""
+
+    async def create(conn: Connection) -> asyncpg.Record:
+        try:
+            return await organisation_rows.insert(
+                conn, organisation_id=uuid.uuid4(), name=command.name
+            )
+        except asyncpg.UniqueViolationError:
+            raise Conflict(
+                f"An organisation named {command.name!r} exists.", slug="duplicate"
+            ) from None
+
+    return await tx.run(create)
 
 
-async def list_api_keys(conn: Connection, organisation_id: uuid.UUID) -> list[asyncpg.Record]:
-    return list(await conn.fetch(repo.API_KEYS, organisation_id))
+async def list_organisations(tx: Transactions) -> list[asyncpg.Record]:
+    return await tx.read(organisation_rows.all_by_name)
 
 
 async def issue_api_key(
-    conn: Connection, organisation_id: uuid.UUID, *, name: str, role: Role
-) -> tuple[asyncpg.Record, str]:
+    tx: Transactions, organisation_id: uuid.UUID, command: ApiKeyIn
+) -> IssuedKey:
     """A new key for the organisation; the key itself is returned this once, never stored."""
-    if await conn.fetchrow(repo.ORGANISATION, organisation_id) is None:
-        raise NotFound(f"No organisation {organisation_id}.")
-    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    row = await conn.fetchrow(
-        repo.INSERT_API_KEY, uuid.uuid4(), organisation_id, name, role.value, key_hash(key)
-    )
-    assert row is not None
-    return row, key
+
+    async def issue(conn: Connection) -> IssuedKey:
+        if await organisation_rows.get(conn, organisation_id) is None:
+            raise NotFound(f"No organisation {organisation_id}.")
+        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        row = await organisation_rows.insert_api_key(
+            conn,
+            api_key_id=uuid.uuid4(),
+            organisation_id=organisation_id,
+            name=command.name,
+            role=Role(command.role).value,
+            key_hash=key_hash(key),
+        )
+        return IssuedKey(row, key)
+
+    return await tx.run(issue)
 
 
-async def revoke_api_key(conn: Connection, key_id: uuid.UUID) -> asyncpg.Record:
-    row = await conn.fetchrow(repo.REVOKE_API_KEY, key_id)
-    if row is None:
-        raise NotFound(f"No API key {key_id}.")
-    return row
+async def list_api_keys(tx: Transactions, organisation_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await tx.read(lambda conn: organisation_rows.api_keys(conn, organisation_id))
 
 
-async def principal_of_api_key(conn: Connection, key: str) -> Principal | None:
-    row = await conn.fetchrow(repo.ACTIVE_API_KEY, key_hash(key))
+async def revoke_api_key(tx: Transactions, api_key_id: uuid.UUID) -> asyncpg.Record:
+    """Revoke a key; revoking it again changes nothing."""
+
+    async def revoke(conn: Connection) -> asyncpg.Record:
+        row = await organisation_rows.revoke_api_key(conn, api_key_id)
+        if row is None:
+            raise NotFound(f"No API key {api_key_id}.")
+        return row
+
+    return await tx.run(revoke)
+
+
+async def principal_of_api_key_within(conn: Connection, key: str) -> Principal | None:
+    row = await organisation_rows.active_api_key(conn, key_hash=key_hash(key))
     return Principal(Role(row["role"]), row["organisation_id"]) if row else None
 
 
-_OWNER_QUERIES = {
-    "network": repo.ORGANISATION_OF_NETWORK,
-    "meeting": repo.ORGANISATION_OF_MEETING,
-    "registration": repo.ORGANISATION_OF_REGISTRATION,
-    "enrolment": repo.ORGANISATION_OF_ENROLMENT,
-}
+async def caller_with_api_key(tx: Transactions, key: str) -> Principal | None:
+    """Who an organisation's API key speaks for; None for an unknown or revoked key."""
+    return await tx.read(lambda conn: principal_of_api_key_within(conn, key))
 
 
 async def require_in_scope(
@@ -98,7 +123,7 @@ async def organises(
 async def _sees(conn: Connection, principal: Principal, kind: str, resource_id: uuid.UUID) -> bool:
     if principal.platform:
         return True
-    owner = await conn.fetchrow(_OWNER_QUERIES[kind], resource_id)
+    owner = await tenancy.owner_of(conn, kind, resource_id)
     return owner is not None and owner["organisation_id"] == principal.organisation_id
 
 
@@ -115,3 +140,7 @@ def scoped(
         return await use_case(conn)
 
     return run
+
+
+# The names the web pages and routes call until they use the use cases.
+principal_of_api_key = principal_of_api_key_within

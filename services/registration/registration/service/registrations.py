@@ -1,168 +1,138 @@
-"""Use cases of meeting registrations: register, cancel, promote from the waitlist, check in."""
+"""Use cases of meeting registrations: register, cancel, promote from the waitlist, check in.
+
+cancel_token and cancel_token_valid (from registration_events) are named here too, where the
+self-service pages look for them."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal, NamedTuple, TypeVar
 
 import asyncpg
 
-from registration import domain, tokens
-from registration import repository as repo
-from registration.api.schemas import RegistrationIn
-from registration.outbox import record_event
+from registration import domain
 from registration.pagination import Cursor
+from registration.repository import enrolments as enrolment_rows
+from registration.repository import meetings as meeting_rows
+from registration.repository import networks as network_rows
+from registration.repository import registrations as registration_rows
+from registration.service.commands import RegistrationIn
 from registration.service.members import member_for_sign_up
-from registration.unit_of_work import ServiceContext
+from registration.service.organisations import require_in_scope
+from registration.service.registration_events import (
+    announce,
+    event_state,
+)
+from registration.service.registration_events import (
+    cancel_token as cancel_token,
+)
+from registration.service.registration_events import (
+    cancel_token_valid as cancel_token_valid,
+)
+from registration.unit_of_work import Once, ServiceContext, Transactions
+from tilmeld_shared.auth import Principal
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
     AttendanceRecorded,
-    Companion,
-    PersonalData,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationPromoted,
-    RegistrationState,
     RegistrationWaitlisted,
 )
 from tilmeld_shared.problems import Conflict, Forbidden, Invalid, NotFound
 
-CANCEL_PURPOSE = "cancel-registration"
 CancelledBy = Literal["member", "organiser", "meeting_cancelled", "erasure"]
+R = TypeVar("R")
 
 
-def cancel_token(ctx: ServiceContext, registration_id: uuid.UUID) -> str:
-    # No expiry inside the token: a meeting can be postponed after the link was mailed, so
-    # the link's life is judged against the meeting's current end (cancel_token_valid).
-    return tokens.issue(
-        ctx.settings.effective_token_secret, CANCEL_PURPOSE, registration_id, expires_at=None
-    )
+class Registered(NamedTuple):
+    registration: asyncpg.Record
+    waitlist_position: int | None
+    cancel_token: str
 
 
-def cancel_token_valid(
-    ctx: ServiceContext, registration_id: uuid.UUID, token: str, *, meeting_ends_at: datetime
-) -> bool:
-    """The person's cancel link works until the meeting's current end.
-
-    Links mailed before the end could move carry the old end as their expiry; the signature
-    still proves them ours, so that embedded expiry is not what decides."""
-    return (
-        bool(token)
-        and ctx.clock.now() <= meeting_ends_at
-        and tokens.verify(
-            ctx.settings.effective_token_secret, CANCEL_PURPOSE, registration_id, token, now=None
-        )
-    )
-
-
-def cancel_url(ctx: ServiceContext, registration_id: uuid.UUID) -> str:
-    token = cancel_token(ctx, registration_id)
-    return f"{ctx.settings.public_base_url}/cancel/registrations/{registration_id}?token={token}"
-
-
-async def _event_state(
-    conn: Connection,
-    ctx: ServiceContext,
-    registration: asyncpg.Record,
-    meeting: asyncpg.Record,
-    *,
-    with_personal: bool = True,
-    member: asyncpg.Record | None = None,
-    network: asyncpg.Record | None = None,
-) -> dict[str, Any]:
-    """The registration's full state as events carry it (see RegistrationState).
-
-    A caller that already read the member or the network passes them in: each saved read is a
-    round trip less on the hottest path, registering."""
-    if member is None:
-        member = await conn.fetchrow(repo.MEMBER, registration["member_id"])
-    if network is None:
-        network = await conn.fetchrow(repo.NETWORK, meeting["network_id"])
-    assert member is not None and network is not None
-    personal = None
-    if with_personal and member["email"] is not None and member["data_key"] is not None:
-        # The cancel link travels sealed with the person: a topic reader is not the person.
-        personal = ctx.vault.seal(
-            member["id"],
-            member["data_key"],
-            PersonalData(
-                name=member["name"],
-                email=member["email"],
-                companions=[Companion(**c) for c in registration["companions"] if c.get("name")],
-                cancel_url=cancel_url(ctx, registration["id"]),
-            ),
-        )
-    return {
-        "registration_id": registration["id"],
-        "meeting_id": meeting["id"],
-        "network_id": meeting["network_id"],
-        "member_id": registration["member_id"],
-        "municipality": member["municipality"],
-        "language": member["language"] or network["language"],
-        "status": registration["status"],
-        "seats": registration["seats"],
-        "companions": registration["seats"] - 1,
-        "registered_at": registration["created_at"],
-        "waitlist_position": await repo.waitlist_position(conn, registration),
-        "personal_sealed": personal,
-    }
-
-
-async def _announce(
-    conn: Connection,
-    event: RegistrationState,
-    *,
-    meeting_id: uuid.UUID,
-    seats_delta: int = 0,
-) -> None:
-    version = await repo.bump_meeting(conn, meeting_id, seats_delta=seats_delta)
-    await record_event(
-        conn, event, aggregate_id=meeting_id, aggregate_version=version, key=meeting_id
-    )
-
-
-async def register_for_meeting(
+async def register_for_meeting_within(
     conn: Connection, ctx: ServiceContext, meeting_id: uuid.UUID, command: RegistrationIn
-) -> tuple[asyncpg.Record, int | None, str]:
+) -> Registered:
     """Register a person (and companions) for a meeting: confirmed while seats last, else
-    waitlisted. Returns the registration, its waitlist position and its cancel token."""
-    meeting = await conn.fetchrow(repo.MEETING_FOR_UPDATE, meeting_id)
+    waitlisted."""
+    meeting = await meeting_rows.lock(conn, meeting_id)
     if meeting is None:
         raise NotFound(f"No meeting {meeting_id}.")
+    now = ctx.clock.now()
+    _still_open(meeting, now=now)
+    network = await network_rows.get(conn, meeting["network_id"])
+    assert network is not None
+    _companions_allowed(command, max_companions=network["max_companions"])
+    member = await member_for_sign_up(conn, ctx.vault, command.member)
+    await _may_register(conn, ctx, meeting, member["id"], now=now)
+    seats = domain.seats_for(len(command.companions))
+    confirmed = domain.fits(
+        capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], seats=seats
+    )
+    registration = await registration_rows.insert(
+        conn,
+        registration_id=uuid.uuid4(),
+        meeting_id=meeting_id,
+        member_id=member["id"],
+        status="confirmed" if confirmed else "waitlisted",
+        seats=seats,
+        companions=[companion.model_dump(mode="json") for companion in command.companions],
+        created_at=now,
+    )
+    state = await event_state(conn, ctx, registration, meeting, member=member, network=network)
+    if confirmed:
+        await announce(
+            conn, RegistrationConfirmed(**state), meeting_id=meeting_id, seats_delta=seats
+        )
+    else:
+        await announce(conn, RegistrationWaitlisted(**state), meeting_id=meeting_id)
+    return Registered(
+        registration, state["waitlist_position"], cancel_token(ctx, registration["id"])
+    )
+
+
+def _still_open(meeting: asyncpg.Record, *, now: datetime) -> None:
     if meeting["status"] == "cancelled":
         raise Conflict("The meeting is cancelled.", slug="meeting-cancelled")
-    now = ctx.clock.now()
     if domain.registration_closed(
         now=now,
         starts_at=meeting["starts_at"],
         registration_deadline=meeting["registration_deadline"],
     ):
         raise Conflict("Registration for this meeting has closed.", slug="deadline-passed")
-    network = await conn.fetchrow(repo.NETWORK, meeting["network_id"])
-    assert network is not None
-    if len(command.companions) > network["max_companions"]:
+
+
+def _companions_allowed(command: RegistrationIn, *, max_companions: int) -> None:
+    if len(command.companions) > max_companions:
         raise Invalid(
-            f"This network allows at most {network['max_companions']} companion(s).",
-            errors=[
-                {
-                    "field": "companions",
-                    "in": "body",
-                    "message": f"at most {network['max_companions']}",
-                }
-            ],
+            f"This network allows at most {max_companions} companion(s).",
+            errors=[{"field": "companions", "in": "body", "message": f"at most {max_companions}"}],
         )
-    member = await member_for_sign_up(conn, ctx.vault, command.member)
+
+
+async def _may_register(
+    conn: Connection,
+    ctx: ServiceContext,
+    meeting: asyncpg.Record,
+    member_id: uuid.UUID,
+    *,
+    now: datetime,
+) -> None:
+    """Refuse a person who is not a member (of a members' meeting), already registered, or
+    at the cap of active registrations."""
     if (
         not meeting["open_to_public"]
-        and await conn.fetchrow(repo.ACTIVE_ENROLMENT, meeting["network_id"], member["id"]) is None
+        and await enrolment_rows.active(conn, network_id=meeting["network_id"], member_id=member_id)
+        is None
     ):
         raise Conflict(
             "Only active members of the network may register for this meeting; enrol first.",
             slug="not-enrolled",
             network_id=str(meeting["network_id"]),
         )
-    existing = await conn.fetchval(repo.ACTIVE_REGISTRATION, meeting_id, member["id"])
+    existing = await registration_rows.active(conn, meeting_id=meeting["id"], member_id=member_id)
     if existing is not None:
         # No id in the answer: whoever typed the address is not necessarily the person.
         raise Conflict(
@@ -171,34 +141,11 @@ async def register_for_meeting(
             slug="already-registered",
         )
     cap = ctx.settings.max_active_registrations_per_email
-    if cap and await conn.fetchval(repo.ACTIVE_REGISTRATIONS_OF_MEMBER, member["id"], now) >= cap:
+    if cap and await registration_rows.active_count_of_member(conn, member_id, now=now) >= cap:
         raise Conflict(
             f"This person already holds {cap} active registrations, the most allowed.",
             slug="registration-cap",
         )
-    seats = domain.seats_for(len(command.companions))
-    confirmed = domain.fits(
-        capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], seats=seats
-    )
-    registration = await conn.fetchrow(
-        repo.INSERT_REGISTRATION,
-        uuid.uuid4(),
-        meeting_id,
-        member["id"],
-        "confirmed" if confirmed else "waitlisted",
-        seats,
-        [companion.model_dump(mode="json") for companion in command.companions],
-        now,
-    )
-    assert registration is not None
-    state = await _event_state(conn, ctx, registration, meeting, member=member, network=network)
-    if confirmed:
-        await _announce(
-            conn, RegistrationConfirmed(**state), meeting_id=meeting_id, seats_delta=seats
-        )
-    else:
-        await _announce(conn, RegistrationWaitlisted(**state), meeting_id=meeting_id)
-    return registration, state["waitlist_position"], cancel_token(ctx, registration["id"])
 
 
 async def promote_waitlisted(
@@ -207,30 +154,29 @@ async def promote_waitlisted(
     """Confirm waitlisted registrations in registration order, each one that fits.
 
     The caller holds the meeting's row lock."""
-    meeting = await conn.fetchrow("SELECT * FROM meetings WHERE id = $1", meeting_id)
+    meeting = await meeting_rows.get(conn, meeting_id)
     assert meeting is not None
     if meeting["status"] == "cancelled":
         return []
     waitlist = [
         domain.WaitingRegistration(row["id"], row["seats"])
-        for row in await conn.fetch(repo.WAITLIST, meeting_id)
+        for row in await registration_rows.waitlist(conn, meeting_id)
     ]
     chosen = domain.select_promotions(
         capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], waitlist=waitlist
     )
     for waiting in chosen:
-        registration = await conn.fetchrow(
-            repo.SET_REGISTRATION_STATUS, waiting.registration_id, "confirmed", ctx.clock.now()
+        registration = await registration_rows.set_status(
+            conn, waiting.registration_id, status="confirmed", at=ctx.clock.now()
         )
-        assert registration is not None
-        state = await _event_state(conn, ctx, registration, meeting)
-        await _announce(
+        state = await event_state(conn, ctx, registration, meeting)
+        await announce(
             conn, RegistrationPromoted(**state), meeting_id=meeting_id, seats_delta=waiting.seats
         )
     return [waiting.registration_id for waiting in chosen]
 
 
-async def cancel_registration(
+async def cancel_registration_within(
     conn: Connection,
     ctx: ServiceContext,
     registration_id: uuid.UUID,
@@ -240,31 +186,30 @@ async def cancel_registration(
     cancelled_by: CancelledBy | None = None,
 ) -> asyncpg.Record:
     """Cancel by the person's token or by an organiser; freed seats promote the waitlist."""
-    found = await conn.fetchrow(repo.REGISTRATION, registration_id)
+    found = await registration_rows.get(conn, registration_id)
     if found is None:
         raise NotFound(f"No registration {registration_id}.")
     # Lock order is always meeting, then registration, so concurrent changes cannot deadlock.
-    meeting = await conn.fetchrow(repo.MEETING_FOR_UPDATE, found["meeting_id"])
+    meeting = await meeting_rows.lock(conn, found["meeting_id"])
     assert meeting is not None
     if not by_organiser and not cancel_token_valid(
         ctx, registration_id, token or "", meeting_ends_at=meeting["ends_at"]
     ):
         raise Forbidden("The cancel token is missing, wrong or expired.")
-    current = await conn.fetchrow(repo.REGISTRATION, registration_id)
+    current = await registration_rows.get(conn, registration_id)
     assert current is not None
     if current["status"] == "cancelled":
         raise Conflict("The registration is already cancelled.", slug="already-cancelled")
     previous_status = current["status"]
     now = ctx.clock.now()
-    registration = await conn.fetchrow(
-        repo.SET_REGISTRATION_STATUS, registration_id, "cancelled", now
+    registration = await registration_rows.set_status(
+        conn, registration_id, status="cancelled", at=now
     )
-    assert registration is not None
-    state = await _event_state(
+    state = await event_state(
         conn, ctx, registration, meeting, with_personal=cancelled_by != "erasure"
     )
     freed = registration["seats"] if previous_status == "confirmed" else 0
-    await _announce(
+    await announce(
         conn,
         RegistrationCancelled(
             **state,
@@ -280,16 +225,16 @@ async def cancel_registration(
     return registration
 
 
-async def check_in(
+async def check_in_within(
     conn: Connection, ctx: ServiceContext, registration_id: uuid.UUID
 ) -> asyncpg.Record:
     """Record that a confirmed registration came; a second check-in changes nothing."""
-    found = await conn.fetchrow(repo.REGISTRATION, registration_id)
+    found = await registration_rows.get(conn, registration_id)
     if found is None:
         raise NotFound(f"No registration {registration_id}.")
-    meeting = await conn.fetchrow(repo.MEETING_FOR_UPDATE, found["meeting_id"])
+    meeting = await meeting_rows.lock(conn, found["meeting_id"])
     assert meeting is not None
-    current = await conn.fetchrow(repo.REGISTRATION, registration_id)
+    current = await registration_rows.get(conn, registration_id)
     assert current is not None
     if current["status"] != "confirmed":
         raise Conflict(
@@ -298,10 +243,9 @@ async def check_in(
         )
     if current["checked_in_at"] is not None:
         return current
-    registration = await conn.fetchrow(repo.CHECK_IN, registration_id, ctx.clock.now())
-    assert registration is not None
-    state = await _event_state(conn, ctx, registration, meeting, with_personal=False)
-    await _announce(
+    registration = await registration_rows.check_in(conn, registration_id, at=ctx.clock.now())
+    state = await event_state(conn, ctx, registration, meeting, with_personal=False)
+    await announce(
         conn,
         AttendanceRecorded(**state, checked_in_at=registration["checked_in_at"]),
         meeting_id=meeting["id"],
@@ -309,24 +253,119 @@ async def check_in(
     return registration
 
 
-async def get_registration(
+async def registration_within(
     conn: Connection, registration_id: uuid.UUID
 ) -> tuple[asyncpg.Record, int | None]:
-    row = await conn.fetchrow(repo.REGISTRATION, registration_id)
+    """The registration and, while it waits, its place on the waitlist."""
+    row = await registration_rows.get(conn, registration_id)
     if row is None:
         raise NotFound(f"No registration {registration_id}.")
-    return row, await repo.waitlist_position(conn, row)
+    return row, await registration_rows.waitlist_position(conn, row)
 
 
-async def roster(
+async def roster_within(
     conn: Connection, meeting_id: uuid.UUID, *, limit: int, cursor: Cursor | None
 ) -> tuple[list[asyncpg.Record], Cursor | None]:
-    if await conn.fetchrow(repo.MEETING, meeting_id) is None:
+    """A page of the meeting's registrations with the people, in registration order."""
+    if await meeting_rows.get(conn, meeting_id) is None:
         raise NotFound(f"No meeting {meeting_id}.")
-    rows = await conn.fetch(
-        repo.REGISTRATION_ROSTER, meeting_id, cursor.after_position if cursor else None, limit + 1
+    rows = await registration_rows.roster(
+        conn,
+        meeting_id,
+        after_position=cursor.after_position if cursor else None,
+        limit=limit + 1,
     )
     if len(rows) <= limit:
-        return list(rows), None
-    last_position = await conn.fetchval(repo.POSITION_OF, rows[limit - 1]["registration_id"])
-    return list(rows[:limit]), Cursor(after_position=last_position)
+        return rows, None
+    last_position = await registration_rows.position_of(conn, rows[limit - 1]["registration_id"])
+    return rows[:limit], Cursor(after_position=last_position)
+
+
+# The names the web pages call until they use the use cases.
+register_for_meeting = register_for_meeting_within
+cancel_registration = cancel_registration_within
+check_in = check_in_within
+roster = roster_within
+
+
+# --- use cases: each runs in one transaction of its own -----------------------------------------
+
+
+async def register_for_meeting_uc(
+    tx: Transactions,
+    ctx: ServiceContext,
+    meeting_id: uuid.UUID,
+    command: RegistrationIn,
+    *,
+    once: Once[Registered, R],
+) -> R:
+    """Register a person (by themselves, or entered by an organiser) for a meeting."""
+    return await tx.once(
+        once, lambda conn: register_for_meeting_within(conn, ctx, meeting_id, command)
+    )
+
+
+async def cancel_registration_uc(
+    tx: Transactions,
+    ctx: ServiceContext,
+    registration_id: uuid.UUID,
+    *,
+    token: str | None,
+    organiser: Principal | None,
+    once: Once[asyncpg.Record, R],
+) -> R:
+    """Cancel: the person with their token, or an organiser of the meeting's own."""
+
+    async def cancel(conn: Connection) -> asyncpg.Record:
+        await require_in_scope(conn, organiser, "registration", registration_id)
+        return await cancel_registration_within(
+            conn, ctx, registration_id, token=token, by_organiser=organiser is not None
+        )
+
+    return await tx.once(once, cancel)
+
+
+async def check_in_uc(
+    tx: Transactions,
+    ctx: ServiceContext,
+    registration_id: uuid.UUID,
+    *,
+    organiser: Principal,
+    once: Once[asyncpg.Record, R],
+) -> R:
+    """Record attendance, for an organiser of the meeting's own."""
+
+    async def check_in(conn: Connection) -> asyncpg.Record:
+        await require_in_scope(conn, organiser, "registration", registration_id)
+        return await check_in_within(conn, ctx, registration_id)
+
+    return await tx.once(once, check_in)
+
+
+async def get_registration(
+    tx: Transactions, registration_id: uuid.UUID, *, organiser: Principal
+) -> tuple[asyncpg.Record, int | None]:
+    """The registration and its waitlist position, for an organiser of the meeting's own."""
+
+    async def read(conn: Connection) -> tuple[asyncpg.Record, int | None]:
+        await require_in_scope(conn, organiser, "registration", registration_id)
+        return await registration_within(conn, registration_id)
+
+    return await tx.read(read)
+
+
+async def roster_uc(
+    tx: Transactions,
+    meeting_id: uuid.UUID,
+    *,
+    organiser: Principal,
+    limit: int,
+    cursor: Cursor | None,
+) -> tuple[list[asyncpg.Record], Cursor | None]:
+    """A page of the meeting's registrations, for an organiser of its own."""
+
+    async def read(conn: Connection) -> tuple[list[asyncpg.Record], Cursor | None]:
+        await require_in_scope(conn, organiser, "meeting", meeting_id)
+        return await roster_within(conn, meeting_id, limit=limit, cursor=cursor)
+
+    return await tx.read(read)

@@ -29,7 +29,7 @@ from registration.api.schemas import (
     require_deliverable,
 )
 from registration.service import history, meetings, registrations
-from registration.service.organisations import scoped
+from registration.unit_of_work import per_key
 
 router = APIRouter(tags=["meetings"])
 
@@ -42,8 +42,8 @@ async def list_meetings(
     organiser: OrganiserIfAny,
     limit: Limit = 50,
 ) -> Page[MeetingOut]:
-    rows, next_cursor, organises = await tx.read(
-        lambda conn: meetings.read_meetings(conn, network_id, organiser, limit=limit, cursor=cursor)
+    rows, next_cursor, organises = await meetings.read_meetings(
+        tx, network_id, organiser, limit=limit, cursor=cursor
     )
     return Page(
         items=[views.meeting(r, show_online_url=organises) for r in rows],
@@ -60,15 +60,15 @@ async def schedule_meeting(
     tx: TransactionsDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, body.model_dump_json(), caller=organiser),
-        scoped(
-            organiser,
-            "network",
-            network_id,
-            lambda conn: meetings.schedule_meeting(conn, network_id, body),
+    status, payload = await meetings.schedule_meeting_uc(
+        tx,
+        network_id,
+        body,
+        organiser=organiser,
+        once=per_key(
+            idempotent_request(key, request, body.model_dump_json(), caller=organiser),
+            lambda row: views.answer(201, views.meeting(row, show_online_url=True)),
         ),
-        lambda row: (201, views.meeting(row, show_online_url=True).model_dump(mode="json")),
     )
     return JSONResponse(payload, status_code=status)
 
@@ -86,15 +86,16 @@ async def record_held_meeting(
     """Record a meeting that has already been held, with who registered and who came, each at
     its own time (for an archive brought from elsewhere). Its events carry those times, so
     reports chart them then; nobody is emailed about a meeting that is over."""
-    status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, body.model_dump_json(), caller=organiser),
-        scoped(
-            organiser,
-            "network",
-            network_id,
-            lambda conn: history.record_held_meeting(conn, ctx, network_id, body),
+    status, payload = await history.record_held_meeting(
+        tx,
+        ctx,
+        network_id,
+        body,
+        organiser=organiser,
+        once=per_key(
+            idempotent_request(key, request, body.model_dump_json(), caller=organiser),
+            lambda row: views.answer(201, views.meeting(row, show_online_url=True)),
         ),
-        lambda row: (201, views.meeting(row, show_online_url=True).model_dump(mode="json")),
     )
     return JSONResponse(payload, status_code=status)
 
@@ -103,7 +104,7 @@ async def record_held_meeting(
 async def get_meeting(
     meeting_id: uuid.UUID, tx: TransactionsDep, organiser: OrganiserIfAny
 ) -> MeetingOut:
-    row, organises = await tx.read(lambda conn: meetings.read_meeting(conn, meeting_id, organiser))
+    row, organises = await meetings.read_meeting(tx, meeting_id, organiser)
     return views.meeting(row, show_online_url=organises)
 
 
@@ -115,13 +116,8 @@ async def update_meeting(
     tx: TransactionsDep,
     ctx: ContextDep,
 ) -> MeetingOut:
-    change = scoped(
-        organiser,
-        "meeting",
-        meeting_id,
-        lambda conn: meetings.update_meeting(conn, ctx, meeting_id, body),
-    )
-    return views.meeting(await tx.run(change), show_online_url=True)
+    row = await meetings.update_meeting_uc(tx, ctx, meeting_id, body, organiser=organiser)
+    return views.meeting(row, show_online_url=True)
 
 
 @router.post("/meetings/{meeting_id}/cancel", response_model=MeetingOut)
@@ -132,10 +128,14 @@ async def cancel_meeting(
     tx: TransactionsDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, "", caller=organiser),
-        scoped(organiser, "meeting", meeting_id, lambda c: meetings.cancel_meeting(c, meeting_id)),
-        lambda row: (200, views.meeting(row, show_online_url=True).model_dump(mode="json")),
+    status, payload = await meetings.cancel_meeting_uc(
+        tx,
+        meeting_id,
+        organiser=organiser,
+        once=per_key(
+            idempotent_request(key, request, "", caller=organiser),
+            lambda row: views.answer(200, views.meeting(row, show_online_url=True)),
+        ),
     )
     return JSONResponse(payload, status_code=status)
 
@@ -154,22 +154,22 @@ async def register(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     require_deliverable(body, smtputf8=ctx.settings.smtp_accepts_smtputf8)
-    status, payload = await tx.run_idempotent(
-        idempotent_request(
-            key,
-            request,
-            body.model_dump_json(),
-            caller=organiser,
-            person_email=body.member.email,
+    status, payload = await registrations.register_for_meeting_uc(
+        tx,
+        ctx,
+        meeting_id,
+        body,
+        once=per_key(
+            idempotent_request(
+                key,
+                request,
+                body.model_dump_json(),
+                caller=organiser,
+                person_email=body.member.email,
+            ),
+            lambda registered: views.answer(201, views.registered(registered)),
+            admit=abuse.public_sign_up(request, body.member.email, organiser),
         ),
-        lambda conn: registrations.register_for_meeting(conn, ctx, meeting_id, body),
-        lambda result: (
-            201,
-            views.registration(
-                result[0], waitlist_position=result[1], cancel_token=result[2]
-            ).model_dump(mode="json"),
-        ),
-        admit=abuse.public_sign_up(request, body.member.email, organiser),
     )
     return JSONResponse(payload, status_code=status)
 
@@ -182,13 +182,8 @@ async def registration_roster(
     cursor: CursorDep,
     limit: Limit = 100,
 ) -> Page[RegistrationRosterItem]:
-    rows, next_cursor = await tx.read(
-        scoped(
-            organiser,
-            "meeting",
-            meeting_id,
-            lambda conn: registrations.roster(conn, meeting_id, limit=limit, cursor=cursor),
-        )
+    rows, next_cursor = await registrations.roster_uc(
+        tx, meeting_id, organiser=organiser, limit=limit, cursor=cursor
     )
     return Page(
         items=[views.registration_roster_item(r) for r in rows],

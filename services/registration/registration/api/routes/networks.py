@@ -29,8 +29,7 @@ from registration.api.schemas import (
     require_deliverable,
 )
 from registration.service import enrolments, networks
-from registration.service.organisations import scoped
-from tilmeld_shared.problems import Forbidden
+from registration.unit_of_work import per_key
 
 router = APIRouter(tags=["networks"])
 
@@ -42,8 +41,8 @@ async def list_networks(
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
     limit: Limit = 50,
 ) -> Page[NetworkOut]:
-    rows, next_cursor = await tx.read(
-        lambda conn: networks.list_networks(conn, status=status, limit=limit, cursor=cursor)
+    rows, next_cursor = await networks.list_networks_uc(
+        tx, status=status, limit=limit, cursor=cursor
     )
     return Page(
         items=[views.network(r) for r in rows],
@@ -53,7 +52,7 @@ async def list_networks(
 
 @router.get("/networks/{network_id}")
 async def get_network(network_id: uuid.UUID, tx: TransactionsDep) -> NetworkOut:
-    return views.network(await tx.read(lambda conn: networks.get_network(conn, network_id)))
+    return views.network(await networks.get_network_uc(tx, network_id))
 
 
 @router.post("/networks", status_code=201, response_model=NetworkOut)
@@ -66,13 +65,14 @@ async def create_network(
 ) -> JSONResponse:
     """An organisation's organiser creates networks of that organisation; the platform
     administrator may name any organisation (or none: the platform's own)."""
-    owner = body.organisation_id if organiser.platform else organiser.organisation_id
-    if not organiser.platform and body.organisation_id not in (None, owner):
-        raise Forbidden("Networks can be created for your own organisation only.")
-    status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, body.model_dump_json(), caller=organiser),
-        lambda conn: networks.create_network(conn, body, organisation_id=owner),
-        lambda row: (201, views.network(row).model_dump(mode="json")),
+    status, payload = await networks.create_network_uc(
+        tx,
+        body,
+        organiser=organiser,
+        once=per_key(
+            idempotent_request(key, request, body.model_dump_json(), caller=organiser),
+            lambda row: views.answer(201, views.network(row)),
+        ),
     )
     return JSONResponse(payload, status_code=status)
 
@@ -81,10 +81,9 @@ async def create_network(
 async def update_network(
     network_id: uuid.UUID, body: NetworkPatch, organiser: Organiser, tx: TransactionsDep
 ) -> NetworkOut:
-    change = scoped(
-        organiser, "network", network_id, lambda c: networks.update_network(c, network_id, body)
+    return views.network(
+        await networks.update_network_uc(tx, network_id, body, organiser=organiser)
     )
-    return views.network(await tx.run(change))
 
 
 @router.post("/networks/{network_id}/enrolments", status_code=201, response_model=EnrolmentOut)
@@ -99,20 +98,22 @@ async def enrol(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     require_deliverable(body, smtputf8=ctx.settings.smtp_accepts_smtputf8)
-    status, payload = await tx.run_idempotent(
-        idempotent_request(
-            key,
-            request,
-            body.model_dump_json(),
-            caller=organiser,
-            person_email=body.member.email,
+    status, payload = await enrolments.enrol_uc(
+        tx,
+        ctx,
+        network_id,
+        body,
+        once=per_key(
+            idempotent_request(
+                key,
+                request,
+                body.model_dump_json(),
+                caller=organiser,
+                person_email=body.member.email,
+            ),
+            lambda enrolled: views.answer(201, views.enrolled(enrolled)),
+            admit=abuse.public_sign_up(request, body.member.email, organiser),
         ),
-        lambda conn: enrolments.enrol(conn, ctx, network_id, body),
-        lambda result: (
-            201,
-            views.enrolment(result[0], cancel_token=result[1]).model_dump(mode="json"),
-        ),
-        admit=abuse.public_sign_up(request, body.member.email, organiser),
     )
     return JSONResponse(payload, status_code=status)
 
@@ -125,13 +126,8 @@ async def enrolment_roster(
     cursor: CursorDep,
     limit: Limit = 100,
 ) -> Page[EnrolmentRosterItem]:
-    rows, next_cursor = await tx.read(
-        scoped(
-            organiser,
-            "network",
-            network_id,
-            lambda conn: enrolments.roster(conn, network_id, limit=limit, cursor=cursor),
-        )
+    rows, next_cursor = await enrolments.roster_uc(
+        tx, network_id, organiser=organiser, limit=limit, cursor=cursor
     )
     return Page(
         items=[views.enrolment_roster_item(r) for r in rows],

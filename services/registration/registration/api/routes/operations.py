@@ -32,9 +32,7 @@ async def list_events(
     each with its `position`; a page at a time like every list (`next_cursor` is null at the
     end). Pass `since` again with the cursor."""
     after = _position(cursor)
-    rows = await tx.read(
-        lambda conn: operations.events_after(conn, after=after, since=since, limit=limit + 1)
-    )
+    rows = await operations.events_after(tx, after=after, since=since, limit=limit + 1)
     items = rows[:limit]
     more = len(rows) > limit
     return Page(
@@ -57,10 +55,10 @@ def _position(cursor: Cursor | None) -> int:
 
 @router.get("/outbox/status")
 async def outbox_status(tx: TransactionsDep, _: Reader) -> Any:
-    return await tx.read(operations.outbox_status)
+    return await operations.outbox_status(tx)
 
 
 @router.get("/stats")
 async def stats(tx: TransactionsDep, _: Reader) -> Any:
     """Counts from the source of truth, for reporting's reconcile."""
-    return await tx.read(operations.truth)
+    return await operations.truth(tx)

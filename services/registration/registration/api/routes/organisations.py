@@ -3,44 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Literal
 
 from asyncpg import Record
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from registration.api.deps import Caller, PlatformAdmin, TransactionsDep
-from registration.api.schemas import Name, Request
+from registration.api.schemas import ApiKeyIn, ApiKeyOut, OrganisationIn, OrganisationOut
 from registration.service import organisations
-from tilmeld_shared.auth import Role
 
 router = APIRouter(tags=["organisations"])
-
-
-class OrganisationIn(Request):
-    name: Name
-
-
-class OrganisationOut(BaseModel):
-    organisation_id: uuid.UUID
-    name: str
-    created_at: datetime
-
-
-class ApiKeyIn(Request):
-    name: Name = Field(description="What the key is for, e.g. 'KL culture team'.")
-    role: Literal["organiser", "reporting"] = "organiser"
-
-
-class ApiKeyOut(BaseModel):
-    api_key_id: uuid.UUID
-    organisation_id: uuid.UUID
-    name: str
-    role: str
-    created_at: datetime
-    revoked_at: datetime | None
-    key: str | None = Field(None, description="Shown once, when the key is created.")
 
 
 def _organisation(row: Record) -> OrganisationOut:
@@ -58,40 +30,32 @@ def _key(row: Record, key: str | None = None) -> ApiKeyOut:
 async def create_organisation(
     body: OrganisationIn, _: PlatformAdmin, tx: TransactionsDep
 ) -> OrganisationOut:
-    return _organisation(
-        await tx.run(lambda conn: organisations.create_organisation(conn, body.name))
-    )
+    return _organisation(await organisations.create_organisation(tx, body))
 
 
 @router.get("/organisations")
 async def list_organisations(_: PlatformAdmin, tx: TransactionsDep) -> list[OrganisationOut]:
-    rows = await tx.read(organisations.list_organisations)
-    return [_organisation(row) for row in rows]
+    return [_organisation(row) for row in await organisations.list_organisations(tx)]
 
 
 @router.post("/organisations/{organisation_id}/api-keys", status_code=201)
 async def issue_api_key(
     organisation_id: uuid.UUID, body: ApiKeyIn, _: PlatformAdmin, tx: TransactionsDep
 ) -> ApiKeyOut:
-    row, key = await tx.run(
-        lambda conn: organisations.issue_api_key(
-            conn, organisation_id, name=body.name, role=Role(body.role)
-        )
-    )
-    return _key(row, key)
+    issued = await organisations.issue_api_key(tx, organisation_id, body)
+    return _key(issued.api_key, issued.key)
 
 
 @router.get("/organisations/{organisation_id}/api-keys")
 async def list_api_keys(
     organisation_id: uuid.UUID, _: PlatformAdmin, tx: TransactionsDep
 ) -> list[ApiKeyOut]:
-    rows = await tx.read(lambda conn: organisations.list_api_keys(conn, organisation_id))
-    return [_key(row) for row in rows]
+    return [_key(row) for row in await organisations.list_api_keys(tx, organisation_id)]
 
 
 @router.post("/api-keys/{api_key_id}/revoke")
 async def revoke_api_key(api_key_id: uuid.UUID, _: PlatformAdmin, tx: TransactionsDep) -> ApiKeyOut:
-    return _key(await tx.run(lambda conn: organisations.revoke_api_key(conn, api_key_id)))
+    return _key(await organisations.revoke_api_key(tx, api_key_id))
 
 
 class WhoAmI(BaseModel):

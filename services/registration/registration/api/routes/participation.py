@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -17,13 +16,12 @@ from registration.api.deps import (
     Organiser,
     OrganiserIfAny,
     PlatformAdmin,
-    SettingsDep,
     TransactionsDep,
     idempotent_request,
 )
 from registration.api.schemas import CancelIn, EnrolmentOut, RegistrationOut
 from registration.service import enrolments, erasure, members, registrations
-from registration.service.organisations import scoped
+from registration.unit_of_work import per_key
 
 router = APIRouter(tags=["participation"])
 
@@ -32,14 +30,7 @@ router = APIRouter(tags=["participation"])
 async def get_registration(
     registration_id: uuid.UUID, organiser: Organiser, tx: TransactionsDep
 ) -> RegistrationOut:
-    row, position = await tx.read(
-        scoped(
-            organiser,
-            "registration",
-            registration_id,
-            lambda conn: registrations.get_registration(conn, registration_id),
-        )
-    )
+    row, position = await registrations.get_registration(tx, registration_id, organiser=organiser)
     return views.registration(row, waitlist_position=position)
 
 
@@ -54,19 +45,19 @@ async def cancel_registration(
     key: IdempotencyKey = None,
     body: CancelIn | None = None,
 ) -> JSONResponse:
-    token = body.token if body else None
-    status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, body.model_dump_json() if body else "", caller=organiser),
-        scoped(
-            organiser,
-            "registration",
-            registration_id,
-            lambda conn: registrations.cancel_registration(
-                conn, ctx, registration_id, token=token, by_organiser=organiser is not None
+    status, payload = await registrations.cancel_registration_uc(
+        tx,
+        ctx,
+        registration_id,
+        token=body.token if body else None,
+        organiser=organiser,
+        once=per_key(
+            idempotent_request(
+                key, request, body.model_dump_json() if body else "", caller=organiser
             ),
+            lambda row: views.answer(200, views.registration(row)),
+            admit=abuse.public_request(request, organiser),
         ),
-        lambda row: (200, views.registration(row).model_dump(mode="json")),
-        admit=abuse.public_request(request, organiser),
     )
     return JSONResponse(payload, status_code=status)
 
@@ -82,19 +73,19 @@ async def cancel_enrolment(
     key: IdempotencyKey = None,
     body: CancelIn | None = None,
 ) -> JSONResponse:
-    token = body.token if body else None
-    status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, body.model_dump_json() if body else "", caller=organiser),
-        scoped(
-            organiser,
-            "enrolment",
-            enrolment_id,
-            lambda conn: enrolments.cancel_enrolment(
-                conn, ctx, enrolment_id, token=token, by_organiser=organiser is not None
+    status, payload = await enrolments.cancel_enrolment_uc(
+        tx,
+        ctx,
+        enrolment_id,
+        token=body.token if body else None,
+        organiser=organiser,
+        once=per_key(
+            idempotent_request(
+                key, request, body.model_dump_json() if body else "", caller=organiser
             ),
+            lambda row: views.answer(200, views.enrolment(row)),
+            admit=abuse.public_request(request, organiser),
         ),
-        lambda row: (200, views.enrolment(row).model_dump(mode="json")),
-        admit=abuse.public_request(request, organiser),
     )
     return JSONResponse(payload, status_code=status)
 
@@ -108,45 +99,31 @@ async def check_in(
     ctx: ContextDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    status, payload = await tx.run_idempotent(
-        idempotent_request(key, request, "", caller=organiser),
-        scoped(
-            organiser,
-            "registration",
-            registration_id,
-            lambda conn: registrations.check_in(conn, ctx, registration_id),
+    status, payload = await registrations.check_in_uc(
+        tx,
+        ctx,
+        registration_id,
+        organiser=organiser,
+        once=per_key(
+            idempotent_request(key, request, "", caller=organiser),
+            lambda row: views.answer(200, views.registration(row)),
         ),
-        lambda row: (200, views.registration(row).model_dump(mode="json")),
     )
     return JSONResponse(payload, status_code=status)
 
 
 @router.get("/members/{member_id}/export")
 async def export_member(
-    member_id: uuid.UUID, _: PlatformAdmin, tx: TransactionsDep, settings: SettingsDep
+    member_id: uuid.UUID, _: PlatformAdmin, tx: TransactionsDep, ctx: ContextDep
 ) -> Any:
     """Everything every service holds on the person (GDPR art. 15), as one JSON document. A
     person may belong to networks of several organisations: the platform answers. All or
     nothing: if a service cannot answer, the export is a 503, never a partial one."""
-    own = await tx.read(lambda conn: members.export_member(conn, member_id))
-    headers = {"Authorization": f"Bearer {settings.organiser_token}"}
-    path = f"/api/v1/members/{member_id}/export"
-    async with httpx.AsyncClient(timeout=10, headers=headers) as client:
-        try:
-            held = {
-                name: (await client.get(url + path)).raise_for_status().json()
-                for name, url in (
-                    ("notification", settings.notification_url),
-                    ("reporting", settings.reporting_url),
-                )
-            }
-        except httpx.HTTPError as error:
-            raise ConnectionError("another service could not export its part") from error
-    return {"registration": own, **held}
+    return await members.export_member(tx, ctx, member_id)
 
 
 @router.delete("/members/{member_id}", status_code=204)
 async def erase_member(
     member_id: uuid.UUID, _: PlatformAdmin, tx: TransactionsDep, ctx: ContextDep
 ) -> None:
-    await tx.run(lambda conn: erasure.forget_member(conn, ctx, member_id))
+    await erasure.forget_member(tx, ctx, member_id)

@@ -35,5 +35,5 @@ async def open_personal_data(
     presented = bearer_token(request) or ""
     if not expected or not hmac.compare_digest(presented.encode(), expected.encode()):
         raise Unauthorized("Opening personal data needs the personal-data token.")
-    opened = await tx.read(lambda conn: members.open_personal_data(conn, ctx.vault, body.items))
+    opened = await members.open_personal_data(tx, ctx.vault, body.items)
     return OpenOut(items=opened)

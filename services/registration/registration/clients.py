@@ -1,0 +1,29 @@
+"""Every HTTP call the registration service makes to another service."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from registration.settings import Settings
+
+
+async def exports_elsewhere(settings: Settings, member_id: uuid.UUID) -> dict[str, Any]:
+    """What notification and reporting hold on the person, by service name.
+
+    All or nothing: ConnectionError if either cannot answer, never a partial export."""
+    headers = {"Authorization": f"Bearer {settings.organiser_token}"}
+    path = f"/api/v1/members/{member_id}/export"
+    async with httpx.AsyncClient(timeout=10, headers=headers) as client:
+        try:
+            return {
+                name: (await client.get(url + path)).raise_for_status().json()
+                for name, url in (
+                    ("notification", settings.notification_url),
+                    ("reporting", settings.reporting_url),
+                )
+            }
+        except httpx.HTTPError as error:
+            raise ConnectionError("another service could not export its part") from error

@@ -1,0 +1,158 @@
+"""Meetings: the row that holds a meeting's seats, and the lock every seat change takes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from tilmeld_shared.db import Connection
+
+INSERT = """
+INSERT INTO meetings (id, network_id, title, description, starts_at, ends_at, timezone, location,
+                      online_url, capacity, registration_deadline, open_to_public, speakers)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+RETURNING *
+"""
+
+# The meeting as it is shown: with how many wait for a seat.
+VIEW = """
+SELECT m.*, (SELECT count(*) FROM registrations r
+             WHERE r.meeting_id = m.id AND r.status = 'waitlisted') AS waitlist_length
+FROM meetings m WHERE m.id = $1
+"""
+
+BY_ID = "SELECT * FROM meetings WHERE id = $1"
+
+# The capacity guard: every change to a meeting's seats holds this row lock.
+FOR_UPDATE = "SELECT * FROM meetings WHERE id = $1 FOR UPDATE"
+
+# Keyset pagination on (starts_at, id), as shown (with the waitlist's length).
+PAGE = """
+SELECT m.*, (SELECT count(*) FROM registrations r
+             WHERE r.meeting_id = m.id AND r.status = 'waitlisted') AS waitlist_length
+FROM meetings m
+WHERE m.network_id = $1
+  AND ($2::timestamptz IS NULL OR (m.starts_at, m.id) > ($2, $3))
+ORDER BY m.starts_at, m.id
+LIMIT $4
+"""
+
+# Each event about a meeting or its registrations takes the meeting's next version.
+BUMP = """
+UPDATE meetings SET seats_taken = seats_taken + $2, version = version + 1, updated_at = now()
+WHERE id = $1
+RETURNING version, seats_taken, capacity
+"""
+
+# A PATCH: the fields present in $2 (a JSON object) replace the stored ones, the rest keep
+# theirs (jsonb_populate_record fills what the object leaves out from the row itself). Only
+# the columns named here can change, whatever the object holds.
+UPDATE = """
+UPDATE meetings AS m
+SET (title, description, starts_at, ends_at, timezone, location, online_url, capacity,
+     registration_deadline, open_to_public, speakers)
+    = (SELECT p.title, p.description, p.starts_at, p.ends_at, p.timezone, p.location,
+              p.online_url, p.capacity, p.registration_deadline, p.open_to_public, p.speakers
+       FROM jsonb_populate_record(m, $2::jsonb) AS p),
+    version = version + 1,
+    updated_at = now()
+WHERE id = $1
+RETURNING *
+"""
+
+# Registrations keep their status, so who had a seat stays on record; the version moves with
+# the event (bump).
+CANCEL = "UPDATE meetings SET status = 'cancelled' WHERE id = $1"
+
+ORGANISATION_OF = """
+SELECT n.organisation_id FROM meetings m JOIN networks n ON n.id = m.network_id WHERE m.id = $1
+"""
+
+
+async def insert(
+    conn: Connection,
+    *,
+    meeting_id: uuid.UUID,
+    network_id: uuid.UUID,
+    title: str,
+    description: str | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    timezone: str,
+    location: str | None,
+    online_url: str | None,
+    capacity: int,
+    registration_deadline: datetime | None,
+    open_to_public: bool,
+    speakers: list[dict[str, Any]],
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        INSERT,
+        meeting_id,
+        network_id,
+        title,
+        description,
+        starts_at,
+        ends_at,
+        timezone,
+        location,
+        online_url,
+        capacity,
+        registration_deadline,
+        open_to_public,
+        speakers,
+    )
+    assert row is not None
+    return row
+
+
+async def view(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record | None:
+    """The meeting with its waitlist's length."""
+    return await conn.fetchrow(VIEW, meeting_id)
+
+
+async def get(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(BY_ID, meeting_id)
+
+
+async def lock(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record | None:
+    """The meeting, locked until the transaction ends: the guard on its seats."""
+    return await conn.fetchrow(FOR_UPDATE, meeting_id)
+
+
+async def page(
+    conn: Connection,
+    network_id: uuid.UUID,
+    *,
+    after_time: Any,
+    after_id: uuid.UUID | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    return list(await conn.fetch(PAGE, network_id, after_time, after_id, limit))
+
+
+async def bump(conn: Connection, meeting_id: uuid.UUID, *, seats_delta: int = 0) -> int:
+    """Move the meeting's seat count and return the aggregate version for the next event."""
+    row = await conn.fetchrow(BUMP, meeting_id, seats_delta)
+    assert row is not None
+    return int(row["version"])
+
+
+async def update(
+    conn: Connection, meeting_id: uuid.UUID, *, changes: dict[str, Any]
+) -> asyncpg.Record:
+    """Apply a PATCH's fields (JSON values, by column name) and move the version on."""
+    row = await conn.fetchrow(UPDATE, meeting_id, changes)
+    assert row is not None
+    return row
+
+
+async def cancel(conn: Connection, meeting_id: uuid.UUID) -> None:
+    await conn.execute(CANCEL, meeting_id)
+
+
+async def organisation_of(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(ORGANISATION_OF, meeting_id)

@@ -1,0 +1,187 @@
+"""Registrations for meetings: seats, the waitlist in registration order, attendance."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from tilmeld_shared.db import Connection
+
+INSERT = """
+INSERT INTO registrations (id, meeting_id, member_id, status, seats, companions, created_at,
+                           confirmed_at)
+VALUES ($1, $2, $3, $4::text, $5, $6, $7::timestamptz,
+        CASE WHEN $4::text = 'confirmed' THEN $7::timestamptz END)
+RETURNING *
+"""
+
+ACTIVE = """
+SELECT id FROM registrations
+WHERE meeting_id = $1 AND member_id = $2 AND status IN ('confirmed', 'waitlisted')
+"""
+
+BY_ID = "SELECT * FROM registrations WHERE id = $1"
+
+# In registration order: a freed seat goes to whoever waited longest and fits.
+WAITLIST = """
+SELECT id, seats FROM registrations
+WHERE meeting_id = $1 AND status = 'waitlisted'
+ORDER BY position
+"""
+
+WAITLIST_POSITION = """
+SELECT count(*) FROM registrations
+WHERE meeting_id = $1 AND status = 'waitlisted' AND position <= $2
+"""
+
+# The moment of the change goes in the column the new status names.
+SET_STATUS = """
+UPDATE registrations
+SET status = $2::text,
+    confirmed_at = CASE WHEN $2::text = 'confirmed' THEN $3::timestamptz ELSE confirmed_at END,
+    cancelled_at = CASE WHEN $2::text = 'cancelled' THEN $3::timestamptz ELSE cancelled_at END
+WHERE id = $1
+RETURNING *
+"""
+
+CHECK_IN = "UPDATE registrations SET checked_in_at = $2 WHERE id = $1 RETURNING *"
+
+# Keyset pagination on the registration order (position), as the waitlist is ordered.
+ROSTER = """
+SELECT r.id AS registration_id, r.member_id, r.status, r.seats, m.name, m.email, m.municipality,
+       r.companions, r.created_at AS registered_at, r.checked_in_at,
+       CASE WHEN r.status = 'waitlisted' THEN
+           (SELECT count(*) FROM registrations w
+            WHERE w.meeting_id = r.meeting_id AND w.status = 'waitlisted'
+              AND w.position <= r.position)
+       END AS waitlist_position
+FROM registrations r JOIN members m ON m.id = r.member_id
+WHERE r.meeting_id = $1 AND ($2::bigint IS NULL OR r.position > $2)
+ORDER BY r.position
+LIMIT $3
+"""
+
+POSITION_OF = "SELECT position FROM registrations WHERE id = $1"
+
+# Registrations a person holds that still take or wait for a seat (the per-person cap).
+ACTIVE_COUNT_OF_MEMBER = """
+SELECT count(*) FROM registrations r JOIN meetings m ON m.id = r.meeting_id
+WHERE r.member_id = $1 AND r.status IN ('confirmed', 'waitlisted') AND m.ends_at > $2
+"""
+
+OF_MEMBER = """
+SELECT r.*, mt.title AS meeting_title, mt.starts_at
+FROM registrations r JOIN meetings mt ON mt.id = r.meeting_id
+WHERE r.member_id = $1 ORDER BY r.position
+"""
+
+ACTIVE_OF_MEMBER = """
+SELECT id, meeting_id FROM registrations
+WHERE member_id = $1 AND status IN ('confirmed', 'waitlisted')
+"""
+
+# Companions' names and emails go on erasure; the count stays for the aggregates.
+ERASE_COMPANIONS = """
+UPDATE registrations
+SET companions = (SELECT coalesce(jsonb_agg('{}'::jsonb), '[]'::jsonb)
+                  FROM jsonb_array_elements(companions))
+WHERE member_id = $1
+"""
+
+ORGANISATION_OF = """
+SELECT n.organisation_id FROM registrations r JOIN meetings m ON m.id = r.meeting_id
+JOIN networks n ON n.id = m.network_id WHERE r.id = $1
+"""
+
+
+async def insert(
+    conn: Connection,
+    *,
+    registration_id: uuid.UUID,
+    meeting_id: uuid.UUID,
+    member_id: uuid.UUID,
+    status: str,
+    seats: int,
+    companions: list[dict[str, Any]],
+    created_at: datetime,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        INSERT, registration_id, meeting_id, member_id, status, seats, companions, created_at
+    )
+    assert row is not None
+    return row
+
+
+async def active(
+    conn: Connection, *, meeting_id: uuid.UUID, member_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The person's registration for the meeting that holds or waits for a seat, if any."""
+    value: uuid.UUID | None = await conn.fetchval(ACTIVE, meeting_id, member_id)
+    return value
+
+
+async def get(conn: Connection, registration_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(BY_ID, registration_id)
+
+
+async def waitlist(conn: Connection, meeting_id: uuid.UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(WAITLIST, meeting_id))
+
+
+async def waitlist_position(conn: Connection, registration: asyncpg.Record) -> int | None:
+    """Where a waitlisted registration stands (1 is next); None for any other status."""
+    if registration["status"] != "waitlisted":
+        return None
+    value = await conn.fetchval(
+        WAITLIST_POSITION, registration["meeting_id"], registration["position"]
+    )
+    return int(value)
+
+
+async def set_status(
+    conn: Connection, registration_id: uuid.UUID, *, status: str, at: datetime
+) -> asyncpg.Record:
+    row = await conn.fetchrow(SET_STATUS, registration_id, status, at)
+    assert row is not None
+    return row
+
+
+async def check_in(conn: Connection, registration_id: uuid.UUID, *, at: datetime) -> asyncpg.Record:
+    row = await conn.fetchrow(CHECK_IN, registration_id, at)
+    assert row is not None
+    return row
+
+
+async def roster(
+    conn: Connection, meeting_id: uuid.UUID, *, after_position: int | None, limit: int
+) -> list[asyncpg.Record]:
+    return list(await conn.fetch(ROSTER, meeting_id, after_position, limit))
+
+
+async def position_of(conn: Connection, registration_id: uuid.UUID) -> int | None:
+    value: int | None = await conn.fetchval(POSITION_OF, registration_id)
+    return value
+
+
+async def active_count_of_member(conn: Connection, member_id: uuid.UUID, *, now: datetime) -> int:
+    """How many seats (held or awaited) the person has at meetings not yet over."""
+    return int(await conn.fetchval(ACTIVE_COUNT_OF_MEMBER, member_id, now))
+
+
+async def of_member(conn: Connection, member_id: uuid.UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(OF_MEMBER, member_id))
+
+
+async def active_of_member(conn: Connection, member_id: uuid.UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(ACTIVE_OF_MEMBER, member_id))
+
+
+async def erase_companions(conn: Connection, member_id: uuid.UUID) -> None:
+    await conn.execute(ERASE_COMPANIONS, member_id)
+
+
+async def organisation_of(conn: Connection, registration_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(ORGANISATION_OF, registration_id)
