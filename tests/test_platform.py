@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -15,7 +16,9 @@ from devstack.stack import DEV_DATABASE_PASSWORD, DEV_ORGANISER_TOKEN, DEV_REPOR
 from notification.settings import Settings as NotificationSettings
 from registration.settings import Settings as RegistrationSettings
 from reporting.settings import Settings as ReportingSettings
+from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
 from tilmeld_shared.settings import ServiceSettings
+from tilmeld_shared.settings_doc import settings_tables, updated
 
 SERVICES: dict[str, type[ServiceSettings]] = {
     "registration": RegistrationSettings,
@@ -214,3 +217,64 @@ def test_a_missing_or_refused_setting_is_named_without_a_traceback() -> None:
     assert refused.returncode == 2
     assert "ORGANISER_TOKEN is not set; REPORTING_TOKEN is not set" in refused.stderr
     assert "secret" not in refused.stderr  # the database URL's password is never echoed
+
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_the_configuration_page_lists_the_settings_as_they_are() -> None:
+    page = ROOT / "docs/configuration.md"
+    text = page.read_text()
+
+    assert updated(text, settings_tables(SERVICES)) == text, (
+        "docs/configuration.md is out of date: run "
+        ".venv/bin/python -m tilmeld_shared.settings_doc registration notification reporting"
+    )
+
+
+def test_the_readme_picture_shows_every_topic_and_every_call_between_services() -> None:
+    readme = (ROOT / "README.md").read_text()
+    picture = readme.split("```mermaid", 1)[1].split("```", 1)[0]
+    # Paths the HTTP clients call: relative ones in clients.py (under the base path), and the
+    # full /api/v1 paths wherever httpx is used.
+    calls = set()
+    for module in ROOT.glob("services/*/*/**/*.py"):
+        source = module.read_text()
+        if module.name == "clients.py":
+            calls |= set(re.findall(r"\"(/[\w/{}.-]+)\"", source))
+        elif "import httpx" in source:
+            calls |= set(re.findall(r"\"(/api/v1/[\w/{}.-]+)\"", source))
+
+    assert {"/whoami", "/outbox/status", "/events", "/stats"} <= calls  # reporting's
+    assert "/api/v1/personal-data/open" in calls  # notification's
+    assert "/api/v1/members/{member_id}/export" in calls  # registration's
+    for path in calls:
+        assert path in picture, f"the README's picture misses the call {path}"
+    for topic in (*ALL_TOPICS, *DLQ_TOPICS):
+        assert topic in picture, f"the README's picture misses the topic {topic}"
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_between_the_readme_and_the_docs_leads_somewhere() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]+))?\)", page.read_text()):
+            path, anchor = target
+            if path.startswith(("http:", "https:", "mailto:")):
+                continue
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.name}: {path}")
+            elif anchor and anchor not in {
+                _anchor(line.lstrip("#"))
+                for line in linked.read_text().splitlines()
+                if line.startswith("#")
+            }:
+                broken.append(f"{page.name}: {path}#{anchor}")
+
+    assert not broken

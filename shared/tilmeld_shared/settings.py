@@ -62,8 +62,8 @@ class ServiceSettings(BaseSettings):
     kafka_replication_factor: int = 1
     """Replication factor of each topic the service creates."""
     organiser_token: str = ""
-    """Bearer token of the platform administrator: writes, rosters, exports, erasure, and the
-    calls reporting makes to registration's event log and counts."""
+    """Bearer token of the platform administrator (writes, rosters, exports, erasure); also
+    what the services present to each other for a member's export, the event log and counts."""
     reporting_token: str = ""
     """Bearer token for reports, and for notifications without their addresses."""
     host: str = "127.0.0.1"

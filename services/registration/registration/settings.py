@@ -76,7 +76,9 @@ class Settings(ServiceSettings):
     # an internationalised domain alone needs nothing: it travels as IDNA.
     smtp_accepts_smtputf8: bool = False
     """Whether notification's SMTP server offers SMTPUTF8; without it a sign-up with an address
-    whose local part is not ASCII is refused (422). `make run` sets it for its catcher."""
+    whose local part is not ASCII (`jürgen@…`) is refused (422); an internationalised domain
+    alone is fine. Notification sends such addresses with SMTPUTF8 and marks them `dead` at once
+    on a server without it. `make run` sets it for its catcher."""
 
     @property
     def effective_personal_data_token(self) -> str:

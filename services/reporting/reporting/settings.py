@@ -19,10 +19,9 @@ class Settings(ServiceSettings):
     batch_max_records: int = 500
     """Events applied per transaction."""
 
-    # Its event log (rebuild), counts (reconcile) and outbox (dashboard).
     registration_url: str = "http://127.0.0.1:8001"
-    """The registration service: its event log for `rebuild`, its counts for `reconcile`, its
-    outbox backlog for the pipeline view."""
+    """The registration service: it checks organisations' API keys, and gives its event log
+    for `rebuild`, its counts for `reconcile` and its outbox backlog for the pipeline view."""
 
     # Organisation-scoped readers with JWTs from an OpenID Connect provider (both to turn on).
     oidc_issuer: str = ""
