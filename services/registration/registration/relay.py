@@ -22,6 +22,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge, Histogram
 
 from registration.outbox import NOTIFY_CHANNEL, OutboxSignal
+from registration.repository import events
 from registration.settings import Settings
 from tilmeld_shared.db import Connection, init_connection, open_pool
 from tilmeld_shared.events import ALL_TOPICS
@@ -42,21 +43,6 @@ RELAY_BATCH_LATENCY = Histogram(
     "Time to publish one batch and mark it, from claim to commit.",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
-
-SELECT_UNPUBLISHED = """
-SELECT id, topic, message_key, envelope
-FROM outbox
-WHERE published_at IS NULL
-ORDER BY id
-LIMIT $1
-"""
-
-MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
-
-BACKLOG = """
-SELECT count(*) AS backlog, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest
-FROM outbox WHERE published_at IS NULL
-"""
 
 
 def create_producer(settings: Settings) -> AIOKafkaProducer:
@@ -105,7 +91,7 @@ class OutboxRelay:
         )
         await init_connection(conn)
         try:
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):
+            while not await events.try_lead(conn, lock_key=RELAY_LOCK_KEY):
                 await self._refresh_backlog(conn)
                 await asyncio.sleep(self._settings.relay_poll_interval_s)
             self._set_leader(True)
@@ -139,7 +125,7 @@ class OutboxRelay:
 
     async def publish_batch(self, conn: Connection, producer: AIOKafkaProducer) -> int:
         """Send one batch, wait for every acknowledgement, then mark the batch published."""
-        rows = await conn.fetch(SELECT_UNPUBLISHED, self._settings.relay_batch_size)
+        rows = await events.unpublished(conn, limit=self._settings.relay_batch_size)
         if not rows:
             return 0
         started = time.perf_counter()
@@ -157,13 +143,13 @@ class OutboxRelay:
         except KafkaError:
             log.warning("publishing a batch of %d failed; it will be sent again", len(rows))
             raise
-        await conn.execute(MARK_PUBLISHED, [row["id"] for row in rows])
+        await events.mark_published(conn, [row["id"] for row in rows])
         RELAY_PUBLISHED.inc(len(rows))
         RELAY_BATCH_LATENCY.observe(time.perf_counter() - started)
         return len(rows)
 
     async def _refresh_backlog(self, conn: Connection) -> None:
-        row = await conn.fetchrow(BACKLOG)
+        row = await events.backlog(conn)
         if row is not None:
             OUTBOX_BACKLOG.set(row["backlog"])
             OUTBOX_OLDEST_AGE.set(float(row["oldest"]))
