@@ -61,7 +61,7 @@ unit: install
 clean:
 	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache
 
-# Benchmarks print figures; they are not tests. See README "Figures".
+# Benchmarks print figures; they are not tests. See docs/figures.md.
 bench-notification: install
 	$(VENV)/bin/python -m bench.notification
 

@@ -214,7 +214,7 @@ class BodySizeLimit:
     """Refuse bodies over the limit with 413 before the application reads them.
 
     Plain ASGI rather than BaseHTTPMiddleware: that wrapper costs a task and a stream per
-    request, a quarter of the registration API's CPU when measured (README, Figures)."""
+    request, a quarter of the registration API's CPU when measured (docs/figures.md)."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
