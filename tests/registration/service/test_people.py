@@ -7,7 +7,7 @@ import uuid
 import asyncpg
 import pytest
 
-from registration.service import enrolments, erasure, meetings, registrations
+from registration.service import enrolments, erasure, meetings, registrations, rosters
 from registration.unit_of_work import ServiceContext, Transactions
 from tests.registration.service.conftest import PLATFORM, Given, outbox
 from tilmeld_shared.auth import Principal, Role
@@ -49,7 +49,7 @@ async def test_another_organisations_organiser_finds_no_such_meeting(
     stranger = Principal(Role.ORGANISER, organisation_id=uuid.uuid4())
 
     with pytest.raises(NotFound):
-        await registrations.roster_uc(tx, meeting_id, organiser=stranger, limit=10, cursor=None)
+        await rosters.roster(tx, meeting_id, organiser=stranger, limit=10, cursor=None)
     with pytest.raises(NotFound):
         await enrolments.roster_uc(tx, network_id, organiser=stranger, limit=10, cursor=None)
     _, organises = await meetings.read_meeting(tx, meeting_id, stranger)

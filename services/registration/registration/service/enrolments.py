@@ -161,14 +161,6 @@ async def roster_within(
     return Cursor.page(rows, limit, time_column="enrolled_at", id_column="enrolment_id")
 
 
-async def enrolment_within(conn: Connection, enrolment_id: uuid.UUID) -> asyncpg.Record:
-    """The enrolment; NotFound if there is none."""
-    row = await enrolment_rows.get(conn, enrolment_id)
-    if row is None:
-        raise NotFound(f"No enrolment {enrolment_id}.")
-    return row
-
-
 # The names the web pages call until they use the use cases.
 enrol = enrol_within
 cancel_enrolment = cancel_enrolment_within
@@ -223,5 +215,26 @@ async def roster_uc(
     async def read(conn: Connection) -> tuple[list[asyncpg.Record], Cursor | None]:
         await require_in_scope(conn, organiser, "network", network_id)
         return await roster_within(conn, network_id, limit=limit, cursor=cursor)
+
+    return await tx.read(read)
+
+
+class EnrolmentInFull(NamedTuple):
+    enrolment: asyncpg.Record
+    network: asyncpg.Record
+    member: asyncpg.Record
+
+
+async def enrolment_in_full(tx: Transactions, enrolment_id: uuid.UUID) -> EnrolmentInFull | None:
+    """The enrolment with its network and member, for the person's own pages; None if none."""
+
+    async def read(conn: Connection) -> EnrolmentInFull | None:
+        enrolment = await enrolment_rows.get(conn, enrolment_id)
+        if enrolment is None:
+            return None
+        network = await network_rows.get(conn, enrolment["network_id"])
+        member = await member_rows.get(conn, enrolment["member_id"])
+        assert network is not None and member is not None
+        return EnrolmentInFull(enrolment, network, member)
 
     return await tx.read(read)

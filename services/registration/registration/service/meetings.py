@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import asyncpg
 
@@ -254,5 +254,37 @@ async def read_meetings(
     async def read(conn: Connection) -> tuple[list[asyncpg.Record], Cursor | None, bool]:
         rows, next_cursor = await meetings_within(conn, network_id, limit=limit, cursor=cursor)
         return rows, next_cursor, await organises(conn, caller, "network", network_id)
+
+    return await tx.read(read)
+
+
+class NetworkMeetings(NamedTuple):
+    network: asyncpg.Record
+    meetings: list[asyncpg.Record]
+
+
+async def network_and_meetings(
+    tx: Transactions, network_id: uuid.UUID, *, limit: int, organiser: Principal | None = None
+) -> NetworkMeetings:
+    """A network and its first `limit` meetings in the order they start (for an organiser,
+    only a network of their own)."""
+
+    async def read(conn: Connection) -> NetworkMeetings:
+        await require_in_scope(conn, organiser, "network", network_id)
+        network = await network_within(conn, network_id)
+        rows, _ = await meetings_within(conn, network_id, limit=limit, cursor=None)
+        return NetworkMeetings(network, rows)
+
+    return await tx.read(read)
+
+
+async def meeting_and_network(
+    tx: Transactions, meeting_id: uuid.UUID
+) -> tuple[asyncpg.Record, asyncpg.Record]:
+    """The meeting as shown, and its network."""
+
+    async def read(conn: Connection) -> tuple[asyncpg.Record, asyncpg.Record]:
+        meeting = await meeting_within(conn, meeting_id)
+        return meeting, await network_within(conn, meeting["network_id"])
 
     return await tx.read(read)

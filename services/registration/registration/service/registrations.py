@@ -12,9 +12,9 @@ from typing import Literal, NamedTuple, TypeVar
 import asyncpg
 
 from registration import domain
-from registration.pagination import Cursor
 from registration.repository import enrolments as enrolment_rows
 from registration.repository import meetings as meeting_rows
+from registration.repository import members as member_rows
 from registration.repository import networks as network_rows
 from registration.repository import registrations as registration_rows
 from registration.service.commands import RegistrationIn
@@ -263,29 +263,10 @@ async def registration_within(
     return row, await registration_rows.waitlist_position(conn, row)
 
 
-async def roster_within(
-    conn: Connection, meeting_id: uuid.UUID, *, limit: int, cursor: Cursor | None
-) -> tuple[list[asyncpg.Record], Cursor | None]:
-    """A page of the meeting's registrations with the people, in registration order."""
-    if await meeting_rows.get(conn, meeting_id) is None:
-        raise NotFound(f"No meeting {meeting_id}.")
-    rows = await registration_rows.roster(
-        conn,
-        meeting_id,
-        after_position=cursor.after_position if cursor else None,
-        limit=limit + 1,
-    )
-    if len(rows) <= limit:
-        return rows, None
-    last_position = await registration_rows.position_of(conn, rows[limit - 1]["registration_id"])
-    return rows[:limit], Cursor(after_position=last_position)
-
-
 # The names the web pages call until they use the use cases.
 register_for_meeting = register_for_meeting_within
 cancel_registration = cancel_registration_within
 check_in = check_in_within
-roster = roster_within
 
 
 # --- use cases: each runs in one transaction of its own -----------------------------------------
@@ -354,18 +335,36 @@ async def get_registration(
     return await tx.read(read)
 
 
-async def roster_uc(
-    tx: Transactions,
-    meeting_id: uuid.UUID,
-    *,
-    organiser: Principal,
-    limit: int,
-    cursor: Cursor | None,
-) -> tuple[list[asyncpg.Record], Cursor | None]:
-    """A page of the meeting's registrations, for an organiser of its own."""
+class RegistrationInFull(NamedTuple):
+    registration: asyncpg.Record
+    meeting: asyncpg.Record  # as shown, with its waitlist's length
+    member: asyncpg.Record
+    network: asyncpg.Record
+    waitlist_position: int | None
 
-    async def read(conn: Connection) -> tuple[list[asyncpg.Record], Cursor | None]:
-        await require_in_scope(conn, organiser, "meeting", meeting_id)
-        return await roster_within(conn, meeting_id, limit=limit, cursor=cursor)
+
+async def registration_in_full(
+    tx: Transactions, registration_id: uuid.UUID
+) -> RegistrationInFull | None:
+    """The registration with its meeting, member and network, for the person's own pages
+    (which check the person's token); None if there is no such registration."""
+
+    async def read(conn: Connection) -> RegistrationInFull | None:
+        registration = await registration_rows.get(conn, registration_id)
+        if registration is None:
+            return None
+        meeting = await meeting_rows.view(conn, registration["meeting_id"])
+        member = await member_rows.get(conn, registration["member_id"])
+        assert meeting is not None and member is not None
+        network = await network_rows.get(conn, meeting["network_id"])
+        assert network is not None
+        position = await registration_rows.waitlist_position(conn, registration)
+        return RegistrationInFull(registration, meeting, member, network, position)
 
     return await tx.read(read)
+
+
+# The name the web pages call until they use the use cases.
+from registration.service.rosters import roster_within  # noqa: E402
+
+roster = roster_within

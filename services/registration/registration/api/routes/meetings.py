@@ -28,7 +28,7 @@ from registration.api.schemas import (
     RegistrationRosterItem,
     require_deliverable,
 )
-from registration.service import history, meetings, registrations
+from registration.service import history, meetings, registrations, rosters
 from registration.unit_of_work import per_key
 
 router = APIRouter(tags=["meetings"])
@@ -182,7 +182,7 @@ async def registration_roster(
     cursor: CursorDep,
     limit: Limit = 100,
 ) -> Page[RegistrationRosterItem]:
-    rows, next_cursor = await registrations.roster_uc(
+    rows, next_cursor = await rosters.roster(
         tx, meeting_id, organiser=organiser, limit=limit, cursor=cursor
     )
     return Page(
