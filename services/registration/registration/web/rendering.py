@@ -1,4 +1,8 @@
-"""The one Jinja environment of the web pages, and the response every page is rendered into."""
+"""The one Jinja environment of the web pages, and the response every page is rendered into.
+
+Templates translate with Jinja's i18n (`_()`, `ngettext()`, `pgettext()`) into the language of
+the page being rendered, its `lang`, from the registration catalogue.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from registration.web.languages import LANGUAGE_NAMES
 from registration.web.requests import LANGUAGE_COOKIE
+from registration.web.words import CATALOGUES
+from tilmeld_shared.i18n import install_in_jinja
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -19,6 +25,7 @@ templates = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(["html"]),
 )
+install_in_jinja(templates, CATALOGUES)
 
 
 def render(

@@ -9,21 +9,21 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from registration.web.words.console import CONSOLE_WORDS
+from registration.web.words import gettext
 
 DEFAULT_TIMEZONE = "Europe/Copenhagen"
 
 
 def field_errors(error: ValidationError, lang: str) -> dict[str, str]:
     """pydantic's errors as one message per form field."""
-    words = CONSOLE_WORDS[lang]
+    required, invalid = gettext(lang, "Fill in this field."), gettext(lang, "Check this value.")
     found: dict[str, str] = {}
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else "form"
         if field == "contact" and len(item["loc"]) > 1:
             field = f"contact_{item['loc'][1]}"
         missing = item["type"] in {"missing", "string_too_short", "too_short"}
-        found.setdefault(field, words["err_required"] if missing else words["err_invalid"])
+        found.setdefault(field, required if missing else invalid)
     return found
 
 

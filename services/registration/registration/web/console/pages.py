@@ -16,7 +16,6 @@ from registration.unit_of_work import ServiceContext, Transactions
 from registration.web import headers
 from registration.web.rendering import render_page
 from registration.web.requests import language_of
-from registration.web.words.console import CONSOLE_WORDS
 from tilmeld_shared.auth import Principal
 from tilmeld_shared.problems import Problem
 
@@ -30,7 +29,6 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
         lang,
         headers=headers.SIGNED_IN,
         status=status,
-        w=CONSOLE_WORDS[lang],
         **context,
     )
 

@@ -19,21 +19,37 @@ from registration.unit_of_work import ServiceContext
 from registration.web import headers
 from registration.web.rendering import render
 from registration.web.requests import read_form
-from registration.web.words.cancel import texts
+from registration.web.words import gettext, pgettext
+from tilmeld_shared.i18n import N_
 from tilmeld_shared.problems import Conflict, Forbidden, NotFound
 
 router = APIRouter(include_in_schema=False)
+CANCEL_REGISTRATION = N_("Cancel your registration")
+LEAVE_NETWORK = N_("Leave the network")
 
 
-def _page(status: int = 200, **context: Any) -> HTMLResponse:
-    return render("cancel.html", headers=headers.PRIVATE, status=status, **context)
+def _page(language: str | None, status: int = 200, **context: Any) -> HTMLResponse:
+    return render(
+        "cancel.html",
+        headers=headers.PRIVATE,
+        status=status,
+        language=language or "en",
+        lang=language,
+        **context,
+    )
 
 
 def _invalid(language: str | None) -> HTMLResponse:
-    words = texts(language)
     return _page(
-        403, language=language or "en", heading=words["invalid_heading"], message=words["invalid"]
+        language,
+        403,
+        heading=gettext(language, "The link does not work"),
+        message=gettext(language, "The link is invalid or has expired."),
     )
+
+
+def _already(language: str | None) -> str:
+    return gettext(language, "This registration is already cancelled.")
 
 
 async def _token_from_form(request: Request) -> str:
@@ -54,17 +70,18 @@ async def _registration_view(
     member = await conn.fetchrow(repo.MEMBER, registration["member_id"])
     network = await conn.fetchrow(repo.NETWORK, meeting["network_id"])
     language = member["language"] or network["language"]
-    words = texts(language)
     starts = meeting["starts_at"].astimezone(ZoneInfo(meeting["timezone"]))
     return {
         "language": language,
-        "words": words,
         "status": registration["status"],
         "details": [
-            (words["name"], member["name"] or ""),
-            (words["meeting"], meeting["title"]),
-            (words["when"], starts.strftime("%Y-%m-%d %H:%M ") + (starts.tzname() or "")),
-            (words["seats"], str(registration["seats"])),
+            (gettext(language, "Name"), member["name"] or ""),
+            (gettext(language, "Meeting"), meeting["title"]),
+            (
+                pgettext(language, "cancel page", "When"),
+                starts.strftime("%Y-%m-%d %H:%M ") + (starts.tzname() or ""),
+            ),
+            (gettext(language, "Seats"), str(registration["seats"])),
         ],
     }
 
@@ -73,14 +90,21 @@ def _ask(view: dict[str, Any] | None, heading: str, action: str, token: str) -> 
     """The page the emailed link opens: the booking, and a button that asks to confirm."""
     if view is None:
         return _invalid(None)
-    words = view["words"]
-    common = {"language": view["language"], "heading": words[heading], "details": view["details"]}
+    language = view["language"]
+    common = {"heading": gettext(language, heading), "details": view["details"]}
     if view["status"] == "cancelled":
-        return _page(**common, message=words["already"])
+        return _page(language, **common, message=_already(language))
     return _page(
+        language,
         **common,
-        message=words["ask"],
-        form={"action": action, "token": token, "button": words["confirm"]},
+        message=gettext(
+            language, "Do you want to cancel? Nothing happens until you press the button."
+        ),
+        form={
+            "action": action,
+            "token": token,
+            "button": gettext(language, "Confirm cancellation"),
+        },
     )
 
 
@@ -90,15 +114,19 @@ async def _act(
     """The page after the button: cancel, and say what happened."""
     if view is None:
         return _invalid(None)
-    words = view["words"]
-    common = {"language": view["language"], "heading": words[heading], "details": view["details"]}
+    language = view["language"]
+    common = {"heading": gettext(language, heading), "details": view["details"]}
     try:
         await cancel()
     except Conflict:
-        return _page(**common, message=words["already"])
+        return _page(language, **common, message=_already(language))
     except (Forbidden, NotFound):
-        return _invalid(view["language"])
-    return _page(**common, message=words["done"])
+        return _invalid(language)
+    return _page(
+        language,
+        **common,
+        message=gettext(language, "You are cancelled. Thank you for letting us know."),
+    )
 
 
 @router.get("/cancel/registrations/{registration_id}", response_class=HTMLResponse)
@@ -106,7 +134,7 @@ async def ask_to_cancel_registration(
     registration_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
 ) -> HTMLResponse:
     view = await tx.read(lambda conn: _registration_view(ctx, conn, registration_id, token))
-    return _ask(view, "registration", f"/cancel/registrations/{registration_id}", token)
+    return _ask(view, CANCEL_REGISTRATION, f"/cancel/registrations/{registration_id}", token)
 
 
 @router.post("/cancel/registrations/{registration_id}", response_class=HTMLResponse)
@@ -117,7 +145,7 @@ async def cancel_registration_from_page(
     view = await tx.read(lambda conn: _registration_view(ctx, conn, registration_id, token))
     return await _act(
         view,
-        "registration",
+        CANCEL_REGISTRATION,
         lambda: tx.run(
             lambda conn: registrations.cancel_registration(
                 conn, ctx, registration_id, token=token, by_organiser=False
@@ -141,12 +169,13 @@ async def _enrolment_view(
     network = await conn.fetchrow(repo.NETWORK, enrolment["network_id"])
     member = await conn.fetchrow(repo.MEMBER, enrolment["member_id"])
     language = member["language"] or network["language"]
-    words = texts(language)
     return {
         "language": language,
-        "words": words,
         "status": enrolment["status"],
-        "details": [(words["name"], member["name"] or ""), (words["network"], network["title"])],
+        "details": [
+            (gettext(language, "Name"), member["name"] or ""),
+            (gettext(language, "Network"), network["title"]),
+        ],
     }
 
 
@@ -155,7 +184,7 @@ async def ask_to_leave_network(
     enrolment_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
 ) -> HTMLResponse:
     view = await tx.read(lambda conn: _enrolment_view(ctx, conn, enrolment_id, token))
-    return _ask(view, "enrolment", f"/cancel/enrolments/{enrolment_id}", token)
+    return _ask(view, LEAVE_NETWORK, f"/cancel/enrolments/{enrolment_id}", token)
 
 
 @router.post("/cancel/enrolments/{enrolment_id}", response_class=HTMLResponse)
@@ -166,7 +195,7 @@ async def leave_network_from_page(
     view = await tx.read(lambda conn: _enrolment_view(ctx, conn, enrolment_id, token))
     return await _act(
         view,
-        "enrolment",
+        LEAVE_NETWORK,
         lambda: tx.run(
             lambda conn: enrolments.cancel_enrolment(
                 conn, ctx, enrolment_id, token=token, by_organiser=False

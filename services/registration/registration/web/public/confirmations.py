@@ -20,7 +20,7 @@ from registration.unit_of_work import ServiceContext
 from registration.web import headers
 from registration.web.public.page import not_found, render, when
 from registration.web.requests import language_of
-from registration.web.words.public import WORDS
+from registration.web.words import gettext
 from tilmeld_shared import calendar
 
 router = APIRouter(include_in_schema=False)
@@ -52,8 +52,12 @@ async def enrolment_confirmation(
         "done.html",
         lang,
         private=True,
-        heading=WORDS[lang]["enrolled"],
-        message=WORDS[lang]["enrolled_text"].format(network=network["title"]),
+        heading=gettext(lang, "You have joined"),
+        message=gettext(
+            lang,
+            "Welcome to %(network)s. We have sent a confirmation to your email.",
+            network=network["title"],
+        ),
         cancel_url=f"/cancel/enrolments/{enrolment_id}?token={cancel}",
         back_url=f"/networks/{network['id']}?lang={lang}",
     )
@@ -84,14 +88,20 @@ async def registration_confirmation(
         return not_found(request)
     registration, meeting, member, position = found
     lang = language_of(request, member["language"] or "en")
-    words = WORDS[lang]
     waitlisted = registration["status"] == "waitlisted"
     if registration["status"] == "cancelled":
-        heading, message = words["cancel"], words["already_registered"]
+        heading = gettext(lang, "Cancel")
+        message = gettext(lang, "You are already registered for this meeting.")
     elif waitlisted:
-        heading, message = words["waitlisted"], words["waitlisted_text"].format(n=position)
+        heading = gettext(lang, "You are on the waitlist")
+        message = gettext(
+            lang,
+            "You are number %(n)s on the waitlist. We will write to you if a seat comes free.",
+            n=position,
+        )
     else:
-        heading, message = words["confirmed"], words["confirmed_text"]
+        heading = gettext(lang, "You are registered")
+        message = gettext(lang, "We have sent a confirmation to your email.")
     cancel = registrations.cancel_token(ctx, registration_id)
     return render(
         request,

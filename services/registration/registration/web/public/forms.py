@@ -6,10 +6,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from registration.web.words.public import CONFLICT_WORDS, WORDS
+from registration.web.words import CONFLICT_MESSAGES, gettext
+from tilmeld_shared.i18n import N_
 from tilmeld_shared.problems import Problem
 
 PERSON_FIELDS = ("name", "email", "municipality", "role", "organisation")
+# How an error names its field; a companion's fields, and the rest, are "companions".
+FIELD_LABELS = {
+    "name": N_("Name"),
+    "email": N_("Email"),
+    "municipality": N_("Municipality"),
+    "role": N_("Job title"),
+    "organisation": N_("Organisation"),
+}
 
 
 def member_from(form: dict[str, str], lang: str) -> dict[str, Any]:
@@ -33,7 +42,6 @@ def companions_from(form: dict[str, str], allowed: int) -> list[dict[str, Any]]:
 
 def field_errors(error: ValidationError, lang: str) -> dict[str, str]:
     """pydantic's errors, as a person reads them, keyed by the form field they belong to."""
-    words = WORDS[lang]
     messages: dict[str, str] = {}
     for item in error.errors():
         location = [str(part) for part in item["loc"]]
@@ -43,27 +51,31 @@ def field_errors(error: ValidationError, lang: str) -> dict[str, str]:
             name = f"companion_{int(location[1]) + 1}_{location[2]}"
         else:
             name = location[0]
-        label = words.get(name, words["companions"]).lower()
+        label = gettext(lang, FIELD_LABELS.get(name, N_("Companions"))).lower()
         if name == "consent":
-            message = words["err_consent"]
+            message = gettext(lang, "You need to agree to join.")
         elif name == "email" and item["type"] in {"value_error", "string_type"}:
-            message = words["err_email"]
+            message = gettext(lang, "Enter a valid email address, like name@council.gov.uk.")
         elif item["type"] == "address_needs_smtputf8":
-            message = words["err_email_smtputf8"]
+            message = gettext(
+                lang,
+                "Our mail server cannot write to an address with letters like ø or ü before the"
+                " @. Enter another address.",
+            )
         elif item["type"] in {"missing", "string_too_short"}:
-            message = words["err_missing"].format(field=label)
+            message = gettext(lang, "Enter %(field)s.", field=label)
         elif item["type"] == "string_too_long":
-            message = words["err_too_long"].format(field=label.capitalize())
+            message = gettext(lang, "%(field)s is too long.", field=label.capitalize())
         else:
-            message = words["err_invalid"].format(field=label)
+            message = gettext(lang, "Check %(field)s.", field=label)
         messages.setdefault(name, message)
     return messages
 
 
 def problem_words(problem: Problem, lang: str) -> str:
     """A conflict the service raised, as the person reads it."""
-    key = CONFLICT_WORDS.get(problem.slug)
-    return WORDS[lang][key] if key else problem.detail
+    message = CONFLICT_MESSAGES.get(problem.slug)
+    return gettext(lang, message) if message else problem.detail
 
 
 def refused_status(errors: dict[str, str], retry_after: int | None) -> int:

@@ -25,7 +25,7 @@ from registration.web.public.forms import (
 )
 from registration.web.public.page import not_found, render, when
 from registration.web.requests import language_of, read_form
-from registration.web.words.public import WORDS
+from registration.web.words import gettext
 from tilmeld_shared.problems import Problem, TooManyRequests
 
 router = APIRouter(include_in_schema=False)
@@ -38,13 +38,12 @@ async def _meeting_page(
     meeting = await meetings.get_meeting(conn, meeting_id)
     network = await networks.get_network(conn, meeting["network_id"])
     lang = choose(network["language"])
-    words = WORDS[lang]
     now = ctx.clock.now()
     closed_by = meeting["registration_deadline"] or meeting["starts_at"]
     closed_reason = (
-        words["cancelled_meeting"]
+        gettext(lang, "The meeting is cancelled.")
         if meeting["status"] == "cancelled"
-        else words["closed"]
+        else gettext(lang, "Registration has closed.")
         if now >= closed_by
         else None
     )

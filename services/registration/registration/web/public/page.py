@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from registration.web import headers
 from registration.web.rendering import render_page
 from registration.web.requests import language_of
-from registration.web.words.public import WORDS, counted
+from registration.web.words import gettext
 
 
 def render(
@@ -36,8 +35,6 @@ def render(
         lang,
         headers=page_headers,
         status=status,
-        w=WORDS[lang],
-        counted=partial(counted, lang),
         **context,
     )
 
@@ -52,4 +49,4 @@ def when(moment: datetime, zone: str, lang: str) -> str:
 def not_found(request: Request) -> HTMLResponse:
     """The page that says there is no such page, in the person's language."""
     lang = language_of(request)
-    return render(request, "done.html", lang, status=404, heading=WORDS[lang]["not_found"])
+    return render(request, "done.html", lang, status=404, heading=gettext(lang, "Page not found"))
