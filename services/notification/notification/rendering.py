@@ -1,10 +1,11 @@
 """Turning a notification into an email's subject, text and HTML, in the member's language.
 
-Each kind has one text template per language (`templates/<lang>/<kind>.txt`, the first line is
-the subject); adding a language is adding a folder of files. Counted words go in
-`{% trans count=n %}…{% pluralize %}…{% endtrans %}`, chosen by the language's plural rule. The
-HTML part wraps the same words in `templates/layout.html`, autoescaped; only the links the
-system itself put in (the cancel link, the meeting's online link) are clickable, never a link
+Each kind has one text template (`templates/<kind>.txt`, the first line is the subject) whose
+sentences are `{% trans %}` blocks, translated from the notification catalogue
+(`locale/<lang>/LC_MESSAGES/notification.po`); adding a language is adding a catalogue. Counted
+words go in `{% trans count=n %}…{% pluralize %}…{% endtrans %}`, chosen by the catalogue's plural
+rule. The HTML part wraps the same words in `templates/layout.html`, autoescaped; only the links
+the system itself put in (the cancel link, the meeting's online link) are clickable, never a link
 someone typed into a name or a title.
 """
 
@@ -21,11 +22,12 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from tilmeld_shared.plurals import ngettext_for
+from tilmeld_shared.i18n import LANGUAGE_VARIABLE, Catalogues, install_in_jinja
 from tilmeld_shared.validation import INVISIBLE, LINE_BREAKS
 
 TEMPLATES = Path(__file__).parent / "templates"
-# Babel's locale per language folder; a folder not listed here formats dates as its own name.
+CATALOGUES = Catalogues(Path(__file__).parent / "locale", "notification")
+# Babel's locale per language, for dates; a language not listed here is its own locale name.
 LOCALES = {"da": "da_DK", "nb": "nb_NO", "de": "de_DE", "en": "en_GB"}
 FALLBACK_LANGUAGE = "en"
 _BREAK = re.compile(f"[{LINE_BREAKS}]")
@@ -46,8 +48,8 @@ _environment = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
     finalize=_one_line,
-    extensions=["jinja2.ext.i18n"],
 )
+install_in_jinja(_environment, CATALOGUES)
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,11 @@ class Rendered:
 
 
 def available_languages() -> set[str]:
-    return {path.name for path in TEMPLATES.iterdir() if path.is_dir()}
+    return set(CATALOGUES.languages)
 
 
 def language_or_fallback(language: str) -> str:
-    return language if language in available_languages() else FALLBACK_LANGUAGE
+    return language if language in CATALOGUES.languages else FALLBACK_LANGUAGE
 
 
 def format_when(starts_at: datetime, ends_at: datetime, timezone: str, language: str) -> str:
@@ -113,8 +115,8 @@ def html_part(subject: str, body: str, language: str, links: Collection[str]) ->
 
 def render(template: str, language: str, context: dict[str, Any]) -> Rendered:
     language = language_or_fallback(language)
-    text = _environment.get_template(f"{language}/{template}.txt").render(
-        **context, gettext=str, ngettext=ngettext_for(LOCALES.get(language, language))
+    text = _environment.get_template(f"{template}.txt").render(
+        {**context, LANGUAGE_VARIABLE: language}
     )
     subject, _, body = text.partition("\n")
     subject = subject.strip()
