@@ -7,6 +7,42 @@ const API = "/api/v1/reports";
 const LANGUAGES = ["da", "nb", "de", "en"];
 const COLOURS = { accent: "#1f6f5c", light: "#9cc9bb", warn: "#b3261e", grey: "#c9c9c2", blue: "#3d6fb6" };
 const charts = {};
+// The dashboard's words, by the key the page uses (data-i18n): each is its English text, the
+// msgid the catalogue /static/locale/<lang>/LC_MESSAGES/reporting.po translates. N_ marks it for
+// `pybabel extract` (see babel.cfg).
+const N_ = (text) => text;
+const MESSAGES = {
+  title: N_("Tilmeld – participation and pipeline"),
+  network: N_("Network"),
+  all_networks: N_("All networks"),
+  language: N_("Language"),
+  token: N_("Reporting token"),
+  sign_in: N_("Show"),
+  outbox_backlog: N_("Outbox backlog"),
+  oldest_unpublished: N_("Oldest unpublished"),
+  lag_notification: N_("Lag: notification"),
+  lag_reporting: N_("Lag: reporting"),
+  dead_letters: N_("Dead letters"),
+  as_of: N_("Data as of"),
+  registrations_over_time: N_("Registrations over time"),
+  upcoming_meetings: N_("Upcoming meetings: seats and waitlist"),
+  municipalities: N_("Participation per municipality"),
+  past_meetings: N_("Past meetings: attendance and no-shows"),
+  registrations: N_("Registrations"),
+  cancellations: N_("Cancellations"),
+  enrolments: N_("Enrolments"),
+  seats_confirmed: N_("Seats taken"),
+  seats_free: N_("Seats free"),
+  waitlisted: N_("Waitlisted"),
+  members_active: N_("Active members"),
+  registrations_confirmed: N_("Confirmed registrations"),
+  attended: N_("Attended"),
+  no_shows: N_("No-shows"),
+  unknown: N_("unknown"),
+  // TRANSLATORS: the unit after a number of seconds.
+  seconds: N_("s"),
+  unauthorized: N_("The token was not accepted."),
+};
 let words = {};
 
 function token() {
@@ -25,8 +61,28 @@ function chosenLanguage() {
   return LANGUAGES.includes(browser) ? browser : "en";
 }
 
+// A .po catalogue as a Map from msgid to msgstr; the dashboard has no plural forms or contexts,
+// and a fuzzy entry is not a translation yet.
+function parseCatalogue(text) {
+  const messages = new Map();
+  for (const entry of text.split(/\n[ \t]*\n/)) {
+    if (/^#,.*\bfuzzy\b/m.test(entry)) continue;
+    const fields = {};
+    let field = null;
+    for (const line of entry.split("\n")) {
+      const start = line.match(/^(msgctxt|msgid|msgstr) (".*")$/);
+      if (start) [field, fields[start[1]]] = [start[1], JSON.parse(start[2])];
+      else if (field && /^".*"$/.test(line)) fields[field] += JSON.parse(line);
+    }
+    if (fields.msgid && fields.msgstr && fields.msgctxt === undefined) messages.set(fields.msgid, fields.msgstr);
+  }
+  return messages;
+}
+
 async function loadWords(language) {
-  words = await (await fetch(`/static/i18n/${language}.json`)).json();
+  const response = await fetch(`/static/locale/${language}/LC_MESSAGES/reporting.po`);
+  const catalogue = parseCatalogue(await response.text());
+  words = Object.fromEntries(Object.entries(MESSAGES).map(([key, text]) => [key, catalogue.get(text) || text]));
   document.documentElement.lang = language;
   document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = words[el.dataset.i18n] || el.textContent; });
   document.title = words.title;
