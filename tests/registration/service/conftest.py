@@ -78,12 +78,12 @@ class Given:
 
     async def network(self, **overrides: Any) -> uuid.UUID:
         command = NetworkIn.model_validate(network_body(**overrides))
-        row = await networks.create_network_uc(self.tx, command, organiser=PLATFORM, once=as_is())
+        row = await networks.create_network(self.tx, command, organiser=PLATFORM, once=as_is())
         return uuid.UUID(str(row["id"]))
 
     async def meeting(self, network_id: uuid.UUID, **overrides: Any) -> uuid.UUID:
         command = MeetingIn.model_validate(meeting_body(**overrides))
-        row = await meetings.schedule_meeting_uc(
+        row = await meetings.schedule_meeting(
             self.tx, network_id, command, organiser=PLATFORM, once=as_is()
         )
         return uuid.UUID(str(row["id"]))
@@ -96,7 +96,7 @@ class Given:
 
     async def enrol(self, network_id: uuid.UUID, person: MemberIn) -> Enrolled:
         command = EnrolmentIn(member=person, consent=True)
-        return await enrolments.enrol_uc(self.tx, self.ctx, network_id, command, once=as_is())
+        return await enrolments.enrol(self.tx, self.ctx, network_id, command, once=as_is())
 
     async def register(
         self, meeting_id: uuid.UUID, person: MemberIn, *, companions: int = 0
@@ -105,7 +105,7 @@ class Given:
             member=person,
             companions=[CompanionIn.model_validate(companion()) for _ in range(companions)],
         )
-        return await registrations.register_for_meeting_uc(
+        return await registrations.register_for_meeting(
             self.tx, self.ctx, meeting_id, command, once=as_is()
         )
 

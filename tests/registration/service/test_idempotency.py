@@ -43,7 +43,7 @@ async def test_an_idempotent_replay_returns_the_first_answer_and_writes_one_outb
         admitted.append(uuid.uuid4())
 
     answers = [
-        await registrations.register_for_meeting_uc(
+        await registrations.register_for_meeting(
             tx,
             ctx,
             meeting_id,
@@ -66,11 +66,11 @@ async def test_the_same_key_with_another_body_is_invalid_input(
     meeting_id = await given.meeting(network_id)
     command = RegistrationIn(member=await given.member(network_id))
     other = RegistrationIn(member=await given.member(network_id))
-    await registrations.register_for_meeting_uc(
+    await registrations.register_for_meeting(
         tx, ctx, meeting_id, command, once=per_key(_keyed("first"), _answer)
     )
 
     with pytest.raises(Invalid):
-        await registrations.register_for_meeting_uc(
+        await registrations.register_for_meeting(
             tx, ctx, meeting_id, other, once=per_key(_keyed("second"), _answer)
         )

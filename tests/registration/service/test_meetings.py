@@ -22,7 +22,7 @@ async def test_a_patch_changes_the_fields_given_and_more_seats_promote_the_waitl
     waiting = await given.register(meeting_id, await given.member(network_id))
     before = await pool.fetchrow("SELECT * FROM meetings WHERE id = $1", meeting_id)
 
-    changed = await meetings.update_meeting_uc(
+    changed = await meetings.update_meeting(
         tx,
         ctx,
         meeting_id,

@@ -51,6 +51,6 @@ async def test_another_organisations_organiser_finds_no_such_meeting(
     with pytest.raises(NotFound):
         await rosters.roster(tx, meeting_id, organiser=stranger, limit=10, cursor=None)
     with pytest.raises(NotFound):
-        await enrolments.roster_uc(tx, network_id, organiser=stranger, limit=10, cursor=None)
+        await enrolments.roster(tx, network_id, organiser=stranger, limit=10, cursor=None)
     _, organises = await meetings.read_meeting(tx, meeting_id, stranger)
     assert organises is False

@@ -36,7 +36,7 @@ async def test_a_cancellation_promotes_the_next_on_the_waitlist(
     seated = await given.register(meeting_id, await given.member(network_id), companions=1)
     waiting = await given.register(meeting_id, await given.member(network_id))
 
-    cancelled = await registrations.cancel_registration_uc(
+    cancelled = await registrations.cancel_registration(
         tx,
         ctx,
         seated.registration["id"],

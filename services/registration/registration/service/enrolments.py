@@ -161,16 +161,10 @@ async def roster_within(
     return Cursor.page(rows, limit, time_column="enrolled_at", id_column="enrolment_id")
 
 
-# The names the web pages call until they use the use cases.
-enrol = enrol_within
-cancel_enrolment = cancel_enrolment_within
-roster = roster_within
-
-
 # --- use cases: each runs in one transaction of its own -----------------------------------------
 
 
-async def enrol_uc(
+async def enrol(
     tx: Transactions,
     ctx: ServiceContext,
     network_id: uuid.UUID,
@@ -182,7 +176,7 @@ async def enrol_uc(
     return await tx.once(once, lambda conn: enrol_within(conn, ctx, network_id, command))
 
 
-async def cancel_enrolment_uc(
+async def cancel_enrolment(
     tx: Transactions,
     ctx: ServiceContext,
     enrolment_id: uuid.UUID,
@@ -202,7 +196,7 @@ async def cancel_enrolment_uc(
     return await tx.once(once, cancel)
 
 
-async def roster_uc(
+async def roster(
     tx: Transactions,
     network_id: uuid.UUID,
     *,

@@ -167,18 +167,10 @@ async def meetings_within(
     return Cursor.page(rows, limit, time_column="starts_at")
 
 
-# The names the web pages call until they use the use cases.
-schedule_meeting = schedule_meeting_within
-update_meeting = update_meeting_within
-cancel_meeting = cancel_meeting_within
-get_meeting = meeting_within
-list_meetings = meetings_within
-
-
 # --- use cases: each runs in one transaction of its own -----------------------------------------
 
 
-async def schedule_meeting_uc(
+async def schedule_meeting(
     tx: Transactions,
     network_id: uuid.UUID,
     command: MeetingIn,
@@ -195,7 +187,7 @@ async def schedule_meeting_uc(
     return await tx.once(once, schedule)
 
 
-async def update_meeting_uc(
+async def update_meeting(
     tx: Transactions,
     ctx: ServiceContext,
     meeting_id: uuid.UUID,
@@ -212,7 +204,7 @@ async def update_meeting_uc(
     return await tx.run(update)
 
 
-async def cancel_meeting_uc(
+async def cancel_meeting(
     tx: Transactions,
     meeting_id: uuid.UUID,
     *,

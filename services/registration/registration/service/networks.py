@@ -105,17 +105,10 @@ async def networks_within(
     return Cursor.page(rows, limit, time_column="created_at")
 
 
-# The names the web pages call until they use the use cases.
-create_network = create_network_within
-update_network = update_network_within
-get_network = network_within
-list_networks = networks_within
-
-
 # --- use cases: each runs in one transaction of its own -----------------------------------------
 
 
-async def create_network_uc(
+async def create_network(
     tx: Transactions,
     command: NetworkIn,
     *,
@@ -132,7 +125,7 @@ async def create_network_uc(
     )
 
 
-async def update_network_uc(
+async def update_network(
     tx: Transactions, network_id: uuid.UUID, command: NetworkPatch, *, organiser: Principal
 ) -> asyncpg.Record:
     """Change the fields given, on a network of the organiser's own."""
@@ -144,11 +137,11 @@ async def update_network_uc(
     return await tx.run(update)
 
 
-async def get_network_uc(tx: Transactions, network_id: uuid.UUID) -> asyncpg.Record:
+async def get_network(tx: Transactions, network_id: uuid.UUID) -> asyncpg.Record:
     return await tx.read(lambda conn: network_within(conn, network_id))
 
 
-async def list_networks_uc(
+async def list_networks(
     tx: Transactions, *, status: str | None, limit: int, cursor: Cursor | None
 ) -> tuple[list[asyncpg.Record], Cursor | None]:
     """A page of networks (with `status`, only those)."""

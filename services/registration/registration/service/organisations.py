@@ -6,8 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 import asyncpg
 
@@ -18,8 +17,6 @@ from registration.unit_of_work import Transactions
 from tilmeld_shared.auth import API_KEY_PREFIX, Principal, Role
 from tilmeld_shared.db import Connection
 from tilmeld_shared.problems import Conflict, NotFound
-
-T = TypeVar("T")
 
 
 def key_hash(key: str) -> bytes:
@@ -125,22 +122,3 @@ async def _sees(conn: Connection, principal: Principal, kind: str, resource_id: 
         return True
     owner = await tenancy.owner_of(conn, kind, resource_id)
     return owner is not None and owner["organisation_id"] == principal.organisation_id
-
-
-def scoped(
-    principal: Principal | None,
-    kind: str,
-    resource_id: uuid.UUID,
-    use_case: Callable[[Connection], Awaitable[T]],
-) -> Callable[[Connection], Awaitable[T]]:
-    """The use case, preceded in the same transaction by the scope check."""
-
-    async def run(conn: Connection) -> T:
-        await require_in_scope(conn, principal, kind, resource_id)
-        return await use_case(conn)
-
-    return run
-
-
-# The names the web pages and routes call until they use the use cases.
-principal_of_api_key = principal_of_api_key_within

@@ -263,16 +263,10 @@ async def registration_within(
     return row, await registration_rows.waitlist_position(conn, row)
 
 
-# The names the web pages call until they use the use cases.
-register_for_meeting = register_for_meeting_within
-cancel_registration = cancel_registration_within
-check_in = check_in_within
-
-
 # --- use cases: each runs in one transaction of its own -----------------------------------------
 
 
-async def register_for_meeting_uc(
+async def register_for_meeting(
     tx: Transactions,
     ctx: ServiceContext,
     meeting_id: uuid.UUID,
@@ -286,7 +280,7 @@ async def register_for_meeting_uc(
     )
 
 
-async def cancel_registration_uc(
+async def cancel_registration(
     tx: Transactions,
     ctx: ServiceContext,
     registration_id: uuid.UUID,
@@ -306,7 +300,7 @@ async def cancel_registration_uc(
     return await tx.once(once, cancel)
 
 
-async def check_in_uc(
+async def check_in(
     tx: Transactions,
     ctx: ServiceContext,
     registration_id: uuid.UUID,
@@ -362,9 +356,3 @@ async def registration_in_full(
         return RegistrationInFull(registration, meeting, member, network, position)
 
     return await tx.read(read)
-
-
-# The name the web pages call until they use the use cases.
-from registration.service.rosters import roster_within  # noqa: E402
-
-roster = roster_within

@@ -60,7 +60,7 @@ async def schedule_meeting(
     tx: TransactionsDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    status, payload = await meetings.schedule_meeting_uc(
+    status, payload = await meetings.schedule_meeting(
         tx,
         network_id,
         body,
@@ -116,7 +116,7 @@ async def update_meeting(
     tx: TransactionsDep,
     ctx: ContextDep,
 ) -> MeetingOut:
-    row = await meetings.update_meeting_uc(tx, ctx, meeting_id, body, organiser=organiser)
+    row = await meetings.update_meeting(tx, ctx, meeting_id, body, organiser=organiser)
     return views.meeting(row, show_online_url=True)
 
 
@@ -128,7 +128,7 @@ async def cancel_meeting(
     tx: TransactionsDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    status, payload = await meetings.cancel_meeting_uc(
+    status, payload = await meetings.cancel_meeting(
         tx,
         meeting_id,
         organiser=organiser,
@@ -154,7 +154,7 @@ async def register(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     require_deliverable(body, smtputf8=ctx.settings.smtp_accepts_smtputf8)
-    status, payload = await registrations.register_for_meeting_uc(
+    status, payload = await registrations.register_for_meeting(
         tx,
         ctx,
         meeting_id,

@@ -41,9 +41,7 @@ async def list_networks(
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
     limit: Limit = 50,
 ) -> Page[NetworkOut]:
-    rows, next_cursor = await networks.list_networks_uc(
-        tx, status=status, limit=limit, cursor=cursor
-    )
+    rows, next_cursor = await networks.list_networks(tx, status=status, limit=limit, cursor=cursor)
     return Page(
         items=[views.network(r) for r in rows],
         next_cursor=next_cursor.encode() if next_cursor else None,
@@ -52,7 +50,7 @@ async def list_networks(
 
 @router.get("/networks/{network_id}")
 async def get_network(network_id: uuid.UUID, tx: TransactionsDep) -> NetworkOut:
-    return views.network(await networks.get_network_uc(tx, network_id))
+    return views.network(await networks.get_network(tx, network_id))
 
 
 @router.post("/networks", status_code=201, response_model=NetworkOut)
@@ -65,7 +63,7 @@ async def create_network(
 ) -> JSONResponse:
     """An organisation's organiser creates networks of that organisation; the platform
     administrator may name any organisation (or none: the platform's own)."""
-    status, payload = await networks.create_network_uc(
+    status, payload = await networks.create_network(
         tx,
         body,
         organiser=organiser,
@@ -81,9 +79,7 @@ async def create_network(
 async def update_network(
     network_id: uuid.UUID, body: NetworkPatch, organiser: Organiser, tx: TransactionsDep
 ) -> NetworkOut:
-    return views.network(
-        await networks.update_network_uc(tx, network_id, body, organiser=organiser)
-    )
+    return views.network(await networks.update_network(tx, network_id, body, organiser=organiser))
 
 
 @router.post("/networks/{network_id}/enrolments", status_code=201, response_model=EnrolmentOut)
@@ -98,7 +94,7 @@ async def enrol(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     require_deliverable(body, smtputf8=ctx.settings.smtp_accepts_smtputf8)
-    status, payload = await enrolments.enrol_uc(
+    status, payload = await enrolments.enrol(
         tx,
         ctx,
         network_id,
@@ -126,7 +122,7 @@ async def enrolment_roster(
     cursor: CursorDep,
     limit: Limit = 100,
 ) -> Page[EnrolmentRosterItem]:
-    rows, next_cursor = await enrolments.roster_uc(
+    rows, next_cursor = await enrolments.roster(
         tx, network_id, organiser=organiser, limit=limit, cursor=cursor
     )
     return Page(

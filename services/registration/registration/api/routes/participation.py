@@ -45,7 +45,7 @@ async def cancel_registration(
     key: IdempotencyKey = None,
     body: CancelIn | None = None,
 ) -> JSONResponse:
-    status, payload = await registrations.cancel_registration_uc(
+    status, payload = await registrations.cancel_registration(
         tx,
         ctx,
         registration_id,
@@ -73,7 +73,7 @@ async def cancel_enrolment(
     key: IdempotencyKey = None,
     body: CancelIn | None = None,
 ) -> JSONResponse:
-    status, payload = await enrolments.cancel_enrolment_uc(
+    status, payload = await enrolments.cancel_enrolment(
         tx,
         ctx,
         enrolment_id,
@@ -99,7 +99,7 @@ async def check_in(
     ctx: ContextDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    status, payload = await registrations.check_in_uc(
+    status, payload = await registrations.check_in(
         tx,
         ctx,
         registration_id,

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from registration.api.deps import ContextDep, TransactionsDep
 from registration.service import registrations
-from registration.service.organisations import scoped
+from registration.unit_of_work import as_is
 from registration.web.console.pages import missing, render, visible_meeting_page
 from registration.web.console.session import ConsoleOrganiser
 from registration.web.requests import read_form
@@ -60,13 +60,8 @@ async def check_in(
 ) -> Response:
     """A tap at the door. Checking in twice changes nothing, so the page may safely retry."""
     try:
-        row = await tx.run(
-            scoped(
-                organiser,
-                "registration",
-                registration_id,
-                lambda conn: registrations.check_in(conn, ctx, registration_id),
-            )
+        row = await registrations.check_in(
+            tx, ctx, registration_id, organiser=organiser, once=as_is()
         )
     except Problem as error:
         return JSONResponse({"detail": error.detail}, status_code=error.status)

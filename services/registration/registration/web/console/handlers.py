@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from registration.api.deps import ContextDep, TransactionsDep
 from registration.api.schemas import MeetingIn, MeetingPatch, NetworkIn, NetworkPatch
 from registration.service import meetings, networks, organisations
-from registration.service.organisations import scoped
+from registration.unit_of_work import as_is
 from registration.web.console.forms import (
     DEFAULT_TIMEZONE,
     field_errors,
@@ -61,7 +61,7 @@ async def login(request: Request, tx: TransactionsDep, ctx: ContextDep) -> Respo
     )
     subject = PLATFORM_ORGANISER if role is Role.ORGANISER else None
     if role is None and key.startswith(API_KEY_PREFIX):
-        principal = await tx.read(lambda conn: organisations.principal_of_api_key(conn, key))
+        principal = await organisations.caller_with_api_key(tx, key)
         if principal is not None and principal.role is Role.ORGANISER:
             subject = principal.organisation_id
     if subject is None:
@@ -80,9 +80,7 @@ async def logout() -> Response:
 
 @router.get("", response_model=None)
 async def home(request: Request, tx: TransactionsDep, organiser: ConsoleOrganiser) -> Response:
-    rows, _ = await tx.read(
-        lambda conn: networks.list_networks(conn, status=None, limit=500, cursor=None)
-    )
+    rows, _ = await networks.list_networks(tx, status=None, limit=500, cursor=None)
     if not organiser.platform:
         rows = [row for row in rows if row["organisation_id"] == organiser.organisation_id]
     return render(request, "networks.html", networks=rows)
@@ -115,11 +113,7 @@ async def create_network(
             errors=field_errors(error, language_of(request)),
             languages_=LANGUAGES,
         )
-    row = await tx.run(
-        lambda conn: networks.create_network(
-            conn, command, organisation_id=organiser.organisation_id
-        )
-    )
+    row = await networks.create_network(tx, command, organiser=organiser, once=as_is())
     return RedirectResponse(f"/console/networks/{row['id']}", 303)
 
 
@@ -132,9 +126,7 @@ async def show_network(
     organiser: ConsoleOrganiser,
 ) -> Response:
     try:
-        page = await tx.read(
-            scoped(organiser, "network", network_id, lambda c: network_page(c, ctx, network_id))
-        )
+        page = await network_page(tx, ctx, network_id, organiser=organiser)
     except Problem:
         return missing(request)
     return render(
@@ -161,18 +153,9 @@ async def update_network(
     form = await read_form(request)
     try:
         command = NetworkPatch.model_validate(network_body(form, editing=True))
-        await tx.run(
-            scoped(
-                organiser,
-                "network",
-                network_id,
-                lambda conn: networks.update_network(conn, network_id, command),
-            )
-        )
+        await networks.update_network(tx, network_id, command, organiser=organiser)
     except ValidationError as error:
-        page = await tx.read(
-            scoped(organiser, "network", network_id, lambda c: network_page(c, ctx, network_id))
-        )
+        page = await network_page(tx, ctx, network_id, organiser=organiser)
         return render(
             request,
             "network.html",
@@ -203,13 +186,8 @@ async def create_meeting(
     problem = None
     try:
         command = MeetingIn.model_validate(meeting_body(form, editing=False))
-        row = await tx.run(
-            scoped(
-                organiser,
-                "network",
-                network_id,
-                lambda conn: meetings.schedule_meeting(conn, network_id, command),
-            )
+        row = await meetings.schedule_meeting(
+            tx, network_id, command, organiser=organiser, once=as_is()
         )
     except ValidationError as error:
         errors = field_errors(error, language_of(request))
@@ -217,7 +195,7 @@ async def create_meeting(
         errors, problem = {}, error.detail
     else:
         return RedirectResponse(f"/console/meetings/{row['id']}", 303)
-    page = await tx.read(lambda conn: network_page(conn, ctx, network_id))
+    page = await network_page(tx, ctx, network_id)
     return render(
         request,
         "network.html",
@@ -267,14 +245,7 @@ async def update_meeting(
     problem = None
     try:
         command = MeetingPatch.model_validate(meeting_body(form, editing=True))
-        await tx.run(
-            scoped(
-                organiser,
-                "meeting",
-                meeting_id,
-                lambda conn: meetings.update_meeting(conn, ctx, meeting_id, command),
-            )
-        )
+        await meetings.update_meeting(tx, ctx, meeting_id, command, organiser=organiser)
     except ValidationError as error:
         errors = field_errors(error, language_of(request))
     except Problem as error:
@@ -305,12 +276,7 @@ async def cancel_meeting(
 ) -> Response:
     reason = (await read_form(request)).get("reason", "").strip()[:500] or None
     with contextlib.suppress(Problem):  # already cancelled: the page shows it so
-        await tx.run(
-            scoped(
-                organiser,
-                "meeting",
-                meeting_id,
-                lambda conn: meetings.cancel_meeting(conn, meeting_id, reason=reason),
-            )
+        await meetings.cancel_meeting(
+            tx, meeting_id, organiser=organiser, reason=reason, once=as_is()
         )
     return RedirectResponse(f"/console/meetings/{meeting_id}", 303)

@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from registration.service import meetings, networks, registrations
-from registration.service.organisations import scoped
+from registration.service import meetings, rosters
 from registration.unit_of_work import ServiceContext, Transactions
 from registration.web import headers
 from registration.web.rendering import render_page
@@ -42,10 +41,17 @@ def local_time(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
-async def network_page(conn: Any, ctx: ServiceContext, network_id: uuid.UUID) -> dict[str, Any]:
-    """A network and a summary of each of its meetings."""
-    network = await networks.get_network(conn, network_id)
-    rows, _ = await meetings.list_meetings(conn, network_id, limit=500, cursor=None)
+async def network_page(
+    tx: Transactions,
+    ctx: ServiceContext,
+    network_id: uuid.UUID,
+    *,
+    organiser: Principal | None = None,
+) -> dict[str, Any]:
+    """A network and a summary of each of its meetings (for an organiser, one of their own)."""
+    network, rows = await meetings.network_and_meetings(
+        tx, network_id, limit=500, organiser=organiser
+    )
     return {
         "network": network,
         "meetings": [_meeting_summary(row) for row in rows],
@@ -65,10 +71,16 @@ def _meeting_summary(row: Any) -> dict[str, Any]:
     }
 
 
-async def _meeting_page(conn: Any, meeting_id: uuid.UUID) -> dict[str, Any]:
-    meeting = await meetings.get_meeting(conn, meeting_id)
-    network = await networks.get_network(conn, meeting["network_id"])
-    people, _ = await registrations.roster(conn, meeting_id, limit=100_000, cursor=None)
+async def visible_meeting_page(
+    tx: Transactions, organiser: Principal, meeting_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The meeting's page data, or None when it does not exist for this organiser."""
+    try:
+        meeting, network, people = await rosters.meeting_with_roster(
+            tx, meeting_id, organiser=organiser
+        )
+    except Problem:
+        return None
     return {
         "meeting": meeting,
         "network": network,
@@ -76,15 +88,3 @@ async def _meeting_page(conn: Any, meeting_id: uuid.UUID) -> dict[str, Any]:
         "waitlisted": [p for p in people if p["status"] == "waitlisted"],
         "when": local_time(meeting["starts_at"], meeting["timezone"]),
     }
-
-
-async def visible_meeting_page(
-    tx: Transactions, organiser: Principal, meeting_id: uuid.UUID
-) -> dict[str, Any] | None:
-    """The meeting's page data, or None when it does not exist for this organiser."""
-    try:
-        return await tx.read(
-            scoped(organiser, "meeting", meeting_id, lambda c: _meeting_page(c, meeting_id))
-        )
-    except Problem:
-        return None

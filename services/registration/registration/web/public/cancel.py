@@ -11,11 +11,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from registration import repository as repo
 from registration import tokens
 from registration.api.deps import ContextDep, TransactionsDep
 from registration.service import enrolments, registrations
-from registration.unit_of_work import ServiceContext
+from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web import headers
 from registration.web.rendering import render
 from registration.web.requests import read_form
@@ -57,18 +56,15 @@ async def _token_from_form(request: Request) -> str:
 
 
 async def _registration_view(
-    ctx: ServiceContext, conn: Any, registration_id: uuid.UUID, token: str
+    ctx: ServiceContext, tx: Transactions, registration_id: uuid.UUID, token: str
 ) -> dict[str, Any] | None:
-    registration = await conn.fetchrow(repo.REGISTRATION, registration_id)
-    if registration is None:
-        return None
-    meeting = await conn.fetchrow(repo.MEETING, registration["meeting_id"])
-    if not registrations.cancel_token_valid(
-        ctx, registration_id, token, meeting_ends_at=meeting["ends_at"]
+    found = await registrations.registration_in_full(tx, registration_id)
+    if found is None or not registrations.cancel_token_valid(
+        ctx, registration_id, token, meeting_ends_at=found.meeting["ends_at"]
     ):
         return None
-    member = await conn.fetchrow(repo.MEMBER, registration["member_id"])
-    network = await conn.fetchrow(repo.NETWORK, meeting["network_id"])
+    registration, meeting, member = found.registration, found.meeting, found.member
+    network = found.network
     language = member["language"] or network["language"]
     starts = meeting["starts_at"].astimezone(ZoneInfo(meeting["timezone"]))
     return {
@@ -133,7 +129,7 @@ async def _act(
 async def ask_to_cancel_registration(
     registration_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
 ) -> HTMLResponse:
-    view = await tx.read(lambda conn: _registration_view(ctx, conn, registration_id, token))
+    view = await _registration_view(ctx, tx, registration_id, token)
     return _ask(view, CANCEL_REGISTRATION, f"/cancel/registrations/{registration_id}", token)
 
 
@@ -142,23 +138,21 @@ async def cancel_registration_from_page(
     registration_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> HTMLResponse:
     token = await _token_from_form(request)
-    view = await tx.read(lambda conn: _registration_view(ctx, conn, registration_id, token))
+    view = await _registration_view(ctx, tx, registration_id, token)
     return await _act(
         view,
         CANCEL_REGISTRATION,
-        lambda: tx.run(
-            lambda conn: registrations.cancel_registration(
-                conn, ctx, registration_id, token=token, by_organiser=False
-            )
+        lambda: registrations.cancel_registration(
+            tx, ctx, registration_id, token=token, organiser=None, once=as_is()
         ),
     )
 
 
 async def _enrolment_view(
-    ctx: ServiceContext, conn: Any, enrolment_id: uuid.UUID, token: str
+    ctx: ServiceContext, tx: Transactions, enrolment_id: uuid.UUID, token: str
 ) -> dict[str, Any] | None:
-    enrolment = await conn.fetchrow("SELECT * FROM enrolments WHERE id = $1", enrolment_id)
-    if enrolment is None or not tokens.verify(
+    found = await enrolments.enrolment_in_full(tx, enrolment_id)
+    if found is None or not tokens.verify(
         ctx.settings.effective_token_secret,
         enrolments.CANCEL_PURPOSE,
         enrolment_id,
@@ -166,8 +160,7 @@ async def _enrolment_view(
         now=ctx.clock.now(),
     ):
         return None
-    network = await conn.fetchrow(repo.NETWORK, enrolment["network_id"])
-    member = await conn.fetchrow(repo.MEMBER, enrolment["member_id"])
+    enrolment, network, member = found
     language = member["language"] or network["language"]
     return {
         "language": language,
@@ -183,7 +176,7 @@ async def _enrolment_view(
 async def ask_to_leave_network(
     enrolment_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
 ) -> HTMLResponse:
-    view = await tx.read(lambda conn: _enrolment_view(ctx, conn, enrolment_id, token))
+    view = await _enrolment_view(ctx, tx, enrolment_id, token)
     return _ask(view, LEAVE_NETWORK, f"/cancel/enrolments/{enrolment_id}", token)
 
 
@@ -192,13 +185,11 @@ async def leave_network_from_page(
     enrolment_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> HTMLResponse:
     token = await _token_from_form(request)
-    view = await tx.read(lambda conn: _enrolment_view(ctx, conn, enrolment_id, token))
+    view = await _enrolment_view(ctx, tx, enrolment_id, token)
     return await _act(
         view,
         LEAVE_NETWORK,
-        lambda: tx.run(
-            lambda conn: enrolments.cancel_enrolment(
-                conn, ctx, enrolment_id, token=token, by_organiser=False
-            )
+        lambda: enrolments.cancel_enrolment(
+            tx, ctx, enrolment_id, token=token, organiser=None, once=as_is()
         ),
     )

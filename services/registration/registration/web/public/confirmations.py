@@ -12,11 +12,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from registration import repository as repo
 from registration import tokens
 from registration.api.deps import ContextDep, TransactionsDep
 from registration.service import enrolments, registrations
-from registration.unit_of_work import ServiceContext
+from registration.unit_of_work import ServiceContext, Transactions
 from registration.web import headers
 from registration.web.public.page import not_found, render, when
 from registration.web.requests import language_of
@@ -39,12 +38,10 @@ async def enrolment_confirmation(
     secret = ctx.settings.effective_token_secret
     if not tokens.verify(secret, VIEW_ENROLMENT, enrolment_id, token, now=ctx.clock.now()):
         return not_found(request)
-
-    async def network_of_enrolment(conn: Any) -> Any:
-        enrolment = await conn.fetchrow(repo.ENROLMENT, enrolment_id)
-        return await conn.fetchrow(repo.NETWORK, enrolment["network_id"])
-
-    network = await tx.read(network_of_enrolment)
+    found = await enrolments.enrolment_in_full(tx, enrolment_id)
+    if found is None:
+        return not_found(request)
+    network = found.network
     lang = language_of(request, network["language"])
     cancel = enrolments.cancel_token(ctx, enrolment_id)
     return render(
@@ -64,15 +61,15 @@ async def enrolment_confirmation(
 
 
 async def _verified_registration(
-    ctx: ServiceContext, conn: Any, registration_id: uuid.UUID, token: str
+    ctx: ServiceContext, tx: Transactions, registration_id: uuid.UUID, token: str
 ) -> tuple[Any, Any, Any, int | None] | None:
     secret = ctx.settings.effective_token_secret
     if not tokens.verify(secret, VIEW_REGISTRATION, registration_id, token, now=ctx.clock.now()):
         return None
-    registration = await conn.fetchrow(repo.REGISTRATION, registration_id)
-    meeting = await conn.fetchrow(repo.MEETING, registration["meeting_id"])
-    member = await conn.fetchrow(repo.MEMBER, registration["member_id"])
-    return registration, meeting, member, await repo.waitlist_position(conn, registration)
+    found = await registrations.registration_in_full(tx, registration_id)
+    if found is None:
+        return None
+    return found.registration, found.meeting, found.member, found.waitlist_position
 
 
 @router.get("/registrations/{registration_id}/confirmation", response_class=HTMLResponse)
@@ -83,7 +80,7 @@ async def registration_confirmation(
     ctx: ContextDep,
     token: str = "",
 ) -> HTMLResponse:
-    found = await tx.read(lambda conn: _verified_registration(ctx, conn, registration_id, token))
+    found = await _verified_registration(ctx, tx, registration_id, token)
     if found is None:
         return not_found(request)
     registration, meeting, member, position = found
@@ -132,7 +129,7 @@ async def registration_calendar(
     ctx: ContextDep,
     token: str = "",
 ) -> Response:
-    found = await tx.read(lambda conn: _verified_registration(ctx, conn, registration_id, token))
+    found = await _verified_registration(ctx, tx, registration_id, token)
     if found is None:
         return not_found(request)
     registration, meeting, _, _ = found

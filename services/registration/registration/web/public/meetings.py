@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from registration import tokens
 from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
 from registration.api.schemas import RegistrationIn, check_deliverable
-from registration.service import meetings, networks, registrations
-from registration.unit_of_work import ServiceContext
+from registration.service import meetings, registrations
+from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web.public.confirmations import VIEW_REGISTRATION
 from registration.web.public.forms import (
     companions_from,
@@ -32,11 +32,10 @@ router = APIRouter(include_in_schema=False)
 
 
 async def _meeting_page(
-    ctx: ServiceContext, conn: Any, meeting_id: uuid.UUID, choose: Callable[[str], str]
+    ctx: ServiceContext, tx: Transactions, meeting_id: uuid.UUID, choose: Callable[[str], str]
 ) -> dict[str, Any]:
     """The page's data, in the language `choose` picks given the network's own."""
-    meeting = await meetings.get_meeting(conn, meeting_id)
-    network = await networks.get_network(conn, meeting["network_id"])
+    meeting, network = await meetings.meeting_and_network(tx, meeting_id)
     lang = choose(network["language"])
     now = ctx.clock.now()
     closed_by = meeting["registration_deadline"] or meeting["starts_at"]
@@ -76,7 +75,7 @@ async def show_meeting(
         return language_of(request, fallback)
 
     try:
-        page = await tx.read(lambda conn: _meeting_page(ctx, conn, meeting_id, choose))
+        page = await _meeting_page(ctx, tx, meeting_id, choose)
     except Problem:
         return not_found(request)
     return render(request, "meeting.html", errors={}, values={}, problem=None, **page)
@@ -93,7 +92,7 @@ async def register_from_page(
     form = await read_form(request, max_chars=1000)
     lang = language_of(request)
     try:
-        page = await tx.read(lambda conn: _meeting_page(ctx, conn, meeting_id, lambda _: lang))
+        page = await _meeting_page(ctx, tx, meeting_id, lambda _: lang)
     except Problem:
         return not_found(request)
     errors: dict[str, str] = {}
@@ -109,9 +108,10 @@ async def register_from_page(
         )
         check_deliverable(command, smtputf8=ctx.settings.smtp_accepts_smtputf8)
         await abuse.check_email(command.member.email)
-        registration, _, _ = await tx.run(
-            lambda conn: registrations.register_for_meeting(conn, ctx, meeting_id, command)
+        registered = await registrations.register_for_meeting(
+            tx, ctx, meeting_id, command, once=as_is()
         )
+        registration = registered.registration
     except ValidationError as error:
         errors = field_errors(error, lang)
     except Problem as error:

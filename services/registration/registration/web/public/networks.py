@@ -19,7 +19,7 @@ from registration import tokens
 from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
 from registration.api.schemas import EnrolmentIn, check_deliverable
 from registration.service import enrolments, meetings, networks
-from registration.unit_of_work import ServiceContext
+from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web.public.confirmations import VIEW_ENROLMENT
 from registration.web.public.forms import field_errors, member_from, problem_words, refused_status
 from registration.web.public.page import not_found, render, when
@@ -31,19 +31,16 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/", response_class=HTMLResponse)
 async def list_networks(request: Request, tx: TransactionsDep) -> HTMLResponse:
-    rows, _ = await tx.read(
-        lambda conn: networks.list_networks(conn, status="open", limit=200, cursor=None)
-    )
+    rows, _ = await networks.list_networks(tx, status="open", limit=200, cursor=None)
     return render(request, "networks.html", language_of(request), networks=rows)
 
 
 async def _network_page(
-    ctx: ServiceContext, conn: Any, network_id: uuid.UUID, choose: Callable[[str], str]
+    ctx: ServiceContext, tx: Transactions, network_id: uuid.UUID, choose: Callable[[str], str]
 ) -> dict[str, Any]:
     """The page's data, in the language `choose` picks given the network's own."""
-    network = await networks.get_network(conn, network_id)
+    network, rows = await meetings.network_and_meetings(tx, network_id, limit=100)
     lang = choose(network["language"])
-    rows, _ = await meetings.list_meetings(conn, network_id, limit=100, cursor=None)
     now = ctx.clock.now()
     cards = [
         {
@@ -81,7 +78,7 @@ async def show_network(
         return language_of(request, fallback)
 
     try:
-        page = await tx.read(lambda conn: _network_page(ctx, conn, network_id, choose))
+        page = await _network_page(ctx, tx, network_id, choose)
     except Problem:
         return not_found(request)
     return render(request, "network.html", errors={}, values={}, problem=None, **page)
@@ -107,7 +104,8 @@ async def enrol_from_page(
         )
         check_deliverable(command, smtputf8=ctx.settings.smtp_accepts_smtputf8)
         await abuse.check_email(command.member.email)
-        enrolment, _ = await tx.run(lambda conn: enrolments.enrol(conn, ctx, network_id, command))
+        enrolled = await enrolments.enrol(tx, ctx, network_id, command, once=as_is())
+        enrolment = enrolled.enrolment
     except ValidationError as error:
         errors = field_errors(error, lang)
     except Problem as error:
@@ -122,7 +120,7 @@ async def enrol_from_page(
         return RedirectResponse(
             f"/enrolments/{enrolment['id']}/confirmation?token={view}&lang={lang}", 303
         )
-    page = await tx.read(lambda conn: _network_page(ctx, conn, network_id, lambda _: lang))
+    page = await _network_page(ctx, tx, network_id, lambda _: lang)
     return render(
         request,
         "network.html",
