@@ -1,5 +1,5 @@
 """The reports, computed from the projected facts (read by `reporting.repository.reports`).
-Counting rules are in the README."""
+Counting rules are in docs/api.md."""
 
 from __future__ import annotations
 

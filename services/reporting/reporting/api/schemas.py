@@ -1,4 +1,4 @@
-"""What the report endpoints answer, as JSON. Counting rules are in the README."""
+"""What the report endpoints answer, as JSON. Counting rules are in docs/api.md."""
 
 from __future__ import annotations
 

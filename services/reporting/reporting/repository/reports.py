@@ -1,6 +1,6 @@
 """Reading the reports: the SQL that counts the projected facts, and functions that run it.
 
-Counting rules are in the README; shaping the rows into reports is `reporting.queries`."""
+Counting rules are in docs/api.md; shaping the rows into reports is `reporting.queries`."""
 
 from __future__ import annotations
 
