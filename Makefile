@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-fresh test lint typecheck unit install clean browser promtool bench-notification bench-reporting measure test-faults bench bench-api bench-end-to-end audit audit-locked
+.PHONY: run run-fresh test lint typecheck unit install clean browser promtool bench-notification bench-reporting measure test-faults bench bench-api bench-end-to-end audit audit-locked messages
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -54,6 +54,19 @@ promtool:
 
 test: lint typecheck browser promtool audit-locked
 	$(VENV)/bin/pytest
+
+# Translators: bring each service's catalogues up to date with the code (babel.cfg says where
+# the messages are); new messages arrive untranslated, tests/unit/test_catalogues.py lists them.
+CATALOGUES := registration:services/registration/registration/web:services/registration/registration/web/locale \
+	notification:services/notification/notification:services/notification/notification/locale \
+	reporting:services/reporting/reporting/static:services/reporting/reporting/static/locale
+messages: install
+	@mkdir -p .cache
+	@for entry in $(CATALOGUES); do \
+	  IFS=: read -r domain folder locale <<< "$$entry"; \
+	  $(VENV)/bin/pybabel -q extract -F babel.cfg -c TRANSLATORS: --no-location -o .cache/$$domain.pot $$folder && \
+	  $(VENV)/bin/pybabel -q update -i .cache/$$domain.pot -d $$locale -D $$domain --ignore-obsolete -w 100 || exit 1; \
+	done
 
 unit: install
 	$(VENV)/bin/pytest tests/unit
