@@ -1,4 +1,4 @@
-"""Message catalogues: gettext .po files, read with Babel when a service starts.
+"""Message catalogues: gettext .po files, read with Babel the first time a service needs them.
 
 Each service keeps its words in `locale/<language>/LC_MESSAGES/<domain>.po` (the layout
 `pybabel init`/`update` write), with the English text as the msgid. `Catalogues` reads every
