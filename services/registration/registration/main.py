@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -44,6 +44,35 @@ def create_app(
 ) -> FastAPI:
     """The app; it runs the outbox relay too unless `run_relay` (default: RUN_RELAY) says not."""
     relay_here = settings.run_relay if run_relay is None else run_relay
+    app = FastAPI(
+        title="Tilmeld registration",
+        version="1.0.0",
+        description="Networks, meetings, enrolments and registrations with companions.",
+        lifespan=_lifespan(settings, relay_here=relay_here, clock=clock or Clock()),
+        docs_url="/docs",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.state.abuse_limits = AbuseLimits(settings)
+    app.state.oidc = OidcVerifier.configured(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        jwks_url=settings.oidc_jwks_url,
+    )
+    install_problem_handlers(app)
+    install_observability(app, settings, schema=SCHEMA, migrations_dir=MIGRATIONS)
+    serve_openapi_at_root(app)
+    _add_middleware(app, settings)
+    _add_routes(app)
+    return app
+
+
+def _lifespan(
+    settings: Settings, *, relay_here: bool, clock: Clock
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    """The pool, the unit of work and the use cases' context while the app runs; the relay
+    and the purge of old Idempotency-Keys beside them."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,7 +84,7 @@ def create_app(
         app.state.transactions = Transactions(pool, signal)
         app.state.context = ServiceContext(
             settings=settings,
-            clock=clock or Clock(),
+            clock=clock,
             vault=PersonalDataVault.from_setting(
                 settings.personal_data_key, development_fallback=settings.effective_token_secret
             ),
@@ -78,28 +107,11 @@ def create_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await pool.close()
 
-    app = FastAPI(
-        title="Tilmeld registration",
-        version="1.0.0",
-        description="Networks, meetings, enrolments and registrations with companions.",
-        lifespan=lifespan,
-        docs_url="/docs",
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        generate_unique_id_function=operation_id,
-    )
-    app.state.settings = settings
-    app.state.abuse_limits = AbuseLimits(settings)
-    app.state.oidc = OidcVerifier.configured(
-        issuer=settings.oidc_issuer,
-        audience=settings.oidc_audience,
-        jwks_url=settings.oidc_jwks_url,
-    )
+    return lifespan
 
-    install_problem_handlers(app)
-    install_observability(app, settings, schema=SCHEMA, migrations_dir=MIGRATIONS)
-    serve_openapi_at_root(app)
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-
     app.add_middleware(CorrelationId)
     if origins := [o.strip() for o in settings.cors_allowed_origins.split(",") if o.strip()]:
         app.add_middleware(
@@ -110,6 +122,8 @@ def create_app(
             max_age=600,
         )
 
+
+def _add_routes(app: FastAPI) -> None:
     api_routers = (
         networks.router,
         meetings.router,
@@ -123,7 +137,6 @@ def create_app(
     app.include_router(web.router)
     app.add_exception_handler(web.NotSignedIn, web.not_signed_in)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
-    return app
 
 
 async def _purge_idempotency_keys(app: FastAPI, settings: Settings) -> None:

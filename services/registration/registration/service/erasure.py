@@ -26,7 +26,7 @@ async def forget_member_within(conn: Connection, ctx: ServiceContext, member_id:
         await enrolments.cancel_enrolment_within(
             conn, ctx, row["id"], token=None, by_organiser=True, erasure=True
         )
-    await members.erase_member(conn, member_id)
+    await members.erase_member_within(conn, member_id)
 
 
 async def forget_member(tx: Transactions, ctx: ServiceContext, member_id: uuid.UUID) -> None:

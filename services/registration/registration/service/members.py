@@ -73,7 +73,7 @@ async def export_member_within(conn: Connection, member_id: uuid.UUID) -> dict[s
     }
 
 
-async def erase_member(conn: Connection, member_id: uuid.UUID) -> None:
+async def erase_member_within(conn: Connection, member_id: uuid.UUID) -> None:
     """Remove the person's personal data and keep the anonymous facts the aggregates need.
 
     The caller has already cancelled the person's active enrolments and registrations.
