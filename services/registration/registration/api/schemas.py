@@ -23,12 +23,13 @@ from registration.service.commands import (
     MemberIn,
     NetworkIn,
     NetworkPatch,
+    OpenIn,
     OrganisationIn,
     RegistrationIn,
     SpeakerIn,
     check_deliverable,
 )
-from tilmeld_shared.events import Language
+from tilmeld_shared.events import Language, PersonalData
 
 __all__ = [
     "ApiKeyIn",
@@ -48,6 +49,8 @@ __all__ = [
     "NetworkIn",
     "NetworkOut",
     "NetworkPatch",
+    "OpenIn",
+    "OpenOut",
     "OrganisationIn",
     "OrganisationOut",
     "Page",
@@ -178,3 +181,9 @@ class ApiKeyOut(BaseModel):
     created_at: datetime
     revoked_at: datetime | None
     key: str | None = Field(None, description="Shown once, when the key is created.")
+
+
+class OpenOut(BaseModel):
+    items: list[PersonalData | None] = Field(
+        description="In the order asked; null where the member was erased (the key is gone)."
+    )

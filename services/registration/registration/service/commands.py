@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from tilmeld_shared.events import Language
+from tilmeld_shared.events import Language, SealedPersonalData
 from tilmeld_shared.validation import INVISIBLE, JSON_INTEGER, LINE_BREAKS
 
 # Text people type: no control characters and no lone surrogates (which the database cannot
@@ -301,3 +301,9 @@ class OrganisationIn(Request):
 class ApiKeyIn(Request):
     name: Name = Field(description="What the key is for, e.g. 'KL culture team'.")
     role: Literal["organiser", "reporting"] = "organiser"
+
+
+# Sealed personal data the notification service asks to have opened (no docstring: it would
+# become the schema's description in the API document).
+class OpenIn(BaseModel):
+    items: list[SealedPersonalData] = Field(max_length=1000)

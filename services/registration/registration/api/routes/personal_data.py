@@ -5,25 +5,14 @@ from __future__ import annotations
 import hmac
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
 
 from registration.api.deps import ContextDep, TransactionsDep
+from registration.api.schemas import OpenIn, OpenOut
 from registration.service import members
 from tilmeld_shared.auth import BearerScheme, bearer_token
-from tilmeld_shared.events import PersonalData, SealedPersonalData
 from tilmeld_shared.problems import Unauthorized
 
 router = APIRouter(tags=["personal data"])
-
-
-class OpenIn(BaseModel):
-    items: list[SealedPersonalData] = Field(max_length=1000)
-
-
-class OpenOut(BaseModel):
-    items: list[PersonalData | None] = Field(
-        description="In the order asked; null where the member was erased (the key is gone)."
-    )
 
 
 @router.post("/personal-data/open")
