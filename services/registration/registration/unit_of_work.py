@@ -95,6 +95,9 @@ def as_is() -> Once[T, T]:
 
 
 class Transactions:
+    """The unit of work: each use case runs in one transaction (or one read) of its own, and
+    a commit that may have written events wakes the outbox relay."""
+
     def __init__(self, pool: asyncpg.Pool, signal: OutboxSignal) -> None:
         self._pool = pool
         self._signal = signal
