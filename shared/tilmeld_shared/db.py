@@ -82,7 +82,9 @@ CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (
 
 
 def _lock_key(schema: str) -> int:
-    return int.from_bytes(hashlib.sha256(schema.encode()).digest()[:4], "big")
+    """Postgres's two-key advisory locks take signed 32-bit ints; read the hash as one (keys
+    whose top bit is clear are what they always were)."""
+    return int.from_bytes(hashlib.sha256(schema.encode()).digest()[:4], "big", signed=True)
 
 
 async def migrate(dsn: str, *, schema: str, migrations_dir: Path) -> list[str]:
