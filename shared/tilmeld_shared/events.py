@@ -86,6 +86,59 @@ class NetworkUpdated(NetworkCreated):
     event_type = "NetworkUpdated"
 
 
+# --- parties: municipalities as members of a network -------------------------------------------
+
+MunicipalityKind = Literal["municipality", "county", "region", "district"]
+
+
+class PartyState(Payload):
+    """The full current state of one municipality's party to a network (as RegistrationState is
+    for a registration). The municipality is not personal data and travels in clear; the
+    contact person travels sealed. A network's own contact address (public on its page) is in
+    clear, so the organiser can hear of new applications."""
+
+    topic = TOPIC_NETWORKS
+    party_id: uuid.UUID
+    network_id: uuid.UUID
+    network_title: str = ""
+    organisation_id: uuid.UUID | None = None
+    municipality_id: uuid.UUID
+    municipality: str
+    country: str  # ISO 3166-1 alpha-2
+    municipality_code: str | None = None
+    municipality_kind: MunicipalityKind = "municipality"
+    status: Literal["applied", "joined", "declined", "withdrawn"]
+    applied_at: datetime
+    decided_at: datetime | None = None
+    # The organiser's reason for a decline, written to be sent to the contact.
+    reason: str | None = None
+    contact_member_id: uuid.UUID | None = None
+    language: Language
+    network_contact_email: str | None = None
+    # Plaintext only in memory (never serialised by registration): see SealedPersonalData.
+    personal: PersonalData | None = None
+    personal_sealed: SealedPersonalData | None = None
+
+
+class PartyApplied(PartyState):
+    event_type = "PartyApplied"
+
+
+class PartyJoined(PartyState):
+    """Joined: at once in an open network, or on an organiser's acceptance."""
+
+    event_type = "PartyJoined"
+
+
+class PartyDeclined(PartyState):
+    event_type = "PartyDeclined"
+
+
+class PartyWithdrew(PartyState):
+    event_type = "PartyWithdrew"
+    withdrawn_by: Literal["contact", "organiser"] = "contact"
+
+
 # --- enrolments ---------------------------------------------------------------------------------
 
 
@@ -100,6 +153,9 @@ class MemberEnrolled(Payload):
     role: str
     language: Language
     enrolled_at: datetime
+    # The municipality resolved in the register (None: the name matched no entry, kept as typed).
+    municipality_id: uuid.UUID | None = None
+    country: str | None = None
     # Plaintext only in memory (never serialised by registration): see SealedPersonalData.
     personal: PersonalData | None = None
     personal_sealed: SealedPersonalData | None = None
@@ -180,6 +236,9 @@ class RegistrationState(Payload):
     companions: int
     registered_at: datetime
     waitlist_position: int | None = None
+    # The municipality resolved in the register (None: the name matched no entry, kept as typed).
+    municipality_id: uuid.UUID | None = None
+    country: str | None = None
     # Plaintext only in memory (never serialised by registration): see SealedPersonalData.
     personal: PersonalData | None = None
     personal_sealed: SealedPersonalData | None = None
@@ -216,6 +275,10 @@ EVENT_TYPES: dict[str, type[Payload]] = {
     for cls in (
         NetworkCreated,
         NetworkUpdated,
+        PartyApplied,
+        PartyJoined,
+        PartyDeclined,
+        PartyWithdrew,
         MemberEnrolled,
         EnrolmentCancelled,
         MemberErased,
