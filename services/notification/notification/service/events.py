@@ -20,6 +20,13 @@ from notification.repository import inbox
 from notification.service.enrolments import member_enrolled
 from notification.service.erasure import member_erased
 from notification.service.meetings import meeting_cancelled, meeting_scheduled, meeting_updated
+from notification.service.networks import network_changed
+from notification.service.parties import (
+    party_applied,
+    party_declined,
+    party_joined,
+    party_withdrew,
+)
 from notification.service.queueing import queue
 from notification.service.recipients import Outgoing
 from notification.service.registrations import registration_changed
@@ -34,6 +41,11 @@ from tilmeld_shared.events import (
     MeetingUpdated,
     MemberEnrolled,
     MemberErased,
+    NetworkCreated,
+    PartyApplied,
+    PartyDeclined,
+    PartyJoined,
+    PartyWithdrew,
     Payload,
     RegistrationState,
 )
@@ -53,6 +65,11 @@ async def _no_news(
 # MeetingScheduled, AttendanceRecorded (news to nobody) before the other RegistrationStates.
 # A type in none of them is one this service has nothing to say about.
 EFFECTS: dict[type[Payload], Effect] = {
+    NetworkCreated: network_changed,  # and NetworkUpdated, which extends it
+    PartyApplied: party_applied,
+    PartyJoined: party_joined,
+    PartyDeclined: party_declined,
+    PartyWithdrew: party_withdrew,
     MeetingScheduled: meeting_scheduled,
     MeetingUpdated: meeting_updated,
     MeetingCancelled: meeting_cancelled,
