@@ -310,11 +310,11 @@ async def check_in(
 ) -> R:
     """Record attendance, for an organiser of the meeting's own."""
 
-    async def check_in(conn: Connection) -> asyncpg.Record:
+    async def record(conn: Connection) -> asyncpg.Record:
         await require_in_scope(conn, organiser, "registration", registration_id)
         return await check_in_within(conn, ctx, registration_id)
 
-    return await tx.once(once, check_in)
+    return await tx.once(once, record)
 
 
 async def get_registration(
