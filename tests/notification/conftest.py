@@ -10,11 +10,14 @@ import pytest
 
 from notification.service.events import handle_event
 from notification.settings import Settings
+from tests.builders import PERSONAL_DATA
 from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import (
     Companion,
     Envelope,
     MeetingScheduled,
+    NetworkCreated,
+    PartyState,
     Payload,
     PersonalData,
     new_envelope,
@@ -97,6 +100,72 @@ class Meeting:
             **extra,
         }
         return self.event(cls(**fields))
+
+
+class Network:
+    """A network's event stream with municipalities as its parties, as registration would
+    write it: the contact in `personal` (opened, as the opener leaves it), or None once erased."""
+
+    def __init__(self, *, language: str = "da", title: str = "Kulturmetropolen") -> None:
+        self.id = uuid.uuid4()
+        self.language = language
+        self.title = title
+        self.version = 0
+
+    def event(self, payload: Payload, *, aggregate_id: uuid.UUID) -> tuple[Envelope, Payload]:
+        self.version += 1
+        return new_envelope(
+            payload, aggregate_id=aggregate_id, aggregate_version=self.version, correlation_id="t"
+        ), payload
+
+    def created(self) -> tuple[Envelope, Payload]:
+        created = NetworkCreated(
+            network_id=self.id,
+            title=self.title,
+            language=self.language,
+            max_companions=1,
+            status="open",
+        )
+        return self.event(created, aggregate_id=self.id)
+
+    def party(
+        self,
+        cls: type[PartyState],
+        *,
+        party_id: uuid.UUID | None = None,
+        municipality: str = "Rødovre",
+        language: str = "da",
+        email: str | None = "mette@rodovre.example",
+        **changes: Any,
+    ) -> tuple[Envelope, Payload]:
+        PERSONAL_DATA.update(("Mette Hansen", *([email] if email else [])))
+        personal = (
+            PersonalData(
+                name="Mette Hansen",
+                email=email,
+                cancel_url="http://127.0.0.1:8001/parties/p/withdraw?token=secret-token",
+            )
+            if email
+            else None
+        )
+        fields: dict[str, Any] = {
+            "party_id": party_id or uuid.uuid4(),
+            "network_id": self.id,
+            "network_title": self.title,
+            "municipality_id": uuid.uuid4(),
+            "municipality": municipality,
+            "country": "DK",
+            "municipality_code": "175",
+            "status": "applied",
+            "applied_at": NOW,
+            "contact_member_id": uuid.uuid4(),
+            "language": language,
+            "network_contact_email": "kultur@kl.example",
+            "personal": personal,
+            **changes,
+        }
+        party = cls(**fields)
+        return self.event(party, aggregate_id=party.party_id)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ real broker is in tests/e2e), against real Postgres."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import asyncpg
@@ -15,8 +16,16 @@ from notification.clients import PersonalDataOpener
 from notification.consumer import create_broker
 from notification.dispatcher import Dispatcher
 from notification.settings import Settings
-from tests.notification.conftest import Meeting
-from tilmeld_shared.events import TOPIC_MEETINGS, Envelope, Payload, RegistrationConfirmed
+from tests.notification.conftest import Meeting, Network
+from tilmeld_shared.events import (
+    TOPIC_MEETINGS,
+    TOPIC_NETWORKS,
+    Envelope,
+    PartyApplied,
+    Payload,
+    RegistrationConfirmed,
+    SealedPersonalData,
+)
 
 DLQ = f"{TOPIC_MEETINGS}.dlq"
 
@@ -79,3 +88,41 @@ async def test_an_unreadable_message_goes_to_the_dead_letters_and_the_batch_is_a
     assert notice["kept_in"] == "notification.dead_letters"
     assert headers["x-failed-by"] == "notification"
     assert await pool.fetchval("SELECT count(*) FROM notifications") == 0
+
+
+async def test_a_party_application_on_the_networks_topic_is_opened_and_queues_both_emails(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    network = Network(language="da")
+    contact_id = uuid.uuid4()
+    sealed = SealedPersonalData(member_id=contact_id, nonce="bm9uY2U=", ciphertext="c2VhbGVk")
+    applied = network.party(
+        PartyApplied,
+        language="nb",
+        email=None,
+        contact_member_id=contact_id,
+        personal_sealed=sealed,
+    )
+    asked: list[dict[str, Any]] = []
+
+    def open_sealed(request: httpx.Request) -> httpx.Response:
+        asked.extend(json.loads(request.content)["items"])
+        return httpx.Response(
+            200, json={"items": [{"name": "Mette Hansen", "email": "mette@rodovre.example"}]}
+        )
+
+    opener = PersonalDataOpener(settings, transport=httpx.MockTransport(open_sealed))
+    broker = create_broker(settings, pool, Dispatcher(pool, settings), opener)
+
+    async with TestKafkaBroker(broker) as kafka:
+        await kafka.publish(record(network.created()), topic=TOPIC_NETWORKS)
+        await kafka.publish(record(applied), topic=TOPIC_NETWORKS)
+
+    assert [item["ciphertext"] for item in asked] == ["c2VhbGVk"]
+    queued = await pool.fetch(
+        "SELECT recipient, template, language, member_id FROM notifications ORDER BY template"
+    )
+    assert [tuple(row) for row in queued] == [
+        ("kultur@kl.example", "organiser_party_applied", "da", None),
+        ("mette@rodovre.example", "party_applied", "nb", contact_id),
+    ]
