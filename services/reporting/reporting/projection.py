@@ -32,6 +32,8 @@ from tilmeld_shared.events import (
     MemberEnrolled,
     MemberErased,
     NetworkCreated,
+    PartyJoined,
+    PartyState,
     Payload,
     RegistrationCancelled,
     RegistrationState,
@@ -40,6 +42,10 @@ from tilmeld_shared.events import (
 # A check-in or cancellation time, once seen, survives newer states of the row.
 ENROLMENT_STICKY = ("enrolled_at", "cancelled_at")
 REGISTRATION_STICKY = ("cancelled_at", "checked_in_at")
+PARTY_STICKY = ("joined_at",)
+# The resolved municipality, where an event names one: an event without it (EnrolmentCancelled
+# carries none; events from before the register) leaves the one known.
+RESOLVED = ("municipality_id", "country")
 
 
 async def project_batch(pool: asyncpg.Pool, events: Sequence[Event]) -> int:
@@ -77,6 +83,7 @@ class _Batch:
     cancelled_meetings: dict[uuid.UUID, int] = field(default_factory=dict)
     enrolments: dict[uuid.UUID, RowState] = field(default_factory=dict)
     registrations: dict[uuid.UUID, RowState] = field(default_factory=dict)
+    parties: dict[uuid.UUID, RowState] = field(default_factory=dict)
     erased: dict[uuid.UUID, datetime] = field(default_factory=dict)
 
     def add(self, payload: Payload, version: int) -> None:
@@ -90,7 +97,14 @@ class _Batch:
                 self.cancelled_meetings[payload.meeting_id] = max(version, known)
             case MemberEnrolled() | EnrolmentCancelled():
                 values = _enrolment(payload)
-                _fold(self.enrolments, payload.enrolment_id, version, values, ENROLMENT_STICKY)
+                _fold(
+                    self.enrolments,
+                    payload.enrolment_id,
+                    version,
+                    values,
+                    ENROLMENT_STICKY,
+                    RESOLVED,
+                )
             case RegistrationState():
                 values = _registration(payload)
                 _fold(
@@ -99,7 +113,10 @@ class _Batch:
                     version,
                     values,
                     REGISTRATION_STICKY,
+                    RESOLVED,
                 )
+            case PartyState():  # applied, joined, declined, withdrew
+                _fold(self.parties, payload.party_id, version, _party(payload), PARTY_STICKY)
             case MemberErased():
                 self.erased[payload.member_id] = payload.erased_at
             case _:
@@ -120,6 +137,8 @@ class _Batch:
             await repository.upsert_enrolments(conn, self.enrolments)
         if self.registrations:
             await repository.upsert_registrations(conn, self.registrations)
+        if self.parties:
+            await repository.upsert_parties(conn, self.parties)
 
 
 def _fold(
@@ -128,18 +147,20 @@ def _fold(
     version: int,
     values: dict[str, Any],
     sticky: tuple[str, ...] = (),
+    kept: tuple[str, ...] = (),
 ) -> None:
-    """Keep the newest state per row; a sticky timestamp, once set, survives newer states."""
+    """Keep the newest state per row; a sticky timestamp, once set, survives newer states, and
+    the `kept` fields (together) come from the older state when the newest has none."""
     current = rows.get(key)
-    newest = values if current is None or version > current.version else current.values
+    newest, older = values, (current.values if current else None)
+    if current is not None and version <= current.version:
+        newest, older = current.values, values
     merged = dict(newest)
     for name in sticky:
-        seen = [
-            v
-            for v in (values.get(name), current.values.get(name) if current else None)
-            if v is not None
-        ]
+        seen = [v for v in (newest[name], older[name] if older else None) if v is not None]
         merged[name] = max(seen) if seen else None
+    if kept and older is not None and merged[kept[0]] is None:
+        merged.update({name: older[name] for name in kept})
     rows[key] = RowState(max(version, current.version if current else 0), merged)
 
 
@@ -163,15 +184,19 @@ def _meeting(payload: MeetingScheduled) -> dict[str, Any]:
 
 
 def _enrolment(payload: MemberEnrolled | EnrolmentCancelled) -> dict[str, Any]:
-    """An enrolment's state; the time it does not carry is None (`_fold` keeps the one seen)."""
+    """An enrolment's state; what it does not carry is None (`_fold` keeps the one seen)."""
     common = {
         "network_id": payload.network_id,
         "member_id": payload.member_id,
         "municipality": payload.municipality,
+        "municipality_id": None,
+        "country": None,
     }
     if isinstance(payload, MemberEnrolled):
         return {
             **common,
+            "municipality_id": payload.municipality_id,
+            "country": payload.country,
             "status": "active",
             "enrolled_at": payload.enrolled_at,
             "cancelled_at": None,
@@ -190,6 +215,8 @@ def _registration(payload: RegistrationState) -> dict[str, Any]:
         "network_id": payload.network_id,
         "member_id": payload.member_id,
         "municipality": payload.municipality,
+        "municipality_id": payload.municipality_id,
+        "country": payload.country,
         "status": payload.status,
         "seats": payload.seats,
         "companions": payload.companions,
@@ -198,4 +225,23 @@ def _registration(payload: RegistrationState) -> dict[str, Any]:
         if isinstance(payload, RegistrationCancelled)
         else None,
         "checked_in_at": payload.checked_in_at if isinstance(payload, AttendanceRecorded) else None,
+    }
+
+
+def _party(payload: PartyState) -> dict[str, Any]:
+    """A party's state: the municipality and the decision, never the contact (sealed), the
+    reason for a decline (written to the contact) or any address."""
+    joined = isinstance(payload, PartyJoined)
+    return {
+        "network_id": payload.network_id,
+        "municipality_id": payload.municipality_id,
+        "municipality": payload.municipality,
+        "country": payload.country,
+        "municipality_code": payload.municipality_code,
+        "municipality_kind": payload.municipality_kind,
+        "status": payload.status,
+        "applied_at": payload.applied_at,
+        "decided_at": payload.decided_at,
+        # Joined at once in an open network (no decision), else on the organiser's acceptance.
+        "joined_at": (payload.decided_at or payload.applied_at) if joined else None,
     }

@@ -75,6 +75,32 @@ async def municipality_reports(
     return [dict(row) for row in rows], await repository.as_of(conn)
 
 
+async def party_report(
+    conn: Connection, network_id: uuid.UUID, *, organisation_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    """A network's parties, each with its members and the held meetings it attended, and the
+    network's totals (joined parties only: applied, declined and withdrawn ones are listed with
+    their status but not counted)."""
+    network = await repository.parties_network(conn, network_id, organisation_id=organisation_id)
+    if network is None:
+        raise NotFound(f"No events seen yet for network {network_id}.")
+    parties = [
+        {**dict(row), "coverage": float(row["coverage"])}
+        for row in await repository.party_reports(conn, network_id)
+    ]
+    joined = [party for party in parties if party["status"] == "joined"]
+    held = network["meetings_held"]
+    return {
+        **dict(network),
+        "parties_joined": len(joined),
+        "parties_absent": sum(1 for party in joined if held and not party["meetings_attended"]),
+        "members_from_parties": sum(party["members_active"] for party in joined),
+        "items": parties,
+        "as_of": await repository.as_of(conn),
+        "next_cursor": None,
+    }
+
+
 async def timeseries(
     conn: Connection,
     *,

@@ -20,6 +20,7 @@ from reporting.api.schemas import (
     MunicipalityCounts,
     NetworkCounts,
     NetworkReport,
+    PartiesReport,
     PipelineHealth,
     ReportPage,
     TimeseriesPoint,
@@ -84,6 +85,21 @@ async def network_report(
             conn, network_id, organisation_id=reader.organisation_id
         )
     return respond(request, [report], report)
+
+
+@router.get("/networks/{network_id}/parties", response_model=PartiesReport, responses=CSV_TOO)
+async def party_report(network_id: uuid.UUID, request: Request, pool: Pool, reader: Reader) -> Any:
+    """The network's parties (municipalities), each with its active members, the held meetings
+    it attended and its coverage; CSV: one row per party."""
+    async with pool.acquire() as conn:
+        report = await queries.party_report(
+            conn, network_id, organisation_id=reader.organisation_id
+        )
+    rows = [
+        {"network_id": report["network_id"], **party, "as_of": report["as_of"]}
+        for party in report["items"]
+    ]
+    return respond(request, rows, report)
 
 
 Since = Annotated[Rfc3339 | None, Query(alias="from", description="inclusive, RFC 3339")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -59,11 +59,68 @@ class NetworkReport(NetworkCounts):
 
 
 class MunicipalityCounts(BaseModel):
-    municipality: str
+    municipality: str = Field(
+        description="The register's name where it is a party, else the name as typed."
+    )
+    municipality_id: uuid.UUID | None = Field(
+        description="The register entry; null: the name matched none and is kept as typed."
+    )
+    country: str | None = Field(description="ISO 3166-1 alpha-2; null when unresolved.")
     members_active: int
     networks: int
+    parties: int = Field(description="Networks it is a joined party of.")
     registrations_confirmed: int
     attended: int
+
+
+PartyStatus = Literal["applied", "joined", "declined", "withdrawn"]
+
+
+class PartyCounts(BaseModel):
+    """One municipality's party to the network. Its counts are the municipality's in this
+    network (matched by `municipality_id`), whatever the party's status."""
+
+    party_id: uuid.UUID
+    municipality: str
+    municipality_id: uuid.UUID
+    country: str = Field(description="ISO 3166-1 alpha-2.")
+    municipality_code: str | None
+    municipality_kind: str
+    status: PartyStatus
+    applied_at: datetime
+    decided_at: datetime | None
+    joined_at: datetime | None = Field(
+        description="When it joined (kept after a withdrawal); null if it never joined."
+    )
+    members_active: int = Field(description="Active enrolments in the network from it.")
+    meetings_attended: int = Field(
+        description="Held meetings of the network with at least one attendee from it."
+    )
+    meetings_held: int = Field(
+        description="Meetings of the network that have ended and were not cancelled."
+    )
+    coverage: float = Field(
+        description="meetings_attended / meetings_held, rounded to 4 decimal places (halves "
+        "away from zero); 0 when none has been held."
+    )
+
+
+class PartiesReport(BaseModel):
+    network_id: uuid.UUID
+    title: str
+    meetings_held: int
+    parties_joined: int
+    parties_absent: int = Field(
+        description="Joined parties that attended none of the held meetings (0 until one is held)."
+    )
+    members_active: int = Field(description="Active enrolments in the network.")
+    members_from_parties: int = Field(description="Of those, from joined parties.")
+    members_unresolved: int = Field(
+        description="Of those, whose municipality matched no register entry."
+    )
+    items: list[PartyCounts] = Field(description="Every party, by municipality name.")
+    as_of: AsOf
+    next_cursor: str | None
 
 
 T = TypeVar("T")

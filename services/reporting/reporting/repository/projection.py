@@ -81,22 +81,29 @@ ENROLMENT_FIELDS = (
     "network_id",
     "member_id",
     "municipality",
+    "municipality_id",
+    "country",
     "status",
     "enrolled_at",
     "cancelled_at",
 )
 UPSERT_ENROLMENTS = f"""
-INSERT INTO enrolments (id, network_id, member_id, municipality, status, enrolled_at,
-                        cancelled_at, aggregate_version)
-SELECT new.id, new.network_id, {UNLESS_ERASED}, new.municipality, new.status,
-       new.enrolled_at, new.cancelled_at, new.version
-FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[],
-            $7::timestamptz[], $8::int[])
-     AS new(id, network_id, member_id, municipality, status, enrolled_at, cancelled_at, version)
+INSERT INTO enrolments (id, network_id, member_id, municipality, municipality_id, country, status,
+                        enrolled_at, cancelled_at, aggregate_version)
+SELECT new.id, new.network_id, {UNLESS_ERASED}, new.municipality, new.municipality_id,
+       new.country, new.status, new.enrolled_at, new.cancelled_at, new.version
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::text[],
+            $8::timestamptz[], $9::timestamptz[], $10::int[])
+     AS new(id, network_id, member_id, municipality, municipality_id, country, status,
+            enrolled_at, cancelled_at, version)
 ON CONFLICT (id) DO UPDATE
 SET status = excluded.status,
     enrolled_at = coalesce(enrolments.enrolled_at, excluded.enrolled_at),
     cancelled_at = coalesce(excluded.cancelled_at, enrolments.cancelled_at),
+    -- EnrolmentCancelled names no resolved municipality: it keeps the one MemberEnrolled named.
+    municipality_id = coalesce(excluded.municipality_id, enrolments.municipality_id),
+    country = CASE WHEN excluded.municipality_id IS NULL THEN enrolments.country
+                   ELSE excluded.country END,
     aggregate_version = excluded.aggregate_version
 WHERE enrolments.aggregate_version < excluded.aggregate_version
 """
@@ -106,6 +113,8 @@ REGISTRATION_FIELDS = (
     "network_id",
     "member_id",
     "municipality",
+    "municipality_id",
+    "country",
     "status",
     "seats",
     "companions",
@@ -114,28 +123,72 @@ REGISTRATION_FIELDS = (
     "checked_in_at",
 )
 UPSERT_REGISTRATIONS = f"""
-INSERT INTO registrations (id, meeting_id, network_id, member_id, municipality, status, seats,
-                           companions, registered_at, cancelled_at, checked_in_at,
-                           aggregate_version)
-SELECT new.id, new.meeting_id, new.network_id, {UNLESS_ERASED}, new.municipality, new.status,
-       new.seats, new.companions, new.registered_at, new.cancelled_at, new.checked_in_at,
-       new.version
-FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::int[],
-            $8::int[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::int[])
-     AS new(id, meeting_id, network_id, member_id, municipality, status, seats, companions,
-            registered_at, cancelled_at, checked_in_at, version)
+INSERT INTO registrations (id, meeting_id, network_id, member_id, municipality, municipality_id,
+                           country, status, seats, companions, registered_at, cancelled_at,
+                           checked_in_at, aggregate_version)
+SELECT new.id, new.meeting_id, new.network_id, {UNLESS_ERASED}, new.municipality,
+       new.municipality_id, new.country, new.status, new.seats, new.companions,
+       new.registered_at, new.cancelled_at, new.checked_in_at, new.version
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[],
+            $8::text[], $9::int[], $10::int[], $11::timestamptz[], $12::timestamptz[],
+            $13::timestamptz[], $14::int[])
+     AS new(id, meeting_id, network_id, member_id, municipality, municipality_id, country,
+            status, seats, companions, registered_at, cancelled_at, checked_in_at, version)
 ON CONFLICT (id) DO UPDATE
 SET status = excluded.status, seats = excluded.seats, companions = excluded.companions,
     cancelled_at = coalesce(excluded.cancelled_at, registrations.cancelled_at),
     checked_in_at = coalesce(excluded.checked_in_at, registrations.checked_in_at),
+    -- An event from before the register names none: it keeps the one known.
+    municipality_id = coalesce(excluded.municipality_id, registrations.municipality_id),
+    country = CASE WHEN excluded.municipality_id IS NULL THEN registrations.country
+                   ELSE excluded.country END,
     aggregate_version = excluded.aggregate_version
 WHERE registrations.aggregate_version < excluded.aggregate_version
+"""
+
+PARTY_FIELDS = (
+    "network_id",
+    "municipality_id",
+    "municipality",
+    "country",
+    "municipality_code",
+    "municipality_kind",
+    "status",
+    "applied_at",
+    "decided_at",
+    "joined_at",
+)
+UPSERT_PARTIES = """
+INSERT INTO parties (id, network_id, municipality_id, municipality, country, municipality_code,
+                     municipality_kind, status, applied_at, decided_at, joined_at,
+                     aggregate_version)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[],
+                     $11::timestamptz[], $12::int[])
+ON CONFLICT (id) DO UPDATE
+SET municipality_id = excluded.municipality_id, municipality = excluded.municipality,
+    country = excluded.country, municipality_code = excluded.municipality_code,
+    municipality_kind = excluded.municipality_kind, status = excluded.status,
+    applied_at = excluded.applied_at, decided_at = excluded.decided_at,
+    joined_at = greatest(parties.joined_at, excluded.joined_at),
+    aggregate_version = excluded.aggregate_version
+WHERE parties.aggregate_version < excluded.aggregate_version
+"""
+
+# The time a party joined, once seen, survives newer states and arrives in any order: a
+# PartyJoined applied after the newer PartyWithdrew (which the guard above lets it not
+# overwrite) still says when the party joined. (`greatest` ignores NULLs.)
+KEEP_JOINED_AT = """
+UPDATE parties p SET joined_at = greatest(p.joined_at, seen.joined_at)
+FROM unnest($1::uuid[], $2::timestamptz[]) AS seen(id, joined_at)
+WHERE p.id = seen.id AND seen.joined_at IS NOT NULL
+  AND p.joined_at IS DISTINCT FROM greatest(p.joined_at, seen.joined_at)
 """
 
 # DELETE, not TRUNCATE: the service runs as its app role, which may change rows, not tables.
 RESET = """
 DELETE FROM inbox; DELETE FROM networks; DELETE FROM meetings; DELETE FROM enrolments;
-DELETE FROM registrations; DELETE FROM erased_members;
+DELETE FROM registrations; DELETE FROM parties; DELETE FROM erased_members;
 UPDATE progress SET newest_event_at = NULL;
 """
 
@@ -188,3 +241,10 @@ async def upsert_registrations(conn: Connection, rows: Mapping[uuid.UUID, RowSta
 async def reset(conn: Connection) -> None:
     """Empty every projected table, the inbox and `as_of` (before a rebuild)."""
     await conn.execute(RESET)
+
+
+async def upsert_parties(conn: Connection, rows: Mapping[uuid.UUID, RowState]) -> None:
+    await conn.execute(UPSERT_PARTIES, *_columns(rows, PARTY_FIELDS))
+    joined = {key: row.values["joined_at"] for key, row in rows.items() if row.values["joined_at"]}
+    if joined:
+        await conn.execute(KEEP_JOINED_AT, list(joined), list(joined.values()))

@@ -84,17 +84,25 @@ WHERE ($1::uuid IS NULL OR n.id = $1)
 ORDER BY n.title, n.id
 """
 
+# A municipality is its register entry where the event resolved one (`municipality_id`), else
+# the name as typed: `place` keys both kinds apart (a typed name never resolves to an id here),
+# so unresolved names keep a row of their own. A resolved one is named as the register names it
+# where it is a party, else by the name its people typed most often.
 MUNICIPALITY_REPORTS = """
 WITH members AS (
-    SELECT municipality,
+    SELECT coalesce('id:' || municipality_id, 'name:' || municipality) AS place,
+           municipality_id, max(country) AS country,
+           mode() WITHIN GROUP (ORDER BY municipality) AS typed,
            count(DISTINCT coalesce(member_id::text, id::text)) AS members_active,
            count(DISTINCT network_id) AS networks
     FROM enrolments
     WHERE status = 'active' AND ($1::uuid IS NULL OR network_id = $1)
       AND ($4::uuid IS NULL OR network_id IN (SELECT id FROM networks WHERE organisation_id = $4))
-    GROUP BY municipality
+    GROUP BY 1, 2
 ), participation AS (
-    SELECT municipality,
+    SELECT coalesce('id:' || municipality_id, 'name:' || municipality) AS place,
+           municipality_id, max(country) AS country,
+           mode() WITHIN GROUP (ORDER BY municipality) AS typed,
            count(*) FILTER (WHERE status = 'confirmed') AS registrations_confirmed,
            count(*) FILTER (WHERE status = 'confirmed' AND checked_in_at IS NOT NULL)
                AS attended
@@ -103,15 +111,89 @@ WITH members AS (
       AND ($4::uuid IS NULL OR network_id IN (SELECT id FROM networks WHERE organisation_id = $4))
       AND ($2::timestamptz IS NULL OR registered_at >= $2)
       AND ($3::timestamptz IS NULL OR registered_at < $3)
-    GROUP BY municipality
+    GROUP BY 1, 2
+), party_counts AS (
+    SELECT 'id:' || municipality_id AS place, municipality_id,
+           min(country) AS country, min(municipality) AS name,
+           count(DISTINCT network_id) AS parties
+    FROM parties
+    WHERE status = 'joined' AND ($1::uuid IS NULL OR network_id = $1)
+      AND ($4::uuid IS NULL OR network_id IN (SELECT id FROM networks WHERE organisation_id = $4))
+    GROUP BY municipality_id
+), people AS (
+    SELECT coalesce(m.place, p.place) AS place,
+           coalesce(m.municipality_id, p.municipality_id) AS municipality_id,
+           coalesce(m.country, p.country) AS country,
+           coalesce(m.typed, p.typed) AS typed,
+           coalesce(m.members_active, 0) AS members_active,
+           coalesce(m.networks, 0) AS networks,
+           coalesce(p.registrations_confirmed, 0) AS registrations_confirmed,
+           coalesce(p.attended, 0) AS attended
+    FROM members m FULL JOIN participation p ON p.place = m.place
 )
-SELECT coalesce(m.municipality, p.municipality) AS municipality,
+SELECT coalesce(pc.name, pe.typed) AS municipality,
+       coalesce(pe.municipality_id, pc.municipality_id) AS municipality_id,
+       coalesce(pc.country, pe.country) AS country,
+       coalesce(pe.members_active, 0) AS members_active,
+       coalesce(pe.networks, 0) AS networks,
+       coalesce(pc.parties, 0) AS parties,
+       coalesce(pe.registrations_confirmed, 0) AS registrations_confirmed,
+       coalesce(pe.attended, 0) AS attended
+FROM people pe FULL JOIN party_counts pc ON pc.place = pe.place
+ORDER BY members_active DESC, registrations_confirmed DESC, municipality, municipality_id
+"""
+
+# A network's parties. A meeting is held once its end has passed and it was not cancelled; a
+# party attended it when a confirmed registration from its municipality (matched by the
+# resolved id) was checked in. The counts are the municipality's in this network, whatever the
+# party's status; only joined parties make up the totals (see PARTIES_TOTALS).
+PARTY_REPORTS = """
+WITH held AS (
+    SELECT id FROM meetings
+    WHERE network_id = $1 AND status <> 'cancelled' AND ends_at < now()
+), attendance AS (
+    SELECT r.municipality_id, count(DISTINCT r.meeting_id) AS meetings_attended
+    FROM registrations r JOIN held ON held.id = r.meeting_id
+    WHERE r.status = 'confirmed' AND r.checked_in_at IS NOT NULL
+      AND r.municipality_id IS NOT NULL
+    GROUP BY r.municipality_id
+), members AS (
+    SELECT municipality_id, count(*) AS members_active
+    FROM enrolments
+    WHERE network_id = $1 AND status = 'active' AND municipality_id IS NOT NULL
+    GROUP BY municipality_id
+), held_count AS (
+    SELECT count(*) AS meetings_held FROM held
+)
+SELECT p.id AS party_id, p.municipality, p.municipality_id, p.country, p.municipality_code,
+       p.municipality_kind, p.status, p.applied_at, p.decided_at, p.joined_at,
        coalesce(m.members_active, 0) AS members_active,
-       coalesce(m.networks, 0) AS networks,
-       coalesce(p.registrations_confirmed, 0) AS registrations_confirmed,
-       coalesce(p.attended, 0) AS attended
-FROM members m FULL JOIN participation p ON p.municipality = m.municipality
-ORDER BY members_active DESC, registrations_confirmed DESC, municipality
+       coalesce(a.meetings_attended, 0) AS meetings_attended,
+       hc.meetings_held,
+       CASE WHEN hc.meetings_held > 0
+            THEN round(coalesce(a.meetings_attended, 0)::numeric / hc.meetings_held, 4)
+            ELSE 0 END AS coverage
+FROM parties p
+CROSS JOIN held_count hc
+LEFT JOIN members m ON m.municipality_id = p.municipality_id
+LEFT JOIN attendance a ON a.municipality_id = p.municipality_id
+WHERE p.network_id = $1
+ORDER BY p.municipality, p.id
+"""
+
+# The network's side of its parties report (NULL: no such network, or another organisation's).
+PARTIES_NETWORK = """
+SELECT n.id AS network_id, n.title,
+       (SELECT count(*) FROM meetings m
+        WHERE m.network_id = n.id AND m.status <> 'cancelled' AND m.ends_at < now())
+           AS meetings_held,
+       (SELECT count(*) FROM enrolments e WHERE e.network_id = n.id AND e.status = 'active')
+           AS members_active,
+       (SELECT count(*) FROM enrolments e
+        WHERE e.network_id = n.id AND e.status = 'active' AND e.municipality_id IS NULL)
+           AS members_unresolved
+FROM networks n
+WHERE n.id = $1 AND ($2::uuid IS NULL OR n.organisation_id = $2)
 """
 
 # Each metric is a count of moments: when people enrolled, registered, or cancelled.
@@ -151,10 +233,10 @@ LIMIT $4
 """
 
 MEMBER_FACTS = {
-    "enrolments": "SELECT id, network_id, municipality, status, enrolled_at, cancelled_at "
-    "FROM enrolments WHERE member_id = $1",
-    "registrations": "SELECT id, meeting_id, network_id, municipality, status, seats, "
-    "companions, registered_at, cancelled_at, checked_in_at "
+    "enrolments": "SELECT id, network_id, municipality, municipality_id, country, status, "
+    "enrolled_at, cancelled_at FROM enrolments WHERE member_id = $1",
+    "registrations": "SELECT id, meeting_id, network_id, municipality, municipality_id, country, "
+    "status, seats, companions, registered_at, cancelled_at, checked_in_at "
     "FROM registrations WHERE member_id = $1",
 }
 
@@ -186,6 +268,16 @@ async def municipality_reports(
     organisation_id: uuid.UUID | None,
 ) -> list[asyncpg.Record]:
     return await conn.fetch(MUNICIPALITY_REPORTS, network_id, since, until, organisation_id)
+
+
+async def parties_network(
+    conn: Connection, network_id: uuid.UUID, *, organisation_id: uuid.UUID | None
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(PARTIES_NETWORK, network_id, organisation_id)
+
+
+async def party_reports(conn: Connection, network_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(PARTY_REPORTS, network_id)
 
 
 async def timeseries_counts(
