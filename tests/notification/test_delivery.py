@@ -130,6 +130,13 @@ async def test_every_kind_arrives_in_every_language(
         "meeting_rescheduled",
         "meeting_cancelled",
         "reminder",
+        "party_applied",
+        "party_joined",
+        "party_accepted",
+        "party_declined",
+        "party_withdrawn",
+        "party_withdrawn_by_organiser",
+        "organiser_party_applied",
     ]
     outgoing = [
         Outgoing(
@@ -146,6 +153,9 @@ async def test_every_kind_arrives_in_every_language(
                 "seats": 1,
                 "companions": 0,
                 "waitlist_position": 1,
+                "municipality": "Rødovre",
+                "reason": "Grund",
+                "network_contact_email": "kultur@kl.example",
             },
         )
         for kind in kinds
@@ -158,10 +168,14 @@ async def test_every_kind_arrives_in_every_language(
     while await dispatcher.send_due():
         pass
 
-    assert len(smtp.mails) == len(outgoing) == 48
+    assert len(smtp.mails) == len(outgoing) == 76
     languages = {str(m.message["Content-Language"]) for m in smtp.mails}
     assert languages == {"da", "nb", "de", "en"}
-    assert all("Karen" in m.text for m in smtp.mails)
+    # Every kind greets its recipient by name, but the organiser's (a network's address).
+    assert all(
+        "Karen" in m.text for m in smtp.mails if not m.recipients[0].startswith("organiser_")
+    )
+    assert all("Rødovre" in m.subject for m in smtp.mails if "party" in m.recipients[0])
 
 
 async def test_an_address_with_a_non_ascii_local_part_arrives_addressed_to_it(
