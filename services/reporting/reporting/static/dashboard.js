@@ -38,6 +38,17 @@ const MESSAGES = {
   registrations_confirmed: N_("Confirmed registrations"),
   attended: N_("Attended"),
   no_shows: N_("No-shows"),
+  parties: N_("Parties"),
+  municipality: N_("Municipality"),
+  status: N_("Status"),
+  meetings_attended: N_("Held meetings attended"),
+  coverage: N_("Coverage"),
+  meetings_held: N_("Held meetings"),
+  absent: N_("Attended none of the held meetings"),
+  party_applied: N_("Applied"),
+  party_joined: N_("Joined"),
+  party_declined: N_("Declined"),
+  party_withdrawn: N_("Withdrawn"),
   unknown: N_("unknown"),
   // TRANSLATORS: the unit after a number of seconds.
   seconds: N_("s"),
@@ -124,13 +135,14 @@ function formatDate(value, language) {
 async function render(language) {
   const network = document.getElementById("network").value;
   const now = new Date().toISOString();
-  const [timeline, cancellations, upcoming, past, municipalities, pipeline] = await Promise.all([
+  const [timeline, cancellations, upcoming, past, municipalities, pipeline, parties] = await Promise.all([
     get("/timeseries" + query({ metric: "registrations", bucket: "day", network_id: network })),
     get("/timeseries" + query({ metric: "cancellations", bucket: "day", network_id: network })),
     get("/meetings" + query({ network_id: network, from: now })),
     get("/meetings" + query({ network_id: network, to: now })),
     get("/municipalities" + query({ network_id: network })),
     get("/pipeline"),
+    network ? get(`/networks/${encodeURIComponent(network)}/parties`) : null,
   ]);
 
   const days = [...new Set([...timeline, ...cancellations].map((p) => p.bucket_start))].sort();
@@ -175,7 +187,45 @@ async function render(language) {
     options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
   });
 
+  showParties(parties, language);
   showPipeline(pipeline, upcoming.as_of, language);
+}
+
+function cell(row, text, className) {
+  const td = document.createElement("td");
+  td.textContent = text;  // names come from a register organisers add to: text, never markup
+  if (className) td.className = className;
+  row.appendChild(td);
+}
+
+// The chosen network's parties: each with its status, members and the held meetings it
+// attended; joined parties that attended none of them are marked, and named above the table.
+function showParties(report, language) {
+  const card = document.getElementById("parties");
+  card.hidden = !report || report.items.length === 0;
+  if (card.hidden) return;
+  const percent = new Intl.NumberFormat(language, { style: "percent", maximumFractionDigits: 0 });
+  const absent = report.items.filter((p) => p.status === "joined" && report.meetings_held > 0 && p.meetings_attended === 0);
+  document.getElementById("parties-held").textContent = report.meetings_held;
+  document.getElementById("parties-absent").textContent = absent.map((p) => p.municipality).join(", ") || "–";
+  document.getElementById("parties-absent").parentElement.classList.toggle("alert", absent.length > 0);
+  const body = document.getElementById("parties-rows");
+  body.replaceChildren();
+  for (const party of report.items) {
+    const row = document.createElement("tr");
+    row.dataset.status = party.status;
+    row.classList.toggle("absent", absent.includes(party));
+    if (party.status !== "joined") row.classList.add("not-joined");
+    cell(row, party.municipality);
+    cell(row, words["party_" + party.status] || party.status);
+    cell(row, party.members_active, "number");
+    cell(row, `${party.meetings_attended} / ${party.meetings_held}`, "number");
+    cell(row, percent.format(party.coverage), "number");
+    body.appendChild(row);
+  }
+  const table = document.getElementById("parties-table");
+  table.dataset.absent = absent.map((p) => p.municipality).join("|");
+  table.dataset.rows = String(report.items.length);
 }
 
 function tile(id, value, alert) {
@@ -206,6 +256,9 @@ async function fillNetworks() {
     option.textContent = network.title;
     select.appendChild(option);
   }
+  // A link can open one network's view: /dashboard?network=<id>.
+  const chosen = new URLSearchParams(location.search).get("network");
+  if (chosen && networks.items.some((n) => n.network_id === chosen)) select.value = chosen;
 }
 
 async function start() {
