@@ -55,11 +55,14 @@ class Story:
             )
         )
 
-    def created(self, title: str = "Grøn omstilling") -> None:
+    def created(
+        self, title: str = "Grøn omstilling", organisation_id: uuid.UUID | None = None
+    ) -> None:
         self.add(
             self.network,
             NetworkCreated(
                 network_id=self.network,
+                organisation_id=organisation_id,
                 title=title,
                 language="da",
                 max_companions=1,

@@ -14,8 +14,10 @@ import httpx
 import pytest
 
 from reporting import projection
+from reporting.api.auth import Callers
 from tests.builders import REPORTING
 from tests.reporting.story import DAY, Story
+from tilmeld_shared.auth import Principal
 from tilmeld_shared.events import EnrolmentCancelled, MemberErased
 
 KOEGE, ROSKILDE, HERLEV, ISHOEJ, ALBERTSLUND, ROEDOVRE = (uuid.uuid4() for _ in range(6))
@@ -311,6 +313,32 @@ async def test_the_parties_report_comes_as_csv_one_row_per_party(
         rows[0]
     )
     assert {row["network_id"] for row in rows} == {str(story.network)}
+
+
+async def test_an_organisation_reads_only_its_own_networks_parties(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours, theirs = uuid.uuid4(), uuid.uuid4()
+    story = Story()
+    story.created(organisation_id=ours)
+    story.party("Køge", KOEGE, "joined")
+    await _apply(pool, story.events)
+    keys = {
+        "Bearer ours": Principal("reporting", ours),
+        "Bearer theirs": Principal("reporting", theirs),
+    }
+
+    async def principal(_: Callers, token: str) -> Principal | None:
+        return keys.get(f"Bearer {token}")
+
+    monkeypatch.setattr(Callers, "principal", principal)
+    path = f"/reports/networks/{story.network}/parties"
+
+    own = await client.get(path, headers={"Authorization": "Bearer ours"})
+    other = await client.get(path, headers={"Authorization": "Bearer theirs"})
+
+    assert (own.status_code, [p["municipality"] for p in own.json()["items"]]) == (200, ["Køge"])
+    assert other.status_code == 404  # as if it were not there
 
 
 async def test_the_parties_report_of_an_unknown_network_is_404_and_needs_a_token(

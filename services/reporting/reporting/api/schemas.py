@@ -8,6 +8,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from tilmeld_shared.events import MunicipalityKind
+
 AsOf = datetime | None  # the time of the newest event applied; null before the first
 
 
@@ -85,7 +87,7 @@ class PartyCounts(BaseModel):
     municipality_id: uuid.UUID
     country: str = Field(description="ISO 3166-1 alpha-2.")
     municipality_code: str | None
-    municipality_kind: str
+    municipality_kind: MunicipalityKind
     status: PartyStatus
     applied_at: datetime
     decided_at: datetime | None
