@@ -56,7 +56,7 @@ test: lint typecheck browser promtool audit-locked
 	$(VENV)/bin/pytest
 
 # Translators: bring each service's catalogues up to date with the code (babel.cfg says where
-# the messages are); new messages arrive untranslated, tests/unit/test_catalogues.py lists them.
+# the messages are); new messages arrive untranslated, tests/shared/test_catalogues.py lists them.
 CATALOGUES := registration:services/registration/registration/web:services/registration/registration/web/locale \
 	notification:services/notification/notification:services/notification/notification/locale \
 	reporting:services/reporting/reporting/static:services/reporting/reporting/static/locale
@@ -69,7 +69,7 @@ messages: install
 	done
 
 unit: install
-	$(VENV)/bin/pytest tests/unit
+	$(VENV)/bin/pytest tests/unit tests/registration/unit tests/shared
 
 clean:
 	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache

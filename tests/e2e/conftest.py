@@ -108,7 +108,8 @@ def run_services(
         "REMINDER_LEAD": "1d",
         "REMINDER_POLL_INTERVAL_S": "0.5",
         "LOG_LEVEL": "INFO",
-        # Whole suites post from 127.0.0.1; tests/api/test_abuse_limits.py tests the limits.
+        # Whole suites post from 127.0.0.1; tests/registration/api/test_abuse_limits.py tests
+        # the limits.
         "RATE_LIMIT_PER_ADDRESS": "",
         "RATE_LIMIT_PER_EMAIL": "",
     }

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncpg
 
 from notification.clients import PersonalDataOpener
-from tests.api.conftest import Api, api  # noqa: F401  (the fixture: the registration app in-process)
 from tests.builders import member
 from tests.notification.conftest import notification_settings
+from tests.registration.api.conftest import Api, api  # noqa: F401  (the fixture: the registration app in-process)
 from tilmeld_shared.events import read_envelope
 
 DEV_PERSONAL_DATA_TOKEN = "dev-only-personal-data:test-organiser-token"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 
 from registration.main import create_app
-from tests.api.conftest import Api, registration_settings
 from tests.builders import ORGANISER, member
+from tests.registration.api.conftest import Api, registration_settings
 
 
 async def test_answers_carry_security_headers(api: Api) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import asyncpg
 
-from tests.api.conftest import Api
 from tests.builders import ORGANISER, companion, member
+from tests.registration.api.conftest import Api
 
 
 async def register(

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from tests.api.conftest import Api
 from tests.builders import ORGANISER, REPORTING, meeting_body, member, network_body
+from tests.registration.api.conftest import Api
 
 ROOT = "http://registration"
 LINK = "https://meet.example.org/klima-og-kultur"

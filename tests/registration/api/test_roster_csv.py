@@ -7,8 +7,8 @@ import io
 
 import httpx
 
-from tests.api.conftest import Api
 from tests.builders import ORGANISER_TOKEN, companion, member
+from tests.registration.api.conftest import Api
 
 
 async def test_names_municipalities_and_companions_typed_as_formulas_download_as_text(

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from registration.main import create_app
-from tests.api.conftest import registration_settings
 from tests.builders import ORGANISER, companion, meeting_body, member, network_body
+from tests.registration.api.conftest import registration_settings
 
 PEOPLE = 6
 MEETINGS = 2

@@ -6,7 +6,7 @@ import asyncio
 
 import asyncpg
 
-from tests.api.conftest import Api
+from tests.registration.api.conftest import Api
 
 
 async def _count(database_url: str, sql: str, *args: object) -> int:

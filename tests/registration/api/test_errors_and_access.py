@@ -9,8 +9,8 @@ import asyncpg
 import httpx
 
 from registration.main import create_app
-from tests.api.conftest import Api, registration_settings
 from tests.builders import ORGANISER, REPORTING, companion, meeting_body, member, network_body
+from tests.registration.api.conftest import Api, registration_settings
 
 
 async def test_unknown_fields_are_rejected_naming_the_field(api: Api) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.conftest import Api
 from tests.builders import ORGANISER, meeting_body, network_body
+from tests.registration.api.conftest import Api
 
 
 async def test_whole_number_floats_count_as_integers_and_fractions_are_refused(api: Api) -> None:

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from registration.main import create_app
-from tests.api.conftest import registration_settings
+from tests.registration.api.conftest import registration_settings
 from tilmeld_shared import serving
 
 TIMEOUT_S = 1.0

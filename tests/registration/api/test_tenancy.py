@@ -22,8 +22,8 @@ from fastapi.routing import APIRoute
 from devstack.ports import free_port
 from registration.api import deps
 from registration.main import create_app
-from tests.api.conftest import Api, registration_settings
 from tests.builders import ORGANISER, REPORTING, meeting_body, member, network_body
+from tests.registration.api.conftest import Api, registration_settings
 
 ISSUER = "https://login.kl.example"
 AUDIENCE = "tilmeld"

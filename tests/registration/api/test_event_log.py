@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.conftest import Api
 from tests.builders import ORGANISER
+from tests.registration.api.conftest import Api
 
 
 async def _pages(api: Api, **params: Any) -> list[dict[str, Any]]:

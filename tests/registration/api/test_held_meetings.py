@@ -10,8 +10,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.api.conftest import Api
 from tests.builders import ORGANISER, ORGANISER_TOKEN, member
+from tests.registration.api.conftest import Api
 
 ROOT = "http://registration"
 HELD_AT = datetime(2024, 5, 17, 8, tzinfo=UTC)

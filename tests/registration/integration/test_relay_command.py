@@ -18,7 +18,7 @@ from devstack.ports import free_port
 from registration.main import create_app
 from registration.settings import Settings
 from tests.infrastructure import Kafka
-from tests.integration.test_relay import consume, unpublished, write_events
+from tests.registration.integration.test_relay import consume, unpublished, write_events
 from tilmeld_shared.db import create_pool
 
 

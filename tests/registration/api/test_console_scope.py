@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.api.conftest import Api
 from tests.builders import ORGANISER, meeting_body, member, network_body
+from tests.registration.api.conftest import Api
 
 
 async def _console(api: Api, key: str) -> httpx.AsyncClient:

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 
 from registration.main import create_app
 from registration.unit_of_work import Clock
-from tests.api.conftest import Api, registration_settings
 from tests.builders import ORGANISER, member
+from tests.registration.api.conftest import Api, registration_settings
 
 TOKEN_IN_LINK = re.compile(r"token=([A-Za-z0-9._~%-]+)")
 

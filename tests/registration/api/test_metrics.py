@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
-from tests.api.conftest import Api
+from tests.registration.api.conftest import Api
 
 
 def requests_counted(route: str) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import Api
+from tests.registration.api.conftest import Api
 
 ROOT = "http://registration"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.registration.api.conftest import Api
 
 COUNTED = {
     "da": ("1 ledig plads", "2 ledige pladser", "Du kan tage 1 ledsager med."),

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 
 from registration.main import create_app
-from tests.api.conftest import Api, registration_settings
 from tests.builders import ORGANISER, member
+from tests.registration.api.conftest import Api, registration_settings
 
 ClientAt = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import asyncpg
 
-from tests.api.conftest import Api
 from tests.builders import ORGANISER, companion, member
+from tests.registration.api.conftest import Api
 
 DEV_PERSONAL_DATA_TOKEN = "dev-only-personal-data:test-organiser-token"
 
