@@ -16,7 +16,7 @@ from registration.outbox import OutboxSignal, record_event
 from registration.relay import OutboxRelay
 from registration.settings import Settings
 from tests.infrastructure import Kafka
-from tests.integration.test_relay import consume, unpublished
+from tests.registration.integration.test_relay import consume, unpublished
 from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import ALL_TOPICS, MemberErased
 from tilmeld_shared.kafka import ensure_topics
