@@ -69,7 +69,7 @@ messages: install
 	done
 
 unit: install
-	$(VENV)/bin/pytest tests/unit tests/registration/unit tests/shared
+	$(VENV)/bin/pytest tests/registration/unit tests/notification/unit tests/shared
 
 clean:
 	rm -rf $(VENV) .devstack .pytest_cache .mypy_cache .ruff_cache
