@@ -108,10 +108,15 @@ class PartyState(Payload):
     municipality_code: str | None = None
     municipality_kind: MunicipalityKind = "municipality"
     status: Literal["applied", "joined", "declined", "withdrawn"]
+    # The status before this event (None for the first): PartyJoined from "applied" is an
+    # acceptance, from None an open network's welcome; PartyWithdrew says what was withdrawn.
+    previous_status: Literal["applied", "joined"] | None = None
     applied_at: datetime
     decided_at: datetime | None = None
     # The organiser's reason for a decline, written to be sent to the contact.
     reason: str | None = None
+    # The contact is stored as a member (sealed with their own key), so MemberErased covers them;
+    # their self-service link (withdraw) travels as `personal.cancel_url`.
     contact_member_id: uuid.UUID | None = None
     language: Language
     network_contact_email: str | None = None
