@@ -180,6 +180,7 @@ class Story:
                     country="DK",
                     municipality_code="175",
                     status=status,
+                    previous_status=statuses[step - 1] if step else None,
                     applied_at=applied_at,
                     decided_at=applied_at + timedelta(days=step) if step else None,
                     reason="Ikke i målgruppen" if status == "declined" else None,
