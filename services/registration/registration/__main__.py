@@ -11,6 +11,7 @@ import asyncpg
 from registration import relay
 from registration.main import MIGRATIONS, SCHEMA, create_app
 from registration.outbox import NOTIFY_CHANNEL
+from registration.repository import events
 from registration.service import operations
 from registration.settings import Settings
 from tilmeld_shared.cli import Command, ServiceCommands
@@ -42,7 +43,7 @@ async def _replay(settings: Settings, since: datetime) -> int:
     conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": SCHEMA})
     try:
         count = await operations.replay_since(conn, since)
-        await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)  # wake a running relay
+        await events.notify(conn, channel=NOTIFY_CHANNEL)  # wake a running relay
         return count
     finally:
         await conn.close()

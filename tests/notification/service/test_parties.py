@@ -109,6 +109,7 @@ async def test_an_open_network_welcomes_the_party_and_an_accepted_application_sa
             email="ola@tromso.example",
             applied_at=NOW - timedelta(days=3),
             decided_at=NOW,
+            previous_status="applied",
         ),
     )
 

@@ -7,8 +7,6 @@ sees contacts in the console) and never a link: the contact's withdraw link is t
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import asyncpg
 
 from notification.repository import networks
@@ -22,10 +20,6 @@ from tilmeld_shared.events import (
     PartyState,
     PartyWithdrew,
 )
-
-# An organiser's acceptance takes a person reading the application; a party decided within this
-# of applying was admitted at once by an open network.
-AT_ONCE = timedelta(seconds=1)
 
 
 async def party_applied(
@@ -41,7 +35,7 @@ async def party_joined(
 ) -> list[Outgoing]:
     """Welcomed at once in an open network, or told their application was accepted."""
     network = await networks.get_network(conn, payload.network_id)
-    accepted = payload.decided_at is not None and payload.decided_at - payload.applied_at >= AT_ONCE
+    accepted = payload.previous_status == "applied"  # else an open network let it in at once
     return _to_contact(payload, "party_accepted" if accepted else "party_joined", network)
 
 
