@@ -212,17 +212,24 @@ async def test_an_erasure_keeps_the_party_and_reporting_keeps_nothing_personal_o
     story = Story()
     story.created()
     contact = story.member("Køge", DAY, municipality_id=KOEGE, country="DK")
-    party = story.party("Køge", KOEGE, "applied", "declined", contact_member_id=contact)
-    story.add(contact, MemberErased(member_id=contact, erased_at=DAY + timedelta(days=3)))
+    joined = story.party("Køge", KOEGE, "applied", "joined", contact_member_id=contact)
+    declined = story.party("Herlev", HERLEV, "applied", "declined", contact_member_id=contact)
     await _apply(pool, story.events)
+    story.add(contact, MemberErased(member_id=contact, erased_at=DAY + timedelta(days=3)))
+    await _apply(pool, story.events[-1:])
 
-    (reported,) = (await _report(client, story.network))["items"]
-    row = dict(await pool.fetchrow("SELECT * FROM parties WHERE id = $1", party))
+    report = await _report(client, story.network)
+    rows = [dict(row) for row in await pool.fetch("SELECT * FROM parties ORDER BY municipality")]
 
-    assert (reported["party_id"], reported["status"]) == (str(party), "declined")
-    assert contact not in row.values()
-    assert not {"contact_member_id", "reason", "network_contact_email", "personal"} & row.keys()
-    assert "Ikke i målgruppen" not in map(str, row.values())  # the reason for the decline
+    assert [(p["party_id"], p["status"]) for p in report["items"]] == [
+        (str(declined), "declined"),
+        (str(joined), "joined"),
+    ]
+    assert report["parties_joined"] == 1
+    for row in rows:
+        assert contact not in row.values()
+        assert not {"contact_member_id", "reason", "network_contact_email", "personal"} & row.keys()
+        assert "Ikke i målgruppen" not in map(str, row.values())  # the reason for the decline
 
 
 async def test_an_enrolment_keeps_its_resolved_municipality_when_it_is_cancelled(
