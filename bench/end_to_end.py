@@ -185,6 +185,8 @@ def span_rate(times: list[float]) -> float | None:
     return round((len(times) - 1) / span) if span >= 0.1 else None
 
 
+# Long on purpose: one benchmark read top to bottom (infrastructure, services, load, backlog,
+# figures); the order of the phases is what a reader checks.
 async def run(rate: int, seconds: float, backlog: int, profile: str | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

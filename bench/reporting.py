@@ -56,6 +56,7 @@ MUNICIPALITIES = [
 ]
 
 
+# Long on purpose: one synthetic event stream written out in the order registration emits it.
 def events(networks: int, meetings: int, per_meeting: int) -> list[tuple[str, bytes, bytes]]:
     """(topic, key, value) for a network, its meetings and their registrations."""
     now = datetime.now(UTC)

@@ -23,6 +23,8 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+# Long on purpose: one measurement read top to bottom (stack, traffic, waiting, figures); split,
+# the order that matters would be scattered over helpers.
 def run(
     *,
     count: int = 50,

@@ -58,6 +58,8 @@ class EmbeddedPostgres:
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    # Long on purpose: initdb, configuration, start and wait are one sequence whose order is
+    # the point; each step is a few lines.
     def start(self, *, timeout_s: float = 30) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         _give_to(self.user, self.data_dir)

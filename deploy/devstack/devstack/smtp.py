@@ -155,6 +155,7 @@ class MailCatcher:
             time.sleep(0.02)
 
 
+# Long on purpose: the mailbox's routes are small closures over the catcher, read together.
 def mailbox_app(catcher: MailCatcher) -> FastAPI:
     """The catcher's web mailbox: a list, each mail readable, and a JSON view for scripts."""
     app = FastAPI(title="Tilmeld mailbox (development SMTP catcher)")

@@ -69,6 +69,8 @@ class Stack:
     def state(self) -> Path:
         return self.root / ".devstack"
 
+    # Long on purpose: the start order (database, broker, mail, migrations, services, demo) is
+    # the thing to read here, so it stays in one place.
     def start(self) -> dict[str, str]:
         started = time.monotonic()
         if self.fresh:
