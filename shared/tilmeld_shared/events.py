@@ -178,6 +178,9 @@ class EnrolmentCancelled(Payload):
     language: Language
     cancelled_at: datetime
     cancelled_by: Literal["member", "organiser", "erasure"]
+    # As on MemberEnrolled, so a cancellation read before its enrolment still places the member.
+    municipality_id: uuid.UUID | None = None
+    country: str | None = None
     # Plaintext only in memory (never serialised by registration): see SealedPersonalData.
     personal: PersonalData | None = None
     personal_sealed: SealedPersonalData | None = None

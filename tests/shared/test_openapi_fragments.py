@@ -64,7 +64,7 @@ def test_every_report_documents_its_fields_and_offers_csv() -> None:
         if name.startswith("GET /api/v1/reports/") and not name.endswith("/pipeline")
     }
 
-    assert len(reports) == 6
+    assert len(reports) == 7
     for name, content in reports.items():
         assert content["text/csv"]["schema"] == {"type": "string"}, name
         json_schema = content["application/json"]["schema"]
