@@ -1,0 +1,174 @@
+"""The municipality register: read, searched, added to, and free-text names resolved against it.
+
+Names are resolved in Python (registration.municipalities' rules: kind words, genitives, the
+looser one-letter spellings), against the whole register held in memory. The register is read
+once per process and kept; each resolve asks the database for the register's version (its row
+count and newest row), one index-free read of a few hundred rows, so a row another process
+added is seen at once and the copy is read again only when it changed. See docs/figures.md
+for what that costs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from registration.municipalities import (
+    Ambiguous,
+    Kind,
+    Match,
+    Municipality,
+    Register,
+    alias_keys,
+    normalise,
+    resolve,
+)
+from tilmeld_shared.db import Connection
+
+COLUMNS = "municipality_id, name, country, code, kind, aliases, added_by_organisation, created_at"
+
+BY_ID = f"SELECT {COLUMNS} FROM municipalities WHERE municipality_id = $1"
+
+# Keyset pagination on (country, name_key, municipality_id), the order people read a register
+# in; the cursor names the last row's id, whose place is looked up. `q` ($2, already a key)
+# matches a name's or an alias's start, any word's start in them, or the official number.
+PAGE = f"""
+SELECT {COLUMNS} FROM municipalities m
+WHERE ($1::text IS NULL OR m.country = $1)
+  AND ($2::text IS NULL
+       OR m.name_key LIKE $2 || '%' OR m.name_key LIKE '% ' || $2 || '%'
+       OR EXISTS (SELECT 1 FROM unnest(m.alias_keys) AS a(k)
+                  WHERE a.k LIKE $2 || '%' OR a.k LIKE '% ' || $2 || '%')
+       OR m.code = $3)
+  AND ($4::uuid IS NULL
+       OR (m.country, m.name_key, m.municipality_id)
+          > (SELECT c.country, c.name_key, c.municipality_id
+             FROM municipalities c WHERE c.municipality_id = $4))
+ORDER BY m.country, m.name_key, m.municipality_id
+LIMIT $5
+"""
+
+# Two adds of one name cannot both pass the check below: the name's advisory lock serialises
+# them (no unique index can say it, since the shipped register holds two Herøy).
+LOCK_NAME = "SELECT pg_advisory_xact_lock(hashtextextended('municipality:' || $1, 0))"
+
+# A body is in the register once: by its number in its country, or by its name and kind there
+# ("Landkreis Kassel" and "Stadt Kassel" share a name and are two bodies).
+TAKEN = """
+SELECT municipality_id FROM municipalities
+WHERE country = $1 AND ((code IS NOT NULL AND code = $2) OR (name_key = $3 AND kind = $4))
+LIMIT 1
+"""
+
+INSERT = f"""
+INSERT INTO municipalities (municipality_id, country, code, name, name_key, kind, aliases,
+                            alias_keys, added_by_organisation)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (country, code) WHERE code IS NOT NULL DO NOTHING
+RETURNING {COLUMNS}
+"""
+
+ALL = "SELECT municipality_id, country, code, name, kind, aliases FROM municipalities"
+
+VERSION = "SELECT count(*) AS n, max(created_at) AS newest FROM municipalities"
+
+
+async def get(conn: Connection, municipality_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(BY_ID, municipality_id)
+
+
+async def search(
+    conn: Connection,
+    *,
+    country: str | None = None,
+    q: str | None = None,
+    after_id: uuid.UUID | None = None,
+    limit: int = 50,
+) -> list[asyncpg.Record]:
+    """Register entries in (country, name) order, filtered; fetch `limit + 1` to page."""
+    key = normalise(q) if q else None
+    code = q.strip() if q else None
+    return list(
+        await conn.fetch(
+            PAGE, country.upper() if country else None, key or None, code, after_id, limit
+        )
+    )
+
+
+async def add(
+    conn: Connection,
+    *,
+    municipality_id: uuid.UUID,
+    country: str,
+    name: str,
+    kind: Kind,
+    code: str | None = None,
+    aliases: Sequence[str] = (),
+    organisation_id: uuid.UUID | None = None,
+) -> asyncpg.Record | None:
+    """A new entry added by an organiser; None if the register already holds that body
+    (same country and code, or same country, name and kind)."""
+    country = country.upper()
+    name_key = normalise(name)
+    await conn.execute(LOCK_NAME, f"{country}:{name_key}")
+    if await conn.fetchval(TAKEN, country, code, name_key, kind) is not None:
+        return None
+    entry = Municipality(country=country, code=code, name=name, kind=kind, aliases=tuple(aliases))
+    row = await conn.fetchrow(
+        INSERT,
+        municipality_id,
+        country,
+        code,
+        name,
+        name_key,
+        kind,
+        list(aliases),
+        alias_keys(entry),
+        organisation_id,
+    )
+    if row is not None:
+        _cache.clear()
+    return row
+
+
+# --- resolving --------------------------------------------------------------------------------
+
+# The register as last read, by its version; a few versions, so transactions that see
+# different states (one has added a row, not yet committed) do not keep rebuilding it.
+_cache: dict[tuple[int, datetime | None], Register] = {}
+_CACHED_VERSIONS = 4
+
+
+def _entry(row: asyncpg.Record) -> Municipality:
+    return Municipality(
+        country=row["country"],
+        code=row["code"],
+        name=row["name"],
+        kind=row["kind"],
+        aliases=tuple(row["aliases"]),
+        municipality_id=row["municipality_id"],
+    )
+
+
+async def register(conn: Connection) -> Register:
+    """The register as this connection sees it, from the process's copy while it is current."""
+    version_row = await conn.fetchrow(VERSION)
+    assert version_row is not None
+    version = (int(version_row["n"]), version_row["newest"])
+    found = _cache.get(version)
+    if found is None:
+        found = Register(_entry(row) for row in await conn.fetch(ALL))
+        if len(_cache) >= _CACHED_VERSIONS:
+            _cache.clear()
+        _cache[version] = found
+    return found
+
+
+async def resolve_name(
+    conn: Connection, name: str, country: str | None = None, *, code: str | None = None
+) -> Match | Ambiguous | None:
+    """The register entry a typed name means: a Match, Ambiguous candidates, or None."""
+    return resolve(name, await register(conn), country=country, code=code)
