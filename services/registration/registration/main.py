@@ -19,6 +19,7 @@ from registration.api.routes import (
     operations,
     organisations,
     participation,
+    parties,
     personal_data,
 )
 from registration.outbox import OutboxSignal
@@ -123,6 +124,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         )
 
 
+        parties.router,
 def _add_routes(app: FastAPI) -> None:
     api_routers = (
         networks.router,

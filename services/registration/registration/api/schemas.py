@@ -15,6 +15,7 @@ from registration.service.commands import (
     CancelIn,
     CompanionIn,
     ContactIn,
+    DecisionIn,
     EnrolmentIn,
     HeldMeetingIn,
     HeldRegistrationIn,
@@ -25,8 +26,11 @@ from registration.service.commands import (
     NetworkPatch,
     OpenIn,
     OrganisationIn,
+    PartyContactIn,
+    PartyIn,
     RegistrationIn,
     SpeakerIn,
+    WithdrawIn,
     check_deliverable,
 )
 from tilmeld_shared.events import Language, PersonalData
@@ -37,6 +41,7 @@ __all__ = [
     "CancelIn",
     "CompanionIn",
     "ContactIn",
+    "DecisionIn",
     "EnrolmentIn",
     "EnrolmentOut",
     "EnrolmentRosterItem",
@@ -54,10 +59,14 @@ __all__ = [
     "OrganisationIn",
     "OrganisationOut",
     "Page",
+    "PartyContactIn",
+    "PartyIn",
+    "PartyOut",
     "RegistrationIn",
     "RegistrationOut",
     "RegistrationRosterItem",
     "SpeakerIn",
+    "WithdrawIn",
     "check_deliverable",
     "require_deliverable",
 ]
@@ -95,6 +104,9 @@ class NetworkOut(BaseModel):
     status: str
     organisation_id: uuid.UUID | None
     created_at: datetime
+    membership: Literal["people", "municipalities"] = "people"
+    admission: Literal["open", "application"] = "open"
+    applications_close_at: datetime | None = None
 
 
 class MeetingOut(BaseModel):
@@ -165,6 +177,34 @@ class RegistrationRosterItem(BaseModel):
     waitlist_position: int | None
     registered_at: datetime
     checked_in_at: datetime | None
+
+
+class PartyContactOut(BaseModel):
+    name: str | None = Field(description="null once the person is erased")
+    email: str | None
+    role: str | None
+    language: Language | None
+
+
+class PartyOut(BaseModel):
+    party_id: uuid.UUID
+    network_id: uuid.UUID
+    municipality_id: uuid.UUID
+    municipality: str
+    country: str
+    municipality_code: str | None
+    municipality_kind: Literal["municipality", "county", "region", "district"]
+    status: Literal["applied", "joined", "declined", "withdrawn"]
+    applied_at: datetime
+    decided_at: datetime | None
+    joined_at: datetime | None
+    # For the network's organisers only (null to anyone else):
+    statement: str | None = None
+    reason: str | None = None
+    contact: PartyContactOut | None = None
+    withdraw_token: str | None = Field(
+        None, description="Given once, to whoever applied: the contact's withdraw token."
+    )
 
 
 class OrganisationOut(BaseModel):

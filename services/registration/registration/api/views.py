@@ -10,10 +10,13 @@ from registration.api.schemas import (
     EnrolmentRosterItem,
     MeetingOut,
     NetworkOut,
+    PartyContactOut,
+    PartyOut,
     RegistrationOut,
     RegistrationRosterItem,
 )
 from registration.service.enrolments import Enrolled
+from registration.service.parties import Applied
 from registration.service.registrations import Registered
 from registration.unit_of_work import Answer
 
@@ -92,3 +95,39 @@ def enrolment_roster_item(row: asyncpg.Record) -> EnrolmentRosterItem:
 
 def registration_roster_item(row: asyncpg.Record) -> RegistrationRosterItem:
     return RegistrationRosterItem(**dict(row))
+
+
+def party(row: asyncpg.Record, *, in_full: bool, withdraw_token: str | None = None) -> PartyOut:
+    """A party; its statement, the decline's reason and the contact only `in_full` (for the
+    network's organisers)."""
+    contact = None
+    if in_full and row["contact_member_id"] is not None:
+        erased = row["contact_name"] is None
+        contact = PartyContactOut(
+            name=row["contact_name"],
+            email=row["contact_email"],
+            role=None if erased else row["contact_role"],
+            language=row["contact_language"],
+        )
+    return PartyOut(
+        party_id=row["id"],
+        network_id=row["network_id"],
+        municipality_id=row["municipality_id"],
+        municipality=row["municipality"],
+        country=row["country"],
+        municipality_code=row["municipality_code"],
+        municipality_kind=row["municipality_kind"],
+        status=row["status"],
+        applied_at=row["applied_at"],
+        decided_at=row["decided_at"],
+        joined_at=row["joined_at"],
+        statement=row["statement"] if in_full else None,
+        reason=row["reason"] if in_full else None,
+        contact=contact,
+        withdraw_token=withdraw_token,
+    )
+
+
+def applied(result: Applied) -> PartyOut:
+    """A new party, for whoever applied: no contact echoed, the contact's withdraw token."""
+    return party(result.party, in_full=False, withdraw_token=result.withdraw_token)

@@ -22,7 +22,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 REDACT_MEMBER = """
 UPDATE outbox
 SET envelope = envelope #- '{payload,personal}' #- '{payload,personal_sealed}'
-WHERE envelope -> 'payload' ->> 'member_id' = $1::text
+WHERE (envelope -> 'payload' ->> 'member_id' = $1::text
+       OR envelope -> 'payload' ->> 'contact_member_id' = $1::text)  -- a party's contact
   AND (envelope -> 'payload' ? 'personal' OR envelope -> 'payload' ? 'personal_sealed')
 """
 

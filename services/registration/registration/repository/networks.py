@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -11,8 +12,9 @@ from tilmeld_shared.db import Connection
 
 INSERT = """
 INSERT INTO networks (id, title, description, purpose, target_group, organisers, language,
-                      max_companions, contact, period, organisation_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                      max_companions, contact, period, organisation_id, membership, admission,
+                      applications_close_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 RETURNING *
 """
 
@@ -36,9 +38,10 @@ LIMIT $4
 UPDATE = """
 UPDATE networks AS n
 SET (title, description, purpose, target_group, organisers, language, max_companions, contact,
-     period, status)
+     period, status, membership, admission, applications_close_at)
     = (SELECT p.title, p.description, p.purpose, p.target_group, p.organisers, p.language,
-              p.max_companions, p.contact, p.period, p.status
+              p.max_companions, p.contact, p.period, p.status, p.membership, p.admission,
+              p.applications_close_at
        FROM jsonb_populate_record(n, $2::jsonb) AS p),
     version = version + 1,
     updated_at = now()
@@ -63,6 +66,9 @@ async def insert(
     contact: dict[str, Any] | None,
     period: str | None,
     organisation_id: uuid.UUID | None,
+    membership: str = "people",
+    admission: str = "open",
+    applications_close_at: datetime | None = None,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         INSERT,
@@ -77,6 +83,9 @@ async def insert(
         contact,
         period,
         organisation_id,
+        membership,
+        admission,
+        applications_close_at,
     )
     assert row is not None
     return row

@@ -8,16 +8,17 @@ from typing import Literal
 
 import asyncpg
 
-from registration.repository import enrolments, meetings, networks, registrations
+from registration.repository import enrolments, meetings, networks, parties, registrations
 from tilmeld_shared.db import Connection
 
-Kind = Literal["network", "meeting", "registration", "enrolment"]
+Kind = Literal["network", "meeting", "registration", "enrolment", "party"]
 
 _OWNER: dict[str, Callable[[Connection, uuid.UUID], Awaitable[asyncpg.Record | None]]] = {
     "network": networks.organisation_of,
     "meeting": meetings.organisation_of,
     "registration": registrations.organisation_of,
     "enrolment": enrolments.organisation_of,
+    "party": parties.organisation_of,
 }
 
 

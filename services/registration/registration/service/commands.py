@@ -189,6 +189,10 @@ class NetworkIn(Request):
 def _without_null(schema: dict[str, Any]) -> None:
     # The document of a field `_kept` made: its value, without the null branch or default.
     branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+Membership = Literal["people", "municipalities"]
+Admission = Literal["open", "application"]
+
+
     if len(branches) == 1:
         schema.update(branches[0])
     elif branches:
@@ -204,6 +208,13 @@ def _kept(**constraints: Any) -> Any:
 
 class Patch(Request):
     @model_validator(mode="after")
+    membership: Membership = Field(
+        "people", description="Whether people or municipalities (parties) are its members."
+    )
+    admission: Admission = Field(
+        "open", description="Parties join at once (open) or apply for an organiser's decision."
+    )
+    applications_close_at: AwareDatetime | None = None
     def _kept_fields_stay_set(self) -> Self:
         nulled = sorted(
             name
@@ -248,6 +259,9 @@ class MeetingIn(Request):
     registration_deadline: AwareDatetime | None = None
     open_to_public: StrictBool = False
     speakers: list[SpeakerIn] = Field(default_factory=list, max_length=50)
+    membership: Membership | None = _kept()
+    admission: Admission | None = _kept()
+    applications_close_at: AwareDatetime | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -307,3 +321,38 @@ class ApiKeyIn(Request):
 # become the schema's description in the API document).
 class OpenIn(BaseModel):
     items: list[SealedPersonalData] = Field(max_length=1000)
+class PartyContactIn(Request):
+    """The person who speaks for the municipality in the network."""
+
+    name: Name
+    email: Email
+    role: Name
+    language: Language | None = None
+
+
+class PartyIn(Request):
+    """A municipality joins or applies to a network: by its register id or by its name."""
+
+    municipality_id: uuid.UUID | None = None
+    municipality: Name | None = Field(
+        None, description="A name the register resolves, e.g. 'Rødovre Kommune'."
+    )
+    contact: PartyContactIn
+    statement: LongText | None = None
+
+    @model_validator(mode="after")
+    def _one_municipality(self) -> PartyIn:
+        if (self.municipality_id is None) == (self.municipality is None):
+            raise ValueError("give either municipality_id or municipality")
+        return self
+
+
+class DecisionIn(Request):
+    reason: LongText | None = None
+
+
+class WithdrawIn(Request):
+    token: ShortText | None = None
+    reason: LongText | None = None
+
+

@@ -6,6 +6,7 @@ import uuid
 
 from registration.repository import enrolments as enrolment_rows
 from registration.repository import members as member_rows
+from registration.repository import parties as party_rows
 from registration.repository import registrations as registration_rows
 from registration.service import enrolments, members, registrations
 from registration.unit_of_work import ServiceContext, Transactions
@@ -15,7 +16,9 @@ from tilmeld_shared.problems import NotFound
 
 async def forget_member_within(conn: Connection, ctx: ServiceContext, member_id: uuid.UUID) -> None:
     """Cancel the person's active registrations (freeing seats for the waitlist) and
-    enrolments, then blank their personal data everywhere this service keeps it."""
+    enrolments, then blank their personal data everywhere this service keeps it. A party they
+    are the contact of stays as it is (the municipality is nobody's personal data), without
+    them and the statement they wrote."""
     if await member_rows.get(conn, member_id) is None:
         raise NotFound(f"No member {member_id}.")
     for row in await registration_rows.active_of_member(conn, member_id):
@@ -26,6 +29,7 @@ async def forget_member_within(conn: Connection, ctx: ServiceContext, member_id:
         await enrolments.cancel_enrolment_within(
             conn, ctx, row["id"], token=None, by_organiser=True, erasure=True
         )
+    await party_rows.forget_contact(conn, member_id)
     await members.erase_member_within(conn, member_id)
 
 

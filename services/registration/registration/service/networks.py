@@ -52,6 +52,9 @@ async def create_network_within(
         contact=command.contact.model_dump(mode="json") if command.contact else None,
         period=command.period,
         organisation_id=organisation_id,
+        membership=command.membership,
+        admission=command.admission,
+        applications_close_at=command.applications_close_at,
     )
     await record_event(
         conn,
