@@ -34,6 +34,8 @@ class ServiceSettings(BaseSettings):
         "migration_database_url",
         "kafka_bootstrap_servers",
         "kafka_enable_idempotence",
+        "kafka_sasl_username",
+        "kafka_sasl_password",
         "host",
         "port",
         "metrics_port",
@@ -55,12 +57,33 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str
     """Kafka bootstrap servers, comma-separated."""
     kafka_enable_idempotence: bool = True
-    """Idempotent Kafka producer (the relay's, the consumers' dead-letter producer); `make run`
-    turns it off for Tansu, whose InitProducerId fails."""
+    """Idempotent Kafka producer (the relay's, the consumers' dead-letter producer), with
+    `acks=all`: keep it on for Apache Kafka, so a retried send is never written twice or out
+    of order; `make run` turns it off for Tansu, whose InitProducerId fails."""
+    kafka_create_topics: bool = True
+    """Create a missing topic at startup; `false` where the platform owns the topics (Strimzi
+    KafkaTopics): a missing topic then stops the service before it is ready, naming the topic."""
     kafka_topic_partitions: int = 3
     """Partitions of each topic the service creates (existing topics are left alone)."""
     kafka_replication_factor: int = 1
     """Replication factor of each topic the service creates."""
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    """How every Kafka client connects: in clear, over TLS, with SASL, or SASL over TLS."""
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    """SASL mechanism (with a `SASL_*` protocol); PLAIN sends the password itself, so only
+    over `SASL_SSL`."""
+    kafka_sasl_username: str = ""
+    """SASL user (with a `SASL_*` protocol); one per service lets the broker's ACLs give each
+    only its own topics and group."""
+    kafka_sasl_password: str = ""
+    """SASL password (with a `SASL_*` protocol); production refuses a blank one."""
+    kafka_ssl_cafile: str = ""
+    """PEM file of the CA that signed the brokers' certificates (with `SSL`/`SASL_SSL`);
+    empty: the system's CAs."""
+    kafka_ssl_certfile: str = ""
+    """PEM client certificate, for brokers that authenticate clients by TLS (mutual TLS)."""
+    kafka_ssl_keyfile: str = ""
+    """PEM private key of the client certificate (empty: it is in the certificate file)."""
     organiser_token: str = ""
     """Bearer token of the platform administrator (writes, rosters, exports, erasure); also
     what the services present to each other for a member's export, the event log and counts."""
@@ -130,6 +153,15 @@ class ServiceSettings(BaseSettings):
             for name in ("database_url", "migration_database_url")
             if _password(getattr(self, name)) in DEVELOPMENT_SECRETS
         ]
+        if self.kafka_security_protocol.startswith("SASL"):
+            problems += [
+                f"{self.variable(name)} is not set (KAFKA_SECURITY_PROTOCOL="
+                f"{self.kafka_security_protocol})"
+                for name in ("kafka_sasl_username", "kafka_sasl_password")
+                if not getattr(self, name).strip()
+            ]
+        if (self.kafka_security_protocol, self.kafka_sasl_mechanism) == ("SASL_PLAINTEXT", "PLAIN"):
+            problems.append("KAFKA_SASL_MECHANISM=PLAIN would send the Kafka password in clear")
         if problems:
             raise ValueError(f"ENVIRONMENT=production, but {'; '.join(problems)}")
         return self

@@ -12,6 +12,7 @@ from notification.dispatcher import Dispatcher
 from notification.service.events import handle_batch
 from notification.settings import Settings
 from tilmeld_shared.consuming import Event, subscribe_batches
+from tilmeld_shared.kafka import broker_security, producer_options
 
 SERVICE = "notification"
 
@@ -27,8 +28,8 @@ def create_broker(
         client_id="tilmeld-notification",
         # FastStream logs every message at INFO; our handler logs what matters.
         log_level=logging.DEBUG,
-        acks="all",
-        enable_idempotence=settings.kafka_enable_idempotence,
+        security=broker_security(settings),
+        **producer_options(settings),  # the dead-letter producer's
     )
 
     async def on_events(events: list[Event]) -> None:

@@ -30,7 +30,7 @@ from registration.unit_of_work import Clock, ServiceContext, Transactions
 from tilmeld_shared.auth import OidcVerifier
 from tilmeld_shared.db import open_pool
 from tilmeld_shared.events import ALL_TOPICS
-from tilmeld_shared.kafka import ensure_topics
+from tilmeld_shared.kafka import prepare_topics
 from tilmeld_shared.observability import CorrelationId, install_observability
 from tilmeld_shared.openapi import operation_id, serve_openapi_at_root
 from tilmeld_shared.problems import API_PROBLEMS, BodySizeLimit, install_problem_handlers
@@ -92,12 +92,7 @@ def _lifespan(
         )
         tasks: list[asyncio.Task[None]] = []
         if relay_here:
-            await ensure_topics(
-                settings.kafka_bootstrap_servers,
-                ALL_TOPICS,
-                partitions=settings.kafka_topic_partitions,
-                replication_factor=settings.kafka_replication_factor,
-            )
+            await prepare_topics(settings, ALL_TOPICS)
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         tasks.append(asyncio.create_task(_purge_idempotency_keys(app, settings)))
         try:

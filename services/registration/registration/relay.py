@@ -26,7 +26,7 @@ from registration.repository import events
 from registration.settings import Settings
 from tilmeld_shared.db import Connection, init_connection, open_pool
 from tilmeld_shared.events import ALL_TOPICS
-from tilmeld_shared.kafka import ensure_topics
+from tilmeld_shared.kafka import client_options, prepare_topics, producer_options
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,11 @@ RELAY_BATCH_LATENCY = Histogram(
 
 
 def create_producer(settings: Settings) -> AIOKafkaProducer:
-    """Producer settings are explicit: every replica acknowledges, idempotence by setting."""
+    """Producer settings are explicit: every replica acknowledges, idempotence by setting,
+    TLS and SASL as the settings say (tilmeld_shared.kafka)."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        acks="all",
-        enable_idempotence=settings.kafka_enable_idempotence,
+        **client_options(settings),
+        **producer_options(settings),
         linger_ms=2,
         request_timeout_ms=10_000,
         client_id="tilmeld-registration-relay",
@@ -158,12 +158,7 @@ class OutboxRelay:
 async def run_alone(settings: Settings) -> None:
     """The relay as a process of its own (`python -m registration relay`), until SIGTERM or
     SIGINT; `serve` with RUN_RELAY=false leaves the publishing to it."""
-    await ensure_topics(
-        settings.kafka_bootstrap_servers,
-        ALL_TOPICS,
-        partitions=settings.kafka_topic_partitions,
-        replication_factor=settings.kafka_replication_factor,
-    )
+    await prepare_topics(settings, ALL_TOPICS)
     # The signal's pool would NOTIFY after commits made in this process; the relay makes none.
     pool = await open_pool(settings, schema="registration")
     try:

@@ -11,6 +11,7 @@ from reporting.metrics import BATCH_SIZE, EVENTS_BY_TYPE
 from reporting.projection import project_batch
 from reporting.settings import Settings
 from tilmeld_shared.consuming import Event, subscribe_batches
+from tilmeld_shared.kafka import broker_security, producer_options
 
 __all__ = ["BATCH_SIZE", "create_broker"]  # the benchmark reads the batch sizes from here
 
@@ -23,8 +24,8 @@ def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
         client_id="tilmeld-reporting",
         # FastStream logs every message at INFO; per message is debug detail here.
         log_level=logging.DEBUG,
-        acks="all",
-        enable_idempotence=settings.kafka_enable_idempotence,
+        security=broker_security(settings),
+        **producer_options(settings),  # the dead-letter producer's
     )
 
     def received(events: list[Event]) -> None:

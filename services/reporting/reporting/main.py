@@ -19,7 +19,7 @@ from reporting.settings import Settings
 from tilmeld_shared.asyncapi import asyncapi_router
 from tilmeld_shared.db import open_pool
 from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
-from tilmeld_shared.kafka import ensure_topics
+from tilmeld_shared.kafka import prepare_topics
 from tilmeld_shared.observability import install_observability
 from tilmeld_shared.openapi import operation_id, serve_openapi_at_root
 from tilmeld_shared.problems import API_PROBLEMS, install_problem_handlers
@@ -44,12 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
                 description="Consumes registration events into aggregates without personal data.",
             )
         )
-        await ensure_topics(
-            settings.kafka_bootstrap_servers,
-            ALL_TOPICS + DLQ_TOPICS,
-            partitions=settings.kafka_topic_partitions,
-            replication_factor=settings.kafka_replication_factor,
-        )
+        await prepare_topics(settings, ALL_TOPICS + DLQ_TOPICS)
         await broker.start()
         try:
             yield

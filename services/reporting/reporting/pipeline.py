@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from reporting.clients import RegistrationClient
 from reporting.settings import Settings
 from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
+from tilmeld_shared.kafka import client_options
 
 GROUPS = ("tilmeld-notification", "tilmeld-reporting")
 _CACHE_SECONDS = 2.0
@@ -41,7 +42,7 @@ class PipelineHealth:
             return await registration.outbox_status()
 
     async def _kafka(self) -> dict[str, Any]:
-        servers = self._settings.kafka_bootstrap_servers
+        servers = client_options(self._settings)
         try:
             ends = await self._end_offsets(servers)
             lag = {group: await self._group_lag(servers, group, ends) for group in GROUPS}
@@ -53,8 +54,8 @@ class PipelineHealth:
         return {"consumer_lag": lag, "dead_letters": dead_letters, "kafka": True}
 
     @staticmethod
-    async def _end_offsets(servers: str) -> dict[TopicPartition, int]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=servers, request_timeout_ms=3000)
+    async def _end_offsets(servers: dict[str, Any]) -> dict[TopicPartition, int]:
+        consumer = AIOKafkaConsumer(**servers, request_timeout_ms=3000)
         await consumer.start()
         try:
             await consumer.topics()  # loads metadata for every topic
@@ -69,10 +70,12 @@ class PipelineHealth:
                 await consumer.stop()
 
     @staticmethod
-    async def _group_lag(servers: str, group: str, ends: dict[TopicPartition, int]) -> int:
+    async def _group_lag(
+        servers: dict[str, Any], group: str, ends: dict[TopicPartition, int]
+    ) -> int:
         """Committed offsets fetched as a group member would, without joining the group."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=servers,
+            **servers,
             group_id=group,
             enable_auto_commit=False,
             request_timeout_ms=3000,
