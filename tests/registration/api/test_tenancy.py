@@ -32,6 +32,7 @@ GUARDS = {deps._organiser, deps._platform_organiser, deps._platform_reader}
 PERSON_OR_ORGANISER = {
     ("POST", "/api/v1/registrations/{registration_id}/cancel"),
     ("POST", "/api/v1/enrolments/{enrolment_id}/cancel"),
+    ("POST", "/api/v1/parties/{party_id}/withdraw"),
 }
 
 
@@ -159,7 +160,19 @@ async def test_no_credential_but_the_organisations_own_reaches_its_data(
         {"member": person, "consent": True},
         {},
     )
+    of_municipalities = await _post(
+        client, "/networks", network_body(membership="municipalities", admission="application"), a
+    )
+    contact = member()
+    del contact["municipality"]
+    party = await _post(
+        client,
+        f"/networks/{of_municipalities['network_id']}/parties",
+        {"municipality": "Rødovre", "contact": contact},
+        {},
+    )
     ids = {
+        "party_id": party["party_id"],
         "network_id": network["network_id"],
         "meeting_id": meeting["meeting_id"],
         "registration_id": registration["registration_id"],

@@ -239,7 +239,7 @@ async def decide_within(
             f"The party is {party['status']}: only an application awaiting a decision can be "
             "accepted or declined.",
             slug="not-awaiting-decision",
-            status=party["status"],
+            party_status=party["status"],
         )
     await party_rows.move(
         conn,
@@ -283,7 +283,7 @@ async def withdraw_within(
         raise Conflict(
             f"The party is already {party['status']}.",
             slug="already-withdrawn" if party["status"] == "withdrawn" else "already-declined",
-            status=party["status"],
+            party_status=party["status"],
         )
     await party_rows.move(
         conn,
