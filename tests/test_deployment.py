@@ -70,9 +70,136 @@ def test_each_service_listens_where_compose_and_prometheus_look(name: str) -> No
     service = COMPOSE["services"][name]
     port = service["environment"][f"{name.upper()}_PORT"]
 
-    assert service["ports"] == [f"{port}:{port}"]
+    # Registration's public API and reporting's dashboard are published; notification's API is
+    # internal (registration reaches it on the compose network).
+    expected = [] if name == "notification" else [f"{port}:{port}"]
+    assert service.get("ports", []) == expected
+    assert f":{port}/health/ready" in " ".join(service["healthcheck"]["test"])
     assert service["command"] == [name, "serve"]
     assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+# What an operator needs from the host: registration's public port, reporting's dashboard and
+# Grafana; the mail catcher's web mailbox, Prometheus and Alertmanager on loopback only.
+PUBLISHED = {
+    "registration": ["8001:8001"],
+    "reporting": ["8003:8003"],
+    "grafana": ["3000:3000"],
+    "mailpit": ["127.0.0.1:8025:8025"],
+    "prometheus": ["127.0.0.1:9090:9090"],
+    "alertmanager": ["127.0.0.1:9093:9093"],
+}
+
+
+def test_only_what_an_operator_needs_is_published() -> None:
+    published = {
+        name: service["ports"]
+        for name, service in COMPOSE["services"].items()
+        if service.get("ports")
+    }
+
+    assert published == PUBLISHED
+
+
+def test_every_long_running_service_has_a_healthcheck() -> None:
+    one_shot = {"migrate"}  # runs to completion; the others wait for it to succeed
+    for name, service in COMPOSE["services"].items():
+        if name in one_shot:
+            continue
+        check = service.get("healthcheck", {})
+        assert check.get("test"), f"{name} has no healthcheck"
+        assert not check.get("disable"), name
+        assert check["test"][0] in {"CMD", "CMD-SHELL"}, name
+
+
+def test_every_image_is_pinned() -> None:
+    built = COMPOSE["services"]["migrate"]["image"]  # the project's own, built from the Dockerfile
+    for name, service in COMPOSE["services"].items():
+        image = service["image"]
+        if image == built:
+            continue
+        tag = image.rpartition(":")[2] if ":" in image else ""
+        assert tag and tag != "latest", f"{name} runs {image}, not a pinned version"
+
+
+def test_the_relay_runs_as_its_own_service_and_the_api_without_one() -> None:
+    relay = COMPOSE["services"]["registration-relay"]
+    api = COMPOSE["services"]["registration"]
+    names = accepted_names(RegistrationSettings)
+
+    assert relay["command"] == ["registration", "relay"]
+    assert api["environment"]["RUN_RELAY"] == "false"
+    assert "RUN_RELAY" not in relay["environment"]  # `relay` always relays
+    assert not set(relay["environment"]) - names.keys()
+    required = {"token_secret", "personal_data_key", "personal_data_token", "database_url"}
+    assert required <= {names[key] for key in relay["environment"]}
+    assert relay["environment"]["ENVIRONMENT"] == "production"
+    assert "ports" not in relay
+    metrics = relay["environment"]["REGISTRATION_METRICS_PORT"]
+    assert _scrape_targets()["registration-relay"] == f"registration-relay:{metrics}"
+    assert f":{metrics}/metrics" in " ".join(relay["healthcheck"]["test"])
+    assert relay["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_kafka_keeps_its_log_on_its_volume() -> None:
+    kafka = COMPOSE["services"]["kafka"]
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in kafka["volumes"]}
+
+    assert kafka["environment"]["KAFKA_LOG_DIRS"] in mounts
+    assert mounts[kafka["environment"]["KAFKA_LOG_DIRS"]] in COMPOSE["volumes"]
+
+
+def test_grafana_takes_its_admin_password_from_the_environment() -> None:
+    environment = COMPOSE["services"]["grafana"]["environment"]
+
+    assert environment["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+
+
+def test_prometheus_sends_alerts_to_alertmanager_which_routes_them() -> None:
+    prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    alertmanager = COMPOSE["services"]["alertmanager"]
+    config_path = ROOT / "deploy/alertmanager/alertmanager.yml"
+    config = yaml.safe_load(config_path.read_text())
+    (target,) = [
+        t
+        for a in prometheus["alerting"]["alertmanagers"]
+        for c in a["static_configs"]
+        for t in c["targets"]
+    ]
+    receivers = {r["name"] for r in config["receivers"]}
+
+    assert alertmanager["image"].startswith("prom/alertmanager:v")
+    assert target == "alertmanager:9093"
+    assert (
+        "./deploy/alertmanager/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro"
+        in alertmanager["volumes"]
+    )
+    assert "--config.file=/etc/alertmanager/alertmanager.yml" in alertmanager["command"]
+    assert config["route"]["receiver"] in receivers
+    assert {r["receiver"] for r in config["route"].get("routes", [])} <= receivers
+    # The placeholder receiver mails the compose stack's own catcher.
+    (email,) = [e for r in config["receivers"] for e in r.get("email_configs", [])]
+    assert email["smarthost"] == "mailpit:1025"
+
+
+def test_prometheus_scrapes_every_job_the_alert_rules_name() -> None:
+    import re
+
+    alerts = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())
+    expressions = " ".join(rule["expr"] for g in alerts["groups"] for rule in g["rules"])
+    jobs = set(re.findall(r'job="([^"]+)"', expressions))
+    for alternatives in re.findall(r'job=~"([^"]+)"', expressions):
+        jobs |= set(alternatives.split("|"))
+    targets = _scrape_targets()
+
+    assert jobs == {"registration", "registration-relay", "notification", "reporting"}
+    assert jobs <= targets.keys()
+    for job in jobs:
+        host = targets[job].partition(":")[0]
+        assert host in COMPOSE["services"], f"{job} scrapes {host}, not a compose service"
+    # Broker-side consumer lag, for ConsumerLagHigh and ConsumerStalled.
+    assert "kafka_consumergroup_lag" in expressions
+    assert targets["kafka-exporter"].partition(":")[0] in COMPOSE["services"]
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -99,7 +226,9 @@ def test_the_production_shape_has_kafka_in_kraft_mode_and_idempotent_producers()
     assert kafka["image"].startswith("apache/kafka")
     assert "controller" in kafka["environment"]["KAFKA_PROCESS_ROLES"]
     assert COMPOSE["services"]["registration"]["environment"]["KAFKA_ENABLE_IDEMPOTENCE"] == "true"
-    assert {"postgres", "migrate", "mailpit", "prometheus"} <= COMPOSE["services"].keys()
+    assert {"postgres", "migrate", "mailpit", "prometheus", "alertmanager"} <= COMPOSE[
+        "services"
+    ].keys()
     assert (ROOT / COMPOSE["services"]["migrate"]["build"]["dockerfile"]).exists()
 
 
