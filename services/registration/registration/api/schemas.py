@@ -131,6 +131,8 @@ class MeetingOut(BaseModel):
     open_to_public: bool
     speakers: list[dict[str, Any]]
     status: str
+    # At most this many confirmed seats per municipality; null: no share.
+    seats_per_municipality: int | None = None
 
 
 class EnrolmentOut(BaseModel):

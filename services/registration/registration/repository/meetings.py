@@ -12,8 +12,9 @@ from tilmeld_shared.db import Connection
 
 INSERT = """
 INSERT INTO meetings (id, network_id, title, description, starts_at, ends_at, timezone, location,
-                      online_url, capacity, registration_deadline, open_to_public, speakers)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                      online_url, capacity, registration_deadline, open_to_public, speakers,
+                      seats_per_municipality)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 RETURNING *
 """
 
@@ -53,9 +54,10 @@ RETURNING version, seats_taken, capacity
 UPDATE = """
 UPDATE meetings AS m
 SET (title, description, starts_at, ends_at, timezone, location, online_url, capacity,
-     registration_deadline, open_to_public, speakers)
+     registration_deadline, open_to_public, speakers, seats_per_municipality)
     = (SELECT p.title, p.description, p.starts_at, p.ends_at, p.timezone, p.location,
-              p.online_url, p.capacity, p.registration_deadline, p.open_to_public, p.speakers
+              p.online_url, p.capacity, p.registration_deadline, p.open_to_public, p.speakers,
+              p.seats_per_municipality
        FROM jsonb_populate_record(m, $2::jsonb) AS p),
     version = version + 1,
     updated_at = now()
@@ -88,6 +90,7 @@ async def insert(
     registration_deadline: datetime | None,
     open_to_public: bool,
     speakers: list[dict[str, Any]],
+    seats_per_municipality: int | None = None,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         INSERT,
@@ -104,6 +107,7 @@ async def insert(
         registration_deadline,
         open_to_public,
         speakers,
+        seats_per_municipality,
     )
     assert row is not None
     return row

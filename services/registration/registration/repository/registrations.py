@@ -25,11 +25,31 @@ WHERE meeting_id = $1 AND member_id = $2 AND status IN ('confirmed', 'waitlisted
 
 BY_ID = "SELECT * FROM registrations WHERE id = $1"
 
+# The key a registration's seats count against its municipality's share by: the resolved
+# municipality's id, else "name:" and the typed name's key (registration.domain.share_key).
+SHARE_KEY = "coalesce(mb.municipality_id::text, 'name:' || mb.municipality_key)"
+
 # In registration order: a freed seat goes to whoever waited longest and fits.
-WAITLIST = """
-SELECT id, seats FROM registrations
-WHERE meeting_id = $1 AND status = 'waitlisted'
-ORDER BY position
+WAITLIST = f"""
+SELECT r.id, r.seats, {SHARE_KEY} AS share_key
+FROM registrations r JOIN members mb ON mb.id = r.member_id
+WHERE r.meeting_id = $1 AND r.status = 'waitlisted'
+ORDER BY r.position
+"""
+
+# Confirmed seats per municipality, for a meeting with a share. The caller holds the meeting's
+# row lock, so the counts cannot move before its decision is written.
+SEATS_BY_MUNICIPALITY = f"""
+SELECT {SHARE_KEY} AS share_key, sum(r.seats) AS seats
+FROM registrations r JOIN members mb ON mb.id = r.member_id
+WHERE r.meeting_id = $1 AND r.status = 'confirmed'
+GROUP BY 1
+"""
+
+SEATS_OF_MUNICIPALITY = f"""
+SELECT coalesce(sum(r.seats), 0)
+FROM registrations r JOIN members mb ON mb.id = r.member_id
+WHERE r.meeting_id = $1 AND r.status = 'confirmed' AND {SHARE_KEY} = $2
 """
 
 WAITLIST_POSITION = """
@@ -129,6 +149,17 @@ async def get(conn: Connection, registration_id: uuid.UUID) -> asyncpg.Record | 
 
 async def waitlist(conn: Connection, meeting_id: uuid.UUID) -> list[asyncpg.Record]:
     return list(await conn.fetch(WAITLIST, meeting_id))
+
+
+async def seats_by_municipality(conn: Connection, meeting_id: uuid.UUID) -> dict[str, int]:
+    """Confirmed seats of the meeting per share key."""
+    rows = await conn.fetch(SEATS_BY_MUNICIPALITY, meeting_id)
+    return {row["share_key"]: int(row["seats"]) for row in rows}
+
+
+async def seats_of_municipality(conn: Connection, meeting_id: uuid.UUID, share_key: str) -> int:
+    """Confirmed seats of the meeting held by one municipality (by share key)."""
+    return int(await conn.fetchval(SEATS_OF_MUNICIPALITY, meeting_id, share_key))
 
 
 async def waitlist_position(conn: Connection, registration: asyncpg.Record) -> int | None:

@@ -11,6 +11,7 @@ import uuid
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import available_timezones
 
+from babel import Locale
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -90,6 +91,12 @@ Email = Annotated[EmailStr, StringConstraints(max_length=254)]
 Companions = Annotated[StrictInt, Field(ge=0, le=10), JSON_INTEGER]
 Capacity = Annotated[StrictInt, Field(ge=0, le=100_000), JSON_INTEGER]
 _TIMEZONES = available_timezones()
+# ISO 3166-1 alpha-2 codes, as CLDR (through Babel) knows them, less its groupings (EU, UN, ...).
+_COUNTRIES = frozenset(
+    code
+    for code in map(str, Locale("en").territories)
+    if len(code) == 2 and code.isalpha() and code not in {"EU", "EZ", "UN", "QO", "ZZ"}
+)
 
 
 class Request(BaseModel):
@@ -99,10 +106,23 @@ class Request(BaseModel):
 class MemberIn(Request):
     name: Name
     email: Email
-    municipality: Name
+    municipality: Name | None = Field(
+        None,
+        description="As the person writes it, e.g. 'Rødovre Kommune'; kept as typed and resolved "
+        "to the register (GET /municipalities) where it names exactly one entry.",
+    )
+    municipality_id: uuid.UUID | None = Field(
+        None, description="The register's id, instead of the name (or beside it)."
+    )
     role: Name
     organisation: Name | None = None
     language: Language | None = None
+
+    @model_validator(mode="after")
+    def _a_municipality(self) -> MemberIn:
+        if self.municipality is None and self.municipality_id is None:
+            raise ValueError("give municipality (a name) or municipality_id")
+        return self
 
 
 class EnrolmentIn(Request):
@@ -169,6 +189,10 @@ class SpeakerIn(Request):
     title: ShortText | None = None
 
 
+Membership = Literal["people", "municipalities"]
+Admission = Literal["open", "application"]
+
+
 class NetworkIn(Request):
     title: Name
     description: LongText
@@ -184,15 +208,18 @@ class NetworkIn(Request):
         description="The platform administrator may name the organisation; an organisation's "
         "organiser creates networks of their own organisation.",
     )
+    membership: Membership = Field(
+        "people", description="Whether people or municipalities (parties) are its members."
+    )
+    admission: Admission = Field(
+        "open", description="Parties join at once (open) or apply for an organiser's decision."
+    )
+    applications_close_at: AwareDatetime | None = None
 
 
 def _without_null(schema: dict[str, Any]) -> None:
     # The document of a field `_kept` made: its value, without the null branch or default.
     branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
-Membership = Literal["people", "municipalities"]
-Admission = Literal["open", "application"]
-
-
     if len(branches) == 1:
         schema.update(branches[0])
     elif branches:
@@ -208,13 +235,6 @@ def _kept(**constraints: Any) -> Any:
 
 class Patch(Request):
     @model_validator(mode="after")
-    membership: Membership = Field(
-        "people", description="Whether people or municipalities (parties) are its members."
-    )
-    admission: Admission = Field(
-        "open", description="Parties join at once (open) or apply for an organiser's decision."
-    )
-    applications_close_at: AwareDatetime | None = None
     def _kept_fields_stay_set(self) -> Self:
         nulled = sorted(
             name
@@ -239,12 +259,41 @@ class NetworkPatch(Patch):
     contact: ContactIn | None = None
     period: ShortText | None = None
     status: Literal["open", "closed"] | None = _kept()
+    membership: Membership | None = _kept()
+    admission: Admission | None = _kept()
+    applications_close_at: AwareDatetime | None = None
 
 
 def _check_timezone(value: str | None) -> str | None:
     if value is not None and value not in _TIMEZONES:
         raise ValueError("not an IANA time zone, e.g. Europe/Copenhagen")
     return value
+
+
+# At most this many of a meeting's seats per municipality; None: no share.
+SeatsPerMunicipality = Annotated[StrictInt, Field(ge=1, le=100_000), JSON_INTEGER]
+
+
+class MunicipalityIn(Request):
+    """A body the register lacks, e.g. a German Kreis."""
+
+    name: Name
+    country: Annotated[str, StringConstraints(min_length=2, max_length=2)] = Field(
+        description="ISO 3166-1 alpha-2, e.g. DE"
+    )
+    code: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None
+    ) = Field(None, description="The official number, e.g. a German Kreisschlüssel")
+    kind: Literal["municipality", "county", "region", "district"]
+    aliases: list[Name] = Field(default_factory=list, max_length=20)
+
+    @field_validator("country")
+    @classmethod
+    def _iso_country(cls, value: str) -> str:
+        value = value.upper()
+        if value not in _COUNTRIES:
+            raise ValueError("not an ISO 3166-1 alpha-2 country code, e.g. DE")
+        return value
 
 
 class MeetingIn(Request):
@@ -259,9 +308,11 @@ class MeetingIn(Request):
     registration_deadline: AwareDatetime | None = None
     open_to_public: StrictBool = False
     speakers: list[SpeakerIn] = Field(default_factory=list, max_length=50)
-    membership: Membership | None = _kept()
-    admission: Admission | None = _kept()
-    applications_close_at: AwareDatetime | None = None
+    seats_per_municipality: SeatsPerMunicipality | None = Field(
+        None,
+        description="At most this many confirmed seats per municipality (member and companions); "
+        "the rest wait for their municipality's seat. Unset: no share.",
+    )
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -286,6 +337,7 @@ class MeetingPatch(Patch):
     registration_deadline: AwareDatetime | None = None
     open_to_public: StrictBool | None = _kept()
     speakers: list[SpeakerIn] | None = _kept(max_length=50)
+    seats_per_municipality: SeatsPerMunicipality | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -308,19 +360,6 @@ class HeldMeetingIn(MeetingIn):
         return self
 
 
-class OrganisationIn(Request):
-    name: Name
-
-
-class ApiKeyIn(Request):
-    name: Name = Field(description="What the key is for, e.g. 'KL culture team'.")
-    role: Literal["organiser", "reporting"] = "organiser"
-
-
-# Sealed personal data the notification service asks to have opened (no docstring: it would
-# become the schema's description in the API document).
-class OpenIn(BaseModel):
-    items: list[SealedPersonalData] = Field(max_length=1000)
 class PartyContactIn(Request):
     """The person who speaks for the municipality in the network."""
 
@@ -356,3 +395,16 @@ class WithdrawIn(Request):
     reason: LongText | None = None
 
 
+class OrganisationIn(Request):
+    name: Name
+
+
+class ApiKeyIn(Request):
+    name: Name = Field(description="What the key is for, e.g. 'KL culture team'.")
+    role: Literal["organiser", "reporting"] = "organiser"
+
+
+# Sealed personal data the notification service asks to have opened (no docstring: it would
+# become the schema's description in the API document).
+class OpenIn(BaseModel):
+    items: list[SealedPersonalData] = Field(max_length=1000)

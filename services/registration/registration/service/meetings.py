@@ -61,6 +61,7 @@ async def schedule_meeting_within(
         registration_deadline=command.registration_deadline,
         open_to_public=command.open_to_public,
         speakers=[speaker.model_dump(mode="json") for speaker in command.speakers],
+        seats_per_municipality=command.seats_per_municipality,
     )
     await record_event(
         conn,
@@ -75,8 +76,9 @@ async def schedule_meeting_within(
 async def update_meeting_within(
     conn: Connection, ctx: ServiceContext, meeting_id: uuid.UUID, command: MeetingPatch
 ) -> asyncpg.Record:
-    """Reschedule, resize or edit a meeting. More capacity promotes from the waitlist; less
-    than the seats already confirmed is refused, since confirmed people keep their seats."""
+    """Reschedule, resize or edit a meeting. More capacity (or a larger share per municipality)
+    promotes from the waitlist; less capacity than the seats already confirmed is refused,
+    since confirmed people keep their seats."""
     current = await meeting_rows.lock(conn, meeting_id)
     if current is None:
         raise NotFound(f"No meeting {meeting_id}.")
@@ -113,9 +115,18 @@ async def update_meeting_within(
         aggregate_version=row["version"],
         key=row["id"],
     )
-    if row["capacity"] > current["capacity"]:
+    if row["capacity"] > current["capacity"] or _share_grew(
+        current["seats_per_municipality"], row["seats_per_municipality"]
+    ):
         await promote_waitlisted(conn, ctx, meeting_id)
     return await meeting_within(conn, meeting_id)
+
+
+def _share_grew(before: int | None, after: int | None) -> bool:
+    """Whether a municipality may now hold more seats than before (None: no share at all).
+
+    A smaller share keeps the seats already confirmed; only new ones wait for it."""
+    return before is not None and (after is None or after > before)
 
 
 async def cancel_meeting_within(

@@ -15,6 +15,7 @@ from registration.repository import enrolments as enrolment_rows
 from registration.repository import members as member_rows
 from registration.repository import registrations as registration_rows
 from registration.service.commands import MemberIn
+from registration.service.municipalities import resolve_member_again, typed_municipality
 from registration.unit_of_work import ServiceContext, Transactions
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import MemberErased, PersonalData, SealedPersonalData
@@ -25,19 +26,26 @@ async def member_for_sign_up(
     conn: Connection, vault: PersonalDataVault, member: MemberIn
 ) -> asyncpg.Record:
     """The member with this email: created from the sign-up if new, else as stored (a sign-up
-    never rewrites someone's name or municipality); every member has a data key."""
+    never rewrites someone's name or municipality); every member has a data key. A new
+    member's municipality is resolved to the register; a stored one that is not yet resolved
+    is tried again (the register may have learnt it since)."""
     new_id = uuid.uuid4()
+    typed = await typed_municipality(conn, member)
     row = await member_rows.for_sign_up(
         conn,
         member_id=new_id,
         email=member.email,
         name=member.name,
-        municipality=member.municipality,
+        municipality=typed.name,
         role=member.role,
         organisation=member.organisation,
         language=member.language,
         data_key=vault.new_wrapped_key(new_id),  # used only if this inserts
+        municipality_id=typed.municipality_id,
+        municipality_key=typed.key,
     )
+    if row["id"] != new_id and row["municipality_id"] is None:
+        row = await resolve_member_again(conn, row)
     if row["data_key"] is None:
         keyed = await member_rows.give_data_key(
             conn, row["id"], data_key=vault.new_wrapped_key(row["id"])

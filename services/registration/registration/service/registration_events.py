@@ -88,6 +88,8 @@ async def event_state(
         "network_id": meeting["network_id"],
         "member_id": registration["member_id"],
         "municipality": member["municipality"],
+        "municipality_id": member["municipality_id"],
+        "country": member["country"],
         "language": member["language"] or network["language"],
         "status": registration["status"],
         "seats": registration["seats"],

@@ -70,7 +70,7 @@ async def register_for_meeting_within(
     seats = domain.seats_for(len(command.companions))
     confirmed = domain.fits(
         capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], seats=seats
-    )
+    ) and await _within_share(conn, meeting, member, seats=seats)
     registration = await registration_rows.insert(
         conn,
         registration_id=uuid.uuid4(),
@@ -91,6 +91,21 @@ async def register_for_meeting_within(
     return Registered(
         registration, state["waitlist_position"], cancel_token(ctx, registration["id"])
     )
+
+
+async def _within_share(
+    conn: Connection, meeting: asyncpg.Record, member: asyncpg.Record, *, seats: int
+) -> bool:
+    """Whether the seats fit the member's municipality's share of the meeting (if it has one).
+
+    The caller holds the meeting's row lock: concurrent registrations from one municipality
+    count one after another, so its share cannot be overbooked."""
+    share = meeting["seats_per_municipality"]
+    if share is None:
+        return True
+    key = domain.share_key(member["municipality_id"], member["municipality_key"])
+    held = await registration_rows.seats_of_municipality(conn, meeting["id"], key)
+    return domain.within_share(share=share, held=held, seats=seats)
 
 
 def _still_open(meeting: asyncpg.Record, *, now: datetime) -> None:
@@ -151,7 +166,8 @@ async def _may_register(
 async def promote_waitlisted(
     conn: Connection, ctx: ServiceContext, meeting_id: uuid.UUID
 ) -> list[uuid.UUID]:
-    """Confirm waitlisted registrations in registration order, each one that fits.
+    """Confirm waitlisted registrations in registration order, each one that fits the free
+    seats and (if the meeting has one) its municipality's share.
 
     The caller holds the meeting's row lock."""
     meeting = await meeting_rows.get(conn, meeting_id)
@@ -159,11 +175,18 @@ async def promote_waitlisted(
     if meeting["status"] == "cancelled":
         return []
     waitlist = [
-        domain.WaitingRegistration(row["id"], row["seats"])
+        domain.WaitingRegistration(row["id"], row["seats"], row["share_key"])
         for row in await registration_rows.waitlist(conn, meeting_id)
     ]
+    if not waitlist:
+        return []
+    share = meeting["seats_per_municipality"]
     chosen = domain.select_promotions(
-        capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], waitlist=waitlist
+        capacity=meeting["capacity"],
+        seats_taken=meeting["seats_taken"],
+        waitlist=waitlist,
+        share=share,
+        held=await registration_rows.seats_by_municipality(conn, meeting_id) if share else None,
     )
     for waiting in chosen:
         registration = await registration_rows.set_status(
