@@ -15,6 +15,7 @@ from registration import web
 from registration.api.abuse import AbuseLimits
 from registration.api.routes import (
     meetings,
+    municipalities,
     networks,
     operations,
     organisations,
@@ -119,12 +120,13 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         )
 
 
-        parties.router,
 def _add_routes(app: FastAPI) -> None:
     api_routers = (
         networks.router,
         meetings.router,
+        municipalities.router,
         participation.router,
+        parties.router,
         operations.router,
         organisations.router,
         personal_data.router,
