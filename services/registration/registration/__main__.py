@@ -1,4 +1,5 @@
-"""`python -m registration serve | migrate | relay | replay --since TIME`."""
+"""`python -m registration serve | migrate | relay | replay --since TIME |
+resolve-municipalities`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from registration import relay
 from registration.main import MIGRATIONS, SCHEMA, create_app
 from registration.outbox import NOTIFY_CHANNEL
 from registration.repository import events
-from registration.service import operations
+from registration.service import municipalities, operations
 from registration.settings import Settings
 from tilmeld_shared.cli import Command, ServiceCommands
 from tilmeld_shared.observability import serve_metrics
@@ -49,6 +50,24 @@ async def _replay(settings: Settings, since: datetime) -> int:
         await conn.close()
 
 
+def resolve_municipalities(settings: Settings, _: argparse.Namespace) -> int:
+    looked_at, resolved = asyncio.run(_resolve_municipalities(settings))
+    print(
+        f"registration: {resolved} of {looked_at} unresolved member municipalities resolved; "
+        f"{looked_at - resolved} stay as typed (GET /api/v1/unresolved-municipalities)"
+    )
+    return 0
+
+
+async def _resolve_municipalities(settings: Settings) -> tuple[int, int]:
+    conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": SCHEMA})
+    try:
+        async with conn.transaction():
+            return await municipalities.resolve_members_within(conn)
+    finally:
+        await conn.close()
+
+
 COMMANDS = ServiceCommands(
     Settings,
     create_app,
@@ -57,6 +76,11 @@ COMMANDS = ServiceCommands(
     commands={
         "relay": Command("run the outbox relay alone, publishing events to Kafka", run_relay),
         "replay": Command("publish the retained events again, in order", replay, _since),
+        "resolve-municipalities": Command(
+            "resolve members' typed municipalities with today's register (after migration "
+            "006, or after adding to the register)",
+            resolve_municipalities,
+        ),
     },
 )
 
