@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 
 import asyncpg
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import Consumer, KafkaMessage
 from prometheus_client import Counter, Gauge
 
@@ -193,7 +193,9 @@ def subscribe_batches(
     """
 
     @broker.subscriber(
-        *topics,
+        # Not declared: FastStream would create a missing topic with one partition and one
+        # replica; prepare_topics (tilmeld_shared.kafka) creates them, or not, as the settings say.
+        *(Topic(name, declare=False) for name in topics),
         group_id=group_id,
         auto_offset_reset="earliest",
         decoder=keep_raw,

@@ -15,7 +15,7 @@ from notification.consumer import create_broker
 from notification.dispatcher import Dispatcher
 from notification.scheduler import run_reminders
 from notification.settings import Settings
-from tilmeld_shared.asyncapi import asyncapi_router
+from tilmeld_shared.asyncapi import asyncapi_router, consumer_document
 from tilmeld_shared.db import open_pool
 from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
 from tilmeld_shared.kafka import prepare_topics
@@ -37,13 +37,6 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.dispatcher = dispatcher
         opener = PersonalDataOpener(settings)
         broker = create_broker(settings, pool, dispatcher, opener)
-        app.include_router(
-            asyncapi_router(
-                broker,
-                title="Tilmeld notification",
-                description="Consumes registration events and sends emails.",
-            )
-        )
         await prepare_topics(settings, ALL_TOPICS + DLQ_TOPICS)
         await broker.start()
         tasks = [
@@ -77,5 +70,15 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     install_observability(app, settings, schema=SCHEMA, migrations_dir=MIGRATIONS)
     serve_openapi_at_root(app)
+    app.include_router(
+        asyncapi_router(
+            consumer_document(
+                settings,
+                title="Tilmeld notification",
+                description="Consumes registration events and sends emails.",
+                group_id=settings.kafka_group_id,
+            )
+        )
+    )
     app.include_router(notifications_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     return app

@@ -28,6 +28,7 @@ from registration.personal_data import PersonalDataVault
 from registration.relay import OutboxRelay
 from registration.settings import Settings
 from registration.unit_of_work import Clock, ServiceContext, Transactions
+from tilmeld_shared.asyncapi import asyncapi_router, registration_document
 from tilmeld_shared.auth import OidcVerifier
 from tilmeld_shared.db import open_pool
 from tilmeld_shared.events import ALL_TOPICS
@@ -65,6 +66,7 @@ def create_app(
     install_problem_handlers(app)
     install_observability(app, settings, schema=SCHEMA, migrations_dir=MIGRATIONS)
     serve_openapi_at_root(app)
+    app.include_router(asyncapi_router(registration_document(settings)))
     _add_middleware(app, settings)
     _add_routes(app)
     return app

@@ -16,7 +16,7 @@ from reporting.api.routes import router as reports_router
 from reporting.consumer import create_broker
 from reporting.pipeline import PipelineHealth
 from reporting.settings import Settings
-from tilmeld_shared.asyncapi import asyncapi_router
+from tilmeld_shared.asyncapi import asyncapi_router, consumer_document
 from tilmeld_shared.db import open_pool
 from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
 from tilmeld_shared.kafka import prepare_topics
@@ -37,13 +37,6 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.pool = pool
         app.state.callers = Callers(settings)
         broker = create_broker(settings, pool)
-        app.include_router(
-            asyncapi_router(
-                broker,
-                title="Tilmeld reporting",
-                description="Consumes registration events into aggregates without personal data.",
-            )
-        )
         await prepare_topics(settings, ALL_TOPICS + DLQ_TOPICS)
         await broker.start()
         try:
@@ -66,6 +59,16 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     install_observability(app, settings, schema=SCHEMA, migrations_dir=MIGRATIONS)
     serve_openapi_at_root(app)
+    app.include_router(
+        asyncapi_router(
+            consumer_document(
+                settings,
+                title="Tilmeld reporting",
+                description="Consumes registration events into aggregates without personal data.",
+                group_id=settings.kafka_group_id,
+            )
+        )
+    )
     app.include_router(reports_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     app.include_router(members_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
