@@ -38,8 +38,8 @@ def _banner(info: dict[str, str], stack: Stack) -> str:
             for name, port in SERVICES.items()
         ),
         *(
-            f"  {name:<13} AsyncAPI  http://127.0.0.1:{SERVICES[name]}/asyncapi"
-            for name in ("notification", "reporting")
+            f"  {name:<13} AsyncAPI  http://127.0.0.1:{port}/asyncapi"
+            for name, port in SERVICES.items()
         ),
         *(
             f"  {name:<13} metrics   http://127.0.0.1:{port}/metrics  (for Prometheus)"
