@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-fresh test lint typecheck unit install clean browser promtool bench-notification bench-reporting measure test-faults bench bench-api bench-end-to-end audit audit-locked messages
+.PHONY: run run-fresh test lint typecheck unit install clean browser promtool redis bench-notification bench-reporting measure test-faults bench bench-api bench-end-to-end audit audit-locked messages
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -42,6 +42,14 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
 
+# The shared rate-limit storage's test runs a real Redis (Debian's redis-server, started on a
+# loopback port by the test itself, never as a service); install it where it is missing.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends redis-server >/dev/null; }
+
 # The Kubernetes manifests' test checks the alert rules with promtool. Where none is on PATH,
 # take it out of Debian's prometheus package into .cache/bin (no server installed or started).
 promtool:
@@ -52,7 +60,7 @@ promtool:
 	  dpkg-deb --fsys-tarfile .cache/deb/prometheus_*.deb | tar -x -O ./usr/bin/promtool > .cache/bin/promtool && \
 	  chmod +x .cache/bin/promtool && rm -rf .cache/deb; }
 
-test: lint typecheck browser promtool audit-locked
+test: lint typecheck browser promtool redis audit-locked
 	$(VENV)/bin/pytest
 
 # Translators: bring each service's catalogues up to date with the code (babel.cfg says where

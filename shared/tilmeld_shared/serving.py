@@ -8,6 +8,13 @@ the headers are in. So the HTTP protocol itself keeps two deadlines: a request's
 be complete within `header_timeout_s` of its first byte (of the connection opening, for the
 first request), and its body within `body_timeout_s` of the headers. A request that misses one
 is answered 408 and its connection closed. Time the app spends answering is not limited here.
+
+Behind a reverse proxy the peer of every connection is the proxy, so the client's address
+(which registration's per-address rate limit counts) comes from `X-Forwarded-For`, and only
+when the peer is trusted: uvicorn's proxy headers, trusting the addresses and networks in the
+environment's `FORWARDED_ALLOW_IPS` (comma-separated, CIDR allowed; by default only the
+loopback addresses, 127.0.0.1 and ::1). From an untrusted peer the header is ignored, so a
+client cannot pick its own address.
 """
 
 from __future__ import annotations
@@ -116,6 +123,10 @@ def server(app: Any, settings: ServingSettings) -> uvicorn.Server:
         http=Protocol,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # X-Forwarded-For/-Proto from the peers FORWARDED_ALLOW_IPS names (uvicorn reads it
+        # when forwarded_allow_ips is None); see the module's docstring.
+        proxy_headers=True,
+        forwarded_allow_ips=None,
         # Longer than a load balancer's idle timeout, so the server never closes a kept-alive
         # connection just as a client reuses it.
         timeout_keep_alive=75,
