@@ -133,6 +133,10 @@ BREAKAGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "lag from the consumers' own gauge": lambda d: rule_named(d, "ConsumerLagHigh").update(
         expr="sum by (service) (tilmeld_consumer_lag) > 1000"
     ),
+    "stalls judged per group, not per partition": lambda d: rule_named(d, "ConsumerStalled").update(
+        expr='sum by (consumergroup) (kafka_consumergroup_lag{consumergroup=~"tilmeld-.+"}) > 0 '
+        "and sum by (consumergroup) (delta(kafka_consumergroup_current_offset[15m])) == 0"
+    ),
     "backlog summed across relays": lambda d: rule_named(d, "OutboxBacklogGrowing").update(
         expr=rule_named(d, "OutboxBacklogGrowing")["expr"].replace("max(", "sum(")
     ),
