@@ -1,6 +1,7 @@
 """A Hypothesis state machine drives the registration API at random and checks the invariants
-after every step: never over capacity, the waitlist promoted in order (each one that fits), and
-at most one active registration per person and meeting."""
+after every step: never over capacity nor over a municipality's share of seats, the waitlist
+promoted in order (each one that fits both), and at most one active registration per person
+and meeting."""
 
 from __future__ import annotations
 
@@ -19,13 +20,19 @@ from tests.registration.api.conftest import registration_settings
 
 PEOPLE = 6
 MEETINGS = 2
+# Two spellings of one municipality, another one, and a name the register does not know (in
+# two spellings): shares are held by the resolved municipality, or by the typed name's key.
+MUNICIPALITIES = ["Rødovre", "Rødovre Kommune", "Roskilde", "Atlantis", "ATLANTIS kommune", "Køge"]
 
 STATE = """
-SELECT m.id, m.capacity, m.seats_taken, m.status,
+SELECT m.id, m.capacity, m.seats_taken, m.status, m.seats_per_municipality AS share,
        coalesce(json_agg(json_build_object('id', r.id, 'member', r.member_id, 'status', r.status,
-                                           'seats', r.seats, 'position', r.position)
+                                           'seats', r.seats, 'position', r.position,
+                                           'municipality', coalesce(mb.municipality_id::text,
+                                                                    'name:' || mb.municipality_key))
                          ORDER BY r.position) FILTER (WHERE r.id IS NOT NULL), '[]') AS regs
 FROM registration.meetings m LEFT JOIN registration.registrations r ON r.meeting_id = m.id
+LEFT JOIN registration.members mb ON mb.id = r.member_id
 WHERE m.id = ANY($1::uuid[])
 GROUP BY m.id
 """
@@ -62,11 +69,16 @@ class RegistrationMachine(RuleBasedStateMachine):
         self.network_id = network.json()["network_id"]
         self.meetings = [
             self.post(
-                f"/networks/{self.network_id}/meetings", meeting_body(capacity=3), headers=ORGANISER
+                f"/networks/{self.network_id}/meetings",
+                meeting_body(capacity=3, seats_per_municipality=share),
+                headers=ORGANISER,
             ).json()["meeting_id"]
-            for _ in range(MEETINGS)
+            for share in (1, None)
         ]
-        self.people = [member(name=f"Person {i}") for i in range(PEOPLE)]
+        self.people = [
+            member(name=f"Person {i}", municipality=MUNICIPALITIES[i % len(MUNICIPALITIES)])
+            for i in range(PEOPLE)
+        ]
         for person in self.people:
             self.post(
                 f"/networks/{self.network_id}/enrolments", {"member": person, "consent": True}
@@ -105,6 +117,17 @@ class RegistrationMachine(RuleBasedStateMachine):
         )
         assert response.status_code in (200, 409), response.text
 
+    @rule(meeting=st.integers(0, MEETINGS - 1), share=st.none() | st.integers(1, 3))
+    def change_the_share(self, meeting: int, share: int | None) -> None:
+        response = self.run(
+            self.client.patch(
+                f"/meetings/{self.meetings[meeting]}",
+                json={"seats_per_municipality": share},
+                headers=ORGANISER,
+            )
+        )
+        assert response.status_code in (200, 409), response.text
+
     @rule(meeting=st.integers(0, MEETINGS - 1))
     def cancel_a_meeting(self, meeting: int) -> None:
         response = self.post(f"/meetings/{self.meetings[meeting]}/cancel", headers=ORGANISER)
@@ -123,11 +146,25 @@ class RegistrationMachine(RuleBasedStateMachine):
             assert row["seats_taken"] <= row["capacity"]
             active = [r["member"] for r in registrations if r["status"] != "cancelled"]
             assert len(active) == len(set(active)), "a person registered twice"
+            held: dict[str, int] = {}
+            for r in confirmed:
+                held[r["municipality"]] = held.get(r["municipality"], 0) + r["seats"]
+            share = row["share"]
+            if share is not None:
+                assert all(seats <= share for seats in held.values()), (
+                    f"a municipality holds more than its share of {share}: {held}"
+                )
             if row["status"] == "scheduled":
                 free = row["capacity"] - row["seats_taken"]
                 waiting = [r for r in registrations if r["status"] == "waitlisted"]
-                assert all(r["seats"] > free for r in waiting), (
-                    f"{free} free seats while a party that fits waits: {waiting}"
+                fitting = [
+                    r
+                    for r in waiting
+                    if r["seats"] <= free
+                    and (share is None or held.get(r["municipality"], 0) + r["seats"] <= share)
+                ]
+                assert not fitting, (
+                    f"{free} free seats while a party that fits them and its share waits: {fitting}"
                 )
 
     def teardown(self) -> None:

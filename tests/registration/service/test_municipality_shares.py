@@ -287,3 +287,22 @@ async def test_a_larger_share_or_none_promotes_those_waiting_for_it(
     assert unset["seats_per_municipality"] is None and unset["seats_taken"] == 3
     assert unset["waitlist_length"] == 0
     del waiting
+
+
+async def test_a_share_below_what_a_municipality_holds_is_refused(
+    given: Given, tx: Transactions, ctx: ServiceContext
+) -> None:
+    network_id = await given.network()
+    meeting_id = await given.meeting(network_id, capacity=10)
+    for _ in range(2):
+        await given.register(meeting_id, await enrolled(given, network_id, "Rødovre"))
+
+    with pytest.raises(Conflict) as refused:
+        await meetings.update_meeting(
+            tx, ctx, meeting_id, MeetingPatch(seats_per_municipality=1), organiser=PLATFORM
+        )
+    assert refused.value.slug == "share-below-confirmed"
+    kept = await meetings.update_meeting(
+        tx, ctx, meeting_id, MeetingPatch(seats_per_municipality=2), organiser=PLATFORM
+    )
+    assert kept["seats_per_municipality"] == 2

@@ -11,6 +11,7 @@ from registration.outbox import record_event
 from registration.pagination import Cursor
 from registration.repository import database
 from registration.repository import meetings as meeting_rows
+from registration.repository import registrations as registration_rows
 from registration.service.commands import MeetingIn, MeetingPatch
 from registration.service.networks import network_within
 from registration.service.organisations import organises, require_in_scope
@@ -100,6 +101,7 @@ async def update_meeting_within(
             "that. Cancel registrations first.",
             slug="capacity-below-confirmed",
         )
+    await _share_holds(conn, current, changes)
     if not changes:
         return await meeting_within(conn, meeting_id)
     row = await meeting_rows.update(conn, meeting_id, changes=changes)
@@ -120,6 +122,22 @@ async def update_meeting_within(
     ):
         await promote_waitlisted(conn, ctx, meeting_id)
     return await meeting_within(conn, meeting_id)
+
+
+async def _share_holds(conn: Connection, current: asyncpg.Record, changes: dict[str, Any]) -> None:
+    """Refuse a share smaller than what a municipality already holds: as with capacity,
+    confirmed people keep their seats, so the share cannot go below them."""
+    share = changes.get("seats_per_municipality")
+    if share is None or share == current["seats_per_municipality"]:
+        return
+    held = await registration_rows.seats_by_municipality(conn, current["id"])
+    most = max(held.values(), default=0)
+    if most > share:
+        raise Conflict(
+            f"A municipality already holds {most} confirmed seats; seats_per_municipality "
+            "cannot go below that. Cancel registrations first.",
+            slug="share-below-confirmed",
+        )
 
 
 def _share_grew(before: int | None, after: int | None) -> bool:
