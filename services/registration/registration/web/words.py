@@ -38,4 +38,10 @@ CONFLICT_MESSAGES: Final = {
         "Too many sign-ups have come from here. Please try again in a little while."
     ),
     "registration-cap": N_("You already hold the most active registrations allowed."),
+    "already-a-party": N_("Your municipality has already joined or applied to this network."),
+    "applications-closed": N_("Applications have closed."),
+    "municipality-not-party": N_(
+        "The members of this network are municipalities, and yours is not one of them yet. "
+        "Your municipality can apply first."
+    ),
 }

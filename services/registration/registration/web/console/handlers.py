@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from registration.api.deps import ContextDep, TransactionsDep
-from registration.api.schemas import MeetingIn, MeetingPatch, NetworkIn, NetworkPatch
-from registration.service import meetings, networks, organisations
+from registration.api.schemas import DecisionIn, MeetingIn, MeetingPatch, NetworkIn, NetworkPatch
+from registration.service import meetings, networks, organisations, parties
 from registration.unit_of_work import as_is
 from registration.web.console.forms import (
     DEFAULT_TIMEZONE,
@@ -195,7 +195,7 @@ async def create_meeting(
         errors, problem = {}, error.detail
     else:
         return RedirectResponse(f"/console/meetings/{row['id']}", 303)
-    page = await network_page(tx, ctx, network_id)
+    page = await network_page(tx, ctx, network_id, organiser=organiser)
     return render(
         request,
         "network.html",
@@ -280,3 +280,39 @@ async def cancel_meeting(
             tx, meeting_id, organiser=organiser, reason=reason, once=as_is()
         )
     return RedirectResponse(f"/console/meetings/{meeting_id}", 303)
+
+
+# --- parties -----------------------------------------------------------------------------------
+
+
+@router.post("/parties/{party_id}/decide", response_model=None)
+async def decide_party(
+    party_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    organiser: ConsoleOrganiser,
+) -> Response:
+    """Accept or decline an application (with the reason the contact is sent)."""
+    form = await read_form(request)
+    party = await parties.get_party(tx, party_id)
+    if party is None:
+        return missing(request)
+    try:
+        decision = DecisionIn.model_validate({"reason": form.get("reason", "").strip() or None})
+        await parties.decide(
+            tx,
+            ctx,
+            party_id,
+            accept=form.get("decision") == "accept",
+            reason=decision.reason,
+            organiser=organiser,
+            once=as_is(),
+        )
+    except ValidationError:
+        pass  # a reason no email can carry (control characters, too long): nothing decided
+    except Problem as error:
+        if error.status == 404:
+            return missing(request)
+        # Decided or withdrawn meanwhile: the page shows how it stands.
+    return RedirectResponse(f"/console/networks/{party['network_id']}#parties", 303)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from registration.service import meetings, rosters
+from registration.service import meetings, parties, rosters
 from registration.unit_of_work import ServiceContext, Transactions
 from registration.web import headers
 from registration.web.rendering import render_page
@@ -48,14 +48,44 @@ async def network_page(
     *,
     organiser: Principal | None = None,
 ) -> dict[str, Any]:
-    """A network and a summary of each of its meetings (for an organiser, one of their own)."""
+    """A network, a summary of each of its meetings and its parties with their contacts (for
+    an organiser, one of their own)."""
     network, rows = await meetings.network_and_meetings(
         tx, network_id, limit=500, organiser=organiser
+    )
+    found = (
+        await parties.list_parties(
+            tx, network_id, caller=organiser, status=None, limit=500, cursor=None
+        )
+        if network["membership"] == "municipalities"
+        else None
     )
     return {
         "network": network,
         "meetings": [_meeting_summary(row) for row in rows],
         "now": ctx.clock.now(),
+        "parties": [_party_summary(row, network["language"]) for row in found.rows]
+        if found
+        else [],
+        # Coverage (the held meetings each party attended) is counted by reporting: the console
+        # links to its dashboard rather than asking it.
+        "parties_report_url": f"{ctx.settings.reporting_url}/dashboard?network={network_id}",
+    }
+
+
+def _party_summary(row: Any, language: str) -> dict[str, Any]:
+    contact = ", ".join(
+        str(row[key]) for key in ("contact_name", "contact_role", "contact_email") if row[key]
+    )
+    return {
+        "id": row["id"],
+        "municipality": row["municipality"],
+        "status": row["status"],
+        "applied_on": row["applied_at"].date().isoformat(),
+        "joined_on": row["joined_at"].date().isoformat() if row["joined_at"] else "",
+        "contact": contact,
+        "statement": row["statement"],
+        "reason": row["reason"],
     }
 
 

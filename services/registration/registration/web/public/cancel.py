@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from registration import tokens
 from registration.api.deps import ContextDep, TransactionsDep
-from registration.service import enrolments, registrations
+from registration.service import enrolments, parties, registrations
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web import headers
 from registration.web.rendering import render
@@ -25,6 +25,7 @@ from tilmeld_shared.problems import Conflict, Forbidden, NotFound
 router = APIRouter(include_in_schema=False)
 CANCEL_REGISTRATION = N_("Cancel your registration")
 LEAVE_NETWORK = N_("Leave the network")
+WITHDRAW_PARTY = N_("Withdraw your municipality")
 
 
 def _page(language: str | None, status: int = 200, **context: Any) -> HTMLResponse:
@@ -88,18 +89,18 @@ def _ask(view: dict[str, Any] | None, heading: str, action: str, token: str) -> 
         return _invalid(None)
     language = view["language"]
     common = {"heading": gettext(language, heading), "details": view["details"]}
+    words = view.get("words", {})
     if view["status"] == "cancelled":
-        return _page(language, **common, message=_already(language))
+        return _page(language, **common, message=words.get("already") or _already(language))
     return _page(
         language,
         **common,
-        message=gettext(
-            language, "Do you want to cancel? Nothing happens until you press the button."
-        ),
+        message=words.get("question")
+        or gettext(language, "Do you want to cancel? Nothing happens until you press the button."),
         form={
             "action": action,
             "token": token,
-            "button": gettext(language, "Confirm cancellation"),
+            "button": words.get("button") or gettext(language, "Confirm cancellation"),
         },
     )
 
@@ -112,16 +113,18 @@ async def _act(
         return _invalid(None)
     language = view["language"]
     common = {"heading": gettext(language, heading), "details": view["details"]}
+    words = view.get("words", {})
     try:
         await cancel()
     except Conflict:
-        return _page(language, **common, message=_already(language))
+        return _page(language, **common, message=words.get("already") or _already(language))
     except (Forbidden, NotFound):
         return _invalid(language)
     return _page(
         language,
         **common,
-        message=gettext(language, "You are cancelled. Thank you for letting us know."),
+        message=words.get("done")
+        or gettext(language, "You are cancelled. Thank you for letting us know."),
     )
 
 
@@ -191,5 +194,66 @@ async def leave_network_from_page(
         LEAVE_NETWORK,
         lambda: enrolments.cancel_enrolment(
             tx, ctx, enrolment_id, token=token, organiser=None, once=as_is()
+        ),
+    )
+
+
+# A party's contact withdraws it (an application, or a joined municipality) the same way: the
+# emailed link shows the party and asks, the button withdraws.
+
+
+async def _party_view(
+    ctx: ServiceContext, tx: Transactions, party_id: uuid.UUID, token: str
+) -> dict[str, Any] | None:
+    party = await parties.get_party(tx, party_id)
+    if party is None or not tokens.verify(
+        ctx.settings.effective_token_secret, parties.WITHDRAW_PURPOSE, party_id, token, now=None
+    ):
+        return None
+    language = party["contact_language"] or "en"
+    return {
+        "language": language,
+        # The cancel page's words for "nothing left to do": withdrawn or declined already.
+        "status": "active" if party["status"] in parties.STANDING else "cancelled",
+        "details": [
+            (gettext(language, "Municipality"), party["municipality"]),
+            (gettext(language, "Name"), party["contact_name"] or ""),
+        ],
+        "words": {
+            "already": gettext(
+                language, "The municipality has withdrawn already, or its application was declined."
+            ),
+            "question": gettext(
+                language,
+                "Do you want to withdraw the municipality? Nothing happens until you press the "
+                "button.",
+            ),
+            "button": gettext(language, "Confirm withdrawal"),
+            "done": gettext(
+                language, "The municipality has withdrawn. Thank you for letting us know."
+            ),
+        },
+    }
+
+
+@router.get("/cancel/parties/{party_id}", response_class=HTMLResponse)
+async def ask_to_withdraw_party(
+    party_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
+) -> HTMLResponse:
+    view = await _party_view(ctx, tx, party_id, token)
+    return _ask(view, WITHDRAW_PARTY, f"/cancel/parties/{party_id}", token)
+
+
+@router.post("/cancel/parties/{party_id}", response_class=HTMLResponse)
+async def withdraw_party_from_page(
+    party_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+) -> HTMLResponse:
+    token = await _token_from_form(request)
+    view = await _party_view(ctx, tx, party_id, token)
+    return await _act(
+        view,
+        WITHDRAW_PARTY,
+        lambda: parties.withdraw(
+            tx, ctx, party_id, token=token, reason=None, organiser=None, once=as_is()
         ),
     )

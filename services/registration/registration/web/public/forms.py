@@ -18,6 +18,7 @@ FIELD_LABELS = {
     "municipality": N_("Municipality"),
     "role": N_("Job title"),
     "organisation": N_("Organisation"),
+    "statement": N_("Statement"),
 }
 
 
@@ -44,8 +45,9 @@ def field_errors(error: ValidationError, lang: str) -> dict[str, str]:
     """pydantic's errors, as a person reads them, keyed by the form field they belong to."""
     messages: dict[str, str] = {}
     for item in error.errors():
-        location = [str(part) for part in item["loc"]]
-        if location[0] == "member":
+        # A check of the whole body (no field named) is about the municipality's fields.
+        location = [str(part) for part in item["loc"]] or ["municipality"]
+        if location[0] in {"member", "contact"}:
             name = location[1]
         elif location[0] == "companions" and len(location) > 2:
             name = f"companion_{int(location[1]) + 1}_{location[2]}"

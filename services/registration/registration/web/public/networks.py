@@ -17,14 +17,15 @@ from pydantic import ValidationError
 
 from registration import tokens
 from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
-from registration.api.schemas import EnrolmentIn, check_deliverable
-from registration.service import enrolments, meetings, networks
+from registration.api.schemas import EnrolmentIn, PartyIn, check_deliverable
+from registration.service import enrolments, meetings, networks, parties
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web.public.confirmations import VIEW_ENROLMENT
 from registration.web.public.forms import field_errors, member_from, problem_words, refused_status
 from registration.web.public.page import not_found, render, when
+from registration.web.public.parties import form_errors, party_from, party_section
 from registration.web.requests import language_of, read_form
-from tilmeld_shared.problems import Problem, TooManyRequests
+from tilmeld_shared.problems import Invalid, Problem, TooManyRequests
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,6 +68,7 @@ async def _network_page(
         "meetings": [card for card in cards if not card["over"]],
         "held": held,
         "contact": contact_line,
+        **await party_section(ctx, tx, network),
     }
 
 
@@ -82,6 +84,50 @@ async def show_network(
     except Problem:
         return not_found(request)
     return render(request, "network.html", errors={}, values={}, problem=None, **page)
+
+
+@router.post("/networks/{network_id}/apply", response_class=HTMLResponse)
+async def apply_from_page(
+    network_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    abuse: AbuseLimitsDep,
+) -> Response:
+    """A municipality joins or applies, through its contact person."""
+    form = await read_form(request, max_chars=5000)
+    lang = language_of(request)
+    errors: dict[str, str] = {}
+    problem = None
+    retry_after = None
+    try:
+        await abuse.check_address(request)
+        command = PartyIn.model_validate(party_from(form, lang))
+        await abuse.check_email(command.contact.email)
+        applied = await parties.apply(tx, ctx, network_id, command, once=as_is())
+    except (ValidationError, Invalid) as error:
+        errors = form_errors(error, lang)
+    except Problem as error:
+        if error.status == 404:
+            return not_found(request)
+        problem = problem_words(error, lang)
+        retry_after = error.retry_after if isinstance(error, TooManyRequests) else None
+    else:
+        return RedirectResponse(f"/parties/{applied.party['id']}/received?lang={lang}", 303)
+    page = await _network_page(ctx, tx, network_id, lambda _: lang)
+    return render(
+        request,
+        "network.html",
+        status=refused_status(errors, retry_after),
+        retry_after=retry_after,
+        errors={},
+        values={},
+        problem=None,
+        party_errors=errors,
+        party_values=form,
+        party_problem=problem,
+        **page,
+    )
 
 
 @router.post("/networks/{network_id}/enrol", response_class=HTMLResponse)
