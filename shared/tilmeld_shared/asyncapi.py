@@ -207,7 +207,7 @@ def _servers(settings: ServiceSettings) -> tuple[dict[str, Any], dict[str, Any]]
     if settings.kafka_ssl_certfile:
         schemes["clientCertificate"] = {"type": "X509", "description": "Mutual TLS."}
     bootstrap = [server.strip() for server in settings.kafka_bootstrap_servers.split(",")]
-    server = {
+    server: dict[str, Any] = {
         "host": bootstrap[0],
         "protocol": "kafka-secure" if protocol.endswith("SSL") else "kafka",
         "description": f"Bootstrap servers {', '.join(bootstrap)} ({protocol}).",
