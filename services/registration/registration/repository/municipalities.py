@@ -3,10 +3,11 @@
 Names are resolved in Python (registration.municipalities' rules: kind words, genitives, the
 looser one-letter spellings), against the whole register held in memory. The register is read
 once per process and kept; each resolve asks the database for the register's version (its row
-count and newest row), one index-free read of a few hundred rows, so a row another process
-added is seen at once and the copy is read again only when it changed. See docs/figures.md
-for what that costs.
-"""
+count and newest row), so a row another process added is seen at once and the copy is read
+again only when it changed. Measured against the shipped register (473 rows, local Postgres,
+two shared cores): reading it 6.5 ms, once; a resolve 108 us, 79 us of it the version query.
+Matching in SQL on name_key/alias_keys took 123 us and finds neither "Kobenhavn" nor
+"Københavns Kommune", which need the looser key and the genitive rule."""
 
 from __future__ import annotations
 
