@@ -1,5 +1,7 @@
 """Demo data drawn from the source documents (shared/seeds): KL's three culture networks, KS's
-member dialogue, the German regional meeting series and the Kulturmetropolen steering group.
+member dialogue, the German regional meeting series, the Kulturmetropolen steering group (its
+municipalities as parties, one seat each) and KS's Kulturskole 3.0 pilot (municipalities apply;
+some accepted, one declined, one waiting).
 
 Loaded through the public API, so every record also flows as events to notification and
 reporting, exactly as real use would.
@@ -196,7 +198,27 @@ NETWORKS: list[dict[str, Any]] = [
             "organisers": ["KulturMetropolen"],
             "language": "da",
             "max_companions": 0,
+            # The nine municipalities that signed the agreement are its members (seeds/003
+            # names eight of them); each has one seat in the steering group.
+            "membership": "municipalities",
+            "admission": "open",
+            "contact": {"name": "KulturMetropolen", "email": "kulturmetropolen@roedovre.example"},
         },
+        "parties": [
+            (municipality, f"Formand for kultur- og fritidsudvalget, {municipality} Kommune")
+            for municipality in (
+                "Albertslund",
+                "Furesø",
+                "Halsnæs",
+                "Herlev",
+                "Ishøj",
+                "Køge",
+                "Roskilde",
+                "Rødovre",
+            )
+        ],
+        # A second politician from one municipality waits: the meeting seats one from each.
+        "deputies": [("Rødovre", "Næstformand for kultur- og fritidsudvalget")],
         "meetings": [
             {
                 "title": "Møde i den politiske styregruppe",
@@ -204,10 +226,50 @@ NETWORKS: list[dict[str, Any]] = [
                 "ends_at": _at(10, 16),
                 "location": "Rødovre Rådhus",
                 "capacity": 12,
+                "seats_per_municipality": 1,
             },
         ],
     },
+    {
+        "network": {
+            "title": "Kulturskole 3.0 – Kulturskolen som utviklingsaktør i fremtidens kommune",
+            "description": "KS og Norsk kulturskoleråd inviterer landets kommuner til å delta i "
+            "et pilotprosjekt om kulturskolen som utviklingsaktør i fremtidens kommune.",
+            "purpose": "Utvikle kulturskolen som en ressurs i kommunens helhetlige tjeneste- og "
+            "samfunnsutvikling.",
+            "target_group": "Kommuner som vil utvikle kulturskolen sin sammen med andre.",
+            "organisers": ["KS – Kommunesektorens organisasjon", "Norsk kulturskoleråd"],
+            "language": "nb",
+            "max_companions": 1,
+            "membership": "municipalities",
+            "admission": "application",
+            "applications_close_at": _at(30, 16),
+            "contact": {"name": "KS Kultur", "email": "kulturskole3@ks.example"},
+        },
+        "meetings": [
+            {
+                "title": "Oppstartssamling for pilotkommunene",
+                "starts_at": _at(45, 10),
+                "ends_at": _at(45, 15),
+                "location": "KS-huset, Haakon VIIs gate 9, Oslo",
+                "capacity": 40,
+                "timezone": "Europe/Oslo",
+            },
+        ],
+        # Applications, and how KS decided them (None: still waiting).
+        "parties": [
+            ("Bodø", "Kulturskolerektor", "accept"),
+            ("Tynset", "Kultursjef", "accept"),
+            ("Alta", "Kulturskolerektor", "accept"),
+            ("Stavanger", "Virksomhetsleder kulturskolen", None),
+            ("Kristiansand", "Kulturskolerektor", "decline"),
+        ],
+    },
 ]
+DECLINED_BECAUSE = (
+    "Piloten har plass til et begrenset antall kommuner, og vi prioriterer i denne runden "
+    "kommuner uten et etablert utviklingssamarbeid. Takk for en god søknad."
+)
 
 # The German series' meetings that took place (seeds/004): title, start, registered, came.
 HISTORIC_GERMAN_MEETINGS = [
@@ -287,6 +349,8 @@ def load(base_url: str, organiser_token: str, keys_file: Path) -> int:
             network_ids.append(network["network_id"])
             for meeting in entry["meetings"]:
                 _ok(client.post(f"/networks/{network['network_id']}/meetings", json=meeting))
+        for entry, network_id in zip(NETWORKS, network_ids, strict=True):
+            _add_parties(client, network_id, entry)
         green = network_ids[2]
         first_meeting = client.get(f"/networks/{green}/meetings").json()["items"][0]
         for name, email, municipality, role, language in MEMBERS:
@@ -346,5 +410,73 @@ def _record_history(client: httpx.Client, network_id: str) -> None:
                     "timezone": "Europe/Berlin",
                     "registrations": people,
                 },
+            )
+        )
+
+
+def _slug(municipality: str) -> str:
+    return municipality.lower().replace("ø", "oe").replace("æ", "ae").replace("å", "aa")
+
+
+def _contact(municipality: str, role: str, language: str) -> dict[str, Any]:
+    return {
+        "name": f"Kontakt {municipality}",
+        "email": f"kultur@{_slug(municipality)}.example",
+        "role": role,
+        "language": language,
+    }
+
+
+def _add_parties(client: httpx.Client, network_id: str, entry: dict[str, Any]) -> None:
+    """The network's municipalities: each joins (or applies, and is decided as the demo says);
+    in the steering group each party's contact is its member and takes its one seat, and a
+    deputy from the same municipality waits for it."""
+    language = entry["network"]["language"]
+    meetings = client.get(f"/networks/{network_id}/meetings").json()["items"]
+    for municipality, role, *decision in entry.get("parties", []):
+        contact = _contact(municipality, role, language)
+        party = _ok(
+            client.post(
+                f"/networks/{network_id}/parties",
+                json={"municipality": municipality, "contact": contact},
+            )
+        )
+        if decision == ["accept"]:
+            _ok(client.post(f"/parties/{party['party_id']}/accept"))
+        elif decision == ["decline"]:
+            _ok(
+                client.post(
+                    f"/parties/{party['party_id']}/decline", json={"reason": DECLINED_BECAUSE}
+                )
+            )
+        if party["status"] == "joined" and meetings:  # an open network: its representative
+            member = {**contact, "municipality": municipality}
+            _ok(
+                client.post(
+                    f"/networks/{network_id}/enrolments", json={"member": member, "consent": True}
+                )
+            )
+            _ok(
+                client.post(
+                    f"/meetings/{meetings[0]['meeting_id']}/registrations",
+                    json={"member": member, "companions": []},
+                )
+            )
+    for municipality, role in entry.get("deputies", []):
+        member = {
+            **_contact(municipality, role, language),
+            "name": f"Næstformand {municipality}",
+            "email": f"naestformand@{_slug(municipality)}.example",
+            "municipality": municipality,
+        }
+        _ok(
+            client.post(
+                f"/networks/{network_id}/enrolments", json={"member": member, "consent": True}
+            )
+        )
+        _ok(
+            client.post(
+                f"/meetings/{meetings[0]['meeting_id']}/registrations",
+                json={"member": member, "companions": []},
             )
         )
