@@ -12,7 +12,7 @@ is answered 408 and its connection closed. Time the app spends answering is not 
 Behind a reverse proxy the peer of every connection is the proxy, so the client's address
 (which registration's per-address rate limit counts) comes from `X-Forwarded-For`, and only
 when the peer is trusted: uvicorn's proxy headers, trusting the addresses and networks in the
-environment's `FORWARDED_ALLOW_IPS` (comma-separated, CIDR allowed; by default only the
+setting `FORWARDED_ALLOW_IPS` (comma-separated, CIDR allowed; by default only the
 loopback addresses, 127.0.0.1 and ::1). From an untrusted peer the header is ignored, so a
 client cannot pick its own address.
 """
@@ -46,6 +46,7 @@ class ServingSettings(Protocol):
     log_level: str
     header_timeout_s: float
     body_timeout_s: float
+    forwarded_allow_ips: str
 
 
 class DeadlineHttpProtocol(HttpToolsProtocol):
@@ -123,10 +124,9 @@ def server(app: Any, settings: ServingSettings) -> uvicorn.Server:
         http=Protocol,
         log_level=settings.log_level.lower(),
         access_log=False,
-        # X-Forwarded-For/-Proto from the peers FORWARDED_ALLOW_IPS names (uvicorn reads it
-        # when forwarded_allow_ips is None); see the module's docstring.
+        # X-Forwarded-For/-Proto only from the trusted peers; see the module's docstring.
         proxy_headers=True,
-        forwarded_allow_ips=None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         # Longer than a load balancer's idle timeout, so the server never closes a kept-alive
         # connection just as a client reuses it.
         timeout_keep_alive=75,

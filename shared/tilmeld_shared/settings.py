@@ -99,6 +99,10 @@ class ServiceSettings(BaseSettings):
     """Seconds a client has to send a request's headers (from its first byte); slower: 408."""
     body_timeout_s: float = 30.0
     """Seconds a client then has to send the body; slower: 408 and the connection closed."""
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    """Peers (addresses or CIDR networks, comma-separated) whose `X-Forwarded-For` names the
+    client; behind a load balancer or ingress, its addresses. From any other peer the header is
+    ignored, so a client cannot choose the address the per-address rate limit counts."""
     db_pool_min: int = 1
     """Database connections the process keeps open."""
     db_pool_max: int = 10
