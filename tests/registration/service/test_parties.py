@@ -319,3 +319,20 @@ async def test_in_a_network_of_municipalities_only_people_of_a_joined_party_enro
         with pytest.raises(Conflict) as refused:
             await enrolments.enrol(tx, ctx, network_id, person(outsider), once=as_is())
         assert refused.value.slug == "municipality-not-party"
+
+
+async def test_the_contacts_export_names_the_parties_they_speak_for(
+    given: Given, tx: Transactions, ctx: ServiceContext
+) -> None:
+    from registration.service.members import export_member_within
+
+    network_id = await municipalities_network(given)
+    joined = await apply(tx, ctx, network_id, party_body(statement="Rødovre vil være med."))
+
+    exported = await tx.read(
+        lambda conn: export_member_within(conn, joined.party["contact_member_id"])
+    )
+
+    [party] = exported["parties"]
+    assert (party["municipality"], party["status"]) == ("Rødovre", "joined")
+    assert party["statement"] == "Rødovre vil være med."

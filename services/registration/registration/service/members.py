@@ -13,6 +13,7 @@ from registration.personal_data import PersonalDataVault
 from registration.repository import database, events, idempotency
 from registration.repository import enrolments as enrolment_rows
 from registration.repository import members as member_rows
+from registration.repository import parties as party_rows
 from registration.repository import registrations as registration_rows
 from registration.service.commands import MemberIn
 from registration.service.municipalities import resolve_member_again, typed_municipality
@@ -63,6 +64,9 @@ async def open_personal_data_within(
     return [vault.open(item, keys.get(item.member_id)) for item in items]
 
 
+PARTY_EXPORT = ("id", "network_id", "municipality", "status", "statement", "applied_at")
+
+
 async def export_member_within(conn: Connection, member_id: uuid.UUID) -> dict[str, Any]:
     """Everything this service holds on the person (GDPR art. 15)."""
     member = await member_rows.get(conn, member_id)
@@ -70,6 +74,11 @@ async def export_member_within(conn: Connection, member_id: uuid.UUID) -> dict[s
         raise NotFound(f"No member {member_id}.")
     enrolments = await enrolment_rows.of_member(conn, member_id)
     registrations = await registration_rows.of_member(conn, member_id)
+    # The parties they are the contact of: the municipality, its status and their statement.
+    contact_of = [
+        {key: row[key] for key in PARTY_EXPORT}
+        for row in await party_rows.of_contact(conn, member_id)
+    ]
     return {
         # The data key is ours, not the person's data: it stays out of the export.
         "member": {key: value for key, value in dict(member).items() if key != "data_key"},
@@ -78,6 +87,7 @@ async def export_member_within(conn: Connection, member_id: uuid.UUID) -> dict[s
             {key: value for key, value in dict(row).items() if key != "position"}
             for row in registrations
         ],
+        "parties": contact_of,
     }
 
 
