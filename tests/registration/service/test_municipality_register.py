@@ -97,3 +97,11 @@ async def test_a_name_resolves_to_one_entry_to_several_or_to_none(pool: asyncpg.
     assert isinstance(match, Match) and match.municipality.municipality_id == RODOVRE
     assert isinstance(ambiguous, Ambiguous) and len(ambiguous.candidates) == 2
     assert unknown is None
+
+
+async def test_a_query_of_punctuation_only_or_a_kind_word_alone_finds_nothing(
+    pool: asyncpg.Pool,
+) -> None:
+    async with pool.acquire() as conn:
+        assert await municipalities.search(conn, q=" - ") == []
+        assert len(await municipalities.search(conn, q="kommune", limit=1000)) == 0

@@ -34,16 +34,17 @@ COLUMNS = "municipality_id, name, country, code, kind, aliases, added_by_organis
 BY_ID = f"SELECT {COLUMNS} FROM municipalities WHERE municipality_id = $1"
 
 # Keyset pagination on (country, name_key, municipality_id), the order people read a register
-# in; the cursor names the last row's id, whose place is looked up. `q` ($2, already a key)
+# in; the cursor names the last row's id, whose place is looked up. `q` ($3; $2 its key)
 # matches a name's or an alias's start, any word's start in them, or the official number.
 PAGE = f"""
 SELECT {COLUMNS} FROM municipalities m
 WHERE ($1::text IS NULL OR m.country = $1)
-  AND ($2::text IS NULL
-       OR m.name_key LIKE $2 || '%' OR m.name_key LIKE '% ' || $2 || '%'
-       OR EXISTS (SELECT 1 FROM unnest(m.alias_keys) AS a(k)
-                  WHERE a.k LIKE $2 || '%' OR a.k LIKE '% ' || $2 || '%')
-       OR m.code = $3)
+  AND ($3::text IS NULL
+       OR m.code = $3
+       OR ($2 <> ''
+           AND (m.name_key LIKE $2 || '%' OR m.name_key LIKE '% ' || $2 || '%'
+                OR EXISTS (SELECT 1 FROM unnest(m.alias_keys) AS a(k)
+                           WHERE a.k LIKE $2 || '%' OR a.k LIKE '% ' || $2 || '%'))))
   AND ($4::uuid IS NULL
        OR (m.country, m.name_key, m.municipality_id)
           > (SELECT c.country, c.name_key, c.municipality_id
@@ -90,12 +91,11 @@ async def search(
     limit: int = 50,
 ) -> list[asyncpg.Record]:
     """Register entries in (country, name) order, filtered; fetch `limit + 1` to page."""
-    key = normalise(q) if q else None
-    code = q.strip() if q else None
+    # A `q` of punctuation only has an empty key: it then matches a number or nothing, not all.
+    key = normalise(q) if q is not None else ""
+    code = q.strip() if q is not None else None
     return list(
-        await conn.fetch(
-            PAGE, country.upper() if country else None, key or None, code, after_id, limit
-        )
+        await conn.fetch(PAGE, country.upper() if country else None, key, code, after_id, limit)
     )
 
 
