@@ -144,3 +144,36 @@ async def test_fifty_concurrent_registrations_from_one_municipality_confirm_exac
     assert statuses.count("confirmed") == 1 and statuses.count("waitlisted") == 49
     shown = (await api.client.get(f"/meetings/{meeting['meeting_id']}")).json()
     assert (shown["seats_taken"], shown["waitlist_length"]) == (1, 49)
+
+
+async def test_adding_with_an_idempotency_key_adds_once_and_answers_alike(api: Api) -> None:
+    headers = {**ORGANISER, "Idempotency-Key": "kreis-kassel-1"}
+    first = await api.client.post("/municipalities", json=KASSEL, headers=headers)
+    again = await api.client.post("/municipalities", json=KASSEL, headers=headers)
+    other_body = await api.client.post(
+        "/municipalities", json={**KASSEL, "code": "06634"}, headers=headers
+    )
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json() == again.json()
+    assert other_body.status_code == 422
+
+
+async def test_a_registration_by_register_id_counts_against_that_municipalitys_share(
+    api: Api,
+) -> None:
+    network = await api.network()
+    meeting = await api.meeting(
+        network["network_id"], open_to_public=True, seats_per_municipality=1
+    )
+    by_name = await api.client.post(
+        f"/meetings/{meeting['meeting_id']}/registrations",
+        json={"member": member(municipality="Rødovre Kommune")},
+    )
+    person = member()
+    del person["municipality"]
+    by_id = await api.client.post(
+        f"/meetings/{meeting['meeting_id']}/registrations",
+        json={"member": {**person, "municipality_id": RODOVRE}},
+    )
+    assert (by_name.json()["status"], by_id.json()["status"]) == ("confirmed", "waitlisted")
+    assert by_id.json()["waitlist_position"] == 1
