@@ -153,6 +153,30 @@ async def test_a_member_from_before_resolving_is_resolved_at_their_next_sign_up_
     assert row["municipality_id"] is not None and row["municipality_key"] == "kassel"
 
 
+async def test_adding_a_municipality_resolves_the_members_who_typed_its_name(
+    given: Given, tx: Transactions, pool: asyncpg.Pool
+) -> None:
+    network_id = await given.network()
+    typed = await enrolled(given, network_id, "Kreis Recklinghausen")
+    other = await enrolled(given, network_id, "Atlantis")
+
+    added = await municipalities.add_municipality(
+        tx,
+        MunicipalityIn(name="Recklinghausen", country="DE", kind="district"),
+        organiser=PLATFORM,
+        once=as_is(),
+    )
+
+    rows = {
+        r["email"]: r["municipality_id"]
+        for r in await pool.fetch("SELECT email, municipality_id FROM members")
+    }
+    assert rows[typed.email] == added["municipality_id"]
+    assert rows[other.email] is None
+    names = await municipalities.unresolved_names(tx, organiser=PLATFORM)
+    assert [n.name for n in names] == ["Atlantis"]
+
+
 async def test_adding_a_municipality_twice_is_a_conflict(tx: Transactions) -> None:
     command = MunicipalityIn(name="Kreis Recklinghausen", country="DE", kind="district")
     await municipalities.add_municipality(tx, command, organiser=PLATFORM, once=as_is())

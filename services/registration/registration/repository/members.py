@@ -48,6 +48,12 @@ WHERE municipality_id IS NULL AND ($1::uuid IS NULL OR id > $1)
 ORDER BY id LIMIT $2
 """
 
+# Unresolved members whose typed name has one of these keys (a new register entry's).
+UNRESOLVED_WITH_KEYS = """
+SELECT id, municipality, municipality_id, municipality_key FROM members
+WHERE municipality_id IS NULL AND municipality_key = ANY($1::text[])
+"""
+
 # Unresolved names among the members of an organisation's networks (or all, for the platform):
 # by key, with each spelling typed and how many people typed it. Names and counts only.
 UNRESOLVED_NAMES = """
@@ -136,6 +142,10 @@ async def unresolved(
     conn: Connection, *, after_id: uuid.UUID | None, limit: int
 ) -> list[asyncpg.Record]:
     return list(await conn.fetch(UNRESOLVED, after_id, limit))
+
+
+async def unresolved_with_keys(conn: Connection, keys: list[str]) -> list[asyncpg.Record]:
+    return list(await conn.fetch(UNRESOLVED_WITH_KEYS, keys))
 
 
 async def unresolved_names(

@@ -122,7 +122,8 @@ async def get_municipality(tx: Transactions, municipality_id: uuid.UUID) -> asyn
 async def add_municipality_within(
     conn: Connection, command: MunicipalityIn, *, organiser: Principal
 ) -> asyncpg.Record:
-    """Add a body to the register (a German Kreis); 409 if it is there already."""
+    """Add a body to the register (a German Kreis); 409 if it is there already. Members whose
+    typed name now resolves to it are resolved at once."""
     row = await municipality_rows.add(
         conn,
         municipality_id=uuid.uuid4(),
@@ -139,6 +140,10 @@ async def add_municipality_within(
             "and kind, in that country).",
             slug="municipality-exists",
         )
+    # Members who typed its name were waiting for it: resolved now, by the resolver's rules.
+    keys = [normalise(name) for name in (command.name, *command.aliases)]
+    for member in await member_rows.unresolved_with_keys(conn, keys):
+        await resolve_member_again(conn, member)
     return row
 
 
