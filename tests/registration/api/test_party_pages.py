@@ -109,3 +109,31 @@ async def test_the_contact_withdraws_through_the_emailed_link(api: Api) -> None:
     assert forged.status_code == 403
     listed = await api.client.get(f"/networks/{network['network_id']}/parties")
     assert listed.json()["items"] == []
+
+
+async def test_the_console_creates_a_network_of_municipalities_taking_applications(
+    api: Api,
+) -> None:
+    console = await _console(api)
+
+    created = await console.post(
+        "/console/networks",
+        data={
+            "title": "Kulturskole 3.0",
+            "description": "Et pilotprosjekt.",
+            "organisers": "KS",
+            "language": "nb",
+            "max_companions": "1",
+            "membership": "municipalities",
+            "admission": "application",
+            "applications_close_at": "2099-06-01T12:00",
+        },
+    )
+
+    assert created.status_code == 303, created.text
+    network_id = created.headers["location"].rsplit("/", 1)[-1]
+    network = (await api.client.get(f"/networks/{network_id}")).json()
+    assert (network["membership"], network["admission"]) == ("municipalities", "application")
+    assert network["applications_close_at"].startswith("2099-06-01T10:00:00")  # Oslo, summer
+    shown = await console.get(f"/console/networks/{network_id}")
+    assert 'value="2099-06-01T12:00"' in shown.text

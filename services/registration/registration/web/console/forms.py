@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from registration.web.words import gettext
 
 DEFAULT_TIMEZONE = "Europe/Copenhagen"
+# A network has no time zone of its own: its closing date is read in its language's.
+NETWORK_TIMEZONES = {"da": DEFAULT_TIMEZONE, "nb": "Europe/Oslo", "de": "Europe/Berlin"}
 
 
 def field_errors(error: ValidationError, lang: str) -> dict[str, str]:
@@ -47,10 +49,16 @@ def network_body(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
     contact = {"name": form.get("contact_name", "").strip(), "email": None}
     contact["email"] = form.get("contact_email", "").strip() or None
     body["contact"] = contact if contact["name"] else None
+    body["membership"] = form.get("membership") or None
+    body["admission"] = form.get("admission") or None
+    zone = NETWORK_TIMEZONES.get(form.get("language", ""), DEFAULT_TIMEZONE)
+    body["applications_close_at"] = _moment(form.get("applications_close_at", ""), zone)
     if editing:
         body["status"] = form.get("status") or None
         return {key: value for key, value in body.items() if value is not None}
-    return body
+    # Left out when not chosen, so the network's defaults (people, open) apply.
+    optional = ("membership", "admission", "applications_close_at")
+    return {key: value for key, value in body.items() if value is not None or key not in optional}
 
 
 def network_values(network: Any) -> dict[str, Any]:
@@ -64,6 +72,13 @@ def network_values(network: Any) -> dict[str, Any]:
         "contact_name": contact.get("name") or "",
         "contact_email": contact.get("email") or "",
         "status": network["status"],
+        "membership": network["membership"],
+        "admission": network["admission"],
+        "applications_close_at": network["applications_close_at"]
+        .astimezone(ZoneInfo(NETWORK_TIMEZONES.get(network["language"], DEFAULT_TIMEZONE)))
+        .strftime("%Y-%m-%dT%H:%M")
+        if network["applications_close_at"]
+        else "",
     }
 
 
