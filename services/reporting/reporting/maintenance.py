@@ -13,7 +13,7 @@ from reporting.clients import RegistrationClient
 from reporting.projection import apply_batch
 from reporting.repository import projection as repository
 from reporting.settings import Settings
-from tilmeld_shared.db import Connection, create_pool
+from tilmeld_shared.db import Connection, open_pool
 from tilmeld_shared.events import Envelope, Payload, UnreadableEvent, read_envelope
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ async def rebuild(settings: Settings, *, page_size: int = 2000) -> int:
 
     The live consumer may keep running: the inbox and the version guards make anything it
     applies meanwhile count once."""
-    pool = await create_pool(settings.database_url, schema="reporting")
+    pool = await open_pool(settings, schema="reporting")
     applied = 0
     try:
         async with pool.acquire() as conn, conn.transaction():
