@@ -177,3 +177,23 @@ async def test_a_registration_by_register_id_counts_against_that_municipalitys_s
     )
     assert (by_name.json()["status"], by_id.json()["status"]) == ("confirmed", "waitlisted")
     assert by_id.json()["waitlist_position"] == 1
+
+
+async def test_rosters_show_the_resolved_municipality_beside_the_typed_one(api: Api) -> None:
+    network = await api.network()
+    meeting = await api.meeting(network["network_id"])
+    for typed in ("Rødovre Kommune", "Atlantis"):
+        person = await api.enrolled(network["network_id"], municipality=typed)
+        answer = await api.client.post(
+            f"/meetings/{meeting['meeting_id']}/registrations", json={"member": person}
+        )
+        assert answer.status_code == 201
+    for path in (
+        f"/networks/{network['network_id']}/enrolments",
+        f"/meetings/{meeting['meeting_id']}/registrations",
+    ):
+        items = (await api.client.get(path, headers=ORGANISER)).json()["items"]
+        assert [(i["municipality"], i["municipality_id"]) for i in items] == [
+            ("Rødovre Kommune", RODOVRE),
+            ("Atlantis", None),
+        ]

@@ -161,6 +161,8 @@ class EnrolmentRosterItem(BaseModel):
     name: str | None
     email: str | None
     municipality: str
+    # The register entry it resolved to; null: unknown or ambiguous, kept as typed.
+    municipality_id: uuid.UUID | None = None
     role: str
     organisation: str | None
     enrolled_at: datetime
@@ -175,6 +177,7 @@ class RegistrationRosterItem(BaseModel):
     name: str | None
     email: str | None
     municipality: str
+    municipality_id: uuid.UUID | None = None
     companions: list[dict[str, Any]]
     waitlist_position: int | None
     registered_at: datetime

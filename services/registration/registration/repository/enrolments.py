@@ -34,8 +34,8 @@ RETURNING *
 
 # Keyset pagination on (created_at, id): stable under inserts, no OFFSET scans.
 ROSTER = """
-SELECT e.id AS enrolment_id, e.member_id, e.status, m.name, m.email, m.municipality, m.role,
-       m.organisation, e.created_at AS enrolled_at, e.cancelled_at
+SELECT e.id AS enrolment_id, e.member_id, e.status, m.name, m.email, m.municipality,
+       m.municipality_id, m.role, m.organisation, e.created_at AS enrolled_at, e.cancelled_at
 FROM enrolments e JOIN members m ON m.id = e.member_id
 WHERE e.network_id = $1
   AND ($2::timestamptz IS NULL OR (e.created_at, e.id) > ($2, $3))

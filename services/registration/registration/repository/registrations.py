@@ -72,7 +72,7 @@ CHECK_IN = "UPDATE registrations SET checked_in_at = $2 WHERE id = $1 RETURNING 
 # Keyset pagination on the registration order (position), as the waitlist is ordered.
 ROSTER = """
 SELECT r.id AS registration_id, r.member_id, r.status, r.seats, m.name, m.email, m.municipality,
-       r.companions, r.created_at AS registered_at, r.checked_in_at,
+       m.municipality_id, r.companions, r.created_at AS registered_at, r.checked_in_at,
        CASE WHEN r.status = 'waitlisted' THEN
            (SELECT count(*) FROM registrations w
             WHERE w.meeting_id = r.meeting_id AND w.status = 'waitlisted'
