@@ -140,12 +140,21 @@ def serve_metrics(*, host: str, port: int) -> None:
 
 
 def install_observability(
-    app: FastAPI, settings: ReadinessSettings, *, schema: str, migrations_dir: Path
+    app: FastAPI,
+    settings: ReadinessSettings,
+    *,
+    schema: str,
+    migrations_dir: Path,
+    needs_kafka: bool = True,
 ) -> None:
-    """Request metrics, security headers, and the health routes with the service's readiness."""
+    """Request metrics, security headers, and the health routes with the service's readiness
+    (`needs_kafka=False`: ready without the broker, for a service whose outbox holds what it
+    would send)."""
     app.add_middleware(RequestMetrics, service=settings.service)
     app.add_middleware(SecurityHeaders)
-    readiness = service_readiness(app, settings, schema=schema, migrations_dir=migrations_dir)
+    readiness = service_readiness(
+        app, settings, schema=schema, migrations_dir=migrations_dir, needs_kafka=needs_kafka
+    )
     app.include_router(health_router(readiness))
 
 
@@ -218,10 +227,15 @@ class ReadinessSettings(Protocol):
 
 
 def service_readiness(
-    app: FastAPI, settings: ReadinessSettings, *, schema: str, migrations_dir: Path
+    app: FastAPI,
+    settings: ReadinessSettings,
+    *,
+    schema: str,
+    migrations_dir: Path,
+    needs_kafka: bool = True,
 ) -> ReadinessCheck:
     """Ready when the database answers (the pool in `app.state.pool`), its migrations are
-    applied and Kafka is reachable."""
+    applied and, where the service needs it to work, Kafka is reachable."""
     bootstrap_servers = settings.kafka_bootstrap_servers
 
     async def readiness() -> dict[str, bool]:
@@ -232,10 +246,9 @@ def service_readiness(
             )
         except Exception:  # any failure here means "not ready", which is what we report
             database, migrated = False, False
-        return {
-            "database": database,
-            "migrations": migrated,
-            "kafka": await broker_reachable(bootstrap_servers),
-        }
+        checks = {"database": database, "migrations": migrated}
+        if needs_kafka:
+            checks["kafka"] = await broker_reachable(bootstrap_servers)
+        return checks
 
     return readiness

@@ -64,7 +64,11 @@ def create_app(
         jwks_url=settings.oidc_jwks_url,
     )
     install_problem_handlers(app)
-    install_observability(app, settings, schema=SCHEMA, migrations_dir=MIGRATIONS)
+    # Ready without Kafka: a registration commits to the outbox, and the relay publishes it
+    # once the broker is back (tilmeld_relay_kafka_up says whether it can now).
+    install_observability(
+        app, settings, schema=SCHEMA, migrations_dir=MIGRATIONS, needs_kafka=False
+    )
     serve_openapi_at_root(app)
     app.include_router(asyncapi_router(registration_document(settings)))
     _add_middleware(app, settings)

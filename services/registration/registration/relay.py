@@ -38,6 +38,11 @@ OUTBOX_OLDEST_AGE = Gauge(
 )
 RELAY_PUBLISHED = Counter("tilmeld_relay_published_total", "Events the relay published.")
 RELAY_IS_LEADER = Gauge("tilmeld_relay_leader", "1 while this process holds the relay lock.")
+RELAY_KAFKA_UP = Gauge(
+    "tilmeld_relay_kafka_up",
+    "1 while the leading relay can publish to Kafka, 0 once publishing failed (registrations are "
+    "still accepted: they wait in the outbox).",
+)
 RELAY_BATCH_LATENCY = Histogram(
     "tilmeld_relay_publish_seconds",
     "Time to publish one batch and mark it, from claim to commit.",
@@ -77,6 +82,8 @@ class OutboxRelay:
                 raise
             except Exception:  # a broken connection or broker: step down, back off, try again
                 log.exception("outbox relay stopped; retrying")
+                if self._leader:
+                    RELAY_KAFKA_UP.set(0)
             self._set_leader(False)
             await asyncio.sleep(self._settings.relay_poll_interval_s)
 
@@ -99,6 +106,7 @@ class OutboxRelay:
             await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
             producer = create_producer(self._settings)
             await producer.start()
+            RELAY_KAFKA_UP.set(1)
             try:
                 await self._publish_forever(conn, producer)
             finally:
@@ -142,7 +150,9 @@ class OutboxRelay:
             await asyncio.gather(*deliveries)
         except KafkaError:
             log.warning("publishing a batch of %d failed; it will be sent again", len(rows))
+            RELAY_KAFKA_UP.set(0)
             raise
+        RELAY_KAFKA_UP.set(1)
         await events.mark_published(conn, [row["id"] for row in rows])
         RELAY_PUBLISHED.inc(len(rows))
         RELAY_BATCH_LATENCY.observe(time.perf_counter() - started)
