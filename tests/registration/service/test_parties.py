@@ -78,6 +78,11 @@ async def test_an_open_network_takes_a_municipality_in_at_once(
     opened = ctx.vault.open(event.personal_sealed, await _key(pool, event.contact_member_id))
     assert opened is not None and opened.cancel_url is not None
     assert f"/cancel/parties/{joined.party['id']}?token=" in opened.cancel_url
+    # The contact is a member of the party's municipality, resolved: they may enrol.
+    resolved = await pool.fetchval(
+        "SELECT municipality_id FROM members WHERE id = $1", event.contact_member_id
+    )
+    assert resolved == RODOVRE
 
 
 async def _key(pool: asyncpg.Pool, member_id: uuid.UUID | None) -> bytes | None:

@@ -195,6 +195,7 @@ async def apply_within(
             name=command.contact.name,
             email=command.contact.email,
             municipality=municipality["name"],
+            municipality_id=municipality["municipality_id"],
             role=command.contact.role,
             language=command.contact.language,
         ),
