@@ -211,6 +211,8 @@ class MeetingScheduled(Payload):
     registration_deadline: datetime | None = None
     open_to_public: bool = False
     status: str = "scheduled"
+    # Confirmed seats one municipality may hold (None: no share); the rest of its people wait.
+    seats_per_municipality: int | None = None
 
 
 class MeetingUpdated(MeetingScheduled):

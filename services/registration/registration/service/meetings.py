@@ -39,6 +39,7 @@ def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
         "registration_deadline": row["registration_deadline"],
         "open_to_public": row["open_to_public"],
         "status": row["status"],
+        "seats_per_municipality": row["seats_per_municipality"],
     }
 
 
