@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import httpx
 
 from tests.builders import PERSONAL_DATA
@@ -137,3 +138,42 @@ async def test_the_console_creates_a_network_of_municipalities_taking_applicatio
     assert network["applications_close_at"].startswith("2099-06-01T10:00:00")  # Oslo, summer
     shown = await console.get(f"/console/networks/{network_id}")
     assert 'value="2099-06-01T12:00"' in shown.text
+
+
+async def test_the_console_withdraws_a_joined_municipality_with_a_reason(
+    api: Api, database_url: str
+) -> None:
+    network = await api.network(language="da", membership="municipalities")
+    PERSONAL_DATA.add("kari@ishoej.example")
+    joined = await api.client.post(
+        f"/networks/{network['network_id']}/parties",
+        json={
+            "municipality": "Ishøj",
+            "contact": {"name": "Kari Kontakt", "email": "kari@ishoej.example", "role": "Chef"},
+        },
+    )
+    party_id = joined.json()["party_id"]
+    console = await _console(api)
+    shown = await console.get(f"/console/networks/{network['network_id']}")
+    assert f'action="/console/parties/{party_id}/withdraw"' in shown.text
+
+    withdrawn = await console.post(
+        f"/console/parties/{party_id}/withdraw", data={"reason": "Aftalen er udløbet."}
+    )
+
+    assert withdrawn.status_code == 303
+    listed = await api.client.get(
+        f"/networks/{network['network_id']}/parties",
+        headers={"Authorization": "Bearer test-organiser-token"},
+    )
+    [party] = listed.json()["items"]
+    assert (party["status"], party["reason"]) == ("withdrawn", "Aftalen er udløbet.")
+    conn = await asyncpg.connect(database_url)
+    try:
+        withdrawn_by = await conn.fetchval(
+            "SELECT envelope -> 'payload' ->> 'withdrawn_by' FROM registration.outbox "
+            "WHERE envelope ->> 'event_type' = 'PartyWithdrew'"
+        )
+    finally:
+        await conn.close()
+    assert withdrawn_by == "organiser"

@@ -316,3 +316,36 @@ async def decide_party(
             return missing(request)
         # Decided or withdrawn meanwhile: the page shows how it stands.
     return RedirectResponse(f"/console/networks/{party['network_id']}#parties", 303)
+
+
+@router.post("/parties/{party_id}/withdraw", response_model=None)
+async def withdraw_party(
+    party_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    organiser: ConsoleOrganiser,
+) -> Response:
+    """Withdraw a joined municipality, with the reason the contact is sent."""
+    form = await read_form(request)
+    party = await parties.get_party(tx, party_id)
+    if party is None:
+        return missing(request)
+    try:
+        withdrawal = DecisionIn.model_validate({"reason": form.get("reason", "").strip() or None})
+        await parties.withdraw(
+            tx,
+            ctx,
+            party_id,
+            token=None,
+            reason=withdrawal.reason,
+            organiser=organiser,
+            once=as_is(),
+        )
+    except ValidationError:
+        pass  # a reason no email can carry: nothing withdrawn
+    except Problem as error:
+        if error.status == 404:
+            return missing(request)
+        # Withdrawn meanwhile: the page shows how it stands.
+    return RedirectResponse(f"/console/networks/{party['network_id']}#parties", 303)
