@@ -46,6 +46,9 @@ class ServiceSettings(BaseSettings):
     )
     # Production refuses to start while one of these is blank or a development value.
     production_secrets: ClassVar[tuple[str, ...]] = ("organiser_token", "reporting_token")
+    # Former secrets still accepted during a rotation (comma-separated), each with the field of
+    # the current one. Secrets too: never shown; production refuses the current one among them.
+    previous_secrets: ClassVar[dict[str, str]] = {}
 
     environment: Literal["development", "production"] = "development"
     """`production` refuses to start without its secrets, or with a development value for one."""
@@ -120,6 +123,8 @@ class ServiceSettings(BaseSettings):
         fields = cls.model_fields  # each class holds its own copy of every field
         for name in cls.per_service:
             fields[name].validation_alias = AliasChoices(*cls.environment_names(name))
+        for name in (*cls.production_secrets, *cls.previous_secrets):
+            fields[name].repr = False  # a secret is never in a repr, a log line or a traceback
         for name, field in fields.items():
             # A service that only changes a default keeps the meaning written above.
             if field.description is None and name in ServiceSettings.model_fields:
@@ -157,6 +162,15 @@ class ServiceSettings(BaseSettings):
             for name in ("database_url", "migration_database_url")
             if _password(getattr(self, name)) in DEVELOPMENT_SECRETS
         ]
+        for previous, current in self.previous_secrets.items():
+            former = {secret.strip() for secret in getattr(self, previous).split(",")} - {""}
+            if getattr(self, current).strip() in former:
+                problems.append(
+                    f"{self.variable(previous)} repeats {self.variable(current)}: a former "
+                    "secret must differ from the current one"
+                )
+            if former & DEVELOPMENT_SECRETS:
+                problems.append(f"{self.variable(previous)} holds a development value")
         if self.kafka_security_protocol.startswith("SASL"):
             problems += [
                 f"{self.variable(name)} is not set (KAFKA_SECURITY_PROTOCOL="

@@ -1,5 +1,5 @@
 """`python -m registration serve | migrate | relay | replay --since TIME |
-resolve-municipalities`."""
+resolve-municipalities | rotate-personal-data-key`."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from registration import relay
+from registration import key_rotation, relay
 from registration.main import MIGRATIONS, SCHEMA, create_app
 from registration.outbox import NOTIFY_CHANNEL
+from registration.personal_data import PersonalDataVault
 from registration.repository import events
 from registration.service import municipalities, operations
 from registration.settings import Settings
 from tilmeld_shared.cli import Command, ServiceCommands
+from tilmeld_shared.db import create_pool
 from tilmeld_shared.observability import serve_metrics
 
 
@@ -68,6 +70,41 @@ async def _resolve_municipalities(settings: Settings) -> tuple[int, int]:
         await conn.close()
 
 
+def rotate_personal_data_key(settings: Settings, args: argparse.Namespace) -> int:
+    done = asyncio.run(_rotate_personal_data_key(settings, args.batch_size))
+    print(
+        f"registration: {done.rewrapped} member key(s) re-wrapped with the current master key, "
+        f"{done.already_current} already under it; {done.unreadable} opened by no configured "
+        f"master key; {done.remaining} not recorded under the current master key"
+    )
+    if done.unreadable:
+        print("registration: keep PERSONAL_DATA_KEYS_PREVIOUS: some member keys need a key not set")
+        return 1
+    return 0
+
+
+def _batch_size(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=key_rotation.BATCH_SIZE,
+        help=f"member keys per transaction (default {key_rotation.BATCH_SIZE})",
+    )
+
+
+async def _rotate_personal_data_key(settings: Settings, batch_size: int) -> key_rotation.Rotation:
+    vault = PersonalDataVault.from_setting(
+        settings.personal_data_key,
+        development_fallback=settings.effective_token_secret,
+        previous=settings.personal_data_keys_previous,
+    )
+    pool = await create_pool(settings.database_url, schema=SCHEMA, min_size=1, max_size=1)
+    try:
+        return await key_rotation.rotate(pool, vault, batch_size=batch_size)
+    finally:
+        await pool.close()
+
+
 COMMANDS = ServiceCommands(
     Settings,
     create_app,
@@ -80,6 +117,12 @@ COMMANDS = ServiceCommands(
             "resolve members' typed municipalities with today's register (after migration "
             "006, or after adding to the register)",
             resolve_municipalities,
+        ),
+        "rotate-personal-data-key": Command(
+            "re-wrap every member's data key with PERSONAL_DATA_KEY, in batches (resumable, "
+            "safe while the service runs); then the keys in PERSONAL_DATA_KEYS_PREVIOUS can go",
+            rotate_personal_data_key,
+            _batch_size,
         ),
     },
 )

@@ -94,7 +94,9 @@ def _lifespan(
             settings=settings,
             clock=clock,
             vault=PersonalDataVault.from_setting(
-                settings.personal_data_key, development_fallback=settings.effective_token_secret
+                settings.personal_data_key,
+                development_fallback=settings.effective_token_secret,
+                previous=settings.personal_data_keys_previous,
             ),
         )
         tasks: list[asyncio.Task[None]] = []

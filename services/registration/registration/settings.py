@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from registration.tokens import SigningSecret, split_secrets
 from tilmeld_shared.settings import ServiceSettings
 
 
@@ -15,6 +16,10 @@ class Settings(ServiceSettings):
         "personal_data_key",
         "personal_data_token",
     )
+    previous_secrets: ClassVar[dict[str, str]] = {
+        "token_secrets_previous": "token_secret",
+        "personal_data_keys_previous": "personal_data_key",
+    }
 
     port: int = 8001
     metrics_port: int = 9001
@@ -32,9 +37,17 @@ class Settings(ServiceSettings):
     token_secret: str = ""
     """Signs the self-service tokens (cancel links, confirmation pages) and the organiser
     console's session cookie."""
+    token_secrets_previous: str = ""
+    """Comma-separated secrets that verify links and sessions but never sign: the former
+    `TOKEN_SECRET` until the longest-lived link it signed has lapsed, and the next one while it
+    is staged (operations: key rotation)."""
     personal_data_key: str = ""
     """Base64 of 32 random bytes: wraps each member's data key, which seals their personal data
     in events (`openssl rand -base64 32`)."""
+    personal_data_keys_previous: str = ""
+    """Comma-separated base64 master keys that unwrap member keys but never wrap: the former
+    `PERSONAL_DATA_KEY` until `rotate-personal-data-key` has re-wrapped every member key, and
+    the next one while it is staged (operations: key rotation)."""
     personal_data_token: str = ""
     """The credential the notification service presents to have sealed personal data opened."""
     public_base_url: str = "http://127.0.0.1:8001"
@@ -86,6 +99,7 @@ class Settings(ServiceSettings):
         return self.personal_data_token or f"dev-only-personal-data:{self.organiser_token}"
 
     @property
-    def effective_token_secret(self) -> str:
+    def effective_token_secret(self) -> SigningSecret:
         # Development without a secret still signs tokens, with one derived from the organiser's.
-        return self.token_secret or f"dev-only:{self.organiser_token}"
+        current = self.token_secret or f"dev-only:{self.organiser_token}"
+        return SigningSecret(current, split_secrets(self.token_secrets_previous))

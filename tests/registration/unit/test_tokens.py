@@ -41,3 +41,28 @@ def test_without_a_time_only_the_signature_is_checked() -> None:
     assert tokens.verify("secret", "p", subject, token, now=None)
     assert not tokens.verify("secret", "p", subject, token, now=NOW + timedelta(seconds=1))
     assert not tokens.verify("secret", "other", subject, token, now=None)
+
+
+def test_a_rotated_secret_signs_with_the_current_and_verifies_with_the_former_ones() -> None:
+    subject = uuid.uuid4()
+    before = tokens.issue("old", "p", subject, expires_at=None)
+    rotated = tokens.SigningSecret("new", ["old"])
+
+    after = tokens.issue(rotated, "p", subject, expires_at=None)
+
+    assert after == tokens.issue("new", "p", subject, expires_at=None)  # signed by the new one
+    assert not tokens.verify("old", "p", subject, after, now=NOW)
+    assert tokens.verify(rotated, "p", subject, before, now=NOW)
+    assert tokens.verify(rotated, "p", subject, after, now=NOW)
+    # A secret that is not listed opens nothing; nor does a former one another purpose.
+    stranger = tokens.issue("unlisted", "p", subject, expires_at=None)
+    assert not tokens.verify(rotated, "p", subject, stranger, now=NOW)
+    assert not tokens.verify(rotated, "q", subject, before, now=NOW)
+
+
+def test_a_signing_secret_never_shows_itself_and_drops_a_repeat_of_the_current_one() -> None:
+    rotated = tokens.SigningSecret("new-secret", ["old-secret", "new-secret", "", "old-secret"])
+
+    assert rotated.verifying() == ("new-secret", "old-secret")
+    assert "secret" not in repr(rotated)
+    assert tokens.split_secrets(" a, ,b ,") == ["a", "b"]
