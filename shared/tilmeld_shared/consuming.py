@@ -20,6 +20,7 @@ from prometheus_client import Counter, Gauge
 from tilmeld_shared.events import ALL_TOPICS, Envelope, Payload, UnreadableEvent, read_envelope
 from tilmeld_shared.kafka import CONSUMER_BATCH_TIMEOUT_MS, CONSUMER_FETCH_MAX_WAIT_MS
 from tilmeld_shared.observability import mask_email_addresses
+from tilmeld_shared.tracing import Received, processing, tracing_on
 
 log = logging.getLogger(__name__)
 
@@ -127,19 +128,33 @@ WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) AS s(needle)
 """
 
 
-async def readable_events(
+async def readable_records(
     broker: KafkaBroker, pool: asyncpg.Pool, consumer: Any, records: Any, *, service: str
-) -> list[Event]:
-    """A fetched batch as envelopes; an unreadable record goes to the dead letters instead."""
-    events: list[Event] = []
+) -> list[tuple[Any, Event]]:
+    """Each readable record with its envelope; an unreadable one goes to the dead letters."""
+    read: list[tuple[Any, Event]] = []
     for record in records:
         try:
-            events.append(read_envelope(record.value or b""))
+            read.append((record, read_envelope(record.value or b"")))
         except UnreadableEvent as error:
             await dead_letter(broker, pool, record, error=str(error), service=service)
     if records:
         record_lag(consumer, records[-1], service=service)
-    return events
+    return read
+
+
+def received_messages(read: list[tuple[Any, Event]]) -> list[Received]:
+    """What the consumer spans say of each record (tilmeld_shared.tracing)."""
+    return [
+        Received(
+            event_id=envelope.event_id,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            headers=record.headers,
+        )
+        for record, (envelope, _) in read
+    ]
 
 
 async def keep_raw(message: Any) -> Any:
@@ -186,6 +201,8 @@ def subscribe_batches(
       on `<topic>.dlq`, never handed on, so poison cannot make NACK_ON_ERROR redeliver forever.
     - Retry: a transient failure (database restarting, a service unreachable) is retried with
       backoff; past that the error propagates and the batch is redelivered.
+    - Traces: with tracing on, each message that carries a `traceparent` header gets a consumer
+      span, the child of the relay's producer span, open while the batch is handled.
 
     `received` sees each readable batch once per delivery, before any retry (for metrics).
     `max_partition_fetch_bytes` is aiokafka's (its default here); a consumer that catches up in
@@ -210,9 +227,12 @@ def subscribe_batches(
     )
     async def on_event_batch(message: KafkaMessage, consumer: Consumer) -> None:
         records = cast("tuple[Any, ...]", message.raw_message)
-        events = await readable_events(broker, pool, consumer, records, service=service)
+        read = await readable_records(broker, pool, consumer, records, service=service)
+        events = [event for _, event in read]
         if received is not None:
             received(events)
-        await retry_transient(lambda: handle(events))
+        # Each traced message's span is open while the batch is handled (see tracing.processing).
+        with processing(received_messages(read) if tracing_on() else (), service=service):
+            await retry_transient(lambda: handle(events))
 
     return on_event_batch

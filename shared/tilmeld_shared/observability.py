@@ -15,11 +15,17 @@ from prometheus_client import Counter, Histogram, start_http_server
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tilmeld_shared.correlation import correlation_id_if_any, set_correlation_id
+from tilmeld_shared.correlation import (
+    CORRELATION_HEADER,
+    correlation_id_if_any,
+    current_correlation_id,
+    set_correlation_id,
+)
 from tilmeld_shared.db import migrations_applied
 from tilmeld_shared.kafka import broker_reachable
 from tilmeld_shared.problems import problem_response
 from tilmeld_shared.security import SecurityHeaders
+from tilmeld_shared.tracing import TracingSettings, configure_tracing, instrument_app
 
 access_log = logging.getLogger("tilmeld.http")
 
@@ -98,15 +104,26 @@ def route_template(scope: Scope) -> str:
 
 
 class CorrelationId:
-    """Takes the caller's X-Correlation-ID (or makes one) for logs and outgoing events."""
+    """Takes the caller's X-Correlation-ID (or makes one) for logs and outgoing events, and
+    answers with it, so a caller that sent none can still quote it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            set_correlation_id(Headers(scope=scope).get("x-correlation-id"))
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        set_correlation_id(Headers(scope=scope).get("x-correlation-id"))
+        echoed = current_correlation_id().encode("latin-1", errors="replace")
+
+        async def send_echoing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != CORRELATION_HEADER]
+                message = {**message, "headers": [*headers, (CORRELATION_HEADER, echoed)]}
+            await send(message)
+
+        await self.app(scope, receive, send_echoing)
 
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
@@ -141,7 +158,7 @@ def serve_metrics(*, host: str, port: int) -> None:
 
 def install_observability(
     app: FastAPI,
-    settings: ReadinessSettings,
+    settings: ObservedSettings,
     *,
     schema: str,
     migrations_dir: Path,
@@ -149,7 +166,9 @@ def install_observability(
 ) -> None:
     """Request metrics, security headers, and the health routes with the service's readiness
     (`needs_kafka=False`: ready without the broker, for a service whose outbox holds what it
-    would send)."""
+    would send); and, where the settings turn tracing on, a server span per request."""
+    configure_tracing(settings)
+    instrument_app(app)
     app.add_middleware(RequestMetrics, service=settings.service)
     app.add_middleware(SecurityHeaders)
     readiness = service_readiness(
@@ -224,6 +243,10 @@ class ReadinessSettings(Protocol):
 
     service: ClassVar[str]
     kafka_bootstrap_servers: str
+
+
+class ObservedSettings(ReadinessSettings, TracingSettings, Protocol):
+    """What `install_observability` needs from a service's Settings."""
 
 
 def service_readiness(

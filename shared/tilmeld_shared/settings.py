@@ -114,6 +114,15 @@ class ServiceSettings(BaseSettings):
     """Seconds a database statement may take before it is abandoned."""
     log_level: str = "INFO"
     """JSON log lines at this level and above (ids, routes and timings; never names or emails)."""
+    otel_traces_exporter: Literal["none", "otlp", "console"] = "none"
+    """Where OpenTelemetry traces go: `otlp` (to `OTEL_EXPORTER_OTLP_ENDPOINT`), `console`
+    (stdout, for a look by hand) or `none`, the default: no provider, nothing recorded or sent."""
+    otel_exporter_otlp_endpoint: str = ""
+    """Base URL of the OTLP/HTTP collector (`http://otel-collector:4318`); traces go to its
+    `/v1/traces`. Empty: the SDK's default, `http://localhost:4318`."""
+    otel_traces_sampler_arg: float = 1.0
+    """Share of new traces recorded, 0 to 1; a request that arrives traced keeps its caller's
+    choice, and a registration's trace is kept or dropped whole."""
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

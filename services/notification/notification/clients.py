@@ -15,6 +15,7 @@ import httpx
 
 from notification.settings import Settings
 from tilmeld_shared.consuming import Event
+from tilmeld_shared.correlation import forward_correlation_id
 from tilmeld_shared.events import PersonalData
 
 # The registration service refuses request bodies over 64 KiB (413). A consumer batch after a
@@ -38,6 +39,7 @@ class PersonalDataOpener:
             transport=transport,
             headers={"Authorization": f"Bearer {settings.effective_personal_data_token}"},
             timeout=5,
+            event_hooks={"request": [forward_correlation_id]},
         )
 
     async def close(self) -> None:

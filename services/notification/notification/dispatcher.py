@@ -35,6 +35,7 @@ from notification.metrics import (
 )
 from notification.repository import deliveries
 from notification.settings import Settings
+from tilmeld_shared.tracing import TRACE_HEADERS, SpanKind, span_continuing, tracing_on
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,25 @@ class Dispatcher:
     async def _send_one(self, smtp: aiosmtplib.SMTP, row: Any) -> None:
         if not await deliveries.still_sendable(self._pool, row["id"]):
             return  # erased or re-queued meanwhile
+        if not tracing_on():
+            await self._send_and_mark(smtp, row)
+            return
+        # In the trace of the event that queued it; a reminder's is a trace of its own.
+        with span_continuing(
+            {name: row[name] for name in TRACE_HEADERS},
+            "smtp send",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "tilmeld.notification_id": str(row["id"]),
+                "tilmeld.template": row["template"],
+                "tilmeld.attempt": row["attempts"],
+                "server.address": self._settings.smtp_host,
+                "server.port": self._settings.smtp_port,
+            },
+        ):
+            await self._send_and_mark(smtp, row)
+
+    async def _send_and_mark(self, smtp: aiosmtplib.SMTP, row: Any) -> None:
         started = time.perf_counter()
         try:
             recipient = smtp_address(row["recipient"])

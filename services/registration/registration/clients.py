@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from registration.settings import Settings
+from tilmeld_shared.correlation import forward_correlation_id
 
 
 async def exports_elsewhere(settings: Settings, member_id: uuid.UUID) -> dict[str, Any]:
@@ -16,7 +17,9 @@ async def exports_elsewhere(settings: Settings, member_id: uuid.UUID) -> dict[st
     All or nothing: ConnectionError if either cannot answer, never a partial export."""
     headers = {"Authorization": f"Bearer {settings.organiser_token}"}
     path = f"/api/v1/members/{member_id}/export"
-    async with httpx.AsyncClient(timeout=10, headers=headers) as client:
+    async with httpx.AsyncClient(
+        timeout=10, headers=headers, event_hooks={"request": [forward_correlation_id]}
+    ) as client:
         try:
             return {
                 name: (await client.get(url + path)).raise_for_status().json()

@@ -15,6 +15,7 @@ from registration.repository import events
 from tilmeld_shared.correlation import current_correlation_id
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import Payload, new_envelope
+from tilmeld_shared.tracing import current_trace_context
 
 NOTIFY_CHANNEL = "tilmeld_outbox"
 
@@ -31,7 +32,11 @@ async def record_event(
     aggregate_version: int,
     key: uuid.UUID,
 ) -> uuid.UUID:
-    """Add one event to the outbox; the caller's transaction makes it atomic with the change."""
+    """Add one event to the outbox; the caller's transaction makes it atomic with the change.
+
+    The current trace context (the request's span, when tracing is on) is kept with the row,
+    read here like the correlation id so use cases need not pass it; the relay sends it on."""
+    trace_context = current_trace_context()
     envelope = new_envelope(
         payload,
         aggregate_id=aggregate_id,
@@ -48,6 +53,8 @@ async def record_event(
         aggregate_id=aggregate_id,
         aggregate_version=aggregate_version,
         envelope=envelope.model_dump(mode="json"),
+        traceparent=trace_context.get("traceparent"),
+        tracestate=trace_context.get("tracestate"),
     )
     return envelope.event_id
 

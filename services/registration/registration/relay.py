@@ -14,11 +14,14 @@ import json
 import logging
 import signal
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from prometheus_client import Counter, Gauge, Histogram
 
 from registration.outbox import NOTIFY_CHANNEL, OutboxSignal
@@ -27,6 +30,15 @@ from registration.settings import Settings
 from tilmeld_shared.db import Connection, init_connection, open_pool
 from tilmeld_shared.events import ALL_TOPICS
 from tilmeld_shared.kafka import client_options, prepare_topics, producer_options
+from tilmeld_shared.tracing import (
+    TRACE_HEADERS,
+    TRACER,
+    configure_tracing,
+    context_from,
+    current_trace_context,
+    kafka_headers,
+    tracing_on,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +72,49 @@ def create_producer(settings: Settings) -> AIOKafkaProducer:
         request_timeout_ms=10_000,
         client_id="tilmeld-registration-relay",
     )
+
+
+@contextlib.contextmanager
+def publishing(rows: list[asyncpg.Record]) -> Iterator[dict[int, Span]]:
+    """A producer span per traced row, the child of the request that recorded it, open until
+    the broker acknowledged the batch; an untraced row (tracing off, history) gets none."""
+    if not tracing_on():
+        yield {}
+        return
+    spans = {
+        row["id"]: TRACER.start_span(
+            f"{row['topic']} publish",
+            context=context_from({name: row[name] for name in TRACE_HEADERS}),
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": row["topic"],
+                "messaging.message.id": str(row["envelope"]["event_id"]),
+                "messaging.kafka.message.key": row["message_key"],
+            },
+        )
+        for row in rows
+        if row["traceparent"]
+    }
+    try:
+        yield spans
+    except BaseException as error:
+        for span in spans.values():
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+        raise
+    finally:
+        for span in spans.values():
+            span.end()
+
+
+def message_trace_headers(span: Span | None) -> list[tuple[str, bytes]]:
+    """The producer span's context as the message's `traceparent`/`tracestate` headers."""
+    if span is None:
+        return []
+    with trace.use_span(span, end_on_exit=False):
+        return kafka_headers(current_trace_context())
 
 
 class OutboxRelay:
@@ -137,21 +192,25 @@ class OutboxRelay:
         if not rows:
             return 0
         started = time.perf_counter()
-        deliveries = [
-            await producer.send(
-                row["topic"],
-                key=row["message_key"].encode(),
-                value=json.dumps(row["envelope"]).encode(),
-                headers=[("event_type", row["envelope"]["event_type"].encode())],
-            )
-            for row in rows
-        ]
-        try:
-            await asyncio.gather(*deliveries)
-        except KafkaError:
-            log.warning("publishing a batch of %d failed; it will be sent again", len(rows))
-            RELAY_KAFKA_UP.set(0)
-            raise
+        with publishing(rows) as spans:
+            deliveries = [
+                await producer.send(
+                    row["topic"],
+                    key=row["message_key"].encode(),
+                    value=json.dumps(row["envelope"]).encode(),
+                    headers=[
+                        ("event_type", row["envelope"]["event_type"].encode()),
+                        *message_trace_headers(spans.get(row["id"])),
+                    ],
+                )
+                for row in rows
+            ]
+            try:
+                await asyncio.gather(*deliveries)
+            except KafkaError:
+                log.warning("publishing a batch of %d failed; it will be sent again", len(rows))
+                RELAY_KAFKA_UP.set(0)
+                raise
         RELAY_KAFKA_UP.set(1)
         await events.mark_published(conn, [row["id"] for row in rows])
         RELAY_PUBLISHED.inc(len(rows))
@@ -168,6 +227,7 @@ class OutboxRelay:
 async def run_alone(settings: Settings) -> None:
     """The relay as a process of its own (`python -m registration relay`), until SIGTERM or
     SIGINT; `serve` with RUN_RELAY=false leaves the publishing to it."""
+    configure_tracing(settings)
     await prepare_topics(settings, ALL_TOPICS)
     # The signal's pool would NOTIFY after commits made in this process; the relay makes none.
     pool = await open_pool(settings, schema="registration")

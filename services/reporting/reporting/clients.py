@@ -16,6 +16,7 @@ import httpx
 
 from reporting.settings import Settings
 from tilmeld_shared.auth import Principal, Role
+from tilmeld_shared.correlation import forward_correlation_id
 
 # Per call: a key check holds up a request, the dashboard polls, the log pages are large.
 WHOAMI_TIMEOUT_S = 5.0
@@ -34,6 +35,7 @@ class RegistrationClient:
             base_url=f"{settings.registration_url}/api/v1",
             transport=transport,
             timeout=WHOAMI_TIMEOUT_S,
+            event_hooks={"request": [forward_correlation_id]},
         )
 
     async def close(self) -> None:

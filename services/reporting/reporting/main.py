@@ -20,7 +20,7 @@ from tilmeld_shared.asyncapi import asyncapi_router, consumer_document
 from tilmeld_shared.db import open_pool
 from tilmeld_shared.events import ALL_TOPICS, DLQ_TOPICS
 from tilmeld_shared.kafka import prepare_topics
-from tilmeld_shared.observability import install_observability
+from tilmeld_shared.observability import CorrelationId, install_observability
 from tilmeld_shared.openapi import operation_id, serve_openapi_at_root
 from tilmeld_shared.problems import API_PROBLEMS, install_problem_handlers
 
@@ -58,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     install_problem_handlers(app)
     install_observability(app, settings, schema=SCHEMA, migrations_dir=MIGRATIONS)
+    app.add_middleware(CorrelationId)  # taken from the caller, answered, sent on
     serve_openapi_at_root(app)
     app.include_router(
         asyncapi_router(

@@ -38,6 +38,7 @@ from tilmeld_shared.events import (
     RegistrationCancelled,
     RegistrationState,
 )
+from tilmeld_shared.tracing import spans_for_events
 
 # A check-in or cancellation time, once seen, survives newer states of the row.
 ENROLMENT_STICKY = ("enrolled_at", "cancelled_at")
@@ -69,7 +70,13 @@ async def apply_batch(conn: Connection, events: Sequence[Event]) -> int:
         fresh.discard(envelope.event_id)  # the same event twice in one batch counts once
         applied += 1
         batch.add(payload, envelope.aggregate_version)
-    await batch.write(conn)
+    # With tracing on, each event's trace shows the write that applied it (one for the batch).
+    with spans_for_events(
+        "reporting projection write",
+        (envelope.event_id for envelope, _ in events),
+        attributes={"tilmeld.batch_events": len(events), "tilmeld.applied": applied},
+    ):
+        await batch.write(conn)
     await repository.advance_progress(conn, max(envelope.occurred_at for envelope, _ in events))
     return applied
 

@@ -18,8 +18,9 @@ WHERE lower(recipient) = lower($1) AND created_at > now() - interval '1 hour'
 # The dedupe key makes a redelivered event queue nothing twice: no row comes back.
 INSERT_NOTIFICATION = """
 INSERT INTO notifications (id, event_id, dedupe_key, member_id, registration_id, recipient,
-                           template, language, subject, body_text, body_html, calendar, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                           template, language, subject, body_text, body_html, calendar, status,
+                           traceparent, tracestate)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id, status
 """
@@ -59,6 +60,8 @@ async def insert_notification(
     body_html: str | None,
     calendar: str | None,
     status: str,
+    traceparent: str | None = None,
+    tracestate: str | None = None,
 ) -> asyncpg.Record | None:
     """The new row's `id` and `status`; None when one with the same key was queued before."""
     row: asyncpg.Record | None = await conn.fetchrow(
@@ -76,6 +79,8 @@ async def insert_notification(
         body_html,
         calendar,
         status,
+        traceparent,
+        tracestate,
     )
     return row
 

@@ -13,6 +13,7 @@ from notification.repository import notifications
 from notification.service.recipients import Outgoing
 from notification.settings import Settings
 from tilmeld_shared.db import Connection
+from tilmeld_shared.tracing import message_trace_context
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,10 @@ async def queue(
 ) -> list[uuid.UUID]:
     """Write the notification rows, in the caller's transaction; returns the ids to send.
 
-    Over the hourly limit a row is `suppressed`, not sent."""
+    Over the hourly limit a row is `suppressed`, not sent. Each row keeps the trace context
+    of the event's consumer span, so the dispatcher's send joins the event's trace."""
     queued = []
+    trace_context = message_trace_context(event_id)
     for item in outgoing:
         rendered = rendering.render(
             item.template,
@@ -58,6 +61,8 @@ async def queue(
             body_html=rendered.html,
             calendar=item.calendar,
             status=status,
+            traceparent=trace_context.get("traceparent"),
+            tracestate=trace_context.get("tracestate"),
         )
         if row is None:
             continue  # queued before, under the same key

@@ -13,8 +13,8 @@ from tilmeld_shared.db import Connection
 
 INSERT = """
 INSERT INTO outbox (event_id, topic, message_key, event_type, aggregate_id, aggregate_version,
-                    envelope)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    envelope, traceparent, tracestate)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 
 # With the member's data key gone, the sealed parts of their events are unreadable anyway; they
@@ -29,7 +29,7 @@ WHERE (envelope -> 'payload' ->> 'member_id' = $1::text
 
 # The relay publishes in outbox order, a batch at a time.
 UNPUBLISHED = """
-SELECT id, topic, message_key, envelope
+SELECT id, topic, message_key, envelope, traceparent, tracestate
 FROM outbox
 WHERE published_at IS NULL
 ORDER BY id
@@ -79,9 +79,20 @@ async def insert(
     aggregate_id: uuid.UUID,
     aggregate_version: int,
     envelope: dict[str, Any],
+    traceparent: str | None = None,
+    tracestate: str | None = None,
 ) -> None:
     await conn.execute(
-        INSERT, event_id, topic, message_key, event_type, aggregate_id, aggregate_version, envelope
+        INSERT,
+        event_id,
+        topic,
+        message_key,
+        event_type,
+        aggregate_id,
+        aggregate_version,
+        envelope,
+        traceparent,
+        tracestate,
     )
 
 
