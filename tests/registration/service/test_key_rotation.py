@@ -16,6 +16,7 @@ import pytest
 from pydantic import ValidationError
 
 from registration import key_rotation, tokens
+from registration.__main__ import COMMANDS
 from registration.personal_data import PersonalDataVault
 from registration.repository import data_keys
 from registration.service import erasure, members, registration_events, registrations
@@ -296,3 +297,20 @@ def test_the_former_secrets_are_secrets_never_shown() -> None:
     assert "older-secret" not in shown and _b64(OLD_KEY) not in shown
     assert "current-secret" not in shown and _b64(NEW_KEY) not in shown
     assert settings.effective_token_secret.verifying() == ("current-secret", "older-secret")
+
+
+def test_the_command_says_how_many_it_rewrapped(
+    database_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
+    monkeypatch.setenv("PERSONAL_DATA_KEY", _b64(NEW_KEY))
+    monkeypatch.setenv("PERSONAL_DATA_KEYS_PREVIOUS", _b64(OLD_KEY))
+
+    with pytest.raises(SystemExit) as exited:
+        COMMANDS.main(["rotate-personal-data-key", "--batch-size", "10"])
+
+    printed = capsys.readouterr().out
+    assert exited.value.code == 0
+    assert "0 member key(s) re-wrapped with the current master key" in printed
+    assert _b64(NEW_KEY) not in printed and _b64(OLD_KEY) not in printed
