@@ -232,7 +232,7 @@ def subscribe_batches(
         if received is not None:
             received(events)
         # Each traced message's span is open while the batch is handled (see tracing.processing).
-        with processing(received_messages(read) if tracing_on() else (), service=service):
+        with processing(received_messages(read) if tracing_on() else (), group_id=group_id):
             await retry_transient(lambda: handle(events))
 
     return on_event_batch

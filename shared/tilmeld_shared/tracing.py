@@ -154,7 +154,7 @@ class Received:
 
 
 @contextlib.contextmanager
-def processing(messages: Iterable[Received], *, service: str) -> Iterator[None]:
+def processing(messages: Iterable[Received], *, group_id: str) -> Iterator[None]:
     """A consumer span per message that carries a context, as the child of its producer span,
     open while the batch is handled. One span per message, not one per batch with a link to each:
     a registration's trace then runs on into each consumer, where a batch span would be a trace
@@ -178,7 +178,7 @@ def processing(messages: Iterable[Received], *, service: str) -> Iterator[None]:
                 "messaging.destination.partition.id": str(message.partition),
                 "messaging.kafka.offset": message.offset,
                 "messaging.message.id": str(message.event_id),
-                "messaging.consumer.group.name": service,
+                "messaging.consumer.group.name": group_id,
             },
         )
     token = _MESSAGE_SPANS.set(spans)

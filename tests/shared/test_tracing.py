@@ -153,7 +153,7 @@ def test_untraced_there_is_no_context_to_store_or_send() -> None:
         headers=[("traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")],
     )
 
-    with processing([traced], service="notification"):
+    with processing([traced], group_id="tilmeld-notification"):
         assert message_trace_context("e1") == {}
     assert current_trace_context() == {}
     assert from_kafka_headers(None) == {}
