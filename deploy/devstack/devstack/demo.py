@@ -373,6 +373,7 @@ def load(base_url: str, organiser_token: str, keys_file: Path) -> int:
                 )
             )
         _record_history(client, network_ids[4])
+        _record_steering_group_history(client, network_ids[5], NETWORKS[5])
         return len(network_ids)
 
 
@@ -409,6 +410,46 @@ def _record_history(client: httpx.Client, network_id: str) -> None:
                     "capacity": 20,
                     "timezone": "Europe/Berlin",
                     "registrations": people,
+                },
+            )
+        )
+
+
+# The steering group's meetings before this one, and who did not come: the parties report and
+# the dashboard then show coverage, and Halsnæs as a party that attended none.
+STEERING_GROUP_HISTORY = [
+    ("2023-11-09T13:00:00+00:00", ("Halsnæs",)),
+    ("2024-05-30T12:00:00+00:00", ("Halsnæs", "Køge")),
+]
+
+
+def _record_steering_group_history(
+    client: httpx.Client, network_id: str, entry: dict[str, Any]
+) -> None:
+    """Held steering-group meetings, each party's representative there or not."""
+    language = entry["network"]["language"]
+    for held_at, absent in STEERING_GROUP_HISTORY:
+        starts = datetime.fromisoformat(held_at)
+        registrations = [
+            {
+                "member": {**_contact(municipality, role, language), "municipality": municipality},
+                "registered_at": (starts - timedelta(days=14)).isoformat(),
+                "attended": True,
+            }
+            for municipality, role in entry["parties"]
+            if municipality not in absent
+        ]
+        _ok(
+            client.post(
+                f"/networks/{network_id}/held-meetings",
+                json={
+                    "title": "Møde i den politiske styregruppe",
+                    "starts_at": starts.isoformat(),
+                    "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                    "location": "Rødovre Rådhus",
+                    "capacity": 12,
+                    "timezone": "Europe/Copenhagen",
+                    "registrations": registrations,
                 },
             )
         )
