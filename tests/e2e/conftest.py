@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,9 @@ class Services:
     ports: dict[str, int] = field(default_factory=dict)
     metrics_ports: dict[str, int] = field(default_factory=dict)
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # What an instance not named after its service runs (service, command), so spawning it
+    # again after a kill runs the same.
+    instances: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}/api/v1"
@@ -45,16 +48,23 @@ class Services:
         self.spawn(name)
         self.wait_ready(name)
 
-    def spawn(self, name: str) -> None:
-        """Start the process without waiting for it to be ready."""
+    def spawn(self, name: str, *, service: str | None = None, command: str = "serve") -> None:
+        """Start the process without waiting for it to be ready.
+
+        `name` names the instance (its ports, log file and child); it runs `python -m <service>
+        <command>`, the service being `name` unless given: `spawn("relay-1",
+        service="registration", command="relay")` is another process beside `registration`."""
+        if service is not None or command != "serve":
+            self.instances[name] = (service or name, command)
+        service, command = self.instances.get(name, (name, "serve"))
         self.ports.setdefault(name, free_port())
         self.metrics_ports.setdefault(name, free_port())
         self.children[name] = processes.spawn(
-            [sys.executable, "-m", name, "serve"],
+            [sys.executable, "-m", service, command],
             env={
                 **self.env,
-                f"{name.upper()}_PORT": str(self.ports[name]),
-                f"{name.upper()}_METRICS_PORT": str(self.metrics_ports[name]),
+                f"{service.upper()}_PORT": str(self.ports[name]),
+                f"{service.upper()}_METRICS_PORT": str(self.metrics_ports[name]),
             },
             log_file=self.logs / f"{name}.log",
         )
@@ -91,9 +101,15 @@ def services(
 
 
 def run_services(
-    database_url: str, kafka: Kafka, smtp: MailCatcher, tmp_path: Path
+    database_url: str,
+    kafka: Kafka,
+    smtp: MailCatcher,
+    tmp_path: Path,
+    *,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Services]:
-    """The three services as processes until the generator is closed."""
+    """The three services as processes until the generator is closed; `extra_env` is added to
+    every process's environment."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -112,6 +128,7 @@ def run_services(
         # the limits.
         "RATE_LIMIT_PER_ADDRESS": "",
         "RATE_LIMIT_PER_EMAIL": "",
+        **(extra_env or {}),
     }
     # Each service runs as its own least-privileged app role, as in production: what works here
     # needs no DDL and no other service's schema. (A URL set beforehand, e.g. through a fault
