@@ -19,6 +19,7 @@ from opentelemetry.util._once import Once
 from registration.main import create_app
 from tests.builders import member
 from tests.registration.api.conftest import Api, registration_settings
+from tilmeld_shared.correlation import forward_correlation_id, set_correlation_id
 from tilmeld_shared.tracing import (
     TRACER,
     Received,
@@ -157,3 +158,19 @@ def test_untraced_there_is_no_context_to_store_or_send() -> None:
         assert message_trace_context("e1") == {}
     assert current_trace_context() == {}
     assert from_kafka_headers(None) == {}
+
+
+async def test_a_call_to_another_service_carries_the_correlation_id() -> None:
+    seen: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("X-Correlation-ID"))
+        return httpx.Response(200)
+
+    set_correlation_id("corr-forwarded")
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(answer), event_hooks={"request": [forward_correlation_id]}
+    ) as client:
+        await client.get("http://notification/api/v1/members/x/export")
+
+    assert seen == ["corr-forwarded"]
