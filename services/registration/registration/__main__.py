@@ -83,10 +83,17 @@ def rotate_personal_data_key(settings: Settings, args: argparse.Namespace) -> in
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def _batch_size(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-size",
-        type=int,
+        type=_positive,
         default=key_rotation.BATCH_SIZE,
         help=f"member keys per transaction (default {key_rotation.BATCH_SIZE})",
     )
