@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from devstack.smtp import MailCatcher
-from tests.builders import ORGANISER, REPORTING, network_body
+from tests.builders import ORGANISER, ORGANISER_TOKEN, REPORTING, network_body
 from tests.e2e.conftest import Services
 
 HELD_AT = datetime(2024, 9, 12, 8, tzinfo=UTC)
@@ -135,5 +135,17 @@ def test_an_accepted_municipality_sends_its_representative_and_coverage_follows(
     assert (bodo_counts["meetings_attended"], bodo_counts["coverage"]) == (1, 1.0)
     assert (alta_counts["meetings_attended"], alta_counts["coverage"]) == (0, 0.0)
     assert (parties["meetings_held"], parties["parties_absent"]) == (1, 1)
+    # The console shows the same coverage beside each party (asked of reporting).
+    root = api.removesuffix("/api/v1")
+    with httpx.Client(base_url=root, timeout=10) as console:
+        assert console.post("/console/login", data={"token": ORGANISER_TOKEN}).status_code in (
+            302,
+            303,
+        )
+        page = console.get(f"/console/networks/{network_id}").text
+    bodo_row = next(row for row in page.split("<tr>") if ">Bodø" in row)
+    alta_row = next(row for row in page.split("<tr>") if ">Alta" in row)
+    assert "1 / 1" in bodo_row and "100 %" in bodo_row
+    assert "0 / 1" in alta_row and "0 %" in alta_row
     # The organiser's email about an application names no person.
     assert all(bodo_contact["name"] not in m.text for m in notices)

@@ -30,3 +30,23 @@ async def exports_elsewhere(settings: Settings, member_id: uuid.UUID) -> dict[st
             }
         except httpx.HTTPError as error:
             raise ConnectionError("another service could not export its part") from error
+
+
+async def party_coverage(settings: Settings, network_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+    """Each party's attendance of the network's held meetings, by municipality id, as reporting
+    counts it; empty when reporting cannot answer now (the console then says so).
+
+    The platform's credential is presented: the console has already checked that the network
+    belongs to the signed-in organiser's organisation."""
+    headers = {"Authorization": f"Bearer {settings.organiser_token}"}
+    async with httpx.AsyncClient(
+        timeout=2, headers=headers, event_hooks={"request": [forward_correlation_id]}
+    ) as client:
+        try:
+            answer = await client.get(
+                f"{settings.reporting_url}/api/v1/reports/networks/{network_id}/parties"
+            )
+            answer.raise_for_status()
+        except httpx.HTTPError:
+            return {}
+    return {str(item["municipality_id"]): item for item in answer.json()["items"]}

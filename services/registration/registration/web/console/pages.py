@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from registration import clients
 from registration.service import meetings, parties, rosters
 from registration.unit_of_work import ServiceContext, Transactions
 from registration.web import headers
@@ -60,20 +61,25 @@ async def network_page(
         if network["membership"] == "municipalities"
         else None
     )
+    # Coverage (the held meetings each party attended) is counted by reporting, which is asked
+    # after the read above, never inside a transaction.
+    coverage = (
+        await clients.party_coverage(ctx.settings, network_id) if found and found.rows else {}
+    )
     return {
         "network": network,
         "meetings": [_meeting_summary(row) for row in rows],
         "now": ctx.clock.now(),
-        "parties": [_party_summary(row, network["language"]) for row in found.rows]
-        if found
-        else [],
-        # Coverage (the held meetings each party attended) is counted by reporting: the console
-        # links to its dashboard rather than asking it.
+        "parties": [
+            _party_summary(row, coverage.get(str(row["municipality_id"])))
+            for row in (found.rows if found else [])
+        ],
+        "coverage_known": bool(coverage),
         "parties_report_url": f"{ctx.settings.reporting_url}/dashboard?network={network_id}",
     }
 
 
-def _party_summary(row: Any, language: str) -> dict[str, Any]:
+def _party_summary(row: Any, counts: dict[str, Any] | None) -> dict[str, Any]:
     contact = ", ".join(
         str(row[key]) for key in ("contact_name", "contact_role", "contact_email") if row[key]
     )
@@ -86,6 +92,8 @@ def _party_summary(row: Any, language: str) -> dict[str, Any]:
         "contact": contact,
         "statement": row["statement"],
         "reason": row["reason"],
+        "attended": f"{counts['meetings_attended']} / {counts['meetings_held']}" if counts else "",
+        "coverage": f"{round(counts['coverage'] * 100)} %" if counts else "",
     }
 
 
