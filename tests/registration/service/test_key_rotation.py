@@ -314,3 +314,32 @@ def test_the_command_says_how_many_it_rewrapped(
     assert exited.value.code == 0
     assert "0 member key(s) re-wrapped with the current master key" in printed
     assert _b64(NEW_KEY) not in printed and _b64(OLD_KEY) not in printed
+
+
+async def test_an_erasure_during_a_batch_waits_for_it_and_then_destroys_the_rewrapped_key(
+    given: Given, ctx: ServiceContext, tx: Transactions, pool: asyncpg.Pool
+) -> None:
+    sealed = await _people_sealed_under_the_old_key(given, ctx, pool, count=2)
+    erased, kept = sealed[0].member_id, sealed[1].member_id
+    serving = PersonalDataVault(NEW_KEY, [OLD_KEY])
+
+    async with pool.acquire() as conn, conn.transaction():
+        batch = await data_keys.to_rewrap(conn, current=serving.key_id, after=None, limit=10)
+        erasure_waiting = asyncio.create_task(
+            erasure.forget_member(tx, dataclasses.replace(given.ctx, vault=serving), erased)
+        )
+        await asyncio.sleep(0.3)
+        assert not erasure_waiting.done()  # the batch holds the member's row
+        changes = []
+        for key in batch:
+            new = serving.rewrap(key.member_id, key.wrapped, wrapped_by=key.wrapped_by)
+            assert new is not None
+            changes.append((key, new.wrapped))
+        await data_keys.rewrap(conn, changes, wrapped_by=serving.key_id)
+    await erasure_waiting
+
+    assert await pool.fetchval("SELECT data_key FROM members WHERE id = $1", erased) is None
+    records = await pool.fetch("SELECT member_id FROM member_data_key_wrapping")
+    assert [row["member_id"] for row in records] == [kept]
+    opened = await _open(tx, PersonalDataVault(NEW_KEY), sealed)
+    assert opened[0] is None and opened[1] is not None
