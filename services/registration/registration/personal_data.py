@@ -4,14 +4,15 @@ Each member has a random 256-bit data key; it is stored in `members.data_key` wr
 (AES-256-GCM) by the service's master key, `PERSONAL_DATA_KEY`. Events carry the member's name,
 email and companions sealed with that data key, never in clear; the notification service asks
 this service to open them. Erasure sets `data_key` to NULL: every copy of those events, in the
-outbox, on Kafka's topics and DLQs, in a replay or a backup, can no longer be read.
+outbox, on Kafka's topics and DLQs, in a replay or a backup, can no longer be read (except
+with a backup of this database from before the erasure, which still holds the key).
 
 Rotation of the master key: the vault wraps with the current key only and unwraps with it or
 any former key listed in `PERSONAL_DATA_KEYS_PREVIOUS`, so a member key opens whichever of them
 wrapped it. `python -m registration rotate-personal-data-key` re-wraps every member key with the
-current one (`rewrap`) and records which key wrapped it (`members.data_key_wrapped_by`, the key's
-`key_id`); once it reports none left, the former key can go. The member's data key itself never
-changes, so nothing sealed with it, anywhere, needs to be touched.
+current one (`rewrap`) and records which key wrapped it (`member_data_key_wrapping`, by the
+key's `key_id`); once no member key needs the former key, it can go. The member's data key
+itself never changes, so nothing sealed with it, anywhere, needs to be touched.
 """
 
 from __future__ import annotations
