@@ -165,8 +165,8 @@ def processing(messages: Iterable[Received], *, group_id: str) -> Iterator[None]
     spans: dict[Any, Span] = {}
     for message in messages:
         carrier = from_kafka_headers(message.headers)
-        if not carrier:
-            continue  # published untraced: a root span per message would be noise
+        if not carrier or message.event_id in spans:
+            continue  # untraced (a root span per message would be noise), or a redelivery
         spans[message.event_id] = TRACER.start_span(
             f"{message.topic} process",
             context=context_from(carrier),
