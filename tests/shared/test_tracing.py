@@ -3,6 +3,9 @@ headers carry it, and with tracing off nothing is recorded or stored."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import asyncpg
@@ -174,3 +177,41 @@ async def test_a_call_to_another_service_carries_the_correlation_id() -> None:
         await client.get("http://notification/api/v1/members/x/export")
 
     assert seen == ["corr-forwarded"]
+
+
+_CONFIGURE = """
+from opentelemetry import trace
+from registration.settings import Settings
+from tilmeld_shared.tracing import TRACER, configure_tracing
+
+settings = Settings(database_url="postgresql://x@127.0.0.1/x", kafka_bootstrap_servers="x:1")
+print("on" if configure_tracing(settings) else "off", flush=True)
+with TRACER.start_as_current_span("configured"):
+    pass
+provider = trace.get_tracer_provider()
+if hasattr(provider, "shutdown"):
+    provider.shutdown()
+"""
+
+
+@pytest.mark.parametrize(
+    ("exporter", "expected"), [("none", "off"), ("console", "tilmeld-registration")]
+)
+def test_the_settings_turn_tracing_on_per_process_named_for_the_service(
+    exporter: str, expected: str
+) -> None:
+    # A process of its own: a provider, once installed, stays for the life of the process.
+    environment = {**os.environ, "OTEL_TRACES_EXPORTER": exporter}
+    done = subprocess.run(
+        [sys.executable, "-c", _CONFIGURE],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert expected in done.stdout
+    if exporter == "none":
+        assert '"configured"' not in done.stdout
+    else:
+        assert done.stdout.startswith("on") and '"name": "configured"' in done.stdout
