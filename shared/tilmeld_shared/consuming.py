@@ -138,8 +138,7 @@ async def readable_records(
             read.append((record, read_envelope(record.value or b"")))
         except UnreadableEvent as error:
             await dead_letter(broker, pool, record, error=str(error), service=service)
-    if records:
-        record_lag(consumer, records[-1], service=service)
+    record_lag(consumer, records, service=service)
     return read
 
 
@@ -163,18 +162,31 @@ async def keep_raw(message: Any) -> Any:
     return message.body
 
 
-def record_lag(consumer: Any, record: Any, *, service: str) -> None:
-    """Lag of the record's partition: the high-water mark minus the next offset to read."""
+# The partitions this process has reported lag for, per service: a partition that moved to
+# another consumer in a rebalance is removed, so its last figure does not linger as if current.
+_REPORTED: dict[str, set[tuple[str, int]]] = {}
+
+
+def record_lag(consumer: Any, records: Any, *, service: str) -> None:
+    """Lag of each partition in the batch (the high-water mark minus the next offset to read),
+    and none for a partition this consumer no longer holds."""
     from aiokafka import TopicPartition
 
     if consumer is None:
         return  # FastStream's in-memory test broker has no consumer and no partitions
-
-    highwater = consumer.highwater(TopicPartition(record.topic, record.partition))
-    if highwater is not None:
-        CONSUMER_LAG.labels(service, record.topic, str(record.partition)).set(
-            max(highwater - record.offset - 1, 0)
-        )
+    last: dict[tuple[str, int], int] = {}
+    for record in records:
+        last[(record.topic, record.partition)] = record.offset
+    reported = _REPORTED.setdefault(service, set())
+    for (topic, partition), offset in last.items():
+        highwater = consumer.highwater(TopicPartition(topic, partition))
+        if highwater is not None:
+            CONSUMER_LAG.labels(service, topic, str(partition)).set(max(highwater - offset - 1, 0))
+            reported.add((topic, partition))
+    held = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+    for topic, partition in reported - held:
+        CONSUMER_LAG.remove(service, topic, str(partition))
+        reported.discard((topic, partition))
 
 
 def subscribe_batches(
