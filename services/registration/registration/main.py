@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from registration import web
 from registration.api.abuse import AbuseLimits
 from registration.api.routes import (
+    calendar_feeds,
     meetings,
     municipalities,
     networks,
@@ -138,6 +139,7 @@ def _add_routes(app: FastAPI) -> None:
         operations.router,
         organisations.router,
         personal_data.router,
+        calendar_feeds.router,
     )
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX, responses=API_PROBLEMS)

@@ -160,3 +160,31 @@ async def cancel(conn: Connection, meeting_id: uuid.UUID) -> None:
 
 async def organisation_of(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(ORGANISATION_OF, meeting_id)
+
+
+# The public calendar feed: the network's meetings open to the public, cancelled ones included
+# (a subscribed calendar learns of the cancellation from them).
+PUBLIC_FEED = """
+SELECT * FROM meetings
+WHERE network_id = $1 AND open_to_public
+ORDER BY starts_at, id
+"""
+
+# A member's own calendar feed: their registrations still standing, with each meeting.
+MEMBER_FEED = """
+SELECT r.id AS registration_id, r.status AS registration_status,
+       greatest(r.created_at, r.confirmed_at, r.cancelled_at) AS registration_changed_at, m.*
+FROM registrations r JOIN meetings m ON m.id = r.meeting_id
+WHERE r.member_id = $1 AND r.status IN ('confirmed', 'waitlisted')
+ORDER BY m.starts_at, m.id
+"""
+
+
+async def public_feed(conn: Connection, network_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The network's meetings open to the public, in the order they start."""
+    return list(await conn.fetch(PUBLIC_FEED, network_id))
+
+
+async def member_feed(conn: Connection, member_id: uuid.UUID) -> list[asyncpg.Record]:
+    """The member's confirmed and waitlisted registrations, each with its meeting's columns."""
+    return list(await conn.fetch(MEMBER_FEED, member_id))

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from registration import tokens
 from registration.api.deps import ContextDep, TransactionsDep
-from registration.service import enrolments, registrations
+from registration.service import calendar_feeds, enrolments, registrations
 from registration.unit_of_work import ServiceContext, Transactions
 from registration.web import headers
 from registration.web.public.page import not_found, render, when
@@ -114,6 +114,8 @@ async def registration_confirmation(
         # The person's own view: a confirmed participant gets the online link here.
         online_url=meeting["online_url"] if registration["status"] == "confirmed" else None,
         calendar_url=f"/registrations/{registration_id}/calendar.ics?token={token}",
+        # All of the member's meetings, kept up to date in their calendar app.
+        feed_url=calendar_feeds.member_feed_path(ctx, registration["member_id"]),
         cancel_url=f"/cancel/registrations/{registration_id}?token={cancel}"
         if registration["status"] != "cancelled"
         else None,
