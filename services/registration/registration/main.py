@@ -27,6 +27,7 @@ from registration.api.routes import (
 from registration.outbox import OutboxSignal
 from registration.personal_data import PersonalDataVault
 from registration.relay import OutboxRelay
+from registration.service.meeting_lifecycle import keep_marking_held
 from registration.settings import Settings
 from registration.unit_of_work import Clock, ServiceContext, Transactions
 from tilmeld_shared.asyncapi import asyncapi_router, registration_document
@@ -105,6 +106,13 @@ def _lifespan(
             await prepare_topics(settings, ALL_TOPICS)
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         tasks.append(asyncio.create_task(_purge_idempotency_keys(app, settings)))
+        # In every API process, not only where the relay runs: the relay may be a process of its
+        # own or off here, and SKIP LOCKED lets replicas share the work.
+        tasks.append(
+            asyncio.create_task(
+                keep_marking_held(app.state.transactions, app.state.context), name="held-meetings"
+            )
+        )
         try:
             yield
         finally:

@@ -34,6 +34,9 @@ class Settings(ServiceSettings):
     relay_poll_interval_s: float = 1.0
     """Seconds between the relay's looks at the outbox when no commit woke it."""
 
+    held_check_interval_s: float = 60.0
+    """Seconds between looks for meetings that have ended, to mark them `held`."""
+
     token_secret: str = ""
     """Signs the self-service tokens (cancel links, confirmation pages) and the organiser
     console's session cookie."""

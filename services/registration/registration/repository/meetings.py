@@ -59,6 +59,9 @@ SET (title, description, starts_at, ends_at, timezone, location, online_url, cap
               p.online_url, p.capacity, p.registration_deadline, p.open_to_public, p.speakers,
               p.seats_per_municipality
        FROM jsonb_populate_record(m, $2::jsonb) AS p),
+    -- Moved to end in the future, a held meeting is to come again.
+    status = CASE WHEN m.status = 'held' AND ($2::jsonb ->> 'ends_at')::timestamptz > now()
+                  THEN 'scheduled' ELSE m.status END,
     version = version + 1,
     updated_at = now()
 WHERE id = $1
@@ -68,6 +71,22 @@ RETURNING *
 # Registrations keep their status, so who had a seat stays on record; the version moves with
 # the event (bump).
 CANCEL = "UPDATE meetings SET status = 'cancelled' WHERE id = $1"
+
+# Scheduled meetings that ended by $1 become held, a batch of at most $2 at a time. SKIP LOCKED:
+# a meeting another process is marking (or a use case holds) is left to it or the next run;
+# the re-checked status keeps a meeting cancelled meanwhile from being marked.
+MARK_HELD = """
+WITH ended AS (
+    SELECT id FROM meetings
+    WHERE status = 'scheduled' AND ends_at <= $1
+    ORDER BY ends_at, id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE meetings AS m SET status = 'held', version = m.version + 1, updated_at = now()
+FROM ended WHERE m.id = ended.id AND m.status = 'scheduled'
+RETURNING m.*
+"""
 
 ORGANISATION_OF = """
 SELECT n.organisation_id FROM meetings m JOIN networks n ON n.id = m.network_id WHERE m.id = $1
@@ -156,6 +175,12 @@ async def update(
 
 async def cancel(conn: Connection, meeting_id: uuid.UUID) -> None:
     await conn.execute(CANCEL, meeting_id)
+
+
+async def mark_held(conn: Connection, *, ended_by: datetime, limit: int) -> list[asyncpg.Record]:
+    """Mark up to `limit` scheduled meetings that ended by `ended_by` held, each with its next
+    version; the rows as they now are."""
+    return list(await conn.fetch(MARK_HELD, ended_by, limit))
 
 
 async def organisation_of(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record | None:
