@@ -230,6 +230,28 @@ class MeetingCancelled(Payload):
     reason: str | None = None
 
 
+class MeetingMessageSent(Payload):
+    """An organiser's message to a meeting's participants, and whom it addressed when sent.
+
+    `registration_ids` is the state at send time: notification writes to those registrations'
+    people, not to whoever is registered when it reads the event. The subject and body travel
+    in clear: they are the organisation's words to its participants, not a member's personal
+    data, and they are the same for every recipient, so there is no one member's key to seal
+    them with (a member's erasure cannot be made to shred an organiser's text). Organisers are
+    told not to put personal details in them; reporting ignores them and never stores them."""
+
+    event_type = "MeetingMessageSent"
+    topic = TOPIC_MEETINGS
+    message_id: uuid.UUID
+    meeting_id: uuid.UUID
+    network_id: uuid.UUID
+    to: Literal["confirmed", "waitlisted", "all"]
+    subject: str
+    body: str
+    sent_at: datetime
+    registration_ids: list[uuid.UUID] = Field(default_factory=list)
+
+
 class RegistrationState(Payload):
     """The full current state of one registration, so a consumer can apply the newest version
     it has seen and ignore older ones (order-independent under redelivery)."""
@@ -295,6 +317,7 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         MeetingScheduled,
         MeetingUpdated,
         MeetingCancelled,
+        MeetingMessageSent,
         RegistrationConfirmed,
         RegistrationWaitlisted,
         RegistrationPromoted,

@@ -165,6 +165,16 @@ PAYLOADS: list[ev.Payload] = [
     ev.MeetingCancelled(
         meeting_id=MEETING, network_id=NETWORK, cancelled_at=NOW, reason="Sygdom hos oplægsholder"
     ),
+    ev.MeetingMessageSent(
+        message_id=uuid.UUID(int=7),
+        meeting_id=MEETING,
+        network_id=NETWORK,
+        to="confirmed",
+        subject="Nyt lokale",
+        body="Vi mødes i sal 2.\n\nVenlig hilsen",
+        sent_at=NOW,
+        registration_ids=[uuid.UUID(int=8)],
+    ),
     registration(ev.RegistrationConfirmed, "confirmed"),
     registration(ev.RegistrationWaitlisted, "waitlisted"),
     registration(ev.RegistrationPromoted, "confirmed"),
