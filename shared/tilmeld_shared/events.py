@@ -219,6 +219,8 @@ class MeetingUpdated(MeetingScheduled):
     event_type = "MeetingUpdated"
     rescheduled: bool = False
     capacity_changed: bool = False
+    # The names of the fields whose values changed (empty in events written before it existed).
+    changed: list[str] = []
 
 
 class MeetingCancelled(Payload):

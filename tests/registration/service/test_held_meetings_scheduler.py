@@ -51,6 +51,7 @@ async def test_an_ended_meeting_becomes_held_with_one_event(
     envelope = json.loads(envelope) if isinstance(envelope, str) else envelope
     assert envelope["payload"]["status"] == "held"
     assert envelope["payload"]["rescheduled"] is False
+    assert envelope["payload"]["changed"] == ["status"]
     version = await pool.fetchval("SELECT version FROM meetings WHERE id = $1", meeting_id)
     assert event["aggregate_version"] == version
 

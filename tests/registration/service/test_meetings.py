@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -42,6 +43,29 @@ async def test_a_patch_changes_the_fields_given_and_more_seats_promote_the_waitl
         "MeetingUpdated",
         "RegistrationPromoted",
     ]
+
+
+async def test_a_patch_of_the_place_names_only_the_place_as_changed(
+    given: Given, tx: Transactions, ctx: ServiceContext, pool: asyncpg.Pool
+) -> None:
+    network_id = await given.network()
+    meeting_id = await given.meeting(network_id, location="Rødovre")
+
+    await meetings.update_meeting(
+        tx,
+        ctx,
+        meeting_id,
+        # The title as it is: named in the PATCH, but not a change.
+        MeetingPatch.model_validate({"location": "Køge", "title": meeting_body()["title"]}),
+        organiser=PLATFORM,
+    )
+
+    envelope = await pool.fetchval(
+        "SELECT envelope FROM outbox WHERE aggregate_id = $1 ORDER BY id DESC LIMIT 1", meeting_id
+    )
+    payload = (json.loads(envelope) if isinstance(envelope, str) else envelope)["payload"]
+    assert (payload["location"], payload["changed"]) == ("Køge", ["location"])
+    assert payload["rescheduled"] is False
 
 
 async def test_a_held_meeting_is_recorded_with_each_event_at_its_own_time(

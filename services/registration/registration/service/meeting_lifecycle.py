@@ -36,7 +36,7 @@ async def mark_ended_meetings_held(
         for row in rows:
             await record_event(
                 conn,
-                MeetingUpdated(**_event_fields(row)),
+                MeetingUpdated(**_event_fields(row), changed=["status"]),
                 aggregate_id=row["id"],
                 aggregate_version=row["version"],
                 key=row["id"],

@@ -25,6 +25,24 @@ from tilmeld_shared.problems import Conflict, Invalid, NotFound
 R = TypeVar("R")
 
 
+# What a PATCH (or the move back from held) can change, in the order `changed` names them.
+_COMPARED = (
+    "title",
+    "description",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "location",
+    "online_url",
+    "capacity",
+    "registration_deadline",
+    "open_to_public",
+    "speakers",
+    "seats_per_municipality",
+    "status",
+)
+
+
 def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "meeting_id": row["id"],
@@ -113,6 +131,7 @@ async def update_meeting_within(
             rescheduled=(row["starts_at"], row["ends_at"])
             != (current["starts_at"], current["ends_at"]),
             capacity_changed=row["capacity"] != current["capacity"],
+            changed=[field for field in _COMPARED if row[field] != current[field]],
         ),
         aggregate_id=row["id"],
         aggregate_version=row["version"],
