@@ -16,6 +16,7 @@ from registration.api.abuse import AbuseLimits
 from registration.api.routes import (
     calendar_feeds,
     meetings,
+    messages,
     municipalities,
     networks,
     operations,
@@ -141,6 +142,7 @@ def _add_routes(app: FastAPI) -> None:
     api_routers = (
         networks.router,
         meetings.router,
+        messages.router,
         municipalities.router,
         participation.router,
         parties.router,

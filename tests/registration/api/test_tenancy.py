@@ -194,6 +194,11 @@ async def test_no_credential_but_the_organisations_own_reaches_its_data(
         ("POST", "/api/v1/networks/{network_id}/meetings"): meeting_body(),
         ("POST", "/api/v1/networks/{network_id}/held-meetings"): meeting_body(days_ahead=-30),
         ("PATCH", "/api/v1/meetings/{meeting_id}"): {"title": "Taken over"},
+        ("POST", "/api/v1/meetings/{meeting_id}/messages"): {
+            "subject": "Not yours",
+            "body": "Hello",
+            "to": "all",
+        },
         ("POST", "/api/v1/organisations"): {"name": "Intruders"},
         ("POST", "/api/v1/organisations/{organisation_id}/api-keys"): {"name": "mine now"},
     }

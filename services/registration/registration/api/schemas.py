@@ -22,6 +22,7 @@ from registration.service.commands import (
     MeetingIn,
     MeetingPatch,
     MemberIn,
+    MessageIn,
     NetworkIn,
     NetworkPatch,
     OpenIn,
@@ -51,6 +52,8 @@ __all__ = [
     "MeetingOut",
     "MeetingPatch",
     "MemberIn",
+    "MessageIn",
+    "MessageOut",
     "NetworkIn",
     "NetworkOut",
     "NetworkPatch",
@@ -88,6 +91,14 @@ T = TypeVar("T")
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+class MessageOut(BaseModel):
+    message_id: uuid.UUID
+    recipients: int = Field(
+        description="How many people it will reach: the members of the registrations addressed "
+        "and their companions with an email."
+    )
 
 
 class NetworkOut(BaseModel):

@@ -184,6 +184,15 @@ class ContactIn(Request):
     email: Email | None = None
 
 
+class MessageIn(Request):
+    """An organiser's message to a meeting's participants: a one-line subject (the rules of a
+    name: it becomes an email's subject) and a plain-text body, to whom by their status."""
+
+    subject: Name
+    body: LongText
+    to: Literal["confirmed", "waitlisted", "all"]
+
+
 class SpeakerIn(Request):
     name: Name
     title: ShortText | None = None
