@@ -137,6 +137,7 @@ async def test_every_kind_arrives_in_every_language(
         "party_withdrawn",
         "party_withdrawn_by_organiser",
         "organiser_party_applied",
+        "organiser_message",
     ]
     outgoing = [
         Outgoing(
@@ -156,6 +157,8 @@ async def test_every_kind_arrives_in_every_language(
                 "municipality": "Rødovre",
                 "reason": "Grund",
                 "network_contact_email": "kultur@kl.example",
+                "subject": "Nyt lokale",
+                "body_lines": ["Vi mødes i sal 2."],
             },
         )
         for kind in kinds
@@ -168,7 +171,7 @@ async def test_every_kind_arrives_in_every_language(
     while await dispatcher.send_due():
         pass
 
-    assert len(smtp.mails) == len(outgoing) == 76
+    assert len(smtp.mails) == len(outgoing) == len(kinds) * len(available_languages())
     languages = {str(m.message["Content-Language"]) for m in smtp.mails}
     assert languages == {"da", "nb", "de", "en"}
     # Every kind greets its recipient by name, but the organiser's (a network's address).

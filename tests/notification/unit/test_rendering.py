@@ -25,6 +25,7 @@ TEMPLATES = [
     "meeting_rescheduled",
     "meeting_cancelled",
     "reminder",
+    "organiser_message",
 ]
 MEETING = {"title": "Møde 1", "when": "…", "location": "Helsingør", "online_url": None}
 
@@ -45,6 +46,8 @@ def test_every_template_exists_in_every_language(template: str, language: str) -
             "cancel_url": "http://x/cancel",
             "calendar": True,
             "companion_of": "Mette",
+            "subject": "Nyt lokale",
+            "body_lines": ["Vi mødes i sal 2."],
         },
     )
 
@@ -175,3 +178,29 @@ def test_a_confirmation_counts_companions_by_the_languages_plural_rule(
         return rendering.render("registration_confirmed", language, context).text
 
     assert one in confirmation(1) and two in confirmation(2)
+
+
+@pytest.mark.parametrize("language", ["da", "nb", "de", "en"])
+def test_an_organisers_message_keeps_its_lines_and_makes_no_link_of_its_text(
+    language: str,
+) -> None:
+    cancel_url = "http://127.0.0.1:8001/cancel/registrations/r?token=t"
+    rendered = rendering.render(
+        "organiser_message",
+        language,
+        {
+            "name": "Karen",
+            "companion_of": None,
+            "subject": "Nyt lokale <b>nu</b>",
+            "body_lines": ["Vi mødes i sal 2.", "", "Se https://evil.example/agenda <script>"],
+            "meeting": {**MEETING, "online_url": "https://meet.example/room"},
+            "calendar": False,
+            "cancel_url": cancel_url,
+        },
+    )
+
+    assert rendered.subject == "Nyt lokale <b>nu</b>"
+    assert "Vi mødes i sal 2.\n\nSe https://evil.example/agenda <script>" in rendered.text
+    assert "Møde 1" in rendered.text and cancel_url in rendered.text
+    assert re.findall(r'href="([^"]*)"', rendered.html) == [html.escape(cancel_url)]
+    assert "&lt;script&gt;" in rendered.html and "<script>" not in rendered.html

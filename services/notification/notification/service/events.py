@@ -20,6 +20,7 @@ from notification.repository import inbox
 from notification.service.enrolments import member_enrolled
 from notification.service.erasure import member_erased
 from notification.service.meetings import meeting_cancelled, meeting_scheduled, meeting_updated
+from notification.service.messages import meeting_message_sent
 from notification.service.networks import network_changed
 from notification.service.parties import (
     party_applied,
@@ -37,6 +38,7 @@ from tilmeld_shared.events import (
     AttendanceRecorded,
     Envelope,
     MeetingCancelled,
+    MeetingMessageSent,
     MeetingScheduled,
     MeetingUpdated,
     MemberEnrolled,
@@ -73,6 +75,7 @@ EFFECTS: dict[type[Payload], Effect] = {
     MeetingScheduled: meeting_scheduled,
     MeetingUpdated: meeting_updated,
     MeetingCancelled: meeting_cancelled,
+    MeetingMessageSent: meeting_message_sent,
     MemberEnrolled: member_enrolled,
     MemberErased: member_erased,
     AttendanceRecorded: _no_news,

@@ -24,6 +24,7 @@ COMPANION_TEMPLATES = {
     "registration_cancelled": "companion_cancelled",
     "meeting_rescheduled": "companion_meeting_rescheduled",
     "meeting_cancelled": "companion_meeting_cancelled",
+    "meeting_changed": "companion_meeting_changed",
 }
 
 
@@ -141,11 +142,19 @@ def to_party(
     entry: Entry | None,
     *,
     cancel_url: str | None = None,
+    news: dict[str, Any] | None = None,
+    online: bool = True,
 ) -> list[Outgoing]:
-    """The member and each companion with an email, all with the same news."""
+    """The member and each companion with an email, all with the same news (`news` adds to
+    what the template is given); without `online`, the meeting's link is left out."""
     member = to_member(settings, registration, template, meeting, entry, None)
     member.context["cancel_url"] = cancel_url
-    return [member, *to_companions(settings, registration, template, meeting, entry)]
+    party = [member, *to_companions(settings, registration, template, meeting, entry)]
+    for item in party:
+        item.context.update(news or {})
+        if not online:
+            item.context["meeting"]["online_url"] = None
+    return party
 
 
 def _meeting_context(meeting: asyncpg.Record, language: str) -> dict[str, Any]:
