@@ -22,7 +22,9 @@ TEMPLATES = [
     "companion_cancelled",
     "companion_meeting_rescheduled",
     "companion_meeting_cancelled",
+    "companion_meeting_changed",
     "meeting_rescheduled",
+    "meeting_changed",
     "meeting_cancelled",
     "reminder",
     "organiser_message",
@@ -52,6 +54,28 @@ def test_every_template_exists_in_every_language(template: str, language: str) -
     )
 
     assert rendered.subject and "Karen" in rendered.text
+
+
+@pytest.mark.parametrize("language", ["da", "nb", "de", "en"])
+@pytest.mark.parametrize("template", ["meeting_changed", "meeting_rescheduled"])
+def test_a_change_names_each_thing_that_changed_old_and_new(template: str, language: str) -> None:
+    meeting = {**MEETING, "title": "Møde 2", "location": "Køge", "online_url": "https://m.example"}
+    rendered = rendering.render(
+        template,
+        language,
+        {
+            "name": "Karen",
+            "meeting": meeting,
+            "cancel_url": "http://x/cancel",
+            "calendar": True,
+            "changes": ["online", "place", "time", "title"],
+            "was": {"title": "Møde 1", "location": "Helsingør", "when": "i går"},
+        },
+    )
+
+    for words in ("Møde 1", "Møde 2", "Køge", "Helsingør", "https://m.example"):
+        assert words in rendered.text
+    assert ("i går" in rendered.text) == (template == "meeting_rescheduled")
 
 
 def test_the_time_is_written_in_the_meetings_zone_and_the_members_language() -> None:
