@@ -57,7 +57,7 @@ SUMMARIES = {
     "EnrolmentCancelled": "An enrolment ended: by the member, an organiser or erasure.",
     "MemberErased": "A member's personal data was erased everywhere; aggregates stay.",
     "MeetingScheduled": "A meeting was scheduled.",
-    "MeetingUpdated": "A meeting changed (its full state; rescheduled or capacity changed).",
+    "MeetingUpdated": "A meeting changed: its full state, and `changed` names the fields that did.",
     "MeetingCancelled": "A meeting was cancelled.",
     "RegistrationConfirmed": "A registration got its seats (its full state).",
     "RegistrationWaitlisted": "A registration is on the waitlist (its full state).",
