@@ -137,8 +137,6 @@ class OutboxRelay:
                 raise
             except Exception:  # a broken connection or broker: step down, back off, try again
                 log.exception("outbox relay stopped; retrying")
-                if self._leader:
-                    RELAY_KAFKA_UP.set(0)
             self._set_leader(False)
             await asyncio.sleep(self._settings.relay_poll_interval_s)
 
@@ -160,7 +158,11 @@ class OutboxRelay:
             log.info("outbox relay is the leader")
             await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
             producer = create_producer(self._settings)
-            await producer.start()
+            try:
+                await producer.start()
+            except Exception:  # the broker is unreachable or refuses us: say so, then retry
+                RELAY_KAFKA_UP.set(0)
+                raise
             RELAY_KAFKA_UP.set(1)
             try:
                 await self._publish_forever(conn, producer)
