@@ -18,12 +18,12 @@ def _rfc3339_text(value: object) -> object:
 
 def _representable_in_utc(value: datetime) -> datetime:
     # 0001-01-01T00:00:00+01:00 is a valid RFC 3339 time that falls before year 1 in UTC:
-    # neither Python's arithmetic nor the database driver can hold it.
+    # neither Python's arithmetic nor the database driver can hold it. And an offset such as
+    # +16:09 is valid RFC 3339 that Postgres refuses as text: the instant goes on in UTC.
     try:
-        value.astimezone(UTC)
+        return value.astimezone(UTC)
     except OverflowError:
         raise ValueError("outside the years 1 to 9999 in UTC") from None
-    return value
 
 
 Rfc3339 = Annotated[

@@ -274,3 +274,20 @@ async def test_an_address_our_mail_server_cannot_write_to_is_refused_at_sign_up(
         async with httpx.AsyncClient(transport=transport, base_url="http://r/api/v1") as client:
             with_smtputf8 = await client.post(registrations, json={"member": jurgen})
     assert with_smtputf8.status_code == 201, with_smtputf8.text
+
+
+async def test_times_are_rfc_3339_text_and_any_valid_offset_is_kept_as_its_instant(
+    api: Api,
+) -> None:
+    network = await api.network()
+    url = f"/networks/{network['network_id']}"
+
+    # +16:09 is valid RFC 3339 that Postgres refuses as text: the instant is stored in UTC.
+    moved = await api.client.patch(
+        url, json={"applications_close_at": "3331-05-12T20:28:23.6+16:09"}, headers=ORGANISER
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["applications_close_at"] == "3331-05-12T04:19:23.600000Z"
+    # A number is not a date-time, whatever pydantic would make of it as a Unix time.
+    number = await api.client.patch(url, json={"applications_close_at": 0}, headers=ORGANISER)
+    assert number.status_code == 422

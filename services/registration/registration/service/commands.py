@@ -14,7 +14,6 @@ from zoneinfo import available_timezones
 from babel import Locale
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -30,7 +29,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from tilmeld_shared.events import Language, SealedPersonalData
-from tilmeld_shared.validation import INVISIBLE, JSON_INTEGER, LINE_BREAKS
+from tilmeld_shared.validation import INVISIBLE, JSON_INTEGER, LINE_BREAKS, Rfc3339
 
 # Text people type: no control characters and no lone surrogates (which the database cannot
 # store), and something besides white space. The pattern tells clients (and fuzzers) the same.
@@ -223,7 +222,7 @@ class NetworkIn(Request):
     admission: Admission = Field(
         "open", description="Parties join at once (open) or apply for an organiser's decision."
     )
-    applications_close_at: AwareDatetime | None = None
+    applications_close_at: Rfc3339 | None = None
 
 
 def _without_null(schema: dict[str, Any]) -> None:
@@ -270,7 +269,7 @@ class NetworkPatch(Patch):
     status: Literal["open", "closed"] | None = _kept()
     membership: Membership | None = _kept()
     admission: Admission | None = _kept()
-    applications_close_at: AwareDatetime | None = None
+    applications_close_at: Rfc3339 | None = None
 
 
 def _check_timezone(value: str | None) -> str | None:
@@ -308,13 +307,13 @@ class MunicipalityIn(Request):
 class MeetingIn(Request):
     title: Name
     description: LongText | None = None
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Rfc3339
+    ends_at: Rfc3339
     timezone: str = Field("Europe/Copenhagen", max_length=64)
     location: ShortText | None = None
     online_url: HttpUrl | None = None
     capacity: Capacity
-    registration_deadline: AwareDatetime | None = None
+    registration_deadline: Rfc3339 | None = None
     open_to_public: StrictBool = False
     speakers: list[SpeakerIn] = Field(default_factory=list, max_length=50)
     seats_per_municipality: SeatsPerMunicipality | None = Field(
@@ -337,13 +336,13 @@ class MeetingIn(Request):
 class MeetingPatch(Patch):
     title: Name | None = _kept()
     description: LongText | None = None
-    starts_at: AwareDatetime | None = _kept()
-    ends_at: AwareDatetime | None = _kept()
+    starts_at: Rfc3339 | None = _kept()
+    ends_at: Rfc3339 | None = _kept()
     timezone: str | None = _kept(max_length=64)
     location: ShortText | None = None
     online_url: HttpUrl | None = None
     capacity: Capacity | None = _kept()
-    registration_deadline: AwareDatetime | None = None
+    registration_deadline: Rfc3339 | None = None
     open_to_public: StrictBool | None = _kept()
     speakers: list[SpeakerIn] | None = _kept(max_length=50)
     seats_per_municipality: SeatsPerMunicipality | None = None
@@ -352,7 +351,7 @@ class MeetingPatch(Patch):
 
 
 class HeldRegistrationIn(RegistrationIn):
-    registered_at: AwareDatetime
+    registered_at: Rfc3339
     attended: StrictBool = False
 
 
