@@ -25,6 +25,7 @@ from tilmeld_shared.events import (
     SCHEMA_VERSION,
     TOPIC_ENROLMENTS,
     TOPIC_MEETINGS,
+    TOPIC_DIALOGUE,
     TOPIC_NETWORKS,
     Envelope,
     Payload,
@@ -44,6 +45,10 @@ TOPICS: dict[str, tuple[str, str]] = {
     TOPIC_NETWORKS: ("Networks and the municipalities that are parties to them.", "network id"),
     TOPIC_ENROLMENTS: ("Members' enrolments in networks, and erasures.", "network id"),
     TOPIC_MEETINGS: ("Meetings and the registrations for them.", "meeting id"),
+    TOPIC_DIALOGUE: (
+        "Member dialogue: consultations and their responses, topic proposals and votes.",
+        "network id",
+    ),
 }
 
 SUMMARIES = {
@@ -55,15 +60,34 @@ SUMMARIES = {
     "PartyWithdrew": "A party withdrew, or an organiser withdrew it.",
     "MemberEnrolled": "A person enrolled in a network.",
     "EnrolmentCancelled": "An enrolment ended: by the member, an organiser or erasure.",
+    "EnrolmentEnded": "The network's term ended, and with it the enrolment.",
     "MemberErased": "A member's personal data was erased everywhere; aggregates stay.",
     "MeetingScheduled": "A meeting was scheduled.",
     "MeetingUpdated": "A meeting changed: its full state, and `changed` names the fields that did.",
     "MeetingCancelled": "A meeting was cancelled.",
+    "MeetingMessageSent": "An organiser wrote to a meeting's participants.",
+    "MeetingDocumentAdded": "A document was attached to a meeting.",
+    "MeetingDocumentRemoved": "A document was removed from a meeting.",
     "RegistrationConfirmed": "A registration got its seats (its full state).",
     "RegistrationWaitlisted": "A registration is on the waitlist (its full state).",
     "RegistrationPromoted": "A waitlisted registration got its seats (its full state).",
     "RegistrationCancelled": "A registration was cancelled (its full state).",
+    "SeatOffered": "A freed seat is held for a waitlisted registration until the offer expires.",
+    "SeatOfferExpired": "An offered seat was not accepted in time and moves on.",
     "AttendanceRecorded": "A registered person was checked in at the meeting.",
+    "FeedbackSubmitted": "An attendee gave feedback on a held meeting.",
+    "ConsultationOpened": "A consultation opened (its full state).",
+    "ConsultationClosed": "A consultation closed (its full state).",
+    "ConsultationInvitation": "One person of a consultation's audience was invited to answer.",
+    "AddressConfirmationRequested": "A person must confirm their address before they count.",
+    "AddressConfirmed": "A person confirmed their address; what they said now counts.",
+    "ResponseSubmitted": "A response to a consultation, submitted, amended or counted.",
+    "ProposalSubmitted": "A member proposed a topic.",
+    "ProposalPublished": "A topic proposal was published for votes.",
+    "ProposalRejected": "An organiser rejected a topic proposal.",
+    "ProposalScheduled": "A topic proposal was put on a meeting's agenda.",
+    "ProposalVoted": "A vote for a topic proposal, cast or counted.",
+    "ProposalVoteWithdrawn": "A vote for a topic proposal was withdrawn.",
 }
 
 ENVELOPE = (

@@ -18,7 +18,8 @@ SCHEMA_VERSION = 1
 TOPIC_NETWORKS = "registration.networks.v1"
 TOPIC_ENROLMENTS = "registration.enrolments.v1"
 TOPIC_MEETINGS = "registration.meetings.v1"
-ALL_TOPICS = (TOPIC_NETWORKS, TOPIC_ENROLMENTS, TOPIC_MEETINGS)
+TOPIC_DIALOGUE = "registration.dialogue.v1"
+ALL_TOPICS = (TOPIC_NETWORKS, TOPIC_ENROLMENTS, TOPIC_MEETINGS, TOPIC_DIALOGUE)
 # Where a consumer puts a message it can never process, with the error and origin in headers.
 DLQ_TOPICS = tuple(f"{topic}.dlq" for topic in ALL_TOPICS)
 
@@ -53,6 +54,14 @@ class PersonalData(BaseModel):
     companions: list[Companion] = Field(default_factory=list)
     # The person's self-service link carries a secret token: it travels sealed, never in clear.
     cancel_url: str | None = None
+    # The link for what this particular email asks of the person (confirm their address, accept
+    # an offered seat, answer a consultation, give feedback, renew for the next term): secret
+    # tokens again, so sealed too.
+    action_url: str | None = None
+    # What the person wrote in free text (a consultation's text questions, a meeting's
+    # questions such as dietary needs), by question id: personal data, so sealed, and never
+    # stored by reporting.
+    answers: dict[str, str] = Field(default_factory=dict)
 
 
 class SealedPersonalData(BaseModel):
@@ -65,6 +74,42 @@ class SealedPersonalData(BaseModel):
     nonce: str  # base64
     ciphertext: str  # base64
     algorithm: Literal["AES-256-GCM"] = "AES-256-GCM"
+
+
+QuestionKind = Literal["text", "choice", "scale"]
+
+
+class Question(BaseModel):
+    """One question of a consultation, of a meeting's registration form (dietary needs,
+    accessibility) or of a meeting's feedback. `options` for a choice; `min`..`max` for a scale."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    question_id: uuid.UUID
+    text: str
+    kind: QuestionKind
+    options: list[str] = Field(default_factory=list)
+    required: bool = False
+    min: int | None = None
+    max: int | None = None
+
+
+class Answer(BaseModel):
+    """An answer to a choice (the option as written) or scale (the number) question. These
+    travel in clear so reporting can count them; free-text answers travel sealed
+    (PersonalData.answers) and never leave the registration service otherwise."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    question_id: uuid.UUID
+    value: str | int
+
+
+class AgendaItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    starts_at: datetime | None = None
+    title: str
+    speakers: list[str] = Field(default_factory=list)
+    # A member's topic proposal put on the agenda (see ProposalScheduled).
+    proposal_id: uuid.UUID | None = None
 
 
 # --- networks -----------------------------------------------------------------------------------
@@ -80,6 +125,16 @@ class NetworkCreated(Payload):
     status: str
     # The organisation the network belongs to (None: the platform's own), for scoped reports.
     organisation_id: uuid.UUID | None = None
+    # Series enrolment: enrolling registers the member for every upcoming member meeting.
+    auto_register: bool = False
+    # Enrolments end then (EnrolmentEnded); None: they do not end.
+    term_ends_at: datetime | None = None
+    # How a freed seat reaches the waitlist: at once ("automatic") or as an offer held for
+    # `offer_hours` ("offer"); a meeting may say otherwise for itself.
+    waitlist: Literal["automatic", "offer"] = "automatic"
+    offer_hours: int | None = None
+    # Topic proposals: not taken, published after an organiser's review, or published at once.
+    proposals: Literal["off", "moderated", "open"] = "off"
 
 
 class NetworkUpdated(NetworkCreated):
@@ -177,13 +232,21 @@ class EnrolmentCancelled(Payload):
     municipality: str
     language: Language
     cancelled_at: datetime
-    cancelled_by: Literal["member", "organiser", "erasure"]
+    cancelled_by: Literal["member", "organiser", "erasure", "term_ended"]
     # As on MemberEnrolled, so a cancellation read before its enrolment still places the member.
     municipality_id: uuid.UUID | None = None
     country: str | None = None
     # Plaintext only in memory (never serialised by registration): see SealedPersonalData.
     personal: PersonalData | None = None
     personal_sealed: SealedPersonalData | None = None
+
+
+class EnrolmentEnded(EnrolmentCancelled):
+    """The network's term ended (`term_ends_at`): the enrolment ends, and the member is invited
+    to the next term (the link, if there is one, in `personal.action_url`)."""
+
+    event_type = "EnrolmentEnded"
+    cancelled_by: Literal["member", "organiser", "erasure", "term_ended"] = "term_ended"
 
 
 class MemberErased(Payload):
@@ -213,6 +276,21 @@ class MeetingScheduled(Payload):
     status: str = "scheduled"
     # Confirmed seats one municipality may hold (None: no share); the rest of its people wait.
     seats_per_municipality: int | None = None
+    # Other networks holding the meeting together with `network_id` (the organiser's); their
+    # members may register, and it counts for each of them in reports.
+    co_hosts: list[uuid.UUID] = Field(default_factory=list)
+    agenda: list[AgendaItem] = Field(default_factory=list)
+    # The meeting's own waitlist rule (None: the network's).
+    waitlist: Literal["automatic", "offer"] | None = None
+    offer_hours: int | None = None
+    # Asked at registration (answers sealed in the registration's personal data), and erased
+    # this many days after the meeting.
+    questions: list[Question] = Field(default_factory=list)
+    answers_retention_days: int | None = None
+    # Asked of the attendees once the meeting is held.
+    feedback: list[Question] = Field(default_factory=list)
+    # What the meeting is about (the public archive keeps it with the agenda).
+    description: str | None = None
 
 
 class MeetingUpdated(MeetingScheduled):
@@ -254,6 +332,31 @@ class MeetingMessageSent(Payload):
     registration_ids: list[uuid.UUID] = Field(default_factory=list)
 
 
+class MeetingDocumentAdded(Payload):
+    """A document (slides, minutes) attached to a meeting. The file stays in the registration
+    service's object store; the event says it exists, never its content."""
+
+    event_type = "MeetingDocumentAdded"
+    topic = TOPIC_MEETINGS
+    document_id: uuid.UUID
+    meeting_id: uuid.UUID
+    network_id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+    visibility: Literal["public", "participants"]
+    added_at: datetime
+
+
+class MeetingDocumentRemoved(Payload):
+    event_type = "MeetingDocumentRemoved"
+    topic = TOPIC_MEETINGS
+    document_id: uuid.UUID
+    meeting_id: uuid.UUID
+    network_id: uuid.UUID
+    removed_at: datetime
+
+
 class RegistrationState(Payload):
     """The full current state of one registration, so a consumer can apply the newest version
     it has seen and ignore older ones (order-independent under redelivery)."""
@@ -278,6 +381,12 @@ class RegistrationState(Payload):
     personal_sealed: SealedPersonalData | None = None
     # Deprecated and never set: the link travels in the sealed personal data.
     cancel_url: str | None = None
+    # A seat offered to this waitlisted registration is held for it until then (see SeatOffered).
+    offer_expires_at: datetime | None = None
+    # Answers to the meeting's choice and scale questions (free text travels sealed).
+    answers: list[Answer] = Field(default_factory=list)
+    # Registered by series enrolment (an auto_register network), not by the person's own hand.
+    automatic: bool = False
 
 
 class RegistrationConfirmed(RegistrationState):
@@ -296,12 +405,193 @@ class RegistrationCancelled(RegistrationState):
     event_type = "RegistrationCancelled"
     previous_status: Literal["confirmed", "waitlisted"]
     cancelled_at: datetime
-    cancelled_by: Literal["member", "organiser", "meeting_cancelled", "erasure"]
+    cancelled_by: Literal[
+        "member", "organiser", "meeting_cancelled", "erasure", "offer_expired", "term_ended"
+    ]
+
+
+class SeatOffered(RegistrationState):
+    """A freed seat is held for this waitlisted registration until `offer_expires_at`; the
+    person accepts through the link in `personal.action_url` (RegistrationPromoted follows)."""
+
+    event_type = "SeatOffered"
+
+
+class SeatOfferExpired(RegistrationState):
+    """The offer lapsed unaccepted; the seat moves on to the next person. `status` says where
+    this registration stands now."""
+
+    event_type = "SeatOfferExpired"
 
 
 class AttendanceRecorded(RegistrationState):
     event_type = "AttendanceRecorded"
     checked_in_at: datetime
+
+
+class FeedbackSubmitted(Payload):
+    """An attendee's feedback on a held meeting: choice and scale answers in clear for the
+    results; free text stays in the registration service."""
+
+    event_type = "FeedbackSubmitted"
+    topic = TOPIC_MEETINGS
+    feedback_id: uuid.UUID
+    meeting_id: uuid.UUID
+    network_id: uuid.UUID
+    submitted_at: datetime
+    answers: list[Answer] = Field(default_factory=list)
+    municipality_id: uuid.UUID | None = None
+
+
+# --- member dialogue: consultations, topic proposals, votes -------------------------------------
+
+Audience = Literal["members", "parties", "public"]
+
+
+class ConsultationState(Payload):
+    """The full current state of a consultation. Opened and closed by the clock (a scheduler in
+    the registration service), each once."""
+
+    topic = TOPIC_DIALOGUE
+    consultation_id: uuid.UUID
+    network_id: uuid.UUID
+    network_title: str = ""
+    organisation_id: uuid.UUID | None = None
+    title: str
+    description: str | None = None
+    questions: list[Question]
+    opens_at: datetime
+    closes_at: datetime
+    audience: Audience
+    status: Literal["scheduled", "open", "closed"]
+    language: Language
+    # How many people the audience held when it opened (members, or the joined parties'
+    # contacts); None for the public. The denominator of the response rate.
+    audience_size: int | None = None
+
+
+class ConsultationOpened(ConsultationState):
+    event_type = "ConsultationOpened"
+
+
+class ConsultationClosed(ConsultationState):
+    event_type = "ConsultationClosed"
+
+
+class ConsultationInvitation(Payload):
+    """One person of the audience invited to answer, written when the consultation opens (the
+    link to the form in `personal.action_url`). Notification keeps it to remind, before the
+    consultation closes, those who have not answered."""
+
+    event_type = "ConsultationInvitation"
+    topic = TOPIC_DIALOGUE
+    consultation_id: uuid.UUID
+    network_id: uuid.UUID
+    member_id: uuid.UUID
+    language: Language
+    title: str
+    closes_at: datetime
+    personal: PersonalData | None = None
+    personal_sealed: SealedPersonalData | None = None
+
+
+class AddressConfirmationRequested(Payload):
+    """A person whose address is not yet confirmed said something (a response, a proposal, a
+    vote): it counts once they confirm through the link in `personal.action_url`."""
+
+    event_type = "AddressConfirmationRequested"
+    topic = TOPIC_DIALOGUE
+    confirmation_id: uuid.UUID
+    network_id: uuid.UUID
+    member_id: uuid.UUID
+    language: Language
+    subject: Literal["response", "proposal", "vote"]
+    requested_at: datetime
+    personal: PersonalData | None = None
+    personal_sealed: SealedPersonalData | None = None
+
+
+class AddressConfirmed(Payload):
+    event_type = "AddressConfirmed"
+    topic = TOPIC_DIALOGUE
+    member_id: uuid.UUID
+    network_id: uuid.UUID
+    confirmed_at: datetime
+
+
+class DialogueParticipant(Payload):
+    """Who said it, as far as counting needs: the municipality in clear, the person sealed."""
+
+    topic = TOPIC_DIALOGUE
+    network_id: uuid.UUID
+    member_id: uuid.UUID
+    language: Language
+    municipality_id: uuid.UUID | None = None
+    municipality: str | None = None
+    country: str | None = None
+    personal: PersonalData | None = None
+    personal_sealed: SealedPersonalData | None = None
+
+
+class ResponseSubmitted(DialogueParticipant):
+    """The full current state of one response (again on amendment and when it becomes counted):
+    choice and scale answers in clear, free text only sealed (`personal.answers`)."""
+
+    event_type = "ResponseSubmitted"
+    response_id: uuid.UUID
+    consultation_id: uuid.UUID
+    status: Literal["pending", "counted"]
+    submitted_at: datetime
+    amended_at: datetime | None = None
+    answers: list[Answer] = Field(default_factory=list)
+
+
+class ProposalState(DialogueParticipant):
+    """The full current state of a topic proposal. Its title and body are meant for the
+    network's pages and travel in clear; its author only sealed. `counted`: the author's
+    address is confirmed (an unconfirmed proposal is neither reviewed nor listed)."""
+
+    proposal_id: uuid.UUID
+    title: str
+    body: str
+    status: Literal["submitted", "published", "rejected", "scheduled"]
+    counted: bool
+    submitted_at: datetime
+    decided_at: datetime | None = None
+    reason: str | None = None
+    meeting_id: uuid.UUID | None = None
+    votes: int = 0
+
+
+class ProposalSubmitted(ProposalState):
+    event_type = "ProposalSubmitted"
+
+
+class ProposalPublished(ProposalState):
+    event_type = "ProposalPublished"
+
+
+class ProposalRejected(ProposalState):
+    event_type = "ProposalRejected"
+
+
+class ProposalScheduled(ProposalState):
+    event_type = "ProposalScheduled"
+
+
+class ProposalVoted(DialogueParticipant):
+    """The full current state of one vote: `pending` until the voter's address is confirmed,
+    `counted`, or `withdrawn`. Reporting counts votes, never who cast them."""
+
+    event_type = "ProposalVoted"
+    vote_id: uuid.UUID
+    proposal_id: uuid.UUID
+    status: Literal["pending", "counted", "withdrawn"]
+    voted_at: datetime
+
+
+class ProposalVoteWithdrawn(ProposalVoted):
+    event_type = "ProposalVoteWithdrawn"
 
 
 EVENT_TYPES: dict[str, type[Payload]] = {
@@ -315,16 +605,34 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         PartyWithdrew,
         MemberEnrolled,
         EnrolmentCancelled,
+        EnrolmentEnded,
         MemberErased,
         MeetingScheduled,
         MeetingUpdated,
         MeetingCancelled,
         MeetingMessageSent,
+        MeetingDocumentAdded,
+        MeetingDocumentRemoved,
         RegistrationConfirmed,
         RegistrationWaitlisted,
         RegistrationPromoted,
         RegistrationCancelled,
+        SeatOffered,
+        SeatOfferExpired,
         AttendanceRecorded,
+        FeedbackSubmitted,
+        ConsultationOpened,
+        ConsultationClosed,
+        ConsultationInvitation,
+        AddressConfirmationRequested,
+        AddressConfirmed,
+        ResponseSubmitted,
+        ProposalSubmitted,
+        ProposalPublished,
+        ProposalRejected,
+        ProposalScheduled,
+        ProposalVoted,
+        ProposalVoteWithdrawn,
     )
 }
 

@@ -129,6 +129,60 @@ def meeting(cls: type[ev.MeetingScheduled], **more: Any) -> ev.Payload:
     )
 
 
+CONSULTATION = uuid.uuid4()
+PROPOSAL = uuid.uuid4()
+DIET = ev.Question(question_id=uuid.uuid4(), text="Kosthensyn", kind="text")
+SCALE = ev.Question(question_id=uuid.uuid4(), text="Hvor nyttigt?", kind="scale", min=1, max=5)
+CHOICE = ev.Question(
+    question_id=uuid.uuid4(), text="Hvilket emne?", kind="choice", options=["Musik", "Bibliotek"]
+)
+
+
+def consultation(cls: type[ev.ConsultationState], status: str) -> ev.Payload:
+    return cls(
+        consultation_id=CONSULTATION,
+        network_id=NETWORK,
+        network_title="Kultur for framtida",
+        title="Medlemsdialog 2025",
+        questions=[CHOICE, SCALE, DIET],
+        opens_at=NOW,
+        closes_at=NOW + timedelta(days=14),
+        audience="parties",
+        status=status,
+        language="nb",
+        audience_size=12,
+    )
+
+
+def proposal(cls: type[ev.ProposalState], status: str, **more: Any) -> ev.Payload:
+    return cls(
+        proposal_id=PROPOSAL,
+        network_id=NETWORK,
+        member_id=MEMBER,
+        language="da",
+        municipality_id=RODOVRE,
+        title="Kulturens klimaaftryk",
+        body="Hvordan måler vi det?",
+        status=status,
+        counted=True,
+        submitted_at=NOW,
+        personal_sealed=sealed(MEMBER, "Søren Ærøskøbing", "soren@example.dk"),
+        **more,
+    )
+
+
+def vote(cls: type[ev.ProposalVoted], status: str) -> ev.Payload:
+    return cls(
+        vote_id=uuid.uuid4(),
+        proposal_id=PROPOSAL,
+        network_id=NETWORK,
+        member_id=MEMBER,
+        language="da",
+        status=status,
+        voted_at=NOW,
+    )
+
+
 PAYLOADS: list[ev.Payload] = [
     network(ev.NetworkCreated),
     network(ev.NetworkUpdated),
@@ -159,9 +213,37 @@ PAYLOADS: list[ev.Payload] = [
         cancelled_by="member",
         personal_sealed=sealed(MEMBER, "Søren Ærøskøbing", "soren@example.dk"),
     ),
+    ev.EnrolmentEnded(
+        enrolment_id=uuid.uuid4(),
+        network_id=NETWORK,
+        member_id=MEMBER,
+        municipality="Rødovre",
+        language="da",
+        cancelled_at=NOW,
+        personal_sealed=sealed(
+            MEMBER,
+            "Søren Ærøskøbing",
+            "soren@example.dk",
+            action_url="https://tilmeld.example.org/networks/x/renew?token=t",
+        ),
+    ),
     ev.MemberErased(member_id=MEMBER, erased_at=NOW),
     meeting(ev.MeetingScheduled),
-    meeting(ev.MeetingUpdated, rescheduled=True),
+    meeting(
+        ev.MeetingUpdated,
+        rescheduled=True,
+        changed=["starts_at", "ends_at"],
+        co_hosts=[uuid.uuid4()],
+        agenda=[
+            ev.AgendaItem(starts_at=NOW, title="Velkomst", speakers=["Anne Bæk"]),
+            ev.AgendaItem(title="Varmeplaner", proposal_id=uuid.uuid4()),
+        ],
+        waitlist="offer",
+        offer_hours=24,
+        questions=[DIET],
+        answers_retention_days=30,
+        feedback=[SCALE],
+    ),
     ev.MeetingCancelled(
         meeting_id=MEETING, network_id=NETWORK, cancelled_at=NOW, reason="Sygdom hos oplægsholder"
     ),
@@ -175,6 +257,19 @@ PAYLOADS: list[ev.Payload] = [
         sent_at=NOW,
         registration_ids=[uuid.UUID(int=8)],
     ),
+    ev.MeetingDocumentAdded(
+        document_id=uuid.UUID(int=9),
+        meeting_id=MEETING,
+        network_id=NETWORK,
+        filename="Program.pdf",
+        content_type="application/pdf",
+        size=48_213,
+        visibility="public",
+        added_at=NOW,
+    ),
+    ev.MeetingDocumentRemoved(
+        document_id=uuid.UUID(int=9), meeting_id=MEETING, network_id=NETWORK, removed_at=NOW
+    ),
     registration(ev.RegistrationConfirmed, "confirmed"),
     registration(ev.RegistrationWaitlisted, "waitlisted"),
     registration(ev.RegistrationPromoted, "confirmed"),
@@ -185,7 +280,73 @@ PAYLOADS: list[ev.Payload] = [
         cancelled_at=NOW,
         cancelled_by="meeting_cancelled",
     ),
+    registration(ev.SeatOffered, "waitlisted", offer_expires_at=NOW + timedelta(hours=24)),
+    registration(ev.SeatOfferExpired, "cancelled"),
     registration(ev.AttendanceRecorded, "confirmed", checked_in_at=NOW + timedelta(days=14)),
+    ev.FeedbackSubmitted(
+        feedback_id=uuid.uuid4(),
+        meeting_id=MEETING,
+        network_id=NETWORK,
+        submitted_at=NOW,
+        answers=[ev.Answer(question_id=SCALE.question_id, value=4)],
+        municipality_id=RODOVRE,
+    ),
+    consultation(ev.ConsultationOpened, "open"),
+    consultation(ev.ConsultationClosed, "closed"),
+    ev.ConsultationInvitation(
+        consultation_id=CONSULTATION,
+        network_id=NETWORK,
+        member_id=MEMBER,
+        language="da",
+        title="Kultur for framtida",
+        closes_at=NOW + timedelta(days=14),
+        personal_sealed=sealed(
+            MEMBER,
+            "Søren Ærøskøbing",
+            "soren@example.dk",
+            action_url="https://tilmeld.example.org/consultations/x",
+        ),
+    ),
+    ev.AddressConfirmationRequested(
+        confirmation_id=uuid.uuid4(),
+        network_id=NETWORK,
+        member_id=MEMBER,
+        language="da",
+        subject="vote",
+        requested_at=NOW,
+        personal_sealed=sealed(
+            MEMBER,
+            "Søren Ærøskøbing",
+            "soren@example.dk",
+            action_url="https://tilmeld.example.org/confirmations/x?token=t",
+        ),
+    ),
+    ev.AddressConfirmed(member_id=MEMBER, network_id=NETWORK, confirmed_at=NOW),
+    ev.ResponseSubmitted(
+        response_id=uuid.uuid4(),
+        consultation_id=CONSULTATION,
+        network_id=NETWORK,
+        member_id=MEMBER,
+        language="da",
+        municipality_id=RODOVRE,
+        municipality="Rødovre",
+        country="DK",
+        status="counted",
+        submitted_at=NOW,
+        answers=[ev.Answer(question_id=SCALE.question_id, value=5)],
+        personal_sealed=sealed(
+            MEMBER,
+            "Søren Ærøskøbing",
+            "soren@example.dk",
+            answers={str(DIET.question_id): "Mere musik i skolerne"},
+        ),
+    ),
+    proposal(ev.ProposalSubmitted, "submitted"),
+    proposal(ev.ProposalPublished, "published"),
+    proposal(ev.ProposalRejected, "rejected", reason="Emnet er allerede på programmet."),
+    proposal(ev.ProposalScheduled, "scheduled", meeting_id=MEETING),
+    vote(ev.ProposalVoted, "counted"),
+    vote(ev.ProposalVoteWithdrawn, "withdrawn"),
 ]
 
 
