@@ -118,6 +118,11 @@ class NetworkOut(BaseModel):
     membership: Literal["people", "municipalities"] = "people"
     admission: Literal["open", "application"] = "open"
     applications_close_at: datetime | None = None
+    auto_register: bool = False
+    term_ends_at: datetime | None = None
+    waitlist: Literal["automatic", "offer"] = "automatic"
+    offer_hours: int | None = None
+    proposals: Literal["off", "moderated", "open"] = "off"
 
 
 class MeetingOut(BaseModel):
@@ -144,6 +149,14 @@ class MeetingOut(BaseModel):
     status: str
     # At most this many confirmed seats per municipality; null: no share.
     seats_per_municipality: int | None = None
+    co_hosts: list[uuid.UUID] = Field(default_factory=list)
+    agenda: list[dict[str, Any]] = Field(default_factory=list)
+    # The meeting's own waitlist rule; null: the network's.
+    waitlist: Literal["automatic", "offer"] | None = None
+    offer_hours: int | None = None
+    questions: list[dict[str, Any]] = Field(default_factory=list)
+    answers_retention_days: int | None = None
+    feedback: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class EnrolmentOut(BaseModel):

@@ -13,8 +13,10 @@ from tilmeld_shared.db import Connection
 INSERT = """
 INSERT INTO meetings (id, network_id, title, description, starts_at, ends_at, timezone, location,
                       online_url, capacity, registration_deadline, open_to_public, speakers,
-                      seats_per_municipality)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                      seats_per_municipality, co_hosts, agenda, waitlist, offer_hours, questions,
+                      answers_retention_days, feedback)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+        $20, $21)
 RETURNING *
 """
 
@@ -54,10 +56,12 @@ RETURNING version, seats_taken, capacity
 UPDATE = """
 UPDATE meetings AS m
 SET (title, description, starts_at, ends_at, timezone, location, online_url, capacity,
-     registration_deadline, open_to_public, speakers, seats_per_municipality)
+     registration_deadline, open_to_public, speakers, seats_per_municipality, co_hosts, agenda,
+     waitlist, offer_hours, questions, answers_retention_days, feedback)
     = (SELECT p.title, p.description, p.starts_at, p.ends_at, p.timezone, p.location,
               p.online_url, p.capacity, p.registration_deadline, p.open_to_public, p.speakers,
-              p.seats_per_municipality
+              p.seats_per_municipality, p.co_hosts, p.agenda, p.waitlist, p.offer_hours,
+              p.questions, p.answers_retention_days, p.feedback
        FROM jsonb_populate_record(m, $2::jsonb) AS p),
     -- Moved to end in the future, a held meeting is to come again.
     status = CASE WHEN m.status = 'held' AND ($2::jsonb ->> 'ends_at')::timestamptz > now()
@@ -110,6 +114,13 @@ async def insert(
     open_to_public: bool,
     speakers: list[dict[str, Any]],
     seats_per_municipality: int | None = None,
+    co_hosts: list[uuid.UUID] | None = None,
+    agenda: list[dict[str, Any]] | None = None,
+    waitlist: str | None = None,
+    offer_hours: int | None = None,
+    questions: list[dict[str, Any]] | None = None,
+    answers_retention_days: int | None = None,
+    feedback: list[dict[str, Any]] | None = None,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         INSERT,
@@ -127,6 +138,13 @@ async def insert(
         open_to_public,
         speakers,
         seats_per_municipality,
+        co_hosts or [],
+        agenda or [],
+        waitlist,
+        offer_hours,
+        questions or [],
+        answers_retention_days,
+        feedback or [],
     )
     assert row is not None
     return row

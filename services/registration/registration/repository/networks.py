@@ -13,8 +13,9 @@ from tilmeld_shared.db import Connection
 INSERT = """
 INSERT INTO networks (id, title, description, purpose, target_group, organisers, language,
                       max_companions, contact, period, organisation_id, membership, admission,
-                      applications_close_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                      applications_close_at, auto_register, term_ends_at, waitlist, offer_hours,
+                      proposals)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 RETURNING *
 """
 
@@ -38,10 +39,12 @@ LIMIT $4
 UPDATE = """
 UPDATE networks AS n
 SET (title, description, purpose, target_group, organisers, language, max_companions, contact,
-     period, status, membership, admission, applications_close_at)
+     period, status, membership, admission, applications_close_at, auto_register, term_ends_at,
+     waitlist, offer_hours, proposals)
     = (SELECT p.title, p.description, p.purpose, p.target_group, p.organisers, p.language,
               p.max_companions, p.contact, p.period, p.status, p.membership, p.admission,
-              p.applications_close_at
+              p.applications_close_at, p.auto_register, p.term_ends_at, p.waitlist,
+              p.offer_hours, p.proposals
        FROM jsonb_populate_record(n, $2::jsonb) AS p),
     version = version + 1,
     updated_at = now()
@@ -69,6 +72,11 @@ async def insert(
     membership: str = "people",
     admission: str = "open",
     applications_close_at: datetime | None = None,
+    auto_register: bool = False,
+    term_ends_at: datetime | None = None,
+    waitlist: str = "automatic",
+    offer_hours: int | None = None,
+    proposals: str = "off",
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         INSERT,
@@ -86,6 +94,11 @@ async def insert(
         membership,
         admission,
         applications_close_at,
+        auto_register,
+        term_ends_at,
+        waitlist,
+        offer_hours,
+        proposals,
     )
     assert row is not None
     return row

@@ -199,6 +199,76 @@ class SpeakerIn(Request):
 
 Membership = Literal["people", "municipalities"]
 Admission = Literal["open", "application"]
+Waitlist = Literal["automatic", "offer"]
+Proposals = Literal["off", "moderated", "open"]
+# How long an offered seat is held for the person it is offered to.
+OfferHours = Annotated[StrictInt, Field(ge=1, le=720), JSON_INTEGER]
+RetentionDays = Annotated[StrictInt, Field(ge=0, le=3650), JSON_INTEGER]
+ScalePoint = Annotated[StrictInt, Field(ge=-100, le=100), JSON_INTEGER]
+# A scale has at most this many points (0..10 is the widest in common use).
+_MOST_SCALE_POINTS = 11
+
+
+class QuestionIn(Request):
+    """A question asked at registration (e.g. dietary needs) or as feedback afterwards. A
+    choice has its options; a scale its least and greatest value (1 to 5 unless said)."""
+
+    question_id: uuid.UUID | None = Field(
+        None, description="Kept when a question is edited; a new question gets one."
+    )
+    text: ShortText
+    kind: Literal["text", "choice", "scale"]
+    options: list[ShortText] = Field(default_factory=list, max_length=30)
+    required: StrictBool = False
+    min: ScalePoint | None = None
+    max: ScalePoint | None = None
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> Self:
+        if self.kind == "choice":
+            if len(self.options) < 2:
+                raise ValueError("a choice needs at least two options")
+            if len({option.casefold() for option in self.options}) != len(self.options):
+                raise ValueError("a choice's options must differ")
+        elif self.options:
+            raise ValueError(f"options are for a choice, not for a {self.kind} question")
+        if self.kind == "scale":
+            least, greatest = self.min if self.min is not None else 1, self.max or 5
+            if greatest <= least or greatest - least + 1 > _MOST_SCALE_POINTS:
+                raise ValueError(f"a scale runs from min to max: 2 to {_MOST_SCALE_POINTS} points")
+            self.min, self.max = least, greatest
+        elif self.min is not None or self.max is not None:
+            raise ValueError(f"min and max are for a scale, not for a {self.kind} question")
+        return self
+
+
+def _distinct_questions(questions: list[QuestionIn] | None) -> list[QuestionIn] | None:
+    if questions is not None:
+        ids = [question.question_id for question in questions if question.question_id]
+        if len(set(ids)) != len(ids):
+            raise ValueError("each question_id may appear once")
+    return questions
+
+
+Questions = Annotated[list[QuestionIn], Field(max_length=20), AfterValidator(_distinct_questions)]
+
+
+class AgendaItemIn(Request):
+    starts_at: Rfc3339 | None = None
+    title: ShortText
+    speakers: list[Name] = Field(default_factory=list, max_length=20)
+    proposal_id: uuid.UUID | None = Field(
+        None, description="A member's topic proposal this item takes up."
+    )
+
+
+def _distinct_hosts(hosts: list[uuid.UUID] | None) -> list[uuid.UUID] | None:
+    if hosts is not None and len(set(hosts)) != len(hosts):
+        raise ValueError("each co-host may appear once")
+    return hosts
+
+
+CoHosts = Annotated[list[uuid.UUID], Field(max_length=10), AfterValidator(_distinct_hosts)]
 
 
 class NetworkIn(Request):
@@ -223,6 +293,23 @@ class NetworkIn(Request):
         "open", description="Parties join at once (open) or apply for an organiser's decision."
     )
     applications_close_at: Rfc3339 | None = None
+    auto_register: StrictBool = Field(
+        False,
+        description="Series enrolment: enrolling registers the member for every upcoming "
+        "members' meeting, including those scheduled later.",
+    )
+    term_ends_at: Rfc3339 | None = Field(None, description="Enrolments end then.")
+    waitlist: Waitlist = Field(
+        "automatic",
+        description="A freed seat goes to the next person at once (automatic) or is offered "
+        "to them for offer_hours (offer). A meeting may say otherwise for itself.",
+    )
+    offer_hours: OfferHours | None = None
+    proposals: Proposals = Field(
+        "off",
+        description="Whether members propose topics: not at all, for an organiser's review "
+        "(moderated), or published at once (open).",
+    )
 
 
 def _without_null(schema: dict[str, Any]) -> None:
@@ -270,6 +357,11 @@ class NetworkPatch(Patch):
     membership: Membership | None = _kept()
     admission: Admission | None = _kept()
     applications_close_at: Rfc3339 | None = None
+    auto_register: StrictBool | None = _kept()
+    term_ends_at: Rfc3339 | None = None
+    waitlist: Waitlist | None = _kept()
+    offer_hours: OfferHours | None = None
+    proposals: Proposals | None = _kept()
 
 
 def _check_timezone(value: str | None) -> str | None:
@@ -321,6 +413,24 @@ class MeetingIn(Request):
         description="At most this many confirmed seats per municipality (member and companions); "
         "the rest wait for their municipality's seat. Unset: no share.",
     )
+    co_hosts: CoHosts = Field(
+        default_factory=list,
+        description="Other networks of the organisation holding the meeting together with this "
+        "one: their members may register, and it is listed and counted under each.",
+    )
+    agenda: list[AgendaItemIn] = Field(default_factory=list, max_length=50)
+    waitlist: Waitlist | None = Field(None, description="Unset: the network's rule.")
+    offer_hours: OfferHours | None = None
+    questions: Questions = Field(
+        default_factory=list,
+        description="Asked at registration, e.g. dietary needs or accessibility.",
+    )
+    answers_retention_days: RetentionDays | None = Field(
+        None, description="The answers are erased this many days after the meeting ends."
+    )
+    feedback: Questions = Field(
+        default_factory=list, description="Asked of those who attended, once it is held."
+    )
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -346,6 +456,13 @@ class MeetingPatch(Patch):
     open_to_public: StrictBool | None = _kept()
     speakers: list[SpeakerIn] | None = _kept(max_length=50)
     seats_per_municipality: SeatsPerMunicipality | None = None
+    co_hosts: CoHosts | None = _kept()
+    agenda: list[AgendaItemIn] | None = _kept(max_length=50)
+    waitlist: Waitlist | None = None
+    offer_hours: OfferHours | None = None
+    questions: Questions | None = _kept()
+    answers_retention_days: RetentionDays | None = None
+    feedback: Questions | None = _kept()
 
     _tz = field_validator("timezone")(_check_timezone)
 

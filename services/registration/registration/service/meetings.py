@@ -12,7 +12,7 @@ from registration.pagination import Cursor
 from registration.repository import database
 from registration.repository import meetings as meeting_rows
 from registration.repository import registrations as registration_rows
-from registration.service.commands import MeetingIn, MeetingPatch
+from registration.service.commands import MeetingIn, MeetingPatch, QuestionIn
 from registration.service.networks import network_within
 from registration.service.organisations import organises, require_in_scope
 from registration.service.registrations import promote_waitlisted
@@ -39,6 +39,13 @@ _COMPARED = (
     "open_to_public",
     "speakers",
     "seats_per_municipality",
+    "co_hosts",
+    "agenda",
+    "waitlist",
+    "offer_hours",
+    "questions",
+    "answers_retention_days",
+    "feedback",
     "status",
 )
 
@@ -58,7 +65,25 @@ def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
         "open_to_public": row["open_to_public"],
         "status": row["status"],
         "seats_per_municipality": row["seats_per_municipality"],
+        "co_hosts": row["co_hosts"],
+        "agenda": row["agenda"],
+        "waitlist": row["waitlist"],
+        "offer_hours": row["offer_hours"],
+        "questions": row["questions"],
+        "answers_retention_days": row["answers_retention_days"],
+        "feedback": row["feedback"],
+        "description": row["description"],
     }
+
+
+def with_question_ids(questions: list[QuestionIn]) -> list[dict[str, Any]]:
+    """The questions as stored: each with its id, a new one for a question that has none (an
+    edited question keeps its id, so answers given to it stay its answers)."""
+    stored = []
+    for question in questions:
+        question_id = question.question_id or uuid.uuid4()
+        stored.append({**question.model_dump(mode="json"), "question_id": str(question_id)})
+    return stored
 
 
 async def schedule_meeting_within(
@@ -82,6 +107,13 @@ async def schedule_meeting_within(
         open_to_public=command.open_to_public,
         speakers=[speaker.model_dump(mode="json") for speaker in command.speakers],
         seats_per_municipality=command.seats_per_municipality,
+        co_hosts=command.co_hosts,
+        agenda=[item.model_dump(mode="json") for item in command.agenda],
+        waitlist=command.waitlist,
+        offer_hours=command.offer_hours,
+        questions=with_question_ids(command.questions),
+        answers_retention_days=command.answers_retention_days,
+        feedback=with_question_ids(command.feedback),
     )
     await record_event(
         conn,
@@ -105,6 +137,10 @@ async def update_meeting_within(
     if current["status"] == "cancelled":
         raise Conflict("The meeting is cancelled.", slug="meeting-cancelled")
     changes = command.model_dump(mode="json", exclude_unset=True)
+    if command.questions is not None:
+        changes["questions"] = with_question_ids(command.questions)
+    if command.feedback is not None:
+        changes["feedback"] = with_question_ids(command.feedback)
     # A PATCH cannot null these (see Patch): left out, they keep the meeting's own.
     starts_at = command.starts_at or current["starts_at"]
     ends_at = command.ends_at or current["ends_at"]

@@ -30,6 +30,11 @@ def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
         "max_companions": row["max_companions"],
         "status": row["status"],
         "organisation_id": row["organisation_id"],
+        "auto_register": row["auto_register"],
+        "term_ends_at": row["term_ends_at"],
+        "waitlist": row["waitlist"],
+        "offer_hours": row["offer_hours"],
+        "proposals": row["proposals"],
     }
 
 
@@ -55,6 +60,11 @@ async def create_network_within(
         membership=command.membership,
         admission=command.admission,
         applications_close_at=command.applications_close_at,
+        auto_register=command.auto_register,
+        term_ends_at=command.term_ends_at,
+        waitlist=command.waitlist,
+        offer_hours=command.offer_hours,
+        proposals=command.proposals,
     )
     await record_event(
         conn,
