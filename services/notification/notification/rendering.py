@@ -84,9 +84,12 @@ def format_when(starts_at: datetime, ends_at: datetime, timezone: str, language:
 
 
 def system_links(context: dict[str, Any]) -> set[str]:
-    """The links the system puts into an email: the person's cancel link, the meeting's link."""
+    """The links the system puts into an email: the person's cancel link, the link for what the
+    email asks of them (`action_url`: accept an offered seat, answer, confirm), the meeting's
+    link."""
     meeting = context.get("meeting") or {}
-    return {link for link in (context.get("cancel_url"), meeting.get("online_url")) if link}
+    links = (context.get("cancel_url"), context.get("action_url"), meeting.get("online_url"))
+    return {link for link in links if link}
 
 
 def _paragraphs(text: str, links: Collection[str]) -> list[list[list[tuple[str, str]]]]:
