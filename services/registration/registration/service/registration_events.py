@@ -59,8 +59,10 @@ async def event_state(
     with_personal: bool = True,
     member: asyncpg.Record | None = None,
     network: asyncpg.Record | None = None,
+    action_url: str | None = None,
 ) -> dict[str, Any]:
-    """The registration's full state as events carry it (see RegistrationState).
+    """The registration's full state as events carry it (see RegistrationState); `action_url`
+    is the link for what the event's email asks of the person (sealed with them).
 
     A caller that already read the member or the network passes them in: each saved read is a
     round trip less on the hottest path, registering."""
@@ -80,6 +82,7 @@ async def event_state(
                 email=member["email"],
                 companions=[Companion(**c) for c in registration["companions"] if c.get("name")],
                 cancel_url=cancel_url(ctx, registration["id"]),
+                action_url=action_url,
             ),
         )
     return {
@@ -97,6 +100,7 @@ async def event_state(
         "registered_at": registration["created_at"],
         "waitlist_position": await registration_rows.waitlist_position(conn, registration),
         "personal_sealed": personal,
+        "automatic": registration["automatic"],
     }
 
 
