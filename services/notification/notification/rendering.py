@@ -92,8 +92,11 @@ def system_links(context: dict[str, Any]) -> set[str]:
     return {link for link in links if link}
 
 
-def _paragraphs(text: str, links: Collection[str]) -> list[list[list[tuple[str, str]]]]:
-    """Blank-line separated paragraphs of lines, each line split into text and the given links.
+def _paragraphs(
+    text: str, links: Collection[str], action: str | None = None
+) -> list[list[list[tuple[str, str]]]]:
+    """Blank-line separated paragraphs of lines, each line split into text and the given links
+    (`action`, the email's main link, marked as such).
 
     Lines break at "\n" only: str.splitlines() also breaks at U+2028, U+0085 and the like."""
     linked = re.compile(
@@ -104,15 +107,25 @@ def _paragraphs(text: str, links: Collection[str]) -> list[list[list[tuple[str, 
         lines = []
         for line in block.split("\n"):
             pieces = linked.split(line) if links else [line]
-            lines.append([("link" if p in links else "text", p) for p in pieces if p])
+            lines.append([(_kind(p, links, action), p) for p in pieces if p])
         paragraphs.append(lines)
     return paragraphs
 
 
-def html_part(subject: str, body: str, language: str, links: Collection[str]) -> str:
-    """The email's words as HTML, escaped, with exactly `links` clickable wherever they occur."""
+def _kind(piece: str, links: Collection[str], action: str | None) -> str:
+    if piece == action:
+        return "action"
+    return "link" if piece in links else "text"
+
+
+def html_part(
+    subject: str, body: str, language: str, links: Collection[str], action: str | None = None
+) -> str:
+    """The email's words as HTML, escaped, with exactly `links` clickable wherever they occur;
+    a paragraph of one line that ends in the `action` link (the main thing the email asks)
+    shows as a button, labelled with the words before the link."""
     return _environment.get_template("layout.html").render(
-        language=language, subject=subject, paragraphs=_paragraphs(body, links)
+        language=language, subject=subject, paragraphs=_paragraphs(body, links, action)
     )
 
 
@@ -124,5 +137,5 @@ def render(template: str, language: str, context: dict[str, Any]) -> Rendered:
     subject, _, body = text.partition("\n")
     subject = subject.strip()
     body = re.sub(r"\n{3,}", "\n\n", body.lstrip("\n"))
-    html = html_part(subject, body, language, system_links(context))
+    html = html_part(subject, body, language, system_links(context), context.get("action_url"))
     return Rendered(subject=subject, text=body, html=html)
