@@ -22,10 +22,13 @@ def neutralise(cell: object) -> object:
     return cell
 
 
-def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """CSV text (RFC 4180 quoting) of a header and rows, every text cell neutralised."""
+def write_csv(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, delimiter: str = ","
+) -> str:
+    """CSV text (RFC 4180 quoting) of a header and rows, every text cell neutralised. Excel
+    expects `;` where the decimal mark is a comma (Danish, Norwegian, German settings)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=delimiter)
     writer.writerow([neutralise(name) for name in header])
     writer.writerows([neutralise(cell) for cell in row] for row in rows)
     return out.getvalue()
