@@ -36,6 +36,21 @@ class Settings(ServiceSettings):
 
     held_check_interval_s: float = 60.0
     """Seconds between looks for meetings that have ended, to mark them `held`."""
+    series_check_interval_s: float = 60.0
+    """Seconds between looks for terms that have ended and for registrations series enrolment
+    still owes (each enrolment and scheduling registers its own at once; this catches up)."""
+    offer_check_interval_s: float = 60.0
+    """Seconds between looks for seat offers that have lapsed, to pass their seats on."""
+    offer_hours_default: int = 48
+    """Hours a freed seat is held for the person offered it, where neither the meeting nor its
+    network sets `offer_hours` (never beyond the meeting's start)."""
+    answers_retention_days_default: int = 30
+    """Days after a meeting's end its registration answers (dietary needs, accessibility) are
+    erased when the meeting sets no `answers_retention_days` of its own."""
+    answers_retention_check_interval_s: float = 3600.0
+    """Seconds between looks for registration answers whose retention has run out."""
+    feedback_days: int = 30
+    """Days after a meeting's end its attendees may still give their feedback."""
 
     token_secret: str = ""
     """Signs the self-service tokens (cancel links, confirmation pages) and the organiser
@@ -60,6 +75,30 @@ class Settings(ServiceSettings):
     """Largest request body accepted; larger ones are answered 413."""
     idempotency_retention_hours: int = 48
     """Hours an `Idempotency-Key` answer is kept for retries."""
+
+    # Meeting documents (agenda papers, slides): their bytes in an object store.
+    document_store_url: str = ""
+    """`s3://bucket/prefix` for an S3-compatible store (with the settings below), or
+    `file:///dir`; empty: the directory DOCUMENTS_DIR."""
+    documents_dir: str = ""
+    """Directory of the documents when no DOCUMENT_STORE_URL is set (`make run`: in
+    `.devstack/documents`); empty: a folder of the system's temporary directory."""
+    document_store_endpoint: str = ""
+    """The S3 endpoint (e.g. `https://minio.internal:9000`); empty: AWS's for the region."""
+    document_store_region: str = ""
+    """The bucket's region; empty: AWS_REGION or us-east-1."""
+    document_store_access_key_id: str = ""
+    """S3 access key; empty: the AWS_* environment or the instance's role."""
+    document_store_secret_access_key: str = ""
+    """S3 secret key; empty: the AWS_* environment or the instance's role."""
+    document_max_bytes: int = 20 * 1024 * 1024
+    """Largest document accepted (20 MiB); the upload is cut off with a 413 past it."""
+    virus_scan_command: str = ""
+    """A command that scans each upload before it is stored, given the file on standard input
+    (e.g. `clamdscan --no-summary -`): exit 0 clean, 1 infected (refused, 422), anything else
+    is a scanner failure (503, nothing stored). Empty: no scan."""
+    virus_scan_timeout_s: float = 60.0
+    """Seconds the scan command may take before the upload is refused as unscanned (503)."""
 
     # Organisers signing in with their organisation's OpenID Connect provider (bearer JWTs).
     oidc_issuer: str = ""
