@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from reporting.api.auth import Callers
+from reporting.api.dialogue import router as dialogue_router
 from reporting.api.routes import members_router
 from reporting.api.routes import router as reports_router
 from reporting.consumer import create_broker
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
     )
     app.include_router(reports_router, prefix=API_PREFIX, responses=API_PROBLEMS)
+    app.include_router(dialogue_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     app.include_router(members_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

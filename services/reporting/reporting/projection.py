@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from reporting.dialogue import DIALOGUE_STATES, DialogueBatch
 from reporting.metrics import EVENTS_APPLIED
 from reporting.repository import projection as repository
 from reporting.repository.projection import RowState
@@ -92,6 +93,7 @@ class _Batch:
     registrations: dict[uuid.UUID, RowState] = field(default_factory=dict)
     parties: dict[uuid.UUID, RowState] = field(default_factory=dict)
     erased: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    dialogue: DialogueBatch = field(default_factory=DialogueBatch)
 
     def add(self, payload: Payload, version: int) -> None:
         match payload:
@@ -126,6 +128,8 @@ class _Batch:
                 _fold(self.parties, payload.party_id, version, _party(payload), PARTY_STICKY)
             case MemberErased():
                 self.erased[payload.member_id] = payload.erased_at
+            case _ if isinstance(payload, DIALOGUE_STATES):  # consultations, proposals, votes
+                self.dialogue.add(payload, version)
             case _:
                 pass  # an event type reporting does not count
 
@@ -146,6 +150,7 @@ class _Batch:
             await repository.upsert_registrations(conn, self.registrations)
         if self.parties:
             await repository.upsert_parties(conn, self.parties)
+        await self.dialogue.write(conn)
 
 
 def _fold(

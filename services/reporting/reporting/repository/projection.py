@@ -189,6 +189,7 @@ WHERE p.id = seen.id AND seen.joined_at IS NOT NULL
 RESET = """
 DELETE FROM inbox; DELETE FROM networks; DELETE FROM meetings; DELETE FROM enrolments;
 DELETE FROM registrations; DELETE FROM parties; DELETE FROM erased_members;
+DELETE FROM consultations; DELETE FROM responses; DELETE FROM proposals; DELETE FROM votes;
 UPDATE progress SET newest_event_at = NULL;
 """
 
