@@ -8,6 +8,7 @@ import logging
 import asyncpg
 
 from notification.dispatcher import Dispatcher
+from notification.service.consultations import queue_due_consultation_reminders
 from notification.service.reminders import queue_due_reminders
 from notification.settings import Settings
 
@@ -20,6 +21,7 @@ async def run_reminders(
     while True:
         try:
             queued = await queue_due_reminders(pool, settings)
+            queued += await queue_due_consultation_reminders(pool, settings)
             if queued:
                 dispatcher.wakeup.set()
                 log.info("%d reminder(s) queued", len(queued))

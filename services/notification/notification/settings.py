@@ -64,6 +64,9 @@ class Settings(ServiceSettings):
 
     reminder_lead: str = "24h"
     """How long before a meeting the reminder goes out (`90m`, `24h`, `2d`, `30s`)."""
+    consultation_reminder_lead: str = "48h"
+    """How long before a consultation closes those invited who have not answered are reminded,
+    once; a consultation that closes sooner than this after the invitation reminds nobody."""
     # An archive recorded afterwards, or a topic read again into a fresh database, is history.
     mail_events_within: str = "7d"
     """An event that occurred longer ago than this when it is handled is history, not news:
@@ -77,7 +80,7 @@ class Settings(ServiceSettings):
     reminder_poll_interval_s: float = 5.0
     """Seconds between looks for due reminders."""
 
-    @field_validator("reminder_lead", "mail_events_within")
+    @field_validator("reminder_lead", "consultation_reminder_lead", "mail_events_within")
     @classmethod
     def _lead_is_a_duration(cls, value: str) -> str:
         parse_duration(value)
@@ -91,6 +94,10 @@ class Settings(ServiceSettings):
     @property
     def reminder_lead_delta(self) -> timedelta:
         return parse_duration(self.reminder_lead)
+
+    @property
+    def consultation_reminder_lead_delta(self) -> timedelta:
+        return parse_duration(self.consultation_reminder_lead)
 
     @property
     def mail_events_within_delta(self) -> timedelta:

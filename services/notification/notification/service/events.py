@@ -17,6 +17,12 @@ import asyncpg
 
 from notification.clients import PersonalDataOpener
 from notification.repository import inbox
+from notification.service.consultations import (
+    consultation_changed,
+    consultation_invitation,
+    response_submitted,
+)
+from notification.service.dialogue import address_confirmation_requested
 from notification.service.enrolments import member_enrolled
 from notification.service.erasure import member_erased
 from notification.service.meetings import meeting_cancelled, meeting_scheduled, meeting_updated
@@ -28,6 +34,11 @@ from notification.service.parties import (
     party_joined,
     party_withdrew,
 )
+from notification.service.proposals import (
+    proposal_published,
+    proposal_rejected,
+    proposal_scheduled,
+)
 from notification.service.queueing import queue
 from notification.service.recipients import Outgoing
 from notification.service.registrations import registration_changed
@@ -35,7 +46,10 @@ from notification.settings import Settings
 from tilmeld_shared.consuming import Event
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
+    AddressConfirmationRequested,
     AttendanceRecorded,
+    ConsultationInvitation,
+    ConsultationState,
     Envelope,
     MeetingCancelled,
     MeetingMessageSent,
@@ -49,7 +63,11 @@ from tilmeld_shared.events import (
     PartyJoined,
     PartyWithdrew,
     Payload,
+    ProposalPublished,
+    ProposalRejected,
+    ProposalScheduled,
     RegistrationState,
+    ResponseSubmitted,
 )
 
 log = logging.getLogger(__name__)
@@ -80,6 +98,15 @@ EFFECTS: dict[type[Payload], Effect] = {
     MemberErased: member_erased,
     AttendanceRecorded: _no_news,
     RegistrationState: registration_changed,
+    # Member dialogue; the rest of it (proposals submitted, votes, confirmed addresses) is news
+    # to nobody here.
+    ConsultationState: consultation_changed,  # ConsultationOpened, ConsultationClosed
+    ConsultationInvitation: consultation_invitation,
+    ResponseSubmitted: response_submitted,
+    AddressConfirmationRequested: address_confirmation_requested,
+    ProposalPublished: proposal_published,
+    ProposalRejected: proposal_rejected,
+    ProposalScheduled: proposal_scheduled,
 }
 
 
