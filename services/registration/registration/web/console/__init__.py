@@ -1,11 +1,12 @@
-"""The organiser console: networks, meetings, rosters, CSV, and the check-in view for the door."""
+"""The organiser console: networks, meetings, rosters, CSV, the check-in view for the door, and
+the member dialogue (consultations and their results, the moderation of topic proposals)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from registration.web.console import check_in, handlers, members, roster
+from registration.web.console import check_in, dialogue, handlers, members, printing, roster
 
 router = APIRouter(include_in_schema=False)
-for _part in (handlers, roster, check_in, members):
+for _part in (handlers, roster, check_in, members, printing, dialogue):
     router.include_router(_part.router)
