@@ -182,6 +182,13 @@ async def delivered(pool: asyncpg.Pool, database_url: str, smtp: MailCatcher) ->
     return smtp.mails
 
 
+def html_of(mail: CaughtMail) -> str:
+    part = mail.message.get_body(preferencelist=("html",))
+    assert part is not None
+    content: str = part.get_content()
+    return content
+
+
 async def make_reminders_due(pool: asyncpg.Pool) -> None:
     await pool.execute(
         "UPDATE consultation_invitations SET remind_at = now() - interval '1 second'"
@@ -212,7 +219,7 @@ async def test_the_invited_get_the_form_link_in_their_language_once_whatever_is_
     assert f"Svar på høringen: {BASE}/consultations/{consultation.id}?token=form-1" in (
         norwegian.text
     )
-    html = norwegian.message.get_body(preferencelist=("html",)).get_content()
+    html = html_of(norwegian)
     assert f'href="{BASE}/consultations/{consultation.id}?token=form-1"' in html
     assert ">Svar på høringen</a>" in html, "the form link is the email's button"
     [german] = smtp.to("kari2@bodo.example")
@@ -437,7 +444,7 @@ async def test_an_address_confirmation_says_what_it_confirms_with_the_link_once(
     assert proposal_mail.subject == "Bekræft din adresse, så dit forslag tæller"
     [vote_mail] = smtp.to("kari3@bodo.example")
     assert vote_mail.subject == "Bestätigen Sie Ihre Adresse, damit Ihre Stimme zählt"
-    html = vote_mail.message.get_body(preferencelist=("html",)).get_content()
+    html = html_of(vote_mail)
     assert f'<a href="{BASE}/confirm/3?token=c"' in html and ">Adresse bestätigen</a>" in html
 
 
