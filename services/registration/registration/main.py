@@ -24,11 +24,13 @@ from registration.api.routes import (
     participation,
     parties,
     personal_data,
+    series,
 )
 from registration.outbox import OutboxSignal
 from registration.personal_data import PersonalDataVault
 from registration.relay import OutboxRelay
 from registration.service.meeting_lifecycle import keep_marking_held
+from registration.service.series_enrolment import keep_up_the_series
 from registration.settings import Settings
 from registration.unit_of_work import Clock, ServiceContext, Transactions
 from tilmeld_shared.asyncapi import asyncapi_router, registration_document
@@ -114,6 +116,11 @@ def _lifespan(
                 keep_marking_held(app.state.transactions, app.state.context), name="held-meetings"
             )
         )
+        tasks.append(
+            asyncio.create_task(
+                keep_up_the_series(app.state.transactions, app.state.context), name="series"
+            )
+        )
         try:
             yield
         finally:
@@ -150,6 +157,7 @@ def _add_routes(app: FastAPI) -> None:
         organisations.router,
         personal_data.router,
         calendar_feeds.router,
+        series.router,
     )
     for router in api_routers:
         app.include_router(router, prefix=API_PREFIX, responses=API_PROBLEMS)

@@ -39,6 +39,9 @@ class Settings(ServiceSettings):
     series_check_interval_s: float = 60.0
     """Seconds between looks for terms that have ended and for registrations series enrolment
     still owes (each enrolment and scheduling registers its own at once; this catches up)."""
+    series_check_interval_s: float = 60.0
+    """Seconds between looks for terms that have ended and for registrations series enrolment
+    still owes (each enrolment and scheduling registers its own at once; this catches up)."""
     offer_check_interval_s: float = 60.0
     """Seconds between looks for seat offers that have lapsed, to pass their seats on."""
     offer_hours_default: int = 48

@@ -163,7 +163,8 @@ class EnrolmentOut(BaseModel):
     enrolment_id: uuid.UUID
     member_id: uuid.UUID
     network_id: uuid.UUID
-    status: Literal["active", "cancelled"]
+    # "ended": with the network's term (term_ends_at).
+    status: Literal["active", "cancelled", "ended"]
     cancel_token: str | None = None
 
 

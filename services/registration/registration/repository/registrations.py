@@ -12,9 +12,9 @@ from tilmeld_shared.db import Connection
 
 INSERT = """
 INSERT INTO registrations (id, meeting_id, member_id, status, seats, companions, created_at,
-                           confirmed_at)
+                           confirmed_at, automatic)
 VALUES ($1, $2, $3, $4::text, $5, $6, $7::timestamptz,
-        CASE WHEN $4::text = 'confirmed' THEN $7::timestamptz END)
+        CASE WHEN $4::text = 'confirmed' THEN $7::timestamptz END, $8)
 RETURNING *
 """
 
@@ -127,9 +127,18 @@ async def insert(
     seats: int,
     companions: list[dict[str, Any]],
     created_at: datetime,
+    automatic: bool = False,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
-        INSERT, registration_id, meeting_id, member_id, status, seats, companions, created_at
+        INSERT,
+        registration_id,
+        meeting_id,
+        member_id,
+        status,
+        seats,
+        companions,
+        created_at,
+        automatic,
     )
     assert row is not None
     return row

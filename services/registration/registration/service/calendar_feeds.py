@@ -22,6 +22,7 @@ import asyncpg
 from icalendar import Calendar, Event
 
 from registration import tokens
+from registration.repository import co_hosts as co_host_rows
 from registration.repository import meetings as meeting_rows
 from registration.service.networks import network_within
 from registration.unit_of_work import ServiceContext, Transactions
@@ -59,7 +60,8 @@ async def network_feed(tx: Transactions, network_id: uuid.UUID) -> Feed:
 
     async def read(conn: Connection) -> Feed:
         network = await network_within(conn, network_id)
-        rows = await meeting_rows.public_feed(conn, network_id)
+        # Joint meetings too: a meeting is listed under each of its hosts.
+        rows = await co_host_rows.public_feed(conn, network_id)
         events = [_event(row, uid=f"{row['id']}@tilmeld", online_url=None) for row in rows]
         changed = [network["updated_at"], *(row["updated_at"] for row in rows)]
         return _feed(network["title"], events, changed)

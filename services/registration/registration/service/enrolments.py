@@ -13,7 +13,7 @@ from registration.pagination import Cursor
 from registration.repository import enrolments as enrolment_rows
 from registration.repository import members as member_rows
 from registration.repository import networks as network_rows
-from registration.service import parties
+from registration.service import parties, series_enrolment
 from registration.service.commands import EnrolmentIn
 from registration.service.members import member_for_sign_up
 from registration.service.organisations import require_in_scope
@@ -48,6 +48,12 @@ async def enrol_within(
         raise NotFound(f"No network {network_id}.")
     if network["status"] != "open":
         raise Conflict("The network is closed for enrolment.", slug="network-closed")
+    if network["term_ends_at"] is not None and network["term_ends_at"] <= ctx.clock.now():
+        # An enrolment would end at once: it waits for the organiser to set the next term.
+        raise Conflict(
+            "The network's term has ended; enrolment opens again when the next term is set.",
+            slug="term-ended",
+        )
     member = await member_for_sign_up(conn, ctx.vault, command.member)
     await parties.require_from_a_party(conn, network, member)
     existing = await enrolment_rows.active(conn, network_id=network_id, member_id=member["id"])
@@ -116,6 +122,8 @@ async def cancel_enrolment_within(
         raise Forbidden("The cancel token is missing or wrong.")
     if enrolment["status"] == "cancelled":
         raise Conflict("The enrolment is already cancelled.", slug="already-cancelled")
+    if enrolment["status"] == "ended":
+        raise Conflict("The enrolment ended with the network's term.", slug="enrolment-ended")
     now = ctx.clock.now()
     cancelled = await enrolment_rows.cancel(conn, enrolment_id, at=now)
     member = await member_rows.get(conn, enrolment["member_id"])
@@ -178,8 +186,11 @@ async def enrol(
     *,
     once: Once[Enrolled, R],
 ) -> R:
-    """Enrol a person in a network (by themselves, or entered by an organiser)."""
-    return await tx.once(once, lambda conn: enrol_within(conn, ctx, network_id, command))
+    """Enrol a person in a network (by themselves, or entered by an organiser); in an
+    auto_register network, then register them for its upcoming meetings."""
+    answer = await tx.once(once, lambda conn: enrol_within(conn, ctx, network_id, command))
+    await series_enrolment.register_owed_now(tx, ctx, network_id=network_id)
+    return answer
 
 
 async def cancel_enrolment(

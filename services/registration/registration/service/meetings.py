@@ -9,9 +9,11 @@ import asyncpg
 
 from registration.outbox import record_event
 from registration.pagination import Cursor
+from registration.repository import co_hosts as co_host_rows
 from registration.repository import database
 from registration.repository import meetings as meeting_rows
 from registration.repository import registrations as registration_rows
+from registration.service import co_hosts, series_enrolment
 from registration.service.commands import MeetingIn, MeetingPatch, QuestionIn
 from registration.service.networks import network_within
 from registration.service.organisations import organises, require_in_scope
@@ -90,7 +92,8 @@ async def schedule_meeting_within(
     conn: Connection, network_id: uuid.UUID, command: MeetingIn
 ) -> asyncpg.Record:
     """Add a meeting to a network and announce it."""
-    await network_within(conn, network_id)
+    network = await network_within(conn, network_id)
+    await co_hosts.require_own(conn, network, command.co_hosts)
     row = await meeting_rows.insert(
         conn,
         meeting_id=uuid.uuid4(),
@@ -137,6 +140,9 @@ async def update_meeting_within(
     if current["status"] == "cancelled":
         raise Conflict("The meeting is cancelled.", slug="meeting-cancelled")
     changes = command.model_dump(mode="json", exclude_unset=True)
+    if command.co_hosts is not None:
+        host = await network_within(conn, current["network_id"])
+        await co_hosts.require_own(conn, host, command.co_hosts)
     if command.questions is not None:
         changes["questions"] = with_question_ids(command.questions)
     if command.feedback is not None:
@@ -242,7 +248,8 @@ async def meetings_within(
 ) -> tuple[list[asyncpg.Record], Cursor | None]:
     """A page of the network's meetings, in the order they start."""
     await network_within(conn, network_id)
-    rows = await meeting_rows.page(
+    # Joint meetings too: a meeting is listed under each of its hosts.
+    rows = await co_host_rows.page(
         conn,
         network_id,
         after_time=cursor.after_time if cursor else None,
@@ -262,14 +269,22 @@ async def schedule_meeting(
     *,
     organiser: Principal,
     once: Once[asyncpg.Record, R],
+    ctx: ServiceContext | None = None,
 ) -> R:
-    """Add a meeting to a network of the organiser's own, and announce it."""
+    """Add a meeting to a network of the organiser's own, and announce it; with `ctx`, then
+    register the members of its auto_register hosts (else the series scheduler does)."""
+    scheduled: list[uuid.UUID] = []
 
     async def schedule(conn: Connection) -> asyncpg.Record:
         await require_in_scope(conn, organiser, "network", network_id)
-        return await schedule_meeting_within(conn, network_id, command)
+        row = await schedule_meeting_within(conn, network_id, command)
+        scheduled.append(row["id"])
+        return row
 
-    return await tx.once(once, schedule)
+    answer = await tx.once(once, schedule)
+    if ctx is not None and scheduled:  # not a replay of an Idempotency-Key
+        await series_enrolment.register_owed_now(tx, ctx, meeting_id=scheduled[0])
+    return answer
 
 
 async def update_meeting(
@@ -286,7 +301,10 @@ async def update_meeting(
         await require_in_scope(conn, organiser, "meeting", meeting_id)
         return await update_meeting_within(conn, ctx, meeting_id, command)
 
-    return await tx.run(update)
+    row = await tx.run(update)
+    # New co-hosts, a later deadline or a members' meeting now: the series may owe people.
+    await series_enrolment.register_owed_now(tx, ctx, meeting_id=meeting_id)
+    return row
 
 
 async def cancel_meeting(

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import asyncpg
 
 from registration import domain
-from registration.repository import enrolments as enrolment_rows
 from registration.repository import meetings as meeting_rows
 from registration.repository import members as member_rows
 from registration.repository import networks as network_rows
 from registration.repository import registrations as registration_rows
+from registration.service import co_hosts
 from registration.service.commands import RegistrationIn
 from registration.service.members import member_for_sign_up
 from registration.service.organisations import require_in_scope
@@ -42,7 +42,7 @@ from tilmeld_shared.events import (
 )
 from tilmeld_shared.problems import Conflict, Forbidden, Invalid, NotFound
 
-CancelledBy = Literal["member", "organiser", "meeting_cancelled", "erasure"]
+CancelledBy = Literal["member", "organiser", "meeting_cancelled", "erasure", "term_ended"]
 R = TypeVar("R")
 
 
@@ -67,27 +67,53 @@ async def register_for_meeting_within(
     _companions_allowed(command, max_companions=network["max_companions"])
     member = await member_for_sign_up(conn, ctx.vault, command.member)
     await _may_register(conn, ctx, meeting, member["id"], now=now)
-    seats = domain.seats_for(len(command.companions))
+    return await place_registration(
+        conn,
+        ctx,
+        meeting,
+        network,
+        member,
+        companions=[companion.model_dump(mode="json") for companion in command.companions],
+        now=now,
+    )
+
+
+async def place_registration(
+    conn: Connection,
+    ctx: ServiceContext,
+    meeting: asyncpg.Record,
+    network: asyncpg.Record,
+    member: asyncpg.Record,
+    *,
+    companions: list[dict[str, Any]],
+    now: datetime,
+    automatic: bool = False,
+) -> Registered:
+    """A seat if the person's seats fit (and their municipality's share), else a place on the
+    waitlist, with its event. The caller holds the meeting's row lock (read under it) and has
+    checked that the person may register; `automatic`: series enrolment registers them."""
+    seats = domain.seats_for(len(companions))
     confirmed = domain.fits(
         capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], seats=seats
     ) and await _within_share(conn, meeting, member, seats=seats)
     registration = await registration_rows.insert(
         conn,
         registration_id=uuid.uuid4(),
-        meeting_id=meeting_id,
+        meeting_id=meeting["id"],
         member_id=member["id"],
         status="confirmed" if confirmed else "waitlisted",
         seats=seats,
-        companions=[companion.model_dump(mode="json") for companion in command.companions],
+        companions=companions,
         created_at=now,
+        automatic=automatic,
     )
     state = await event_state(conn, ctx, registration, meeting, member=member, network=network)
     if confirmed:
         await announce(
-            conn, RegistrationConfirmed(**state), meeting_id=meeting_id, seats_delta=seats
+            conn, RegistrationConfirmed(**state), meeting_id=meeting["id"], seats_delta=seats
         )
     else:
-        await announce(conn, RegistrationWaitlisted(**state), meeting_id=meeting_id)
+        await announce(conn, RegistrationWaitlisted(**state), meeting_id=meeting["id"])
     return Registered(
         registration, state["waitlist_position"], cancel_token(ctx, registration["id"])
     )
@@ -137,10 +163,10 @@ async def _may_register(
 ) -> None:
     """Refuse a person who is not a member (of a members' meeting), already registered, or
     at the cap of active registrations."""
+    # A joint meeting's members-only seats are for the members of any of its hosts.
     if (
         not meeting["open_to_public"]
-        and await enrolment_rows.active(conn, network_id=meeting["network_id"], member_id=member_id)
-        is None
+        and await co_hosts.member_of_a_host(conn, meeting, member_id) is None
     ):
         raise Conflict(
             "Only active members of the network may register for this meeting; enrol first.",

@@ -58,6 +58,7 @@ async def schedule_meeting(
     request: Request,
     organiser: Organiser,
     tx: TransactionsDep,
+    ctx: ContextDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     status, payload = await meetings.schedule_meeting(
@@ -65,6 +66,7 @@ async def schedule_meeting(
         network_id,
         body,
         organiser=organiser,
+        ctx=ctx,
         once=per_key(
             idempotent_request(key, request, body.model_dump_json(), caller=organiser),
             lambda row: views.answer(201, views.meeting(row, show_online_url=True)),
