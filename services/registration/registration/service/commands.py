@@ -137,9 +137,31 @@ class CompanionIn(Request):
     email: Email | None = None
 
 
+class AnswerIn(Request):
+    """An answer to one of the meeting's questions: the option as written for a choice, a
+    whole number for a scale, text for a text question."""
+
+    question_id: uuid.UUID
+    value: Annotated[StrictInt, JSON_INTEGER] | LongText
+
+
 class RegistrationIn(Request):
     member: MemberIn
     companions: list[CompanionIn] = Field(default_factory=list, max_length=10)
+    answers: list[AnswerIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Answers to the meeting's questions (e.g. dietary needs); kept sealed and "
+        "erased answers_retention_days after the meeting.",
+    )
+
+
+class FeedbackIn(Request):
+    """An attendee's feedback on a held meeting, with the token from their feedback link."""
+
+    registration_id: uuid.UUID
+    token: ShortText
+    answers: list[AnswerIn] = Field(default_factory=list, max_length=20)
 
 
 _NEEDS_SMTPUTF8 = PydanticCustomError(

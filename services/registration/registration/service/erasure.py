@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from registration.repository import answers as answer_rows
 from registration.repository import enrolments as enrolment_rows
+from registration.repository import feedback as feedback_rows
 from registration.repository import members as member_rows
 from registration.repository import parties as party_rows
 from registration.repository import registrations as registration_rows
@@ -30,6 +32,10 @@ async def forget_member_within(conn: Connection, ctx: ServiceContext, member_id:
             conn, ctx, row["id"], token=None, by_organiser=True, erasure=True
         )
     await party_rows.forget_contact(conn, member_id)
+    # Their answers (dietary needs, accessibility) and what they wrote as feedback go too; the
+    # choices and numbers of their feedback stay, tied to nobody.
+    await answer_rows.erase_of_member(conn, member_id, at=ctx.clock.now())
+    await feedback_rows.erase_text_of_member(conn, member_id)
     await members.erase_member_within(conn, member_id)
 
 

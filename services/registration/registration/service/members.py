@@ -10,11 +10,14 @@ import asyncpg
 from registration import clients
 from registration.outbox import record_event
 from registration.personal_data import PersonalDataVault
+from registration.repository import answers as answer_rows
 from registration.repository import database, events, idempotency
 from registration.repository import enrolments as enrolment_rows
+from registration.repository import feedback as feedback_rows
 from registration.repository import members as member_rows
 from registration.repository import parties as party_rows
 from registration.repository import registrations as registration_rows
+from registration.service import answers
 from registration.service.commands import MemberIn
 from registration.service.municipalities import resolve_member_again, typed_municipality
 from registration.unit_of_work import ServiceContext, Transactions
@@ -84,11 +87,56 @@ async def export_member_within(conn: Connection, member_id: uuid.UUID) -> dict[s
         "member": {key: value for key, value in dict(member).items() if key != "data_key"},
         "enrolments": [dict(row) for row in enrolments],
         "registrations": [
-            {key: value for key, value in dict(row).items() if key != "position"}
+            {
+                key: value
+                for key, value in dict(row).items()
+                if key not in {"position", "answers_sealed"}  # the answers, opened, below
+            }
             for row in registrations
         ],
         "parties": contact_of,
     }
+
+
+async def answers_of_member(
+    conn: Connection, vault: PersonalDataVault, member_id: uuid.UUID
+) -> dict[str, Any]:
+    """The person's answers to meetings' questions and their feedback, opened (their export)."""
+    given = []
+    for row in await answer_rows.of_member(conn, member_id):
+        questions = {str(q.question_id): q.text for q in answers.questions_of(row["questions"])}
+        opened = answers.opened(vault, row["answers_sealed"], row["data_key"])
+        given.append(
+            {
+                "registration_id": row["registration_id"],
+                "meeting_id": row["meeting_id"],
+                "meeting_title": row["meeting_title"],
+                "answers": [
+                    {"question_id": key, "question": questions.get(key), "value": value}
+                    for key, value in opened.items()
+                ],
+                "erased_at": row["answers_erased_at"],
+            }
+        )
+    feedback = [
+        {
+            "feedback_id": row["id"],
+            "meeting_id": row["meeting_id"],
+            "meeting_title": row["meeting_title"],
+            "submitted_at": row["submitted_at"],
+            "answers": [
+                *row["answers"],
+                *(
+                    {"question_id": key, "value": value}
+                    for key, value in answers.opened(
+                        vault, row["text_sealed"], row["data_key"]
+                    ).items()
+                ),
+            ],
+        }
+        for row in await feedback_rows.of_member(conn, member_id)
+    ]
+    return {"registration_answers": given, "feedback": feedback}
 
 
 async def erase_member_within(conn: Connection, member_id: uuid.UUID) -> None:
@@ -125,4 +173,5 @@ async def export_member(
     """Everything every service holds on the person (GDPR art. 15), as one document: this
     service's part, read and let go of before the others are asked for theirs."""
     own = await tx.read(lambda conn: export_member_within(conn, member_id))
+    own.update(await tx.read(lambda conn: answers_of_member(conn, ctx.vault, member_id)))
     return {"registration": own, **await clients.exports_elsewhere(ctx.settings, member_id)}

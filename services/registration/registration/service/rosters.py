@@ -8,8 +8,11 @@ from typing import NamedTuple
 import asyncpg
 
 from registration.pagination import Cursor
+from registration.personal_data import PersonalDataVault
+from registration.repository import answers as answer_rows
 from registration.repository import meetings as meeting_rows
 from registration.repository import registrations as registration_rows
+from registration.service import answers
 from registration.service.meetings import meeting_within
 from registration.service.networks import network_within
 from registration.service.organisations import require_in_scope
@@ -54,22 +57,73 @@ async def roster(
     return await tx.read(read)
 
 
+Answers = dict[uuid.UUID, dict[str, answers.Value]]
+
+
+async def answers_within(
+    conn: Connection,
+    vault: PersonalDataVault,
+    meeting: asyncpg.Record,
+    registration_ids: list[uuid.UUID] | None = None,
+) -> Answers:
+    """The answers to the meeting's questions by registration (of those named, else all),
+    opened for the organisers; a registration whose answers are erased has none."""
+    rows = (
+        await answer_rows.of_meeting(conn, meeting["id"])
+        if registration_ids is None
+        else await answer_rows.of_registrations(conn, registration_ids)
+    )
+    questions = answers.questions_of(meeting["questions"])
+    return {
+        row["id"]: answers.typed(
+            questions, answers.opened(vault, row["answers_sealed"], row["data_key"])
+        )
+        for row in rows
+    }
+
+
+async def roster_answers(
+    tx: Transactions,
+    vault: PersonalDataVault,
+    meeting_id: uuid.UUID,
+    registration_ids: list[uuid.UUID],
+    *,
+    organiser: Principal,
+) -> Answers:
+    """The answers of these registrations of the meeting, for an organiser of its own."""
+
+    async def read(conn: Connection) -> Answers:
+        await require_in_scope(conn, organiser, "meeting", meeting_id)
+        meeting = await meeting_within(conn, meeting_id)
+        return await answers_within(conn, vault, meeting, registration_ids)
+
+    return await tx.read(read)
+
+
 class MeetingRoster(NamedTuple):
     meeting: asyncpg.Record
     network: asyncpg.Record
     people: list[asyncpg.Record]
+    # Answers to the meeting's questions by registration (given a vault to open them).
+    answers: Answers
 
 
 async def meeting_with_roster(
-    tx: Transactions, meeting_id: uuid.UUID, *, organiser: Principal
+    tx: Transactions,
+    meeting_id: uuid.UUID,
+    *,
+    organiser: Principal,
+    vault: PersonalDataVault | None = None,
 ) -> MeetingRoster:
-    """A meeting of the organiser's own, its network, and everyone on its roster."""
+    """A meeting of the organiser's own, its network, everyone on its roster and (with the
+    vault) their answers to its questions."""
 
     async def read(conn: Connection) -> MeetingRoster:
         await require_in_scope(conn, organiser, "meeting", meeting_id)
         meeting = await meeting_within(conn, meeting_id)
         network = await network_within(conn, meeting["network_id"])
         people, _ = await roster_within(conn, meeting_id, limit=100_000, cursor=None)
-        return MeetingRoster(meeting, network, people)
+        given = await answers_within(conn, vault, meeting) if vault else {}
+        return MeetingRoster(meeting, network, people, given)
 
     return await tx.read(read)

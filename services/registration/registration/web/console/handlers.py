@@ -216,9 +216,10 @@ async def show_meeting(
     meeting_id: uuid.UUID,
     request: Request,
     tx: TransactionsDep,
+    ctx: ContextDep,
     organiser: ConsoleOrganiser,
 ) -> Response:
-    page = await visible_meeting_page(tx, organiser, meeting_id)
+    page = await visible_meeting_page(tx, organiser, meeting_id, vault=ctx.vault)
     if page is None:
         return missing(request)
     return render(

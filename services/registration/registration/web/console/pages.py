@@ -11,7 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from registration import clients
-from registration.service import meetings, parties, rosters
+from registration.personal_data import PersonalDataVault
+from registration.service import answers, feedback, meetings, parties, rosters
 from registration.unit_of_work import ServiceContext, Transactions
 from registration.web import headers
 from registration.web.rendering import render_page
@@ -110,12 +111,22 @@ def _meeting_summary(row: Any) -> dict[str, Any]:
 
 
 async def visible_meeting_page(
-    tx: Transactions, organiser: Principal, meeting_id: uuid.UUID
+    tx: Transactions,
+    organiser: Principal,
+    meeting_id: uuid.UUID,
+    *,
+    vault: PersonalDataVault | None = None,
 ) -> dict[str, Any] | None:
-    """The meeting's page data, or None when it does not exist for this organiser."""
+    """The meeting's page data, or None when it does not exist for this organiser. With the
+    vault, the answers to its questions and its feedback too (opened for the organiser)."""
     try:
-        meeting, network, people = await rosters.meeting_with_roster(
-            tx, meeting_id, organiser=organiser
+        meeting, network, people, given = await rosters.meeting_with_roster(
+            tx, meeting_id, organiser=organiser, vault=vault
+        )
+        responses = (
+            await feedback.feedback_of_meeting(tx, vault, meeting_id, organiser=organiser)
+            if vault
+            else []
         )
     except Problem:
         return None
@@ -125,4 +136,8 @@ async def visible_meeting_page(
         "confirmed": [p for p in people if p["status"] == "confirmed"],
         "waitlisted": [p for p in people if p["status"] == "waitlisted"],
         "when": local_time(meeting["starts_at"], meeting["timezone"]),
+        "questions": answers.questions_of(meeting["questions"]),
+        "answers": {str(key): value for key, value in given.items()},
+        "feedback_questions": answers.questions_of(meeting["feedback"]),
+        "feedback": responses,
     }

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from registration import tokens
 from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
 from registration.api.schemas import RegistrationIn, check_deliverable
-from registration.service import meetings, registrations
+from registration.service import answers, meetings, registrations
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web.public.confirmations import VIEW_REGISTRATION
 from registration.web.public.forms import (
@@ -24,9 +24,10 @@ from registration.web.public.forms import (
     refused_status,
 )
 from registration.web.public.page import not_found, render, when
+from registration.web.public.questions import answers_from, invalid_answers, refused_answers
 from registration.web.requests import language_of, read_form
 from registration.web.words import gettext
-from tilmeld_shared.problems import Problem, TooManyRequests
+from tilmeld_shared.problems import Invalid, Problem, TooManyRequests
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,6 +65,7 @@ async def _meeting_page(
         "closed_reason": closed_reason,
         "held": meeting["status"] != "cancelled" and meeting["ends_at"] <= now,
         "max_companions": network["max_companions"],
+        "questions": answers.questions_of(meeting["questions"]),
     }
 
 
@@ -98,12 +100,14 @@ async def register_from_page(
     errors: dict[str, str] = {}
     problem = None
     retry_after = None
+    sent = answers_from(form, page["questions"])
     try:
         await abuse.check_address(request)
         command = RegistrationIn.model_validate(
             {
                 "member": member_from(form, lang),
                 "companions": companions_from(form, page["max_companions"]),
+                "answers": sent,
             }
         )
         check_deliverable(command, smtputf8=ctx.settings.smtp_accepts_smtputf8)
@@ -113,7 +117,13 @@ async def register_from_page(
         )
         registration = registered.registration
     except ValidationError as error:
-        errors = field_errors(error, lang)
+        errors = {
+            **{k: v for k, v in field_errors(error, lang).items() if k != "answers"},
+            **invalid_answers(error, sent, page["questions"], lang),
+        }
+    except Invalid as error:
+        errors = refused_answers(error, page["questions"], lang)
+        problem = None if errors else problem_words(error, lang)
     except Problem as error:
         problem = problem_words(error, lang)
         retry_after = error.retry_after if isinstance(error, TooManyRequests) else None
