@@ -49,6 +49,33 @@ const MESSAGES = {
   party_joined: N_("Joined"),
   party_declined: N_("Declined"),
   party_withdrawn: N_("Withdrawn"),
+  consultation_results: N_("Consultation results"),
+  choose_network: N_("Choose a network to see its member dialogue."),
+  consultation: N_("Consultation"),
+  responses_counted: N_("Counted responses"),
+  response_rate: N_("Response rate"),
+  responses_pending: N_("Waiting for a confirmed address"),
+  no_consultations: N_("No consultations in this network yet."),
+  no_responses: N_("No counted responses yet."),
+  responses_per_municipality: N_("Responses per municipality"),
+  municipality_code: N_("Municipality number"),
+  not_given: N_("Not given"),
+  not_in_register: N_("not in the register"),
+  open_to_all: N_("open to all"),
+  consultation_scheduled: N_("scheduled"),
+  consultation_open: N_("open"),
+  consultation_closed: N_("closed"),
+  answer: N_("Answer"),
+  answered: N_("Answered"),
+  mean: N_("Mean"),
+  as_table: N_("Show as a table"),
+  proposal_ranking: N_("Topic proposals by votes"),
+  no_proposals: N_("No published topic proposals yet."),
+  rank: N_("Rank"),
+  proposal: N_("Proposal"),
+  votes: N_("Votes"),
+  proposal_published: N_("Published"),
+  proposal_scheduled: N_("On the agenda"),
   unknown: N_("unknown"),
   // TRANSLATORS: the unit after a number of seconds.
   seconds: N_("s"),
@@ -189,6 +216,7 @@ async function render(language) {
 
   showParties(parties, language);
   showPipeline(pipeline, upcoming.as_of, language);
+  await showDialogue(network, language);
 }
 
 function cell(row, text, className) {
@@ -226,6 +254,186 @@ function showParties(report, language) {
   const table = document.getElementById("parties-table");
   table.dataset.absent = absent.map((p) => p.municipality).join("|");
   table.dataset.rows = String(report.items.length);
+}
+
+// Member dialogue, for the chosen network: a consultation's results (per choice or scale
+// question a chart of how often each answer was given) and the topic proposals by votes. Each
+// chart has a table with the same figures, and each card says so when there is nothing to show.
+async function showDialogue(network, language) {
+  const views = { consultations: "consultation-view", proposals: "proposals-view" };
+  for (const [card, view] of Object.entries(views)) {
+    document.getElementById(view).hidden = !network;
+    const empty = document.getElementById(`${card}-empty`);
+    empty.hidden = Boolean(network);
+    empty.textContent = words.choose_network;
+  }
+  if (!network) return;
+  const id = encodeURIComponent(network);
+  const [consultations, ranking] = await Promise.all([
+    get(`/networks/${id}/consultations`),
+    get(`/networks/${id}/proposals`),
+  ]);
+  const select = document.getElementById("consultation");
+  const chosen = select.value;
+  select.replaceChildren();
+  for (const item of consultations.items) {
+    const option = document.createElement("option");
+    option.value = item.consultation_id;
+    option.textContent = `${item.title} (${words["consultation_" + item.status] || item.status})`;
+    select.appendChild(option);
+  }
+  if (consultations.items.some((c) => c.consultation_id === chosen)) select.value = chosen;
+  const none = consultations.items.length === 0;
+  document.getElementById("consultation-view").hidden = none;
+  const empty = document.getElementById("consultations-empty");
+  empty.hidden = !none;
+  empty.textContent = words.no_consultations;
+  if (!none) await showConsultation(select.value, language);
+  showProposals(ranking, language);
+}
+
+function table(id, caption, headers, rows) {
+  const element = document.createElement("table");
+  element.id = id;
+  const title = document.createElement("caption");
+  title.textContent = caption;
+  const head = document.createElement("thead");
+  const headRow = document.createElement("tr");
+  headers.forEach(([text, className]) => {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = text;
+    if (className) th.className = className;
+    headRow.appendChild(th);
+  });
+  head.appendChild(headRow);
+  const body = document.createElement("tbody");
+  for (const cells of rows) {
+    const row = document.createElement("tr");
+    cells.forEach(([text, className]) => cell(row, text, className));
+    body.appendChild(row);
+  }
+  element.append(title, head, body);
+  element.dataset.rows = String(rows.length);
+  return element;
+}
+
+function asTable(tableElement) {
+  const details = document.createElement("details");
+  const summary = document.createElement("summary");
+  summary.textContent = words.as_table;
+  details.append(summary, tableElement);
+  return details;
+}
+
+// The chart's own text alternative: what it shows, figure by figure.
+function describe(title, labels, values) {
+  return `${title}: ${labels.map((label, i) => `${label} ${values[i]}`).join(", ")}`;
+}
+
+async function showConsultation(consultationId, language) {
+  const report = await get(`/consultations/${encodeURIComponent(consultationId)}`);
+  const number = new Intl.NumberFormat(language, { maximumFractionDigits: 2 });
+  const percent = new Intl.NumberFormat(language, { style: "percent", maximumFractionDigits: 1 });
+  document.getElementById("consultation-responses").textContent = report.responses;
+  document.getElementById("consultation-pending").textContent = report.responses_pending;
+  document.getElementById("consultation-rate").textContent = report.response_rate === null
+    ? `– (${report.audience === "public" ? words.open_to_all : words.unknown})`
+    : `${percent.format(report.response_rate)} (${report.responses} / ${report.audience_size})`;
+  document.getElementById("consultation-empty").hidden = report.responses > 0;
+
+  const box = document.getElementById("consultation-questions");
+  for (const id of Object.keys(charts).filter((key) => key.startsWith("chart-question-"))) {
+    charts[id].destroy();
+    delete charts[id];
+  }
+  box.replaceChildren();
+  box.hidden = report.responses === 0;
+  report.questions.forEach((question, index) => {
+    const figure = document.createElement("figure");
+    figure.className = "question";
+    figure.dataset.questionId = question.question_id;
+    const caption = document.createElement("figcaption");
+    const heading = document.createElement("h3");
+    heading.textContent = question.text;
+    const note = document.createElement("span");
+    note.textContent = `${words.answered}: ${question.answered}` +
+      (question.mean === null || question.mean === undefined ? "" : ` · ${words.mean}: ${number.format(question.mean)}`);
+    caption.append(heading, note);
+    const holder = document.createElement("div");
+    holder.className = "chart-box";
+    const canvas = document.createElement("canvas");
+    canvas.id = `chart-question-${index}`;
+    canvas.setAttribute("role", "img");
+    const labels = question.answers.map((a) => String(a.value));
+    const values = question.answers.map((a) => a.count);
+    canvas.setAttribute("aria-label", describe(question.text, labels, values));
+    holder.appendChild(canvas);
+    const rows = question.answers.map((a) => [[String(a.value)], [a.count, "number"]]);
+    const figures = table(`table-question-${index}`, question.text, [[words.answer], [words.responses_counted, "number"]], rows);
+    figure.append(caption, holder, asTable(figures));
+    box.appendChild(figure);
+    if (report.responses === 0) return;
+    const scale = question.kind === "scale";
+    draw(canvas.id, {
+      type: "bar", height: scale ? 220 : 100 + labels.length * 30,
+      data: { labels: labels.map((label) => short(label)), datasets: [
+        { label: words.responses_counted, data: values, backgroundColor: COLOURS.accent },
+      ] },
+      options: { indexAxis: scale ? "x" : "y", plugins: { legend: { display: false } },
+                 scales: { [scale ? "y" : "x"]: { beginAtZero: true, ticks: { precision: 0 } } } },
+    });
+  });
+
+  const places = document.querySelector("#consultation-municipalities tbody");
+  places.replaceChildren();
+  for (const place of report.municipalities) {
+    const row = document.createElement("tr");
+    const name = place.municipality === null ? words.not_given
+      : place.municipality_id === null ? `${place.municipality} (${words.not_in_register})` : place.municipality;
+    cell(row, name);
+    cell(row, place.municipality_code || "–");
+    cell(row, place.responses, "number");
+    places.appendChild(row);
+  }
+  document.getElementById("consultation-municipalities").dataset.rows = String(report.municipalities.length);
+}
+
+function showProposals(ranking, language) {
+  const none = ranking.items.length === 0;
+  document.getElementById("proposals-view").hidden = none;
+  const empty = document.getElementById("proposals-empty");
+  empty.hidden = !none;
+  empty.textContent = words.no_proposals;
+  const body = document.querySelector("#proposals-table tbody");
+  body.replaceChildren();
+  document.getElementById("proposals-table").dataset.rows = String(ranking.items.length);
+  if (none) return;
+  for (const proposal of ranking.items) {
+    const row = document.createElement("tr");
+    row.dataset.status = proposal.status;
+    cell(row, proposal.rank, "number");
+    cell(row, proposal.title);
+    cell(row, proposal.votes, "number");
+    const status = words["proposal_" + proposal.status] || proposal.status;
+    const meeting = proposal.meeting_title
+      ? `: ${proposal.meeting_title}${proposal.meeting_starts_at ? ` (${formatDate(proposal.meeting_starts_at, language)})` : ""}`
+      : "";
+    cell(row, status + meeting);
+    body.appendChild(row);
+  }
+  const top = ranking.items.slice(0, 10);
+  const labels = top.map((p) => p.title);
+  const values = top.map((p) => p.votes);
+  document.getElementById("chart-proposals").setAttribute("aria-label", describe(words.proposal_ranking, labels, values));
+  draw("chart-proposals", {
+    type: "bar", height: 100 + top.length * 32,
+    data: { labels: labels.map((label) => short(label)), datasets: [
+      { label: words.votes, data: values,
+        backgroundColor: top.map((p) => (p.status === "scheduled" ? COLOURS.blue : COLOURS.accent)) },
+    ] },
+    options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
+  });
 }
 
 function tile(id, value, alert) {
@@ -292,5 +500,6 @@ document.getElementById("language").addEventListener("change", (event) => {
   location.search = "?lang=" + event.target.value;
 });
 document.getElementById("network").addEventListener("change", () => render(document.documentElement.lang));
+document.getElementById("consultation").addEventListener("change", (event) => showConsultation(event.target.value, document.documentElement.lang));
 setInterval(() => { if (token() && document.body.dataset.ready === "true") render(document.documentElement.lang); }, 30000);
 start();
