@@ -42,6 +42,7 @@ from notification.service.proposals import (
 from notification.service.queueing import queue
 from notification.service.recipients import Outgoing
 from notification.service.registrations import registration_changed
+from notification.service.terms import enrolment_ended
 from notification.settings import Settings
 from tilmeld_shared.consuming import Event
 from tilmeld_shared.db import Connection
@@ -50,6 +51,7 @@ from tilmeld_shared.events import (
     AttendanceRecorded,
     ConsultationInvitation,
     ConsultationState,
+    EnrolmentEnded,
     Envelope,
     MeetingCancelled,
     MeetingMessageSent,
@@ -95,6 +97,7 @@ EFFECTS: dict[type[Payload], Effect] = {
     MeetingCancelled: meeting_cancelled,
     MeetingMessageSent: meeting_message_sent,
     MemberEnrolled: member_enrolled,
+    EnrolmentEnded: enrolment_ended,
     MemberErased: member_erased,
     AttendanceRecorded: _no_news,
     RegistrationState: registration_changed,
