@@ -66,6 +66,8 @@ async def _news(
             return [
                 to_member(settings, registration, "registration_waitlisted", meeting, None, payload)
             ]
+        case RegistrationCancelled(cancelled_by="offer_expired"):
+            return []  # a lapsed offer: its own email (service/offers.py) has said so
         case RegistrationCancelled():
             withdrawal = None
             if payload.previous_status == "confirmed":
