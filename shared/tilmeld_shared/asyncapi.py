@@ -75,6 +75,8 @@ SUMMARIES = {
     "SeatOffered": "A freed seat is held for a waitlisted registration until the offer expires.",
     "SeatOfferExpired": "An offered seat was not accepted in time and moves on.",
     "AttendanceRecorded": "A registered person was checked in at the meeting.",
+    "CompanionCheckedIn": "A companion of a registration arrived at the door.",
+    "AttendanceUndone": "A check-in made by mistake was taken back.",
     "FeedbackSubmitted": "An attendee gave feedback on a held meeting.",
     "ConsultationOpened": "A consultation opened (its full state).",
     "ConsultationClosed": "A consultation closed (its full state).",

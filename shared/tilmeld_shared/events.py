@@ -429,6 +429,24 @@ class AttendanceRecorded(RegistrationState):
     checked_in_at: datetime
 
 
+class CompanionCheckedIn(RegistrationState):
+    """A companion of the registration arrived at the door (`companion_index` into the
+    registration's companions, from 0). The member's own arrival is AttendanceRecorded."""
+
+    event_type = "CompanionCheckedIn"
+    companion_index: int
+    checked_in_at: datetime
+
+
+class AttendanceUndone(RegistrationState):
+    """A check-in made by mistake was taken back: the member's (`companion_index` None), or a
+    companion's."""
+
+    event_type = "AttendanceUndone"
+    companion_index: int | None = None
+    undone_at: datetime
+
+
 class FeedbackSubmitted(Payload):
     """An attendee's feedback on a held meeting: choice and scale answers in clear for the
     results; free text stays in the registration service."""
@@ -620,6 +638,8 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         SeatOffered,
         SeatOfferExpired,
         AttendanceRecorded,
+        CompanionCheckedIn,
+        AttendanceUndone,
         FeedbackSubmitted,
         ConsultationOpened,
         ConsultationClosed,

@@ -283,6 +283,13 @@ PAYLOADS: list[ev.Payload] = [
     registration(ev.SeatOffered, "waitlisted", offer_expires_at=NOW + timedelta(hours=24)),
     registration(ev.SeatOfferExpired, "cancelled"),
     registration(ev.AttendanceRecorded, "confirmed", checked_in_at=NOW + timedelta(days=14)),
+    registration(
+        ev.CompanionCheckedIn,
+        "confirmed",
+        companion_index=0,
+        checked_in_at=NOW + timedelta(days=14),
+    ),
+    registration(ev.AttendanceUndone, "confirmed", undone_at=NOW + timedelta(days=14)),
     ev.FeedbackSubmitted(
         feedback_id=uuid.uuid4(),
         meeting_id=MEETING,

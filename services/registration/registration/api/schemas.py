@@ -176,6 +176,8 @@ class RegistrationOut(BaseModel):
     seats: int
     waitlist_position: int | None = None
     checked_in_at: datetime | None = None
+    # Which companions (by their place in the registration, from 0) have arrived.
+    companions_arrived: list[int] = Field(default_factory=list)
     cancel_token: str | None = None
 
 
@@ -207,6 +209,9 @@ class RegistrationRosterItem(BaseModel):
     waitlist_position: int | None
     registered_at: datetime
     checked_in_at: datetime | None
+    # Answers to the meeting's questions (e.g. dietary needs); none once erased, which happens
+    # answers_retention_days after the meeting.
+    answers: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class PartyContactOut(BaseModel):

@@ -85,6 +85,7 @@ def registration(
         seats=row["seats"],
         waitlist_position=waitlist_position,
         checked_in_at=row["checked_in_at"],
+        companions_arrived=list(row.get("companions_arrived") or []),
         cancel_token=cancel_token,
     )
 
@@ -93,8 +94,11 @@ def enrolment_roster_item(row: asyncpg.Record) -> EnrolmentRosterItem:
     return EnrolmentRosterItem(**dict(row))
 
 
-def registration_roster_item(row: asyncpg.Record) -> RegistrationRosterItem:
-    return RegistrationRosterItem(**dict(row))
+def registration_roster_item(
+    row: asyncpg.Record, answers: dict[str, str | int] | None = None
+) -> RegistrationRosterItem:
+    given = [{"question_id": key, "value": value} for key, value in (answers or {}).items()]
+    return RegistrationRosterItem(**dict(row), answers=given)
 
 
 def party(row: asyncpg.Record, *, in_full: bool, withdraw_token: str | None = None) -> PartyOut:

@@ -62,7 +62,11 @@ SET_STATUS = """
 UPDATE registrations
 SET status = $2::text,
     confirmed_at = CASE WHEN $2::text = 'confirmed' THEN $3::timestamptz ELSE confirmed_at END,
-    cancelled_at = CASE WHEN $2::text = 'cancelled' THEN $3::timestamptz ELSE cancelled_at END
+    cancelled_at = CASE WHEN $2::text = 'cancelled' THEN $3::timestamptz ELSE cancelled_at END,
+    -- An open offer (repository/offers.py) ends with the wait: taken, or given up.
+    offer_state = CASE WHEN offer_state = 'open' AND $2::text = 'confirmed' THEN 'accepted'
+                       WHEN offer_state = 'open' AND $2::text = 'cancelled' THEN 'declined'
+                       ELSE offer_state END
 WHERE id = $1
 RETURNING *
 """
@@ -72,7 +76,8 @@ CHECK_IN = "UPDATE registrations SET checked_in_at = $2 WHERE id = $1 RETURNING 
 # Keyset pagination on the registration order (position), as the waitlist is ordered.
 ROSTER = """
 SELECT r.id AS registration_id, r.member_id, r.status, r.seats, m.name, m.email, m.municipality,
-       m.municipality_id, r.companions, r.created_at AS registered_at, r.checked_in_at,
+       m.municipality_id, m.role, m.organisation, r.companions, r.created_at AS registered_at,
+       r.checked_in_at, r.companions_arrived,
        CASE WHEN r.status = 'waitlisted' THEN
            (SELECT count(*) FROM registrations w
             WHERE w.meeting_id = r.meeting_id AND w.status = 'waitlisted'

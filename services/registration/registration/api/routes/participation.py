@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+import asyncpg
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from registration.api import views
@@ -20,8 +21,8 @@ from registration.api.deps import (
     idempotent_request,
 )
 from registration.api.schemas import CancelIn, EnrolmentOut, RegistrationOut
-from registration.service import enrolments, erasure, members, registrations
-from registration.unit_of_work import per_key
+from registration.service import door, enrolments, erasure, members, registrations
+from registration.unit_of_work import Answer, Once, per_key
 
 router = APIRouter(tags=["participation"])
 
@@ -90,6 +91,10 @@ async def cancel_enrolment(
     return JSONResponse(payload, status_code=status)
 
 
+# Which companion, by their place in the registration's companions (from 0); none: the member.
+CompanionQuery = Annotated[int | None, Query(ge=0, le=10)]
+
+
 @router.post("/registrations/{registration_id}/check-in", response_model=RegistrationOut)
 async def check_in(
     registration_id: uuid.UUID,
@@ -97,12 +102,41 @@ async def check_in(
     organiser: Organiser,
     tx: TransactionsDep,
     ctx: ContextDep,
+    companion: CompanionQuery = None,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    status, payload = await registrations.check_in(
+    """The member's arrival, or with `companion` one companion's; again changes nothing."""
+    once: Once[asyncpg.Record, Answer] = per_key(
+        idempotent_request(key, request, "", caller=organiser),
+        lambda row: views.answer(200, views.registration(row)),
+    )
+    if companion is None:
+        status, payload = await registrations.check_in(
+            tx, ctx, registration_id, organiser=organiser, once=once
+        )
+    else:
+        status, payload = await door.check_in_companion(
+            tx, ctx, registration_id, companion, organiser=organiser, once=once
+        )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.delete("/registrations/{registration_id}/check-in", response_model=RegistrationOut)
+async def undo_check_in(
+    registration_id: uuid.UUID,
+    request: Request,
+    organiser: Organiser,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    companion: CompanionQuery = None,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Take back a check-in made by mistake (the member's, or with `companion` theirs)."""
+    status, payload = await door.undo_check_in(
         tx,
         ctx,
         registration_id,
+        companion=companion,
         organiser=organiser,
         once=per_key(
             idempotent_request(key, request, "", caller=organiser),
