@@ -6,6 +6,7 @@ from __future__ import annotations
 from notification.repository import (
     dead_letters,
     dialogue,
+    feedback,
     notifications,
     registrations,
     reminders,
@@ -28,4 +29,5 @@ async def member_erased(
     for registration_id in await registrations.erase_registrations(conn, payload.member_id):
         await reminders.drop_reminder(conn, registration_id)
     await dialogue.erase_member(conn, payload.member_id)  # invitations, so reminders, go too
+    await feedback.erase_member(conn, payload.member_id)  # their feedback link
     return []
