@@ -29,6 +29,7 @@ from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
     AttendanceRecorded,
     EnrolmentCancelled,
+    EnrolmentEnded,
     MeetingCancelled,
     MeetingScheduled,
     MemberEnrolled,
@@ -192,6 +193,7 @@ def _meeting(payload: MeetingScheduled) -> dict[str, Any]:
         "ends_at": payload.ends_at,
         "capacity": payload.capacity,
         "status": payload.status,
+        "co_hosts": ",".join(str(network_id) for network_id in payload.co_hosts),
     }
 
 
@@ -215,7 +217,8 @@ def _enrolment(payload: MemberEnrolled | EnrolmentCancelled) -> dict[str, Any]:
         }
     return {
         **common,
-        "status": "cancelled",
+        # Ended with the network's term: not a member any more, and not a cancellation either.
+        "status": "ended" if isinstance(payload, EnrolmentEnded) else "cancelled",
         "enrolled_at": None,
         "cancelled_at": payload.cancelled_at,
     }

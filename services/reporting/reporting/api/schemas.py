@@ -45,6 +45,7 @@ class NetworkCounts(BaseModel):
     members_active: int
     enrolments_total: int
     enrolments_cancelled: int
+    enrolments_ended: int = Field(0, description="Ended with the network's term.")
     meetings_scheduled: int
     meetings_cancelled: int
     registrations_confirmed: int

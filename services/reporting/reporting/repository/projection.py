@@ -58,15 +58,19 @@ SET title = excluded.title, status = excluded.status,
 WHERE networks.aggregate_version < excluded.aggregate_version
 """
 
-MEETING_FIELDS = ("network_id", "title", "starts_at", "ends_at", "capacity", "status")
+MEETING_FIELDS = ("network_id", "title", "starts_at", "ends_at", "capacity", "status", "co_hosts")
+# Co-hosts travel as comma-separated text: unnest cannot take an array of arrays of any length.
 UPSERT_MEETINGS = """
-INSERT INTO meetings (id, network_id, title, starts_at, ends_at, capacity, status,
+INSERT INTO meetings (id, network_id, title, starts_at, ends_at, capacity, status, co_hosts,
                       aggregate_version)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[],
-                     $6::int[], $7::text[], $8::int[])
+SELECT id, network_id, title, starts_at, ends_at, capacity, status,
+       string_to_array(co_hosts, ',')::uuid[], version
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[],
+            $6::int[], $7::text[], $8::text[], $9::int[])
+     AS u(id, network_id, title, starts_at, ends_at, capacity, status, co_hosts, version)
 ON CONFLICT (id) DO UPDATE
 SET title = excluded.title, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-    capacity = excluded.capacity, status = excluded.status,
+    capacity = excluded.capacity, status = excluded.status, co_hosts = excluded.co_hosts,
     aggregate_version = excluded.aggregate_version
 WHERE meetings.aggregate_version < excluded.aggregate_version
 """

@@ -38,34 +38,40 @@ WHERE m.id = $1
 GROUP BY m.id
 """
 
+# A joint meeting, and its registrations, count for its network and for each co-host (`hosts`);
+# each network's row is its own, so nothing here is summed across networks.
 NETWORK_REPORTS = """
 WITH enrolment_counts AS (
     SELECT network_id,
            count(*) FILTER (WHERE status = 'active') AS members_active,
            count(*) AS enrolments_total,
            count(*) FILTER (WHERE status = 'cancelled') AS enrolments_cancelled,
+           count(*) FILTER (WHERE status = 'ended') AS enrolments_ended,
            count(DISTINCT municipality) FILTER (WHERE status = 'active') AS municipalities
     FROM enrolments GROUP BY network_id
 ), meeting_counts AS (
-    SELECT network_id,
-           count(*) FILTER (WHERE status <> 'cancelled') AS meetings_scheduled,
-           count(*) FILTER (WHERE status = 'cancelled') AS meetings_cancelled
-    FROM meetings GROUP BY network_id
+    SELECT hosts.network_id,
+           count(*) FILTER (WHERE m.status <> 'cancelled') AS meetings_scheduled,
+           count(*) FILTER (WHERE m.status = 'cancelled') AS meetings_cancelled
+    FROM meetings m, unnest(array_prepend(m.network_id, m.co_hosts)) AS hosts(network_id)
+    GROUP BY hosts.network_id
 ), registration_counts AS (
-    SELECT r.network_id,
+    SELECT hosts.network_id,
            count(*) FILTER (WHERE r.status = 'confirmed') AS registrations_confirmed,
            coalesce(sum(r.seats) FILTER (WHERE r.status = 'confirmed'), 0) AS seats_confirmed,
            count(*) FILTER (WHERE r.status = 'confirmed' AND r.checked_in_at IS NOT NULL)
                AS attended,
            count(*) FILTER (WHERE r.status = 'confirmed' AND m.ends_at < now()
                             AND m.status <> 'cancelled') AS confirmed_in_past_meetings
-    FROM registrations r LEFT JOIN meetings m ON m.id = r.meeting_id
-    GROUP BY r.network_id
+    FROM registrations r LEFT JOIN meetings m ON m.id = r.meeting_id,
+         unnest(array_prepend(r.network_id, coalesce(m.co_hosts, '{}'))) AS hosts(network_id)
+    GROUP BY hosts.network_id
 )
 SELECT n.id AS network_id, n.title,
        coalesce(e.members_active, 0) AS members_active,
        coalesce(e.enrolments_total, 0) AS enrolments_total,
        coalesce(e.enrolments_cancelled, 0) AS enrolments_cancelled,
+       coalesce(e.enrolments_ended, 0) AS enrolments_ended,
        coalesce(mc.meetings_scheduled, 0) AS meetings_scheduled,
        coalesce(mc.meetings_cancelled, 0) AS meetings_cancelled,
        coalesce(rc.registrations_confirmed, 0) AS registrations_confirmed,
@@ -107,7 +113,8 @@ WITH members AS (
            count(*) FILTER (WHERE status = 'confirmed' AND checked_in_at IS NOT NULL)
                AS attended
     FROM registrations
-    WHERE ($1::uuid IS NULL OR network_id = $1)
+    WHERE ($1::uuid IS NULL OR network_id = $1
+           OR meeting_id IN (SELECT id FROM meetings WHERE co_hosts @> ARRAY[$1::uuid]))
       AND ($4::uuid IS NULL OR network_id IN (SELECT id FROM networks WHERE organisation_id = $4))
       AND ($2::timestamptz IS NULL OR registered_at >= $2)
       AND ($3::timestamptz IS NULL OR registered_at < $3)
@@ -150,7 +157,8 @@ ORDER BY members_active DESC, registrations_confirmed DESC, municipality, munici
 PARTY_REPORTS = """
 WITH held AS (
     SELECT id FROM meetings
-    WHERE network_id = $1 AND status <> 'cancelled' AND ends_at < now()
+    WHERE (network_id = $1 OR co_hosts @> ARRAY[$1::uuid])
+      AND status <> 'cancelled' AND ends_at < now()
 ), attendance AS (
     SELECT r.municipality_id, count(DISTINCT r.meeting_id) AS meetings_attended
     FROM registrations r JOIN held ON held.id = r.meeting_id
@@ -185,7 +193,8 @@ ORDER BY p.municipality, p.id
 PARTIES_NETWORK = """
 SELECT n.id AS network_id, n.title,
        (SELECT count(*) FROM meetings m
-        WHERE m.network_id = n.id AND m.status <> 'cancelled' AND m.ends_at < now())
+        WHERE (m.network_id = n.id OR m.co_hosts @> ARRAY[n.id])
+          AND m.status <> 'cancelled' AND m.ends_at < now())
            AS meetings_held,
        (SELECT count(*) FROM enrolments e WHERE e.network_id = n.id AND e.status = 'active')
            AS members_active,
@@ -202,13 +211,19 @@ TIMESERIES_SOURCES = {
     "registrations": ("registrations", "registered_at"),
     "cancellations": ("registrations", "cancelled_at"),
 }
+# A network's own rows: its enrolments; the registrations of the meetings it hosts or co-hosts.
+TIMESERIES_OF_NETWORK = {
+    "enrolments": "network_id = $2",
+    "registrations": "(network_id = $2 OR meeting_id IN "
+    "(SELECT id FROM meetings WHERE co_hosts @> ARRAY[$2::uuid]))",
+}
 
 TIMESERIES = """
 SELECT date_trunc($1, {column} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket_start,
        count(*) AS value
 FROM {table}
 WHERE {column} IS NOT NULL
-  AND ($2::uuid IS NULL OR network_id = $2)
+  AND ($2::uuid IS NULL OR {of_network})
   AND ($5::uuid IS NULL OR network_id IN (SELECT id FROM networks WHERE organisation_id = $5))
   AND ($3::timestamptz IS NULL OR {column} >= $3)
   AND ($4::timestamptz IS NULL OR {column} < $4)
@@ -223,7 +238,7 @@ SELECT m.id AS meeting_id, m.network_id, n.title AS network_title, m.title, m.st
 FROM meetings m
 LEFT JOIN networks n ON n.id = m.network_id
 LEFT JOIN registrations r ON r.meeting_id = m.id
-WHERE ($1::uuid IS NULL OR m.network_id = $1)
+WHERE ($1::uuid IS NULL OR m.network_id = $1 OR m.co_hosts @> ARRAY[$1::uuid])
   AND ($5::uuid IS NULL OR n.organisation_id = $5)
   AND ($2::timestamptz IS NULL OR m.starts_at >= $2)
   AND ($3::timestamptz IS NULL OR m.starts_at < $3)
@@ -294,7 +309,7 @@ async def timeseries_counts(
     table, column = TIMESERIES_SOURCES[metric]
     # Table and column come from the fixed map above, never from the request.
     return await conn.fetch(
-        TIMESERIES.format(table=table, column=column),
+        TIMESERIES.format(table=table, column=column, of_network=TIMESERIES_OF_NETWORK[table]),
         bucket,
         network_id,
         since,
