@@ -14,6 +14,7 @@ from notification.dispatcher import Dispatcher
 from tests.notification.conftest import NOW, Meeting, notification_settings
 from tilmeld_shared.events import (
     AttendanceRecorded,
+    AttendanceUndone,
     MeetingUpdated,
     MemberErased,
     PersonalData,
@@ -167,5 +168,22 @@ async def test_an_erased_attendee_is_not_asked(handle: Handle, pool: asyncpg.Poo
     )
 
     await handle(held(meeting))
+
+    assert await requests(pool) == []
+
+
+async def test_a_check_in_taken_back_is_not_asked(handle: Handle, pool: asyncpg.Pool) -> None:
+    meeting = Meeting(days_ahead=-1)
+    people = await three_people(handle, meeting)
+
+    await handle(
+        meeting.registration(
+            AttendanceUndone,
+            status="confirmed",
+            registration_id=people["karen"],
+            undone_at=NOW,
+        ),
+        held(meeting),
+    )
 
     assert await requests(pool) == []
