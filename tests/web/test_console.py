@@ -102,7 +102,9 @@ def test_an_organiser_runs_a_meeting_from_the_console_and_the_door(
     page.fill("#starts_at", (starts + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     page.fill("#ends_at", (starts + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M"))
     page.click("form[action$='" + meeting_id + "'] button")
-    expect(page.locator(".notice")).to_have_text("Saved.")
+    expect(page.locator(".notice")).to_have_text(
+        "Saved. The 3 people registered are being told of the change."
+    )
     smtp.wait_for(
         lambda m: m.is_to(people[1]["email"]) and "Mødet er flyttet" in m.subject, timeout_s=15
     )
@@ -154,7 +156,14 @@ def test_an_organiser_runs_a_meeting_from_the_console_and_the_door(
     page.click("summary:has-text('Cancel the meeting')")
     page.fill("#reason", "Sygdom")
     page.click("button.danger")
-    expect(page.locator("main")).to_contain_text("Cancelled")
+    # Nothing is cancelled yet: the console says who will be emailed and asks again.
+    expect(page.locator("h1")).to_contain_text("Cancel Møde om kulturstrategier?")
+    expect(page.locator("main")).to_contain_text("3 people registered or waiting will be emailed")
+    visit.audit(page, "cancel-confirm")
+    page.click("button:has-text('Yes, cancel it and email 3 people')")
+    expect(page.locator(".notice.warning")).to_contain_text("This meeting is cancelled.")
+    expect(page.locator(".notice.warning")).to_contain_text("3 people are being emailed")
+    expect(page.locator("a:has-text('Check-in')")).to_have_count(0)
     visit.audit(page, "cancelled")
     assert not visit.findings, visit.findings
     plain.close()

@@ -28,6 +28,7 @@ from registration.web.console.forms import (
 from registration.web.console.pages import (
     missing,
     network_page,
+    people_to_tell,
     render,
     visible_meeting_page,
 )
@@ -43,6 +44,9 @@ from tilmeld_shared.auth import API_KEY_PREFIX, Role, role_of
 from tilmeld_shared.problems import Problem
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+
+# A change to these reaches everyone registered (see notification's change emails).
+SEEN_BY_PARTICIPANTS = ("title", "starts_at", "ends_at", "location", "online_url")
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -229,8 +233,14 @@ async def show_meeting(
         errors={},
         problem=None,
         saved=request.query_params.get("saved") == "1",
+        told=_count(request.query_params.get("told")),
+        cancelled_told=_count(request.query_params.get("cancelled")),
         **page,
     )
+
+
+def _count(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
 @router.post("/meetings/{meeting_id}", response_model=None)
@@ -243,16 +253,22 @@ async def update_meeting(
 ) -> Response:
     """Edit, reschedule or resize; the notification service tells registered people."""
     form = await read_form(request)
+    page = await visible_meeting_page(tx, organiser, meeting_id)
+    if page is None:
+        return missing(request)
     problem = None
     try:
         command = MeetingPatch.model_validate(meeting_body(form, editing=True))
-        await meetings.update_meeting(tx, ctx, meeting_id, command, organiser=organiser)
+        updated = await meetings.update_meeting(tx, ctx, meeting_id, command, organiser=organiser)
     except ValidationError as error:
         errors = field_errors(error, language_of(request))
     except Problem as error:
         errors, problem = {}, error.detail
     else:
-        return RedirectResponse(f"/console/meetings/{meeting_id}?saved=1", 303)
+        # Notification tells the registered people of a change they see (and nobody else).
+        seen = any(updated[field] != page["meeting"][field] for field in SEEN_BY_PARTICIPANTS)
+        told = people_to_tell(page) if seen else 0
+        return RedirectResponse(f"/console/meetings/{meeting_id}?saved=1&told={told}", 303)
     page = await visible_meeting_page(tx, organiser, meeting_id)
     if page is None:
         return missing(request)
@@ -275,12 +291,21 @@ async def cancel_meeting(
     tx: TransactionsDep,
     organiser: ConsoleOrganiser,
 ) -> Response:
-    reason = (await read_form(request)).get("reason", "").strip()[:500] or None
+    """Cancelling cannot be undone and emails everyone: the first post shows who will be told
+    and asks again; only the confirmed post cancels."""
+    form = await read_form(request)
+    reason = form.get("reason", "").strip()[:500] or None
+    page = await visible_meeting_page(tx, organiser, meeting_id)
+    if page is None:
+        return missing(request)
+    told = people_to_tell(page)
+    if form.get("confirmed") != "yes":
+        return render(request, "cancel_meeting.html", reason=reason or "", told=told, **page)
     with contextlib.suppress(Problem):  # already cancelled: the page shows it so
         await meetings.cancel_meeting(
             tx, meeting_id, organiser=organiser, reason=reason, once=as_is()
         )
-    return RedirectResponse(f"/console/meetings/{meeting_id}", 303)
+    return RedirectResponse(f"/console/meetings/{meeting_id}?cancelled={told}", 303)
 
 
 # --- parties -----------------------------------------------------------------------------------

@@ -39,6 +39,15 @@ def missing(request: Request) -> HTMLResponse:
     return render(request, "missing.html", status=404)
 
 
+def people_to_tell(page: dict[str, Any]) -> int:
+    """How many people an email about the meeting reaches: everyone registered or waiting,
+    and each of their companions who gave an address."""
+    return sum(
+        1 + sum(1 for companion in person["companions"] if companion.get("email"))
+        for person in [*page["confirmed"], *page["waitlisted"]]
+    )
+
+
 def local_time(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
 
