@@ -62,6 +62,9 @@ class DialogueBatch:
             await repository.upsert_consultations(conn, self.consultations)
         if self.responses:
             await repository.upsert_responses(conn, self.responses)
+        touched = {row.values["consultation_id"] for row in self.responses.values()}
+        if touched or self.consultations:
+            await repository.drop_text_answers(conn, [*touched, *self.consultations])
         if self.proposals:
             await repository.upsert_proposals(conn, self.proposals)
         if self.votes:

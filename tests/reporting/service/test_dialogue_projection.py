@@ -19,6 +19,7 @@ from tests.reporting.story import DAY
 from tilmeld_shared.events import (
     AddressConfirmationRequested,
     AddressConfirmed,
+    Answer,
     ConsultationInvitation,
     MemberErased,
     PersonalData,
@@ -297,3 +298,34 @@ async def test_reporting_keeps_no_person_body_reason_or_free_text_answer(
         assert secret not in text
     titles = {row["id"]: row["title"] for row in await pool.fetch("TABLE proposals")}
     assert titles == {published: "Varmeplaner", rejected: None}  # a rejected one was never public
+
+
+@pytest.mark.parametrize("response_first", [True, False])
+async def test_a_free_text_answer_sent_in_clear_by_mistake_is_not_kept(
+    pool: asyncpg.Pool, response_first: bool
+) -> None:
+    story = DialogueStory()
+    story.created()
+    consultation = story.consultation()
+    opened = list(story.events)
+    story.events.clear()
+    response = story.response(consultation, ("counted", "Musik", 2))
+    (envelope, payload) = story.events[-1]
+    leaked = payload.model_copy(
+        update={
+            "answers": [
+                *payload.answers,
+                Answer(question_id=story.text.question_id, value=FREE_TEXT),
+            ]
+        }
+    )
+    story.events[-1] = (envelope, leaked)
+    for batch in (story.events, opened) if response_first else (opened, story.events):
+        await _apply(pool, batch)
+
+    kept = await pool.fetchval("SELECT answers FROM responses WHERE id = $1", response)
+    async with pool.acquire() as conn:
+        report = await dialogue_reports.consultation_report(conn, consultation)
+
+    assert kept == {str(story.choice.question_id): "Musik", str(story.scale.question_id): 2}
+    assert FREE_TEXT not in json.dumps(report, default=str)

@@ -105,6 +105,17 @@ SET status = excluded.status, municipality_id = excluded.municipality_id,
 WHERE votes.aggregate_version < excluded.aggregate_version
 """
 
+# Free-text answers travel only sealed. Should one ever arrive in clear, it is not kept: answers
+# to a consultation's text questions are dropped, whichever of the two was read first.
+DROP_TEXT_ANSWERS = """
+UPDATE responses r SET answers = r.answers - t.ids
+FROM (SELECT c.id, array_agg(q ->> 'question_id') AS ids
+      FROM consultations c CROSS JOIN LATERAL jsonb_array_elements(c.questions) AS q
+      WHERE c.id = ANY($1::uuid[]) AND q ->> 'kind' = 'text'
+      GROUP BY c.id) AS t
+WHERE r.consultation_id = t.id AND r.answers ?| t.ids
+"""
+
 
 def _columns(
     rows: Mapping[uuid.UUID, RowState], fields: Sequence[str], as_json: Sequence[str] = ()
@@ -132,6 +143,10 @@ async def upsert_consultations(conn: Connection, rows: Mapping[uuid.UUID, RowSta
 
 async def upsert_responses(conn: Connection, rows: Mapping[uuid.UUID, RowState]) -> None:
     await conn.execute(UPSERT_RESPONSES, *_columns(rows, RESPONSE_FIELDS, as_json=("answers",)))
+
+
+async def drop_text_answers(conn: Connection, consultation_ids: Sequence[uuid.UUID]) -> None:
+    await conn.execute(DROP_TEXT_ANSWERS, list(consultation_ids))
 
 
 async def upsert_proposals(conn: Connection, rows: Mapping[uuid.UUID, RowState]) -> None:
