@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from reporting.api.auth import Callers
 from reporting.api.dialogue import router as dialogue_router
+from reporting.api.feedback import router as feedback_router
 from reporting.api.routes import router
 from reporting.settings import Settings
 from tests.builders import ORGANISER_TOKEN, REPORTING_TOKEN
@@ -31,6 +32,7 @@ async def client(pool: asyncpg.Pool, database_url: str) -> AsyncIterator[httpx.A
     install_problem_handlers(app)
     app.include_router(router, prefix="/api/v1")
     app.include_router(dialogue_router, prefix="/api/v1")
+    app.include_router(feedback_router, prefix="/api/v1")
     app.state.pool = pool
     app.state.settings = Settings(
         database_url=database_url,

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from reporting.api.auth import Callers
 from reporting.api.dialogue import router as dialogue_router
+from reporting.api.feedback import router as feedback_router
 from reporting.api.routes import members_router
 from reporting.api.routes import router as reports_router
 from reporting.consumer import create_broker
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(reports_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     app.include_router(dialogue_router, prefix=API_PREFIX, responses=API_PROBLEMS)
+    app.include_router(feedback_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     app.include_router(members_router, prefix=API_PREFIX, responses=API_PROBLEMS)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 
 from reporting.dialogue import DIALOGUE_STATES, DialogueBatch
+from reporting.feedback import FeedbackBatch
 from reporting.metrics import EVENTS_APPLIED
 from reporting.repository import projection as repository
 from reporting.repository.projection import RowState
@@ -30,6 +31,7 @@ from tilmeld_shared.events import (
     AttendanceRecorded,
     EnrolmentCancelled,
     EnrolmentEnded,
+    FeedbackSubmitted,
     MeetingCancelled,
     MeetingScheduled,
     MemberEnrolled,
@@ -95,6 +97,7 @@ class _Batch:
     parties: dict[uuid.UUID, RowState] = field(default_factory=dict)
     erased: dict[uuid.UUID, datetime] = field(default_factory=dict)
     dialogue: DialogueBatch = field(default_factory=DialogueBatch)
+    feedback: FeedbackBatch = field(default_factory=FeedbackBatch)
 
     def add(self, payload: Payload, version: int) -> None:
         match payload:
@@ -102,6 +105,9 @@ class _Batch:
                 _fold(self.networks, payload.network_id, version, _network(payload))
             case MeetingScheduled():  # and MeetingUpdated
                 _fold(self.meetings, payload.meeting_id, version, _meeting(payload))
+                self.feedback.add(payload, version)  # its feedback questions
+            case FeedbackSubmitted():
+                self.feedback.add(payload, version)
             case MeetingCancelled():
                 known = self.cancelled_meetings.get(payload.meeting_id, 0)
                 self.cancelled_meetings[payload.meeting_id] = max(version, known)
@@ -152,6 +158,7 @@ class _Batch:
         if self.parties:
             await repository.upsert_parties(conn, self.parties)
         await self.dialogue.write(conn)
+        await self.feedback.write(conn)
 
 
 def _fold(
