@@ -17,19 +17,21 @@ import asyncpg
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from playwright.sync_api import sync_playwright
 
 from devstack.ports import free_port
 from reporting import projection
 from reporting.api.auth import Callers
 from reporting.main import create_app
 from reporting.settings import Settings
-from tests.browser import rendered_dom, screenshot
+from tests.browser import chromium, rendered_dom, screenshot
 from tests.builders import ORGANISER_TOKEN, REPORTING_TOKEN
 from tests.reporting.dialogue_story import DialogueStory
 from tests.reporting.story import DAY
 from tilmeld_shared.db import create_pool
 
 ARTIFACTS = Path(__file__).parent.parent.parent.parent / "artifacts"
+AXE = (Path(__file__).parent.parent.parent / "vendor" / "axe.min.js").read_text()
 
 
 @contextlib.contextmanager
@@ -148,3 +150,39 @@ async def test_a_network_without_dialogue_says_so(pool: asyncpg.Pool, dashboard:
     assert "Ingen offentliggjorte emneforslag endnu." in dom
     assert re.search(r'<div id="consultation-view" hidden', dom)
     assert re.search(r'<div id="proposals-view" hidden', dom)
+
+
+def _axe_findings(url: str) -> list[dict[str, object]]:
+    """axe-core's serious and critical findings in the dialogue cards, every table shown."""
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            page.wait_for_selector("body[data-ready]")
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            page.evaluate(AXE)
+            found: list[dict[str, object]] = page.evaluate(
+                """async () => (await axe.run({include: [['#consultations'], ['#proposals']]},
+                                              {resultTypes: ['violations']})).violations
+                      .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                      .map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(' '))}))"""
+            )
+            return found
+        finally:
+            browser.close()
+
+
+async def test_the_dialogue_cards_pass_axe(pool: asyncpg.Pool, dashboard: str) -> None:
+    story = DialogueStory()
+    story.created("Kultur for framtida")
+    consultation = story.consultation()
+    story.response(consultation, ("counted", "Musik", 4))
+    story.vote(story.proposal("Varmeplaner", "submitted", "published"), "counted")
+    async with pool.acquire() as conn, conn.transaction():
+        await projection.apply_batch(conn, story.events)
+    url = f"{dashboard}/dashboard?lang=de&network={story.network}#token={REPORTING_TOKEN}"
+
+    assert await asyncio.to_thread(_axe_findings, url) == []
