@@ -12,11 +12,12 @@ from typing import Any, Literal, NamedTuple, TypeVar
 import asyncpg
 
 from registration import domain
+from registration.repository import answers as answer_rows
 from registration.repository import meetings as meeting_rows
 from registration.repository import members as member_rows
 from registration.repository import networks as network_rows
 from registration.repository import registrations as registration_rows
-from registration.service import co_hosts
+from registration.service import answers, co_hosts, feedback, offers
 from registration.service.commands import RegistrationIn
 from registration.service.members import member_for_sign_up
 from registration.service.organisations import require_in_scope
@@ -56,7 +57,7 @@ async def register_for_meeting_within(
     conn: Connection, ctx: ServiceContext, meeting_id: uuid.UUID, command: RegistrationIn
 ) -> Registered:
     """Register a person (and companions) for a meeting: confirmed while seats last, else
-    waitlisted."""
+    waitlisted; their answers to the meeting's questions must fit them."""
     meeting = await meeting_rows.lock(conn, meeting_id)
     if meeting is None:
         raise NotFound(f"No meeting {meeting_id}.")
@@ -65,9 +66,10 @@ async def register_for_meeting_within(
     network = await network_rows.get(conn, meeting["network_id"])
     assert network is not None
     _companions_allowed(command, max_companions=network["max_companions"])
+    given = answers.checked_answers(answers.questions_of(meeting["questions"]), command.answers)
     member = await member_for_sign_up(conn, ctx.vault, command.member)
     await _may_register(conn, ctx, meeting, member["id"], now=now)
-    return await place_registration(
+    registered = await place_registration(
         conn,
         ctx,
         meeting,
@@ -76,6 +78,13 @@ async def register_for_meeting_within(
         companions=[companion.model_dump(mode="json") for companion in command.companions],
         now=now,
     )
+    if given:
+        # Sealed with the member's key and in no event: RegistrationState.answers stays empty
+        # for a meeting's questions, since dietary or accessibility answers are health data
+        # (see service/answers.py).
+        sealed = answers.seal(ctx.vault, member["id"], member["data_key"], given)
+        await answer_rows.store(conn, registered.registration["id"], sealed.model_dump(mode="json"))
+    return registered
 
 
 async def place_registration(
@@ -93,9 +102,12 @@ async def place_registration(
     waitlist, with its event. The caller holds the meeting's row lock (read under it) and has
     checked that the person may register; `automatic`: series enrolment registers them."""
     seats = domain.seats_for(len(companions))
-    confirmed = domain.fits(
-        capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], seats=seats
-    ) and await _within_share(conn, meeting, member, seats=seats)
+    # A seat on offer is held for its person: a newcomer who would need it waits behind.
+    confirmed = (
+        domain.fits(capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], seats=seats)
+        and await offers.fits_beside_offers(conn, meeting, seats=seats)
+        and await _within_share(conn, meeting, member, seats=seats)
+    )
     registration = await registration_rows.insert(
         conn,
         registration_id=uuid.uuid4(),
@@ -130,7 +142,7 @@ async def _within_share(
     if share is None:
         return True
     key = domain.share_key(member["municipality_id"], member["municipality_key"])
-    held = await registration_rows.seats_of_municipality(conn, meeting["id"], key)
+    held = await offers.seats_of_municipality(conn, meeting["id"], key)
     return domain.within_share(share=share, held=held, seats=seats)
 
 
@@ -193,27 +205,21 @@ async def promote_waitlisted(
     conn: Connection, ctx: ServiceContext, meeting_id: uuid.UUID
 ) -> list[uuid.UUID]:
     """Confirm waitlisted registrations in registration order, each one that fits the free
-    seats and (if the meeting has one) its municipality's share.
+    seats and (if the meeting has one) its municipality's share; under the waitlist rule
+    "offer", offer them the seats instead (service/offers.py), and confirm none.
 
     The caller holds the meeting's row lock."""
     meeting = await meeting_rows.get(conn, meeting_id)
     assert meeting is not None
     if meeting["status"] == "cancelled":
         return []
-    waitlist = [
-        domain.WaitingRegistration(row["id"], row["seats"], row["share_key"])
-        for row in await registration_rows.waitlist(conn, meeting_id)
-    ]
-    if not waitlist:
+    network = await network_rows.get(conn, meeting["network_id"])
+    assert network is not None
+    if offers.waitlist_rule(meeting, network) == "offer":
+        await offers.offer_free_seats(conn, ctx, meeting, network)
         return []
-    share = meeting["seats_per_municipality"]
-    chosen = domain.select_promotions(
-        capacity=meeting["capacity"],
-        seats_taken=meeting["seats_taken"],
-        waitlist=waitlist,
-        share=share,
-        held=await registration_rows.seats_by_municipality(conn, meeting_id) if share else None,
-    )
+    # Seats on offer (from before a switch to "automatic") stay held for their people.
+    chosen = await offers.next_in_line(conn, meeting)
     for waiting in chosen:
         registration = await registration_rows.set_status(
             conn, waiting.registration_id, status="confirmed", at=ctx.clock.now()
@@ -269,7 +275,8 @@ async def cancel_registration_within(
         meeting_id=meeting["id"],
         seats_delta=-freed,
     )
-    if freed:
+    # A seat given up while on offer is free again too (it was held, not taken).
+    if freed or current["offer_state"] == "open":
         await promote_waitlisted(conn, ctx, meeting["id"])
     return registration
 
@@ -293,7 +300,15 @@ async def check_in_within(
     if current["checked_in_at"] is not None:
         return current
     registration = await registration_rows.check_in(conn, registration_id, at=ctx.clock.now())
-    state = await event_state(conn, ctx, registration, meeting, with_personal=False)
+    # With the person (sealed) and their feedback link: notification writes to those who came
+    # once the meeting is held, if it asks for feedback by then.
+    state = await event_state(
+        conn,
+        ctx,
+        registration,
+        meeting,
+        action_url=feedback.feedback_url(ctx, meeting["id"], registration_id),
+    )
     await announce(
         conn,
         AttendanceRecorded(**state, checked_in_at=registration["checked_in_at"]),
