@@ -22,7 +22,7 @@ from tilmeld_shared.problems import BodySizeLimit, Invalid, Problem
 # Room for the multipart framing and the small fields beside the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
 # Routes whose bodies are streamed and capped by their handler, not by MAX_BODY_BYTES.
-STREAMED_UPLOADS = re.compile(r"^/api/v1/meetings/[^/]+/documents/?$")
+STREAMED_UPLOADS = re.compile(r"^(/api/v1|/console)/meetings/[^/]+/documents/?$")
 
 
 class TooLarge(Problem):
