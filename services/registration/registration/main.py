@@ -15,23 +15,34 @@ from registration import web
 from registration.api.abuse import AbuseLimits
 from registration.api.routes import (
     calendar_feeds,
+    confirmations,
+    consultations,
+    documents,
+    feedback,
     meetings,
     messages,
     municipalities,
     networks,
+    offers,
     operations,
     organisations,
     participation,
     parties,
     personal_data,
+    proposals,
     series,
 )
+from registration.api.uploads import RouteBodyLimits
 from registration.outbox import OutboxSignal
 from registration.personal_data import PersonalDataVault
 from registration.relay import OutboxRelay
+from registration.service.answers import keep_erasing_answers
+from registration.service.dialogue_clock import keep_running_dialogue_clock
 from registration.service.meeting_lifecycle import keep_marking_held
+from registration.service.offers import keep_expiring_offers
 from registration.service.series_enrolment import keep_up_the_series
 from registration.settings import Settings
+from registration.storage import open_store
 from registration.unit_of_work import Clock, ServiceContext, Transactions
 from tilmeld_shared.asyncapi import asyncapi_router, registration_document
 from tilmeld_shared.auth import OidcVerifier
@@ -40,7 +51,7 @@ from tilmeld_shared.events import ALL_TOPICS
 from tilmeld_shared.kafka import prepare_topics
 from tilmeld_shared.observability import CorrelationId, install_observability
 from tilmeld_shared.openapi import operation_id, serve_openapi_at_root
-from tilmeld_shared.problems import API_PROBLEMS, BodySizeLimit, install_problem_handlers
+from tilmeld_shared.problems import API_PROBLEMS, install_problem_handlers
 
 SCHEMA = "registration"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -95,6 +106,7 @@ def _lifespan(
         app.state.pool = pool
         app.state.relay = relay
         app.state.transactions = Transactions(pool, signal)
+        app.state.document_store = open_store(settings)
         app.state.context = ServiceContext(
             settings=settings,
             clock=clock,
@@ -118,7 +130,25 @@ def _lifespan(
         )
         tasks.append(
             asyncio.create_task(
+                keep_running_dialogue_clock(app.state.transactions, app.state.context),
+                name="dialogue-clock",
+            )
+        )
+        tasks.append(
+            asyncio.create_task(
+                keep_erasing_answers(app.state.transactions, app.state.context),
+                name="answers-retention",
+            )
+        )
+        tasks.append(
+            asyncio.create_task(
                 keep_up_the_series(app.state.transactions, app.state.context), name="series"
+            )
+        )
+        tasks.append(
+            asyncio.create_task(
+                keep_expiring_offers(app.state.transactions, app.state.context),
+                name="seat-offers",
             )
         )
         try:
@@ -133,7 +163,8 @@ def _lifespan(
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Document uploads stream through a cap of their own (api/uploads.py).
+    app.add_middleware(RouteBodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationId)
     if origins := [o.strip() for o in settings.cors_allowed_origins.split(",") if o.strip()]:
         app.add_middleware(
@@ -157,6 +188,12 @@ def _add_routes(app: FastAPI) -> None:
         organisations.router,
         personal_data.router,
         calendar_feeds.router,
+        consultations.router,
+        proposals.router,
+        confirmations.router,
+        offers.router,
+        feedback.router,
+        documents.router,
         series.router,
     )
     for router in api_routers:
