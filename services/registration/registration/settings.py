@@ -36,9 +36,9 @@ class Settings(ServiceSettings):
 
     held_check_interval_s: float = 60.0
     """Seconds between looks for meetings that have ended, to mark them `held`."""
-    series_check_interval_s: float = 60.0
-    """Seconds between looks for terms that have ended and for registrations series enrolment
-    still owes (each enrolment and scheduling registers its own at once; this catches up)."""
+    dialogue_clock_interval_s: float = 30.0
+    """Seconds between looks for consultations whose window has opened or closed, to open
+    (inviting their audience) or close them."""
     series_check_interval_s: float = 60.0
     """Seconds between looks for terms that have ended and for registrations series enrolment
     still owes (each enrolment and scheduling registers its own at once; this catches up)."""
@@ -126,6 +126,9 @@ class Settings(ServiceSettings):
     """Public POSTs per client address (limits' notation, e.g. `30/minute`; empty: off)."""
     rate_limit_per_email: str = "10/hour"
     """Public POSTs per email address (empty: off)."""
+    rate_limit_dialogue_per_email: str = "60/hour"
+    """Votes, responses and topic proposals per email address (empty: off); the per-address
+    limit holds for them too. A refused one is stored nowhere and never counted."""
     rate_limit_storage: str = "async+memory://"
     """Where the rate limits count, e.g. `async+redis://redis:6379` to share between replicas."""
     max_active_registrations_per_email: int = 20

@@ -30,6 +30,7 @@ class AbuseLimits:
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_address = _parse(settings.rate_limit_per_address)
         self._per_email = _parse(settings.rate_limit_per_email)
+        self._dialogue_per_email = _parse(settings.rate_limit_dialogue_per_email)
 
     def public_request(
         self, request: Request, organiser: Principal | None
@@ -50,6 +51,21 @@ class AbuseLimits:
         async def admit() -> None:
             await self.check_address(request)
             await self.check_email(email)
+
+        return admit
+
+    def public_voice(
+        self, request: Request, email: str, organiser: Principal | None
+    ) -> Callable[[], Awaitable[None]] | None:
+        """The admission check of a response, proposal or vote: per client address, and per
+        email by a limit of its own (one person votes for many proposals, and an unconfirmed
+        one mails them once, not per vote). Refused, it is stored nowhere and never counted."""
+        if organiser is not None:
+            return None
+
+        async def admit() -> None:
+            await self.check_address(request)
+            await self._hit(self._dialogue_per_email, "email", email.strip().lower())
 
         return admit
 
