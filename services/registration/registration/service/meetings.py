@@ -13,7 +13,7 @@ from registration.repository import co_hosts as co_host_rows
 from registration.repository import database
 from registration.repository import meetings as meeting_rows
 from registration.repository import registrations as registration_rows
-from registration.service import co_hosts, series_enrolment
+from registration.service import agenda, co_hosts, series_enrolment
 from registration.service.commands import MeetingIn, MeetingPatch, QuestionIn
 from registration.service.networks import network_within
 from registration.service.organisations import organises, require_in_scope
@@ -94,6 +94,13 @@ async def schedule_meeting_within(
     """Add a meeting to a network and announce it."""
     network = await network_within(conn, network_id)
     await co_hosts.require_own(conn, network, command.co_hosts)
+    await agenda.check_agenda(
+        conn,
+        command.agenda,
+        starts_at=command.starts_at,
+        ends_at=command.ends_at,
+        network_ids=[network_id, *command.co_hosts],
+    )
     row = await meeting_rows.insert(
         conn,
         meeting_id=uuid.uuid4(),
@@ -163,6 +170,7 @@ async def update_meeting_within(
             slug="capacity-below-confirmed",
         )
     await _share_holds(conn, current, changes)
+    await agenda.check_changed_agenda(conn, current, command, starts_at=starts_at, ends_at=ends_at)
     if not changes:
         return await meeting_within(conn, meeting_id)
     row = await meeting_rows.update(conn, meeting_id, changes=changes)
