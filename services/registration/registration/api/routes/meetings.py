@@ -181,13 +181,17 @@ async def registration_roster(
     meeting_id: uuid.UUID,
     organiser: Organiser,
     tx: TransactionsDep,
+    ctx: ContextDep,
     cursor: CursorDep,
     limit: Limit = 100,
 ) -> Page[RegistrationRosterItem]:
     rows, next_cursor = await rosters.roster(
         tx, meeting_id, organiser=organiser, limit=limit, cursor=cursor
     )
+    given = await rosters.roster_answers(
+        tx, ctx.vault, meeting_id, [r["registration_id"] for r in rows], organiser=organiser
+    )
     return Page(
-        items=[views.registration_roster_item(r) for r in rows],
+        items=[views.registration_roster_item(r, given.get(r["registration_id"])) for r in rows],
         next_cursor=next_cursor.encode() if next_cursor else None,
     )
