@@ -15,6 +15,7 @@ from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
 from registration.api.schemas import RegistrationIn, check_deliverable
 from registration.service import answers, meetings, registrations
 from registration.unit_of_work import ServiceContext, Transactions, as_is
+from registration.web.public import archive
 from registration.web.public.confirmations import VIEW_REGISTRATION
 from registration.web.public.forms import (
     companions_from,
@@ -80,6 +81,7 @@ async def show_meeting(
         page = await _meeting_page(ctx, tx, meeting_id, choose)
     except Problem:
         return not_found(request)
+    page |= await archive.meeting_papers(request, tx, ctx, page["meeting"], page["lang"])
     return render(request, "meeting.html", errors={}, values={}, problem=None, **page)
 
 
