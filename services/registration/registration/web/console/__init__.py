@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from registration.web.console import check_in, dialogue, handlers, members, printing, roster
+from registration.web.console import (
+    check_in,
+    dialogue,
+    handlers,
+    members,
+    papers,
+    printing,
+    roster,
+)
 
 router = APIRouter(include_in_schema=False)
-for _part in (handlers, roster, check_in, members, printing, dialogue):
+for _part in (handlers, roster, check_in, members, printing, dialogue, papers):
     router.include_router(_part.router)
