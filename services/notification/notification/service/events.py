@@ -25,9 +25,15 @@ from notification.service.consultations import (
 from notification.service.dialogue import address_confirmation_requested
 from notification.service.enrolments import member_enrolled
 from notification.service.erasure import member_erased
-from notification.service.meetings import meeting_cancelled, meeting_scheduled, meeting_updated
+from notification.service.feedback import (
+    attendance_recorded,
+    attendance_undone,
+    meeting_updated_or_held,
+)
+from notification.service.meetings import meeting_cancelled, meeting_scheduled
 from notification.service.messages import meeting_message_sent
 from notification.service.networks import network_changed
+from notification.service.offers import seat_offer_expired, seat_offered
 from notification.service.parties import (
     party_applied,
     party_declined,
@@ -49,6 +55,8 @@ from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
     AddressConfirmationRequested,
     AttendanceRecorded,
+    AttendanceUndone,
+    CompanionCheckedIn,
     ConsultationInvitation,
     ConsultationState,
     EnrolmentEnded,
@@ -70,6 +78,8 @@ from tilmeld_shared.events import (
     ProposalScheduled,
     RegistrationState,
     ResponseSubmitted,
+    SeatOffered,
+    SeatOfferExpired,
 )
 
 log = logging.getLogger(__name__)
@@ -84,7 +94,8 @@ async def _no_news(
 
 
 # Looked up along the payload's class hierarchy, most specific first: MeetingUpdated before
-# MeetingScheduled, AttendanceRecorded (news to nobody) before the other RegistrationStates.
+# MeetingScheduled, AttendanceRecorded (kept for the feedback request) before the other
+# RegistrationStates.
 # A type in none of them is one this service has nothing to say about.
 EFFECTS: dict[type[Payload], Effect] = {
     NetworkCreated: network_changed,  # and NetworkUpdated, which extends it
@@ -93,13 +104,18 @@ EFFECTS: dict[type[Payload], Effect] = {
     PartyDeclined: party_declined,
     PartyWithdrew: party_withdrew,
     MeetingScheduled: meeting_scheduled,
-    MeetingUpdated: meeting_updated,
+    MeetingUpdated: meeting_updated_or_held,
     MeetingCancelled: meeting_cancelled,
     MeetingMessageSent: meeting_message_sent,
     MemberEnrolled: member_enrolled,
     EnrolmentEnded: enrolment_ended,
     MemberErased: member_erased,
-    AttendanceRecorded: _no_news,
+    AttendanceRecorded: attendance_recorded,
+    # The door's other ticks are news to nobody (and must not read as a new registration).
+    CompanionCheckedIn: _no_news,
+    AttendanceUndone: attendance_undone,  # the person did not come: not asked for feedback
+    SeatOffered: seat_offered,
+    SeatOfferExpired: seat_offer_expired,
     RegistrationState: registration_changed,
     # Member dialogue; the rest of it (proposals submitted, votes, confirmed addresses) is news
     # to nobody here.
