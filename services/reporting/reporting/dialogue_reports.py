@@ -46,7 +46,7 @@ async def consultation_report(
             for place in await repository.consultation_municipalities(conn, consultation_id)
         ],
         "questions": [
-            _question(question, counts.get(question["question_id"], {}))
+            question_results(question, counts.get(question["question_id"], {}))
             for question in questions
             if question["kind"] in COUNTED_KINDS
         ],
@@ -54,7 +54,7 @@ async def consultation_report(
     }
 
 
-def _question(question: dict[str, Any], given: dict[Any, int]) -> dict[str, Any]:
+def question_results(question: dict[str, Any], given: dict[Any, int]) -> dict[str, Any]:
     """Each option (or scale step) in its order with its count, 0 where no one chose it; a
     value given that is not among them (an option since renamed) follows, so no counted answer
     is left out."""
@@ -69,7 +69,11 @@ def _question(question: dict[str, Any], given: dict[Any, int]) -> dict[str, Any]
         listed: list[Any] = steps
     else:
         listed = list(question.get("options") or [])
-    others = sorted((v for v in given if v not in listed), key=lambda v: (-given[v], str(v)))
+    others = sorted(
+        (v for v in given if v not in listed),
+        # A scale's other numbers in their order, a choice's other values most given first.
+        key=lambda v: (0, v, "") if isinstance(v, int) else (1, -given[v], str(v)),
+    )
     answers = [{"value": value, "count": given.get(value, 0)} for value in [*listed, *others]]
     answered = sum(given.values())
     shaped: dict[str, Any] = {
@@ -133,3 +137,6 @@ async def proposal_ranking(
         "as_of": await as_of(conn),
         "next_cursor": None,
     }
+
+
+_question = question_results  # its former name, until every caller uses the new one
