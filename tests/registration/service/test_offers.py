@@ -440,3 +440,24 @@ async def test_registrations_racing_an_offer_never_take_the_held_seat(
     assert all(r.registration["status"] == "waitlisted" for r in newcomers)
     assert (await row(pool, waiting))["offer_state"] == "open"
     assert await seats(pool, meeting_id) == (2, 1, 1)
+
+
+async def test_capacity_cannot_shrink_below_the_seats_on_offer(
+    given: Given, tx: Transactions, ctx: ServiceContext, pool: asyncpg.Pool
+) -> None:
+    meeting_id = await offer_meeting(given, capacity=2)
+    seated = [await newcomer(given, meeting_id) for _ in range(2)]
+    waiting = await newcomer(given, meeting_id)
+    await cancel(tx, ctx, seated[0])
+    events = await outbox(pool, aggregate_id=meeting_id)
+
+    with pytest.raises(Conflict) as refused:
+        await meetings.update_meeting(
+            tx, ctx, meeting_id, MeetingPatch(capacity=1), organiser=PLATFORM
+        )
+
+    assert refused.value.slug == "capacity-below-held"
+    assert await outbox(pool, aggregate_id=meeting_id) == events
+    accepted = await accept(tx, ctx, waiting)
+    assert accepted["status"] == "confirmed"
+    assert await seats(pool, meeting_id) == (2, 2, 0)

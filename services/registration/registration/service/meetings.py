@@ -12,6 +12,7 @@ from registration.pagination import Cursor
 from registration.repository import co_hosts as co_host_rows
 from registration.repository import database
 from registration.repository import meetings as meeting_rows
+from registration.repository import offers as offer_rows
 from registration.repository import registrations as registration_rows
 from registration.service import agenda, co_hosts, series_enrolment
 from registration.service.commands import MeetingIn, MeetingPatch, QuestionIn
@@ -168,6 +169,15 @@ async def update_meeting_within(
             f"{current['seats_taken']} seats are already confirmed; capacity cannot go below "
             "that. Cancel registrations first.",
             slug="capacity-below-confirmed",
+        )
+    if capacity < current["capacity"] and capacity < current["seats_taken"] + (
+        on_offer := await offer_rows.seats_on_offer(conn, meeting_id)
+    ):
+        # A seat on offer is promised to its person until they answer or the offer lapses.
+        raise Conflict(
+            f"{current['seats_taken']} seats are confirmed and {on_offer} on offer to people on "
+            "the waitlist; capacity cannot go below that until the offers are answered or lapse.",
+            slug="capacity-below-held",
         )
     await _share_holds(conn, current, changes)
     await agenda.check_changed_agenda(conn, current, command, starts_at=starts_at, ends_at=ends_at)
