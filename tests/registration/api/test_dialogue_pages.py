@@ -18,8 +18,9 @@ import httpx
 import pytest
 
 from registration import tokens
+from registration.main import create_app
 from tests.builders import ORGANISER, member
-from tests.registration.api.conftest import Api
+from tests.registration.api.conftest import Api, registration_settings
 
 ROOT = "http://registration"
 SECRET = "test-secret"
@@ -431,3 +432,37 @@ async def test_the_console_asks_and_shows_registrations_own_counts_with_a_csv(
     )
     assert exported.text.startswith("\ufeff")
     assert "Svar nummer 2" in exported.text and TEXT in exported.text
+
+
+async def test_a_flood_of_votes_from_one_address_is_refused_with_the_time_to_wait(
+    database_url: str,
+) -> None:
+    app = create_app(
+        registration_settings(database_url, rate_limit_dialogue_per_email="2/hour"),
+        run_relay=False,
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        api = Api(httpx.AsyncClient(transport=transport, base_url=f"{ROOT}/api/v1"), transport)
+        network = await api.network(language="en", proposals="open")
+        person = await api.enrolled(network["network_id"])
+        pages = _pages(api)
+        url = f"/networks/{network['network_id']}/proposals"
+        for title in ("Green festivals", "Climate accounts", "Study trip"):
+            await pages.post(
+                f"{url}/new?lang=en",
+                data={
+                    **{f"proposal_{key}": value for key, value in _person(person).items()},
+                    "proposal_title": title,
+                    "proposal_body": "Worth a meeting.",
+                },
+            )
+
+        flooded = await pages.post(
+            f"{url}/vote?lang=en", data={**_person(person), "proposal_id": str(uuid.uuid4())}
+        )
+
+        assert flooded.status_code == 429
+        assert int(flooded.headers["retry-after"]) > 0
+        assert "Too many" in flooded.text
+        assert len(await _outbox(database_url, "ProposalSubmitted")) == 2

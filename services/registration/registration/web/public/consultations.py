@@ -22,6 +22,7 @@ from registration.service.dialogue_commands import AnswerIn, ResponseIn, Respons
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web.public.dialogue import (
     NEEDS_SMTPUTF8,
+    admit_voice,
     person_errors,
     person_from,
     refusal_words,
@@ -299,12 +300,11 @@ async def respond_from_page(
     refused = 409
     retry_after = None
     try:
-        await abuse.check_address(request)
         command = ResponseIn.model_validate({"member": person_from(form, lang), "answers": answers})
         if undeliverable(command.member.email, smtputf8=ctx.settings.smtp_accepts_smtputf8):
             errors = {"email": gettext(lang, NEEDS_SMTPUTF8)}
         else:
-            await abuse.check_email(command.member.email)
+            await admit_voice(abuse, request, command.member.email)
             submitted = await consultations.submit_response(
                 tx, ctx, consultation_id, command, once=as_is()
             )

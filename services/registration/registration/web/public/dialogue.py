@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from fastapi import Request
 from pydantic import ValidationError
 
+from registration.api.abuse import AbuseLimits
 from registration.web.console.forms import DEFAULT_TIMEZONE, NETWORK_TIMEZONES
 from registration.web.public.forms import PERSON_FIELDS, field_errors, problem_words
 from registration.web.words import gettext
@@ -32,11 +34,23 @@ DIALOGUE_MESSAGES: Final = {
     ),
     "proposals-off": N_("The network does not take topic proposals."),
     "proposal-not-published": N_("The topic is not open for votes."),
+    "rate-limited": N_(
+        "Too many answers, proposals or votes have come from here or from this address. "
+        "Please try again in a little while."
+    ),
 }
 NEEDS_SMTPUTF8 = N_(
     "Our mail server cannot write to an address with letters like ø or ü before the @. Enter "
     "another address."
 )
+
+
+async def admit_voice(abuse: AbuseLimits, request: Request, email: str) -> None:
+    """The rate limits of a response, proposal or vote (per client, and per address by a limit
+    of its own), as the API applies them; refused, nothing is stored or counted."""
+    admit = abuse.public_voice(request, email, None)
+    if admit is not None:
+        await admit()
 
 
 def person_from(form: dict[str, str], lang: str, prefix: str = "") -> dict[str, Any]:

@@ -22,6 +22,7 @@ from registration.service.dialogue_commands import ProposalIn, VoteIn
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web.public.dialogue import (
     NEEDS_SMTPUTF8,
+    admit_voice,
     person_errors,
     person_from,
     refusal_words,
@@ -112,13 +113,12 @@ async def vote_from_page(
     refused = 409
     retry_after = None
     try:
-        await abuse.check_address(request)
         command = VoteIn.model_validate({"member": person_from(form, lang)})
         proposal_id = uuid.UUID(form.get("proposal_id", ""))
         if undeliverable(command.member.email, smtputf8=ctx.settings.smtp_accepts_smtputf8):
             errors = {"email": gettext(lang, NEEDS_SMTPUTF8)}
         else:
-            await abuse.check_email(command.member.email)
+            await admit_voice(abuse, request, command.member.email)
             voted = await proposals.vote(tx, ctx, proposal_id, command, once=as_is())
             return RedirectResponse(
                 f"/networks/{network_id}/proposals/voted?status={voted.vote['status']}&lang={lang}",
@@ -184,7 +184,6 @@ async def propose_from_page(
     refused = 409
     retry_after = None
     try:
-        await abuse.check_address(request)
         command = ProposalIn.model_validate(
             {
                 "member": person_from(form, lang, PREFIX),
@@ -195,7 +194,7 @@ async def propose_from_page(
         if undeliverable(command.member.email, smtputf8=ctx.settings.smtp_accepts_smtputf8):
             errors = {PREFIX + "email": gettext(lang, NEEDS_SMTPUTF8)}
         else:
-            await abuse.check_email(command.member.email)
+            await admit_voice(abuse, request, command.member.email)
             proposal = await proposals.submit_proposal(tx, ctx, network_id, command, once=as_is())
             state = (
                 "pending"
