@@ -10,18 +10,51 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from registration.web.words import gettext
+from tilmeld_shared.i18n import N_
 
 DEFAULT_TIMEZONE = "Europe/Copenhagen"
 # A network has no time zone of its own: its closing date is read in its language's.
 NETWORK_TIMEZONES = {"da": DEFAULT_TIMEZONE, "nb": "Europe/Oslo", "de": "Europe/Berlin"}
 
 
+# Time zones offered in the meeting form: where the networks meet, then the rest of the Nordics
+# and UTC. A meeting saved with another zone (through the API) keeps it as a further choice.
+TIMEZONES = (
+    "Europe/Copenhagen",
+    "Europe/Oslo",
+    "Europe/Berlin",
+    "Europe/Stockholm",
+    "Europe/Helsinki",
+    "Atlantic/Faroe",
+    "America/Nuuk",
+    "Atlantic/Reykjavik",
+    "Europe/London",
+    "UTC",
+)
+
+# Errors about the form as a whole (pydantic's model validators), told at the field they are
+# about, in the organiser's words rather than the API's.
+_WHOLE_FORM = {
+    "ends_at must be after starts_at": ("ends_at", N_("The meeting must end after it starts.")),
+    "registration_deadline must not be after starts_at": (
+        "registration_deadline",
+        N_("Registration must close before the meeting starts."),
+    ),
+}
+
+
 def field_errors(error: ValidationError, lang: str) -> dict[str, str]:
-    """pydantic's errors as one message per form field."""
+    """pydantic's errors as one message per form field, in the organiser's language."""
     required, invalid = gettext(lang, "Fill in this field."), gettext(lang, "Check this value.")
     found: dict[str, str] = {}
     for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else "form"
+        if not item["loc"]:
+            text = str(item["msg"]).removeprefix("Value error, ")
+            field, message = _WHOLE_FORM.get(text, ("", ""))
+            if field:
+                found.setdefault(field, gettext(lang, message))
+                continue
+        field = str(item["loc"][0]) if item["loc"] else "title"
         if field == "contact" and len(item["loc"]) > 1:
             field = f"contact_{item['loc'][1]}"
         missing = item["type"] in {"missing", "string_too_short", "too_short"}

@@ -118,7 +118,7 @@ async def create_network(
             languages_=LANGUAGES,
         )
     row = await networks.create_network(tx, command, organiser=organiser, once=as_is())
-    return RedirectResponse(f"/console/networks/{row['id']}", 303)
+    return RedirectResponse(f"/console/networks/{row['id']}?created=1", 303)
 
 
 @router.get("/networks/{network_id}", response_class=HTMLResponse, response_model=None)
@@ -198,7 +198,7 @@ async def create_meeting(
     except Problem as error:
         errors, problem = {}, error.detail
     else:
-        return RedirectResponse(f"/console/meetings/{row['id']}", 303)
+        return RedirectResponse(f"/console/meetings/{row['id']}?created=1", 303)
     page = await network_page(tx, ctx, network_id, organiser=organiser)
     return render(
         request,

@@ -15,6 +15,7 @@ from registration.personal_data import PersonalDataVault
 from registration.service import answers, feedback, meetings, parties, rosters
 from registration.unit_of_work import ServiceContext, Transactions
 from registration.web import headers
+from registration.web.console.forms import TIMEZONES
 from registration.web.rendering import render_page
 from registration.web.requests import language_of
 from tilmeld_shared.auth import Principal
@@ -30,7 +31,7 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
         lang,
         headers=headers.SIGNED_IN,
         status=status,
-        **context,
+        **{"timezones": TIMEZONES, "created": request.query_params.get("created") == "1"} | context,
     )
 
 
