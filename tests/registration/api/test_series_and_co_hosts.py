@@ -221,3 +221,30 @@ def _network(title: str) -> dict[str, Any]:
 
 def _meeting(**overrides: Any) -> dict[str, Any]:
     return meeting_body(**overrides)
+
+
+async def test_the_renew_link_opens_the_networks_page_with_the_form_filled_in(
+    api: Api,
+) -> None:
+    term_ends = datetime.now(UTC) + timedelta(days=5)
+    network = await api.network(auto_register=True, term_ends_at=term_ends.isoformat())
+    person = member(name="Karen Holm", municipality="Helsingør")
+    enrolled = await post(
+        api.client,
+        f"/networks/{network['network_id']}/enrolments",
+        {"member": person, "consent": True},
+    )
+    ctx = api.transport.app.state.context  # type: ignore[union-attr]
+    token = series_enrolment.renew_token(ctx, uuid.UUID(enrolled["enrolment_id"]))
+    page = f"http://registration/networks/{network['network_id']}"
+
+    filled = await api.client.get(page, params={"renew": enrolled["enrolment_id"], "token": token})
+    wrong = await api.client.get(page, params={"renew": enrolled["enrolment_id"], "token": "x"})
+    plain = await api.client.get(page)
+
+    assert filled.status_code == 200
+    assert f'value="{person["email"]}"' in filled.text and "Karen Holm" in filled.text
+    assert filled.headers["cache-control"] == "no-store"
+    assert filled.headers["referrer-policy"] == "no-referrer"
+    assert wrong.status_code == 200 and person["email"] not in wrong.text
+    assert person["email"] not in plain.text

@@ -83,3 +83,28 @@ async def renew(
     if enrolled:  # not a replay of an Idempotency-Key
         await register_owed_now(tx, ctx, network_id=enrolled[0])
     return answer
+
+
+async def renewal_form(
+    tx: Transactions,
+    ctx: ServiceContext,
+    network_id: uuid.UUID,
+    enrolment_id: uuid.UUID,
+    token: str,
+) -> dict[str, str] | None:
+    """The enrol form's fields filled in with the member's stored details, for the renew link
+    of an enrolment of this network; None for a wrong link or an erased member."""
+    if not renew_token_valid(ctx, enrolment_id, token):
+        return None
+
+    async def read(conn: Connection) -> dict[str, str] | None:
+        enrolment = await enrolment_rows.get(conn, enrolment_id)
+        if enrolment is None or enrolment["network_id"] != network_id:
+            return None
+        member = await member_rows.get(conn, enrolment["member_id"])
+        if member is None or member["email"] is None:
+            return None
+        fields = ("name", "email", "municipality", "role", "organisation")
+        return {name: member[name] for name in fields if member[name]}
+
+    return await tx.read(read)

@@ -34,6 +34,9 @@ CONFLICT_MESSAGES: Final = {
     "already-registered": N_("You are already registered for this meeting."),
     "already-enrolled": N_("You are already a member of the network."),
     "network-closed": N_("The network is not taking new members."),
+    "term-ended": N_(
+        "The network's term has ended. You can join again as soon as the next term opens."
+    ),
     "rate-limited": N_(
         "Too many sign-ups have come from here. Please try again in a little while."
     ),

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from registration import tokens
 from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
 from registration.api.schemas import EnrolmentIn, PartyIn, check_deliverable
-from registration.service import enrolments, meetings, networks, parties
+from registration.service import enrolments, meetings, networks, parties, renewal
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web.public.confirmations import VIEW_ENROLMENT
 from registration.web.public.forms import field_errors, member_from, problem_words, refused_status
@@ -74,7 +74,12 @@ async def _network_page(
 
 @router.get("/networks/{network_id}", response_class=HTMLResponse)
 async def show_network(
-    network_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
+    network_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    renew: uuid.UUID | None = None,
+    token: str = "",
 ) -> HTMLResponse:
     def choose(fallback: str) -> str:
         return language_of(request, fallback)
@@ -83,7 +88,17 @@ async def show_network(
         page = await _network_page(ctx, tx, network_id, choose)
     except Problem:
         return not_found(request)
-    return render(request, "network.html", errors={}, values={}, problem=None, **page)
+    # The renew link of a term's end: the enrol form filled in with the member's details.
+    values = await renewal.renewal_form(tx, ctx, network_id, renew, token) if renew else None
+    return render(
+        request,
+        "network.html",
+        private=renew is not None,
+        errors={},
+        values=values or {},
+        problem=None,
+        **page,
+    )
 
 
 @router.post("/networks/{network_id}/apply", response_class=HTMLResponse)
