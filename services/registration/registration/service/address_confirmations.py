@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import asyncpg
 
@@ -205,3 +205,29 @@ async def confirm_address(
 async def forget_member_within(conn: Connection, member_id: uuid.UUID) -> None:
     """Erasure: the confirmation goes (an erased person says nothing more)."""
     await confirmation_rows.forget(conn, member_id)
+
+
+async def dialogue_of_member_within(
+    conn: Connection, ctx: ServiceContext, member_id: uuid.UUID
+) -> dict[str, Any]:
+    """The person's part in the member dialogue, for their data export: their responses with
+    every answer (free text opened), their proposals and votes, and their confirmation."""
+    # Imported here: those use cases ask this module whether what is said counts.
+    from registration.service import consultations, proposals
+
+    confirmation = await confirmation_rows.of_member(conn, member_id)
+    return {
+        "responses": await consultations.export_of_member_within(conn, ctx, member_id),
+        **await proposals.export_of_member_within(conn, member_id),
+        "address_confirmation": dict(confirmation) if confirmation else None,
+    }
+
+
+async def forget_dialogue_of_member_within(conn: Connection, member_id: uuid.UUID) -> None:
+    """Erasure: the person's free-text answers, their authorship of proposals, their votes'
+    tie to them and their confirmation go; what was counted stays counted, tied to nobody."""
+    from registration.service import consultations, proposals
+
+    await consultations.forget_member_within(conn, member_id)
+    await proposals.forget_member_within(conn, member_id)
+    await forget_member_within(conn, member_id)

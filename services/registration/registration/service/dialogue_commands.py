@@ -8,10 +8,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, StrictInt, StringConstraints, model_validator
+from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
 
 from registration.service.commands import LongText, MemberIn, QuestionIn, Request, ShortText
-from tilmeld_shared.validation import JSON_INTEGER, Rfc3339
+from tilmeld_shared.validation import Rfc3339
 
 
 def _printable_text(value: str) -> str:
@@ -25,12 +25,41 @@ def _printable_text(value: str) -> str:
 
 Audience = Literal["members", "parties", "public"]
 MOST_QUESTIONS = 50
-# What a person writes in answer to a free-text question: several paragraphs at most.
-AnswerText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=5000),
-    AfterValidator(_printable_text),
-    Field(json_schema_extra={"pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"}),
+MOST_ANSWER_CHARS = 5000
+_ANSWER_TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+
+
+def _answer_value(value: object) -> int | str:
+    """A whole number (a scale's answer; 5.0 is 5) or text (a choice's option, free text),
+    judged as one value so that a refusal names `answers.N.value` and nothing more."""
+    if isinstance(value, bool):
+        raise ValueError("a whole number (for a scale) or text")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        if len(value) > MOST_ANSWER_CHARS:
+            raise ValueError(f"at most {MOST_ANSWER_CHARS} characters")
+        return _printable_text(value).strip()
+    raise ValueError("a whole number (for a scale) or text")
+
+
+AnswerValue = Annotated[
+    int | str,
+    PlainValidator(_answer_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer"},
+                {
+                    "type": "string",
+                    "maxLength": MOST_ANSWER_CHARS,
+                    "pattern": _ANSWER_TEXT_PATTERN,
+                },
+            ]
+        }
+    ),
 ]
 
 
@@ -59,7 +88,7 @@ class ConsultationIn(Request):
 
 class AnswerIn(Request):
     question_id: uuid.UUID
-    value: Annotated[StrictInt, JSON_INTEGER] | AnswerText = Field(
+    value: AnswerValue = Field(
         description="A choice: the option as written. A scale: a whole number from min to max. "
         "Free text: what the person writes (personal data, kept sealed)."
     )

@@ -10,7 +10,7 @@ from registration.repository import feedback as feedback_rows
 from registration.repository import members as member_rows
 from registration.repository import parties as party_rows
 from registration.repository import registrations as registration_rows
-from registration.service import enrolments, members, registrations
+from registration.service import address_confirmations, enrolments, members, registrations
 from registration.unit_of_work import ServiceContext, Transactions
 from tilmeld_shared.db import Connection
 from tilmeld_shared.problems import NotFound
@@ -36,6 +36,9 @@ async def forget_member_within(conn: Connection, ctx: ServiceContext, member_id:
     # choices and numbers of their feedback stay, tied to nobody.
     await answer_rows.erase_of_member(conn, member_id, at=ctx.clock.now())
     await feedback_rows.erase_text_of_member(conn, member_id)
+    # In the member dialogue: their free-text answers, authorship and votes' tie to them go; the
+    # counted choices, scales and votes stay, tied to nobody, so the counts stay right.
+    await address_confirmations.forget_dialogue_of_member_within(conn, member_id)
     await members.erase_member_within(conn, member_id)
 
 

@@ -17,7 +17,7 @@ from registration.repository import feedback as feedback_rows
 from registration.repository import members as member_rows
 from registration.repository import parties as party_rows
 from registration.repository import registrations as registration_rows
-from registration.service import answers
+from registration.service import address_confirmations, answers
 from registration.service.commands import MemberIn
 from registration.service.municipalities import resolve_member_again, typed_municipality
 from registration.unit_of_work import ServiceContext, Transactions
@@ -174,4 +174,7 @@ async def export_member(
     service's part, read and let go of before the others are asked for theirs."""
     own = await tx.read(lambda conn: export_member_within(conn, member_id))
     own.update(await tx.read(lambda conn: answers_of_member(conn, ctx.vault, member_id)))
+    own["dialogue"] = await tx.read(
+        lambda conn: address_confirmations.dialogue_of_member_within(conn, ctx, member_id)
+    )
     return {"registration": own, **await clients.exports_elsewhere(ctx.settings, member_id)}
