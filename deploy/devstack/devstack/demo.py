@@ -1,7 +1,8 @@
-"""Demo data drawn from the source documents (shared/seeds): KL's three culture networks, KS's
-member dialogue, the German regional meeting series, the Kulturmetropolen steering group (its
-municipalities as parties, one seat each) and KS's Kulturskole 3.0 pilot (municipalities apply;
-some accepted, one declined, one waiting).
+"""Demo data drawn from the source documents (shared/seeds): KL's three culture networks (the
+green-transition one a year of series enrolment, with a joint meeting with KL's climate-policy
+network), KS's member dialogue, the German regional meeting series, the Kulturmetropolen
+steering group (its municipalities as parties, one seat each) and KS's Kulturskole 3.0 pilot
+(municipalities apply; some accepted, one declined, one waiting).
 
 Loaded through the public API, so every record also flows as events to notification and
 reporting, exactly as real use would.
@@ -22,6 +23,12 @@ KL_ORGANISER = "KL – Kommunernes Landsforening, kultur- og fritidsteamet"
 def _at(days: int, hour: int, minutes: int = 0) -> str:
     base = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return (base + timedelta(days=days, hours=hour - 1, minutes=minutes)).isoformat()
+
+
+def _end_of_year(days: int) -> str:
+    """The last hour of the year `days` from today falls in (Copenhagen's midnight, in UTC)."""
+    year = (datetime.now(UTC) + timedelta(days=days)).year
+    return datetime(year, 12, 31, 23, tzinfo=UTC).isoformat()
 
 
 NETWORKS: list[dict[str, Any]] = [
@@ -83,6 +90,10 @@ NETWORKS: list[dict[str, Any]] = [
             "language": "da",
             "max_companions": 1,
             "period": "Tre møder og en afsluttende offentlig konference",
+            # One enrolment is the year: each members' meeting registers the member by itself,
+            # and the year ends after the conference.
+            "auto_register": True,
+            "term_ends_at": _end_of_year(120),
         },
         "meetings": [
             {
@@ -265,7 +276,31 @@ NETWORKS: list[dict[str, Any]] = [
             ("Kristiansand", "Kulturskolerektor", "decline"),
         ],
     },
+    {
+        "network": {
+            "title": "Netværk for kommunal klimapolitik",
+            "description": "KL's netværk for kommunernes klimafolk: klimaplaner, "
+            "borgerinddragelse og den grønne omstilling på tværs af forvaltningerne.",
+            "purpose": "Erfaringsudveksling om kommunale klimaplaner og deres gennemførelse.",
+            "target_group": "Klimakoordinatorer og ledere med ansvar for kommunens klimaplan.",
+            "organisers": [KL_ORGANISER],
+            "language": "da",
+            "max_companions": 0,
+        },
+        "meetings": [],
+    },
 ]
+# Held by the green-transition network together with the climate-policy network (the last
+# above): members of either may register, and it counts for both.
+JOINT_MEETING: dict[str, Any] = {
+    "title": "Fællesmøde: kulturlivet i kommunens klimaplan",
+    "description": "Grøn omstilling i kulturlivet og kommunal klimapolitik mødes: hvordan "
+    "kulturinstitutionerne får en plads i kommunens klimaplan.",
+    "starts_at": _at(70, 10),
+    "ends_at": _at(70, 15),
+    "location": "KL, Weidekampsgade 10, København S",
+    "capacity": 60,
+}
 DECLINED_BECAUSE = (
     "Piloten har plass til et begrenset antall kommuner, og vi prioriterer i denne runden "
     "kommuner uten et etablert utviklingssamarbeid. Takk for en god søknad."
@@ -351,8 +386,13 @@ def load(base_url: str, organiser_token: str, keys_file: Path) -> int:
                 _ok(client.post(f"/networks/{network['network_id']}/meetings", json=meeting))
         for entry, network_id in zip(NETWORKS, network_ids, strict=True):
             _add_parties(client, network_id, entry)
-        green = network_ids[2]
-        first_meeting = client.get(f"/networks/{green}/meetings").json()["items"][0]
+        green, climate = network_ids[2], network_ids[-1]
+        _ok(
+            client.post(
+                f"/networks/{green}/meetings", json={**JOINT_MEETING, "co_hosts": [climate]}
+            )
+        )
+        # Enrolling in the green-transition year registers each member for its meetings.
         for name, email, municipality, role, language in MEMBERS:
             member = {
                 "name": name,
@@ -364,12 +404,6 @@ def load(base_url: str, organiser_token: str, keys_file: Path) -> int:
             _ok(
                 client.post(
                     f"/networks/{green}/enrolments", json={"member": member, "consent": True}
-                )
-            )
-            _ok(
-                client.post(
-                    f"/meetings/{first_meeting['meeting_id']}/registrations",
-                    json={"member": member, "companions": []},
                 )
             )
         _record_history(client, network_ids[4])
