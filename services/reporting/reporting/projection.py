@@ -5,9 +5,9 @@ was last written at, so applying is an upsert guarded by `aggregate_version`: or
 redelivery do not matter, and the inbox makes a replayed event a no-op.
 
 A batch is applied set-wise: events are folded per row in Python (the newest state wins; a
-check-in, cancellation or joining time, once seen, is kept), then each table gets one statement
-over arrays. A row-by-row apply managed about 2,600 events/s here; this is an order of magnitude
-more.
+cancellation or joining time, once seen, is kept; attendance is the newest check-in or its
+undoing), then each table gets one statement over arrays. A row-by-row apply managed about 2,600
+events/s here; this is an order of magnitude more.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from tilmeld_shared.consuming import Event
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
     AttendanceRecorded,
+    AttendanceUndone,
     EnrolmentCancelled,
     EnrolmentEnded,
     FeedbackSubmitted,
@@ -44,9 +45,10 @@ from tilmeld_shared.events import (
 )
 from tilmeld_shared.tracing import spans_for_events
 
-# A check-in or cancellation time, once seen, survives newer states of the row.
+# A cancellation time, once seen, survives newer states of the row. Attendance is the newest
+# attendance event's (a check-in, or one taken back), kept apart: see `_Batch._attendance`.
 ENROLMENT_STICKY = ("enrolled_at", "cancelled_at")
-REGISTRATION_STICKY = ("cancelled_at", "checked_in_at")
+REGISTRATION_STICKY = ("cancelled_at",)
 PARTY_STICKY = ("joined_at",)
 # The resolved municipality, where an event names one: an event without it (EnrolmentCancelled
 # carries none; events from before the register) leaves the one known.
@@ -94,6 +96,8 @@ class _Batch:
     cancelled_meetings: dict[uuid.UUID, int] = field(default_factory=dict)
     enrolments: dict[uuid.UUID, RowState] = field(default_factory=dict)
     registrations: dict[uuid.UUID, RowState] = field(default_factory=dict)
+    # Per registration: the version and outcome of its newest attendance event in the batch.
+    attendance: dict[uuid.UUID, tuple[int, datetime | None]] = field(default_factory=dict)
     parties: dict[uuid.UUID, RowState] = field(default_factory=dict)
     erased: dict[uuid.UUID, datetime] = field(default_factory=dict)
     dialogue: DialogueBatch = field(default_factory=DialogueBatch)
@@ -131,6 +135,7 @@ class _Batch:
                     REGISTRATION_STICKY,
                     RESOLVED,
                 )
+                self._attendance(payload, version)
             case PartyState():  # applied, joined, declined, withdrew
                 _fold(self.parties, payload.party_id, version, _party(payload), PARTY_STICKY)
             case MemberErased():
@@ -140,8 +145,25 @@ class _Batch:
             case _:
                 pass  # an event type reporting does not count
 
+    def _attendance(self, payload: RegistrationState, version: int) -> None:
+        """The newest attendance event of the registration in this batch: a check-in (its time)
+        or the member's check-in taken back (None). A companion's tick is not attendance."""
+        if isinstance(payload, AttendanceRecorded):
+            arrived: datetime | None = payload.checked_in_at
+        elif isinstance(payload, AttendanceUndone) and payload.companion_index is None:
+            arrived = None
+        else:
+            return
+        known = self.attendance.get(payload.registration_id)
+        if known is None or version > known[0]:
+            self.attendance[payload.registration_id] = (version, arrived)
+
     async def write(self, conn: Connection) -> None:
         """One statement per table that has rows in this batch."""
+        for registration_id, row in self.registrations.items():
+            attended_version, arrived = self.attendance.get(registration_id, (0, None))
+            row.values["checked_in_at"] = arrived
+            row.values["attendance_version"] = attended_version
         # Erasures first, so no upsert below can write an erased member's id.
         if self.erased:
             await repository.erase_members(conn, self.erased)

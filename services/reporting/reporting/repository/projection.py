@@ -125,23 +125,29 @@ REGISTRATION_FIELDS = (
     "registered_at",
     "cancelled_at",
     "checked_in_at",
+    "attendance_version",
 )
 UPSERT_REGISTRATIONS = f"""
 INSERT INTO registrations (id, meeting_id, network_id, member_id, municipality, municipality_id,
                            country, status, seats, companions, registered_at, cancelled_at,
-                           checked_in_at, aggregate_version)
+                           checked_in_at, attendance_version, aggregate_version)
 SELECT new.id, new.meeting_id, new.network_id, {UNLESS_ERASED}, new.municipality,
        new.municipality_id, new.country, new.status, new.seats, new.companions,
-       new.registered_at, new.cancelled_at, new.checked_in_at, new.version
+       new.registered_at, new.cancelled_at, new.checked_in_at, new.attendance_version,
+       new.version
 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[],
             $8::text[], $9::int[], $10::int[], $11::timestamptz[], $12::timestamptz[],
-            $13::timestamptz[], $14::int[])
+            $13::timestamptz[], $14::int[], $15::int[])
      AS new(id, meeting_id, network_id, member_id, municipality, municipality_id, country,
-            status, seats, companions, registered_at, cancelled_at, checked_in_at, version)
+            status, seats, companions, registered_at, cancelled_at, checked_in_at,
+            attendance_version, version)
 ON CONFLICT (id) DO UPDATE
 SET status = excluded.status, seats = excluded.seats, companions = excluded.companions,
     cancelled_at = coalesce(excluded.cancelled_at, registrations.cancelled_at),
-    checked_in_at = coalesce(excluded.checked_in_at, registrations.checked_in_at),
+    -- Attendance is its newest attendance event's: a check-in, or one taken back (null).
+    checked_in_at = CASE WHEN excluded.attendance_version > registrations.attendance_version
+                         THEN excluded.checked_in_at ELSE registrations.checked_in_at END,
+    attendance_version = greatest(excluded.attendance_version, registrations.attendance_version),
     -- An event from before the register names none: it keeps the one known.
     municipality_id = coalesce(excluded.municipality_id, registrations.municipality_id),
     country = CASE WHEN excluded.municipality_id IS NULL THEN registrations.country
