@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from devstack import demo_dialogue
+
 KL_ORGANISER = "KL – Kommunernes Landsforening, kultur- og fritidsteamet"
 
 
@@ -313,6 +315,51 @@ HISTORIC_GERMAN_MEETINGS = [
     ("Künstliche Intelligenz in kommunalen Kulturverwaltungen", "2025-03-06T09:00:00Z", 10, 9),
     ("Kreisverwaltungen und bürgerschaftliches Kulturengagement", "2025-09-08T08:00:00Z", 7, 4),
 ]
+# What each of them was about (seeds/004), for the archive.
+GERMAN_TOPICS = [
+    "Das Selbstverständnis der Arbeit der Teilnehmenden: welche Aufgabenbereiche die kommunale "
+    "Engagementförderung und -beratung abdeckt, wie die Zusammenarbeit mit Ehrenamtlichen "
+    "aussieht und gestaltet werden kann, und welche Herausforderungen sich zuletzt aufgetan "
+    "haben.",
+    "Welchen Mehrwert lokale Netzwerke bieten, innerhalb der eigenen Verwaltung und darüber "
+    "hinaus: Stadtgesellschaft, andere Engagementsparten, Freiwilligenagenturen und "
+    "Unternehmen als Partner:innen, und wie man den Herausforderungen der Vernetzung begegnet.",
+    "KI und ihre Anwendungsmöglichkeiten in der Arbeit von Kulturverwaltungen: Mehrwert und "
+    "Chancen im Arbeitsalltag, Datensicherheit und Kompetenzentwicklung, konkrete Erfahrungen, "
+    "Hürden und Probleme.",
+    "Wie Kulturarbeit auf Kreisebene aussehen kann, welche Rollen Kreisverwaltungen übernehmen, "
+    "wie sie Städte und Gemeinden entlasten und das bürgerschaftliche Engagement stärken, und "
+    "wie aktive Kulturbüros auf Kreisebene entstehen.",
+]
+# Each meeting's agenda: minutes after the start, item, speakers.
+GERMAN_AGENDAS = [
+    [
+        (0, "Begrüßung und Vorstellungsrunde", ["Anne Melzig"]),
+        (30, "Aufgaben der kommunalen Engagementförderung", ["Anne Melzig"]),
+        (90, "Zusammenarbeit mit Ehrenamtlichen: Erfahrungen aus den Kommunen", []),
+        (150, "Herausforderungen und erprobte Lösungen", []),
+    ],
+    [
+        (0, "Begrüßung", ["Anne Melzig"]),
+        (20, "Impuls: Lokale Netzwerke und ihr Mehrwert", ["Jonas Weber"]),
+        (75, "Austausch: Welche Netzwerke nutzen wir, wie sind sie entstanden?", []),
+        (150, "Herausforderungen der Vernetzung", []),
+    ],
+    [
+        (0, "Begrüßung", ["Anne Melzig"]),
+        (15, "Input: Mehrwert von KI in der Kulturverwaltung", ["Dr. Miriam Schulte"]),
+        (75, "Datensicherheit und Kompetenzentwicklung", ["Dr. Miriam Schulte", "Anne Melzig"]),
+        (135, "Erfahrungen, Hürden und Probleme aus der Praxis", []),
+    ],
+    [
+        (0, "Begrüßung", ["Anne Melzig"]),
+        (20, "Kulturarbeit auf Kreisebene: Rollen und Aufgaben", ["Jonas Weber"]),
+        (90, "Wie entsteht ein aktives Kulturbüro im Kreis?", []),
+        (150, "Ausblick auf die Reihe", ["Anne Melzig"]),
+    ],
+]
+# The one public document of the archive: the slides of the meeting on AI (index 2).
+GERMAN_DOCUMENT = (2, "Folien: KI in kommunalen Kulturverwaltungen", "ki-kulturverwaltung.pdf")
 GERMAN_MUNICIPALITIES = [
     "Münster",
     "Kreis Steinfurt",
@@ -408,12 +455,14 @@ def load(base_url: str, organiser_token: str, keys_file: Path) -> int:
             )
         _record_history(client, network_ids[4])
         _record_steering_group_history(client, network_ids[5], NETWORKS[5])
+        demo_dialogue.load(client, MEMBERS)
         return len(network_ids)
 
 
 def _record_history(client: httpx.Client, network_id: str) -> None:
     """The series' meetings that took place, recorded as held: each registration at its own
-    date in the weeks before, attendance on the day, and nobody emailed about any of it."""
+    date in the weeks before, attendance on the day, and nobody emailed about any of it; each
+    with its topic and agenda, and the slides of one, for the network's archive."""
     for number, (title, held_at, registered, came) in enumerate(HISTORIC_GERMAN_MEETINGS):
         starts = datetime.fromisoformat(held_at)
         people = []
@@ -433,20 +482,66 @@ def _record_history(client: httpx.Client, network_id: str) -> None:
                     "attended": i < came,
                 }
             )
-        _ok(
+        held = _ok(
             client.post(
                 f"/networks/{network_id}/held-meetings",
                 json={
                     "title": title,
+                    "description": GERMAN_TOPICS[number],
                     "starts_at": starts.isoformat(),
                     "ends_at": (starts + timedelta(hours=3)).isoformat(),
                     "location": "Münster",
                     "capacity": 20,
                     "timezone": "Europe/Berlin",
+                    "agenda": [
+                        {
+                            "starts_at": (starts + timedelta(minutes=minutes)).isoformat(),
+                            "title": item,
+                            "speakers": speakers,
+                        }
+                        for minutes, item, speakers in GERMAN_AGENDAS[number]
+                    ],
                     "registrations": people,
                 },
             )
         )
+        if number == GERMAN_DOCUMENT[0]:
+            _, document_title, filename = GERMAN_DOCUMENT
+            _ok(
+                client.post(
+                    f"/meetings/{held['meeting_id']}/documents",
+                    data={"title": document_title, "visibility": "public"},
+                    files={"file": (filename, _slides_pdf(document_title), "application/pdf")},
+                )
+            )
+
+
+def _slides_pdf(title: str) -> bytes:
+    """A one-page PDF with the title on it, its cross-references right (made here, so the demo
+    needs no file of its own)."""
+    text = title.encode("latin-1", "replace").replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 20 Tf 60 760 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 842 595] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    pdf = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(pdf)
 
 
 # The steering group's meetings before this one, and who did not come: the parties report and

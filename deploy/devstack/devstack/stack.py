@@ -101,6 +101,8 @@ class Stack:
         env.setdefault("ORGANISER_TOKEN", DEV_ORGANISER_TOKEN)
         env.setdefault("REPORTING_TOKEN", DEV_REPORTING_TOKEN)
         env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{SERVICES['registration']}")
+        # Meeting documents live with the rest of the stack's data (and survive a restart).
+        env.setdefault("DOCUMENTS_DIR", str(self.state / "documents"))
 
         for name in SERVICES:
             migrations_url = self._least_privilege(env, name)
