@@ -92,8 +92,8 @@ def test_an_organiser_runs_a_meeting_from_the_console_and_the_door(
     with page.expect_download() as download:
         page.click("text=Download CSV")
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
-    assert sorted(row["name"] for row in rows) == sorted(p["name"] for p in people)
-    assert [row["companions"] for row in rows if row["name"] == "Lars Konsulent"] == [
+    assert sorted(row["Name"] for row in rows) == sorted(p["name"] for p in people)
+    assert [row["Companions"] for row in rows if row["Name"] == "Lars Konsulent"] == [
         "Ole Ledsager"
     ]
 
