@@ -234,3 +234,24 @@ async def test_a_meeting_set_to_offer_in_an_automatic_network_offers(api: OfferA
     assert body["offer"] == "open"
     expires = datetime.fromisoformat(body["offer_expires_at"])
     assert expires - datetime.now(UTC) <= timedelta(hours=3)
+
+
+async def test_the_offer_page_asks_and_only_its_button_takes_the_seat(api: OfferApi) -> None:
+    _, offered, _ = await full_meeting_with_an_offer(api)
+    registration_id = offered["registration_id"]
+    token = api.token(registration_id)
+    site = httpx.AsyncClient(transport=api.transport, base_url="http://registration")
+
+    shown = await site.get(f"/offer/registrations/{registration_id}", params={"token": token})
+    still = (await api.offer(registration_id)).json()
+    taken = await site.post(f"/offer/registrations/{registration_id}", data={"token": token})
+    wrong = await site.post(f"/offer/registrations/{registration_id}", data={"token": "0.x"})
+
+    assert shown.status_code == 200
+    assert shown.headers["cache-control"] == "no-store"
+    assert shown.headers["referrer-policy"] == "no-referrer"
+    assert f'value="{token}"' in shown.text and "<button" in shown.text
+    assert still["offer"] == "open"  # showing the page took nothing
+    assert taken.status_code == 200 and "<button" not in taken.text
+    assert (await api.offer(registration_id)).json()["offer"] == "accepted"
+    assert wrong.status_code == 403
