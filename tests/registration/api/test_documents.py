@@ -4,7 +4,9 @@ when refused, and who may list and download the participants' documents."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +16,9 @@ import asyncpg
 import httpx
 import pytest
 
+from registration import tokens
 from registration.main import create_app
+from registration.web.public.confirmations import VIEW_REGISTRATION
 from tests.builders import ORGANISER
 from tests.registration.api.conftest import Api, registration_settings
 from tests.registration.document_files import HTML_PRETENDING, docx, odt, plain_zip, tiny_pdf
@@ -322,3 +326,44 @@ async def test_the_documents_of_an_unknown_meeting_are_a_404_not_an_empty_list(
     missing = await api.client.get(f"/meetings/{uuid.uuid4()}/documents")
 
     assert missing.status_code == 404
+
+
+async def test_a_confirmed_persons_link_shows_the_participants_documents_on_a_private_page(
+    api: Api, database_url: str
+) -> None:
+    network_id, meeting_id = await a_meeting(api)
+    await upload(api, meeting_id, PDF, title="Program")
+    await upload(api, meeting_id, docx(), title="Deltagerliste", visibility="participants")
+    person = await api.enrolled(network_id)
+    registered = (
+        await api.client.post(f"/meetings/{meeting_id}/registrations", json={"member": person})
+    ).json()
+    settings = registration_settings(database_url)
+    view = tokens.issue(
+        settings.effective_token_secret,
+        VIEW_REGISTRATION,
+        uuid.UUID(registered["registration_id"]),
+        expires_at=None,
+    )
+    page = "http://registration/meetings/" + meeting_id
+
+    confirmation = await api.client.get(
+        f"http://registration/registrations/{registered['registration_id']}/confirmation",
+        params={"token": view, "lang": "en"},
+    )
+    public = await api.client.get(page, params={"lang": "en"})
+    link = re.search(r'href="(/meetings/[^"]*token=[^"]*)"', confirmation.text)
+    assert link is not None, confirmation.text
+    personal = await api.client.get("http://registration" + html.unescape(link[1]))
+
+    assert "Program" in public.text and "Deltagerliste" not in public.text
+    assert "Deltagerliste" in personal.text
+    assert "no-store" in personal.headers["cache-control"]
+    private_link = re.search(
+        r'href="(/api/v1/documents/[^"]*token=[^"]*)" download><span[^>]*>Deltagerliste',
+        personal.text,
+    )
+    assert private_link is not None
+    download = await api.client.get("http://registration" + html.unescape(private_link[1]))
+    assert download.status_code == 200
+    assert download.content == docx()

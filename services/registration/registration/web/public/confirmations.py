@@ -120,6 +120,11 @@ async def registration_confirmation(
         if registration["status"] != "cancelled"
         else None,
         back_url=f"/meetings/{meeting['id']}?lang={lang}",
+        # The meeting's page with the participants' documents too, for a confirmed seat.
+        papers_url=f"/meetings/{meeting['id']}?registration_id={registration_id}&token={cancel}"
+        f"&lang={lang}"
+        if registration["status"] == "confirmed"
+        else None,
     )
 
 

@@ -82,7 +82,11 @@ async def show_meeting(
     except Problem:
         return not_found(request)
     page |= await archive.meeting_papers(request, tx, ctx, page["meeting"], page["lang"])
-    return render(request, "meeting.html", errors={}, values={}, problem=None, **page)
+    # A participant's link carries their token: not for a shared cache or another site.
+    private = "token" in request.query_params
+    return render(
+        request, "meeting.html", private=private, errors={}, values={}, problem=None, **page
+    )
 
 
 @router.post("/meetings/{meeting_id}/register", response_class=HTMLResponse)
