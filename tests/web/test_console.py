@@ -75,7 +75,8 @@ def test_an_organiser_runs_a_meeting_from_the_console_and_the_door(
     visit.audit(page, "network")
     page.click("form[action$='/meetings'] button")
     expect(page.locator("h1")).to_have_text("Møde om kulturstrategier")
-    meeting_id = page.url.rsplit("/", 1)[1]
+    meeting_id = page.url.split("?")[0].rsplit("/", 1)[1]
+    expect(page.locator(".notice")).to_have_text("Meeting created.")
 
     people = [member(name=name) for name in ("Lars Konsulent", "Ingrid Nordmann", "Sara Green")]
     for number, person in enumerate(people):
