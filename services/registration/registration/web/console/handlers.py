@@ -191,7 +191,7 @@ async def create_meeting(
     try:
         command = MeetingIn.model_validate(meeting_body(form, editing=False))
         row = await meetings.schedule_meeting(
-            tx, network_id, command, organiser=organiser, once=as_is()
+            tx, network_id, command, organiser=organiser, once=as_is(), ctx=ctx
         )
     except ValidationError as error:
         errors = field_errors(error, language_of(request))
