@@ -384,6 +384,20 @@ async def test_members_propose_vote_and_the_console_moderates_and_schedules(
     listed = await pages.get(url, params={"lang": "da"})
     assert "På dagsordenen for Møde 2: Åbne strategier" in listed.text
 
+    # The page after a vote carries its token: the voter takes the vote back there.
+    counted_page = await pages.get(counted.headers["location"])
+    assert counted_page.headers["cache-control"] == "no-store"
+    withdraw = re.search(r'action="([^"]+/withdraw[^"]*)"', counted_page.text)
+    token = re.search(r'name="token" value="([^"]+)"', counted_page.text)
+    assert withdraw is not None and token is not None
+    taken_back = await pages.post(
+        withdraw.group(1).replace("&amp;", "&"), data={"token": token.group(1)}
+    )
+    assert "Din stemme er trukket tilbage" in taken_back.text
+    assert "0 stemmer" in (await pages.get(url, params={"lang": "da"})).text
+    forged = await pages.post(withdraw.group(1).replace("&amp;", "&"), data={"token": "0.forged"})
+    assert forged.status_code == 403
+
 
 async def test_the_console_asks_and_shows_registrations_own_counts_with_a_csv(
     api: Api, database_url: str

@@ -32,7 +32,7 @@ from registration.web.public.dialogue import (
 from registration.web.public.page import not_found, render, when
 from registration.web.requests import language_of, read_form
 from registration.web.words import gettext
-from tilmeld_shared.problems import Problem, TooManyRequests
+from tilmeld_shared.problems import Conflict, Problem, TooManyRequests
 
 router = APIRouter(include_in_schema=False)
 PREFIX = "proposal_"
@@ -120,8 +120,10 @@ async def vote_from_page(
         else:
             await admit_voice(abuse, request, command.member.email)
             voted = await proposals.vote(tx, ctx, proposal_id, command, once=as_is())
+            # The page after the vote carries its token: the voter can take the vote back there.
             return RedirectResponse(
-                f"/networks/{network_id}/proposals/voted?status={voted.vote['status']}&lang={lang}",
+                f"/networks/{network_id}/proposals/voted?status={voted.vote['status']}"
+                f"&vote={voted.vote['id']}&token={voted.token}&lang={lang}",
                 303,
             )
     except ValidationError as error:
@@ -232,8 +234,11 @@ async def propose_from_page(
 
 
 @router.get("/networks/{network_id}/proposals/voted", response_class=HTMLResponse)
-async def voted(network_id: uuid.UUID, request: Request, status: str = "") -> HTMLResponse:
-    """Where a vote leads: counted, or waiting for the person to confirm their address."""
+async def voted(
+    network_id: uuid.UUID, request: Request, status: str = "", vote: str = "", token: str = ""
+) -> HTMLResponse:
+    """Where a vote leads: counted, or waiting for the person to confirm their address; and the
+    button that takes the vote back (the address carries the vote's token: a private page)."""
     lang = language_of(request)
     if status == "pending":
         heading = gettext(lang, "Check your email")
@@ -245,14 +250,65 @@ async def voted(network_id: uuid.UUID, request: Request, status: str = "") -> HT
     else:
         heading = gettext(lang, "Your vote is counted")
         message = gettext(lang, "Thank you for your vote.")
+    withdraw = (
+        {
+            "action": f"/networks/{network_id}/proposals/votes/{vote}/withdraw?lang={lang}",
+            "token": token,
+            "button": gettext(lang, "Take back my vote"),
+        }
+        if vote and token
+        else None
+    )
     return render(
         request,
         "dialogue_state.html",
         lang,
+        private=True,
         done=True,
         heading=heading,
         message=message,
         waiting=status == "pending",
+        form=withdraw,
+        back_url=f"/networks/{network_id}/proposals?lang={lang}",
+        back_label=gettext(lang, "Back to the topic proposals"),
+    )
+
+
+@router.post(
+    "/networks/{network_id}/proposals/votes/{vote_id}/withdraw", response_class=HTMLResponse
+)
+async def withdraw_from_page(
+    network_id: uuid.UUID,
+    vote_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+) -> HTMLResponse:
+    """The voter takes the vote back (with the vote's token); it no longer counts."""
+    token = (await read_form(request, max_chars=500)).get("token", "")
+    lang = language_of(request)
+    try:
+        await proposals.withdraw_vote(tx, ctx, vote_id, token=token, organiser=None, once=as_is())
+    except Conflict:
+        pass  # taken back already: the page says it is
+    except Problem:
+        return render(
+            request,
+            "dialogue_state.html",
+            lang,
+            status=403,
+            private=True,
+            heading=gettext(lang, "The link does not work"),
+            message=gettext(lang, "The link is invalid or has expired."),
+        )
+    return render(
+        request,
+        "dialogue_state.html",
+        lang,
+        private=True,
+        done=True,
+        heading=gettext(lang, "Your vote is taken back"),
+        message=gettext(lang, "It no longer counts. You can vote for the topic again later."),
         back_url=f"/networks/{network_id}/proposals?lang={lang}",
         back_label=gettext(lang, "Back to the topic proposals"),
     )
