@@ -135,6 +135,12 @@ class NetworkCreated(Payload):
     offer_hours: int | None = None
     # Topic proposals: not taken, published after an organiser's review, or published at once.
     proposals: Literal["off", "moderated", "open"] = "off"
+    # Who runs the network and how to reach them, for the emails sent on its behalf (sender
+    # name, footer, Reply-To). Published on the network's public page, so they travel in clear
+    # (organisations' names and the network's own contact, not a member's personal data).
+    organisers: list[str] = Field(default_factory=list)
+    contact_name: str | None = None
+    contact_email: str | None = None
 
 
 class NetworkUpdated(NetworkCreated):

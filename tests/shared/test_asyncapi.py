@@ -59,6 +59,9 @@ def network(cls: type[ev.NetworkCreated]) -> ev.Payload:
         max_companions=1,
         status="open",
         organisation_id=uuid.uuid4(),
+        organisers=["KL"],
+        contact_name="Anne Holm",
+        contact_email="klimanetvaerket@kl.example",
     )
 
 

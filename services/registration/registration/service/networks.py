@@ -35,6 +35,10 @@ def _event_fields(row: asyncpg.Record) -> dict[str, Any]:
         "waitlist": row["waitlist"],
         "offer_hours": row["offer_hours"],
         "proposals": row["proposals"],
+        # Public on the network's page: the emails sent on its behalf name them.
+        "organisers": list(row["organisers"] or []),
+        "contact_name": (row["contact"] or {}).get("name"),
+        "contact_email": (row["contact"] or {}).get("email"),
     }
 
 
