@@ -19,7 +19,7 @@ from email.header import Header
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formatdate, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any, cast
 
 import aiosmtplib
@@ -72,14 +72,29 @@ def build_message(row: Any, *, mail_from: str, utf8: bool = False) -> bytes:
         message = MIMEMultipart("mixed")
         message.attach(alternatives)
         message.attach(attachment)
-    message["From"] = mail_from
+    message["From"] = sender(row, mail_from)
     message["To"] = smtp_address(row["recipient"])
+    reply_to = row.get("reply_to")
+    if reply_to and (utf8 or reply_to.rpartition("@")[0].isascii()):
+        # The network's contact: a reply reaches the organisers, not the unattended sender. An
+        # address no header can carry is left out rather than costing the person their email.
+        with contextlib.suppress(UnicodeError):
+            message["Reply-To"] = smtp_address(reply_to)
     # compat32 takes a Header object and encodes it as RFC 2047 words when flattening.
     message["Subject"] = row["subject"] if utf8 else cast(str, Header(row["subject"], "utf-8"))
     message["Message-ID"] = f"<{row['id']}@tilmeld>"
     message["Date"] = formatdate(localtime=False)
     message["Content-Language"] = row["language"]
     return message.as_bytes(policy=email.policy.SMTPUTF8) if utf8 else message.as_bytes()
+
+
+def sender(row: Any, mail_from: str) -> str:
+    """The configured sender's address under the name of those the email is sent for (the
+    network's organisers): the address stays the one SPF and DKIM vouch for."""
+    name = row.get("sender_name")
+    if not name:
+        return mail_from
+    return formataddr((name, parseaddr(mail_from)[1]), charset="utf-8")
 
 
 def is_permanent(error: Exception) -> bool:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from tilmeld_shared.i18n import LANGUAGE_VARIABLE, Catalogues, install_in_jinja
 from tilmeld_shared.validation import INVISIBLE, LINE_BREAKS
@@ -31,14 +32,20 @@ CATALOGUES = Catalogues(Path(__file__).parent / "locale", "notification")
 LOCALES = {"da": "da_DK", "nb": "nb_NO", "de": "de_DE", "en": "en_GB"}
 FALLBACK_LANGUAGE = "en"
 _BREAK = re.compile(f"[{LINE_BREAKS}]")
+# The line that parts an email's words from its footer (RFC 3676's signature delimiter: mail
+# clients grey out or fold what follows it).
+SIGNATURE_DELIMITER = "-- "
 _UNSEEN = re.compile(f"[{INVISIBLE}]")
 
 
 def _one_line(value: Any) -> Any:
     """Every value a template prints stays on its line and in its order: a line break someone
     typed (registration refuses them now, older data may hold one) becomes a space, and
-    invisible or bidirectional controls go."""
-    return _UNSEEN.sub("", _BREAK.sub(" ", value)) if isinstance(value, str) else value
+    invisible or bidirectional controls go. Markup is the layout's own (a macro's output, its
+    values already through here) and stays as it is."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return _UNSEEN.sub("", _BREAK.sub(" ", value))
 
 
 _environment = Environment(
@@ -92,50 +99,123 @@ def system_links(context: dict[str, Any]) -> set[str]:
     return {link for link in links if link}
 
 
+def labelled_links(context: dict[str, Any]) -> set[str]:
+    """The system's links that mean something only as a thing to click (the person's cancel
+    link, the email's main link): in the HTML part the words before them become their label,
+    never 150 characters of token. The meeting's online link stays readable, to be copied."""
+    links = (context.get("cancel_url"), context.get("action_url"))
+    return {link for link in links if link}
+
+
+def mail_addresses(context: dict[str, Any]) -> set[str]:
+    """The addresses the HTML part may offer to write to: the network's public contact."""
+    organiser = context.get("organiser") or {}
+    return {address for address in (organiser.get("contact_email"),) if address}
+
+
+# A piece of a line: its kind ("text", "link", "labelled", "action", "mail"), what is shown, and
+# where it leads ("" for text).
+Piece = tuple[str, str, str]
+
+
 def _paragraphs(
-    text: str, links: Collection[str], action: str | None = None
-) -> list[list[list[tuple[str, str]]]]:
-    """Blank-line separated paragraphs of lines, each line split into text and the given links
-    (`action`, the email's main link, marked as such).
+    text: str,
+    links: Collection[str],
+    action: str | None = None,
+    labelled: Collection[str] = (),
+    addresses: Collection[str] = (),
+) -> list[list[list[Piece]]]:
+    """Blank-line separated paragraphs of lines, each line split into text, the given links
+    (`action`, the email's main link, marked as such) and the given mail addresses. A line
+    that ends in one of the `labelled` links after a colon ("To leave the waitlist: <link>")
+    becomes one link labelled with its words.
 
     Lines break at "\n" only: str.splitlines() also breaks at U+2028, U+0085 and the like."""
+    found = [*links, *addresses]
     linked = re.compile(
-        "(" + "|".join(re.escape(link) for link in sorted(links, key=len, reverse=True)) + ")"
+        "(" + "|".join(re.escape(link) for link in sorted(found, key=len, reverse=True)) + ")"
     )
     paragraphs = []
     for block in re.split(r"\n[ \t]*\n", text.strip("\n")):
         lines = []
         for line in block.split("\n"):
-            pieces = linked.split(line) if links else [line]
-            lines.append([(_kind(p, links, action), p) for p in pieces if p])
+            pieces = linked.split(line) if found else [line]
+            kept = [_piece(p, links, action, addresses) for p in pieces if p]
+            lines.append(_labelled(kept, labelled, action))
         paragraphs.append(lines)
     return paragraphs
 
 
-def _kind(piece: str, links: Collection[str], action: str | None) -> str:
+def _piece(
+    piece: str, links: Collection[str], action: str | None, addresses: Collection[str]
+) -> Piece:
     if piece == action:
-        return "action"
-    return "link" if piece in links else "text"
+        return ("action", piece, piece)
+    if piece in links:
+        return ("link", piece, piece)
+    if piece in addresses:
+        return ("mail", piece, f"mailto:{piece}")
+    return ("text", piece, "")
+
+
+def _labelled(line: list[Piece], labelled: Collection[str], action: str | None) -> list[Piece]:
+    """ "Words: <link>" as one link labelled "Words" (the action stays the action: alone in its
+    paragraph it is a button)."""
+    if len(line) != 2 or line[0][0] != "text" or line[1][2] not in labelled:
+        return line
+    words = line[0][1].rstrip()
+    if not words.endswith(":") or not words.rstrip(":").strip():
+        return line
+    label = words.rstrip(":").strip()
+    kind = "action" if line[1][2] == action else "labelled"
+    return [(kind, label, line[1][2])]
 
 
 def html_part(
-    subject: str, body: str, language: str, links: Collection[str], action: str | None = None
+    subject: str,
+    body: str,
+    language: str,
+    links: Collection[str],
+    action: str | None = None,
+    *,
+    labelled: Collection[str] = (),
+    addresses: Collection[str] = (),
 ) -> str:
-    """The email's words as HTML, escaped, with exactly `links` clickable wherever they occur;
-    a paragraph of one line that ends in the `action` link (the main thing the email asks)
-    shows as a button, labelled with the words before the link."""
+    """The email's words as HTML, escaped, with exactly `links` (and `addresses`, as mailto)
+    clickable wherever they occur; a paragraph of one line that ends in the `action` link (the
+    main thing the email asks) shows as a button, labelled with the words before the link.
+    What follows the signature delimiter ("-- " on a line of its own) is the footer: who the
+    email is from and how to reach them."""
+    # The last delimiter: one typed into an organiser's message is theirs, not the footer's.
+    main, delimiter, footer = body.rpartition(f"\n{SIGNATURE_DELIMITER}\n")
+    if not delimiter:
+        main, footer = body, ""
     return _environment.get_template("layout.html").render(
-        language=language, subject=subject, paragraphs=_paragraphs(body, links, action)
+        language=language,
+        subject=subject,
+        paragraphs=_paragraphs(main, links, action, labelled, addresses),
+        footer=_paragraphs(footer, links, action, labelled, addresses) if footer.strip() else [],
     )
 
 
 def render(template: str, language: str, context: dict[str, Any]) -> Rendered:
     language = language_or_fallback(language)
+    # What an email names when it is given it: who sends it (the network's organiser, see
+    # service.networks), whom the member brings.
+    context = {"organiser": None, "companion_names": [], **context}
     text = _environment.get_template(f"{template}.txt").render(
         {**context, LANGUAGE_VARIABLE: language}
     )
     subject, _, body = text.partition("\n")
     subject = subject.strip()
     body = re.sub(r"\n{3,}", "\n\n", body.lstrip("\n"))
-    html = html_part(subject, body, language, system_links(context), context.get("action_url"))
+    html = html_part(
+        subject,
+        body,
+        language,
+        system_links(context),
+        context.get("action_url"),
+        labelled=labelled_links(context),
+        addresses=mail_addresses(context),
+    )
     return Rendered(subject=subject, text=body, html=html)

@@ -19,8 +19,8 @@ WHERE lower(recipient) = lower($1) AND created_at > now() - interval '1 hour'
 INSERT_NOTIFICATION = """
 INSERT INTO notifications (id, event_id, dedupe_key, member_id, registration_id, recipient,
                            template, language, subject, body_text, body_html, calendar, status,
-                           traceparent, tracestate)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                           traceparent, tracestate, sender_name, reply_to)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id, status
 """
@@ -62,6 +62,8 @@ async def insert_notification(
     status: str,
     traceparent: str | None = None,
     tracestate: str | None = None,
+    sender_name: str | None = None,
+    reply_to: str | None = None,
 ) -> asyncpg.Record | None:
     """The new row's `id` and `status`; None when one with the same key was queued before."""
     row: asyncpg.Record | None = await conn.fetchrow(
@@ -81,6 +83,8 @@ async def insert_notification(
         status,
         traceparent,
         tracestate,
+        sender_name,
+        reply_to,
     )
     return row
 

@@ -71,6 +71,7 @@ async def consultation_invitation(
             network=network,
             closes_at=closes_at,
             action_url=personal.action_url,
+            network_id=payload.network_id,
         )
     ]
 
@@ -111,6 +112,7 @@ async def response_submitted(
         ),
         closes_at=consultation["closes_at"] if consultation else None,
         action_url=personal.action_url,
+        network_id=payload.network_id,
     )
     outgoing.context["dedupe_key"] = (
         f"{template}:{payload.response_id}"
@@ -140,6 +142,7 @@ async def queue_due_consultation_reminders(
                 network=await network_title(conn, due["network_id"], due["network_title"]),
                 closes_at=due["closing"],
                 action_url=due["action_url"],
+                network_id=due["network_id"],
             )
             for due in await dialogue.claim_due_reminders(conn, limit=limit)
             if not due["answered"] and not due["closed"] and due["closing"] > now
@@ -159,6 +162,7 @@ def _email(
     network: str,
     closes_at: datetime | None,
     action_url: str | None,
+    network_id: uuid.UUID | None = None,
 ) -> Outgoing:
     """One email about a consultation; keyed by the consultation and the address (so the same
     person is invited, or reminded, once whatever is redelivered)."""
@@ -175,4 +179,5 @@ def _email(
             "action_url": action_url,
             "dedupe_key": f"{template}:{consultation_id}:{digest(address)}",
         },
+        network_id=network_id,
     )

@@ -67,5 +67,6 @@ async def address_confirmation_requested(
                 "action_url": personal.action_url,
                 "dedupe_key": f"address_confirmation:{payload.confirmation_id}",
             },
+            network_id=payload.network_id,
         )
     ]

@@ -24,5 +24,6 @@ async def member_enrolled(
                 "network_title": payload.network_title or "Tilmeld",
                 "cancel_url": payload.personal.cancel_url,
             },
+            network_id=payload.network_id,
         )
     ]

@@ -83,4 +83,5 @@ def _email(
         registration["member_id"],
         registration["id"],
         context,
+        network_id=meeting["network_id"],
     )

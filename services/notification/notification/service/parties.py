@@ -76,6 +76,7 @@ def _to_contact(
                 "network_contact_email": payload.network_contact_email,
                 "cancel_url": payload.personal.cancel_url,
             },
+            network_id=payload.network_id,
         )
     ]
 

@@ -73,5 +73,6 @@ async def _to_author(
                 **news,
                 "dedupe_key": f"{template}:{payload.proposal_id}",
             },
+            network_id=payload.network_id,
         )
     ]

@@ -9,7 +9,8 @@ import uuid
 
 from notification import rendering
 from notification.metrics import NOTIFICATIONS
-from notification.repository import notifications
+from notification.repository import networks, notifications
+from notification.service.networks import Organiser, organiser_of
 from notification.service.recipients import Outgoing
 from notification.settings import Settings
 from tilmeld_shared.db import Connection
@@ -32,13 +33,28 @@ async def queue(
     of the event's consumer span, so the dispatcher's send joins the event's trace."""
     queued = []
     trace_context = message_trace_context(event_id)
+    organisers: dict[uuid.UUID, Organiser | None] = {}
     for item in outgoing:
+        organiser = None
+        if item.network_id is not None:
+            if item.network_id not in organisers:
+                network = await networks.get_network(conn, item.network_id)
+                organisers[item.network_id] = organiser_of(
+                    network, contact_email=item.context.get("network_contact_email")
+                )
+            organiser = organisers[item.network_id]
+        reply_to = organiser.contact_email if organiser else None
+        if reply_to and reply_to.lower() == item.recipient.email.lower():
+            reply_to = None  # the contact themselves: a reply would come back to them
         rendered = rendering.render(
             item.template,
             item.language,
             {
                 "name": item.recipient.name,
                 "companion_of": item.recipient.companion_of,
+                "organiser": {**organiser.context(), "replies": reply_to is not None}
+                if organiser
+                else None,
                 **item.context,
             },
         )
@@ -63,6 +79,8 @@ async def queue(
             status=status,
             traceparent=trace_context.get("traceparent"),
             tracestate=trace_context.get("tracestate"),
+            sender_name=organiser.name if organiser else None,
+            reply_to=reply_to,
         )
         if row is None:
             continue  # queued before, under the same key

@@ -54,6 +54,9 @@ class Outgoing:
     registration_id: uuid.UUID | None
     context: dict[str, Any]
     calendar: str | None = None
+    # The network the email is sent on behalf of: its organisers sign it and their contact is
+    # its Reply-To (see queueing); None for an email from the system itself.
+    network_id: uuid.UUID | None = None
 
 
 def is_over(meeting: asyncpg.Record) -> bool:
@@ -88,9 +91,12 @@ def to_member(
             "seats": payload.seats if payload else None,
             "companions": payload.companions if payload else None,
             "waitlist_position": payload.waitlist_position if payload else None,
+            # Named, so the member sees whom they registered (the companions hear their name).
+            "companion_names": [c["name"] for c in registration["companions"] if c.get("name")],
             "dedupe_key": key,
         },
         ics,
+        meeting["network_id"],
     )
 
 
@@ -129,6 +135,7 @@ def to_companions(
                     "companion_of": registration["name"],
                 },
                 ics,
+                meeting["network_id"],
             )
         )
     return outgoing

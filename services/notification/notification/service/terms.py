@@ -34,5 +34,6 @@ async def enrolment_ended(
                 "action_url": payload.personal.action_url,
                 "cancel_url": None,
             },
+            network_id=payload.network_id,
         )
     ]
