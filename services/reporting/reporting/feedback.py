@@ -9,8 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from reporting.dialogue_reports import COUNTED_KINDS
-from reporting.dialogue_reports import _question as question_results
+from reporting.dialogue_reports import COUNTED_KINDS, question_results
 from reporting.repository import feedback as repository
 from reporting.repository.projection import RowState
 from reporting.repository.reports import as_of
