@@ -113,6 +113,9 @@ async def test_the_link_shows_the_offer_and_until_when_it_holds(api: OfferApi) -
     assert timedelta(hours=11) < expires - datetime.now(UTC) <= timedelta(hours=12)
     assert "name" not in body and "email" not in body
     assert not_offered.json()["offer"] == "none"
+    # The seat is held: not taken, and not available to anyone else either.
+    seen = (await api.client.get(f"/meetings/{meeting_id}")).json()
+    assert (seen["seats_taken"], seen["seats_available"], seen["waitlist_length"]) == (0, 0, 2)
 
 
 async def test_a_missing_or_wrong_token_is_a_403_problem(api: OfferApi) -> None:

@@ -42,7 +42,8 @@ def meeting(row: asyncpg.Record, *, show_online_url: bool = False) -> MeetingOut
     }
     return MeetingOut(
         meeting_id=row["id"],
-        seats_available=max(row["capacity"] - row["seats_taken"], 0),
+        # A seat on offer is held for its person: not available to anyone else.
+        seats_available=max(row["capacity"] - row["seats_taken"] - row.get("seats_on_offer", 0), 0),
         waitlist_length=row["waitlist_length"],
         online=row["online_url"] is not None,
         online_url=row["online_url"] if show_online_url else None,

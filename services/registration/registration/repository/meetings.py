@@ -20,10 +20,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 RETURNING *
 """
 
-# The meeting as it is shown: with how many wait for a seat.
+# The meeting as it is shown: with how many wait for a seat, and the seats held for people
+# offered them from the waitlist (free to nobody else; repository/offers.py).
 VIEW = """
 SELECT m.*, (SELECT count(*) FROM registrations r
-             WHERE r.meeting_id = m.id AND r.status = 'waitlisted') AS waitlist_length
+             WHERE r.meeting_id = m.id AND r.status = 'waitlisted') AS waitlist_length,
+       (SELECT coalesce(sum(o.seats), 0) FROM registrations o
+        WHERE o.meeting_id = m.id AND o.offer_state = 'open') AS seats_on_offer
 FROM meetings m WHERE m.id = $1
 """
 
@@ -35,7 +38,9 @@ FOR_UPDATE = "SELECT * FROM meetings WHERE id = $1 FOR UPDATE"
 # Keyset pagination on (starts_at, id), as shown (with the waitlist's length).
 PAGE = """
 SELECT m.*, (SELECT count(*) FROM registrations r
-             WHERE r.meeting_id = m.id AND r.status = 'waitlisted') AS waitlist_length
+             WHERE r.meeting_id = m.id AND r.status = 'waitlisted') AS waitlist_length,
+       (SELECT coalesce(sum(o.seats), 0) FROM registrations o
+        WHERE o.meeting_id = m.id AND o.offer_state = 'open') AS seats_on_offer
 FROM meetings m
 WHERE m.network_id = $1
   AND ($2::timestamptz IS NULL OR (m.starts_at, m.id) > ($2, $3))

@@ -57,7 +57,9 @@ async def _meeting_page(
         "lang": lang,
         "meeting": meeting,
         "network": network,
-        "seats_left": max(meeting["capacity"] - meeting["seats_taken"], 0),
+        "seats_left": max(
+            meeting["capacity"] - meeting["seats_taken"] - meeting.get("seats_on_offer", 0), 0
+        ),
         "when": when(meeting["starts_at"], meeting["timezone"], lang),
         "starts_iso": meeting["starts_at"].isoformat(),
         "deadline": when(deadline, meeting["timezone"], lang) if deadline else None,

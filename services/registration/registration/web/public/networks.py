@@ -48,7 +48,9 @@ async def _network_page(
             "id": row["id"],
             "title": row["title"],
             "status": row["status"],
-            "seats_left": max(row["capacity"] - row["seats_taken"], 0),
+            "seats_left": max(
+                row["capacity"] - row["seats_taken"] - row.get("seats_on_offer", 0), 0
+            ),
             "when": when(row["starts_at"], row["timezone"], lang),
             "starts_iso": row["starts_at"].isoformat(),
             "over": row["ends_at"] <= now,
