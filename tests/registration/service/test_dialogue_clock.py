@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from registration.service import consultations, dialogue_clock
-from registration.service.dialogue_commands import ConsultationIn
+from registration.service.dialogue_commands import ConsultationIn, ResponseIn
 from registration.service.history import PinnedClock
 from registration.unit_of_work import ServiceContext, Transactions, as_is
-from tests.registration.dialogue_builders import consultation_body, events
+from tests.registration.dialogue_builders import answers_to, consultation_body, events
 from tests.registration.service.conftest import PLATFORM, Given
 
 
@@ -124,3 +124,28 @@ async def test_a_public_consultation_invites_the_members_and_has_no_audience_siz
     (opened,) = await events(pool, "ConsultationOpened")
     assert opened["payload"]["audience_size"] is None
     assert len(await events(pool, "ConsultationInvitation")) == 1
+
+
+async def test_the_first_answer_before_the_clock_comes_by_opens_the_consultation_first(
+    given: Given, tx: Transactions, ctx: ServiceContext, pool: asyncpg.Pool
+) -> None:
+    network_id = await given.network()
+    person = await given.member(network_id)
+    consultation_id = await scheduled(tx, ctx, network_id)
+    opening = at(ctx, datetime.now(UTC) + timedelta(hours=2))
+    consultation = await consultations.get_consultation(tx, opening, consultation_id)
+    assert consultation is not None
+
+    await consultations.submit_response(
+        tx,
+        opening,
+        consultation_id,
+        ResponseIn(member=person, answers=answers_to(consultation["questions"])),
+        once=as_is(),
+    )
+    opened, _ = await dialogue_clock.run_dialogue_clock(tx, opening)
+
+    kinds = [e["event_type"] for e in await events(pool) if e["topic"].endswith("dialogue.v1")]
+    assert kinds.index("ConsultationOpened") < kinds.index("ResponseSubmitted")
+    assert kinds.count("ConsultationOpened") == 1
+    assert opened == 0

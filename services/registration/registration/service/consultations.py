@@ -465,6 +465,12 @@ async def submit_within(
     _require_open(consultation, now)
     checked = check_answers(_questions(consultation), command.answers)
     member = await _respondent(conn, ctx, consultation, command)
+    if consultation["stored_status"] == "scheduled":
+        # Its window has begun but the clock has not come by yet: open it now, so that its
+        # ConsultationOpened comes before any response on the topic.
+        locked = await consultation_rows.lock(conn, consultation_id)
+        if locked is not None and locked["status"] == "scheduled":
+            await open_within(conn, ctx, consultation_id)
     existing = await consultation_rows.response_of(conn, consultation_id, member["id"])
     if existing is not None:
         raise _already(existing)
