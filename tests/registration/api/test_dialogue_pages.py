@@ -19,7 +19,7 @@ import pytest
 
 from registration import tokens
 from registration.main import create_app
-from tests.builders import ORGANISER, member
+from tests.builders import ORGANISER, member, network_body
 from tests.registration.api.conftest import Api, registration_settings
 
 ROOT = "http://registration"
@@ -480,3 +480,56 @@ async def test_a_flood_of_votes_from_one_address_is_refused_with_the_time_to_wai
         assert int(flooded.headers["retry-after"]) > 0
         assert "Too many" in flooded.text
         assert len(await _outbox(database_url, "ProposalSubmitted")) == 2
+
+
+async def test_an_organisations_console_sees_and_decides_only_its_own_dialogue(
+    api: Api, database_url: str
+) -> None:
+    keys = {}
+    for name in ("KL", "KS"):
+        org = (
+            await api.client.post("/organisations", json={"name": name}, headers=ORGANISER)
+        ).json()
+        issued = await api.client.post(
+            f"/organisations/{org['organisation_id']}/api-keys",
+            json={"name": "console"},
+            headers=ORGANISER,
+        )
+        keys[name] = issued.json()["key"]
+    created = await api.client.post(
+        "/networks",
+        json=network_body(title="KS' nettverk", language="nb", proposals="open"),
+        headers={"Authorization": f"Bearer {keys['KS']}"},
+    )
+    network_id = created.json()["network_id"]
+    consultation = await _consultation_from_console(api, database_url, network_id)
+    author = await api.enrolled(network_id)
+    proposal = await api.client.post(
+        f"/networks/{network_id}/proposals",
+        json={"member": author, "title": "Kulturskolen", "body": "Et tema for neste møte."},
+    )
+    proposal_id = proposal.json()["proposal_id"]
+    kl = _pages(api)
+    assert (await kl.post("/console/login", data={"token": keys["KL"]})).status_code == 303
+
+    for page in (
+        f"/console/networks/{network_id}/consultations",
+        f"/console/consultations/{consultation['consultation_id']}",
+        f"/console/consultations/{consultation['consultation_id']}/responses.csv",
+        f"/console/networks/{network_id}/proposals",
+    ):
+        assert (await kl.get(page)).status_code == 404, page
+    refused = await kl.post(f"/console/proposals/{proposal_id}/reject", data={"reason": "Nei."})
+    assert refused.status_code == 404
+    asked = await kl.post(
+        f"/console/networks/{network_id}/consultations",
+        data={
+            "title": "Fremmed",
+            "q1_text": "Hva?",
+            "opens_at": "2099-01-01T10:00",
+            "closes_at": "2099-02-01T10:00",
+        },
+    )
+    assert asked.status_code == 404
+    stored = await api.client.get(f"/proposals/{proposal_id}")
+    assert stored.json()["status"] != "rejected"
