@@ -187,3 +187,15 @@ async def test_a_check_in_taken_back_is_not_asked(handle: Handle, pool: asyncpg.
     )
 
     assert await requests(pool) == []
+
+
+async def test_a_meeting_long_over_when_it_is_marked_held_asks_nobody(
+    handle: Handle, pool: asyncpg.Pool
+) -> None:
+    # Recorded afterwards, say: its attendees are history, not people to write to.
+    meeting = Meeting(days_ahead=-60)
+    await three_people(handle, meeting)
+
+    await handle(held(meeting))
+
+    assert await requests(pool) == []

@@ -75,6 +75,8 @@ async def _requests(
     meeting = await meetings.get_meeting(conn, meeting_id)
     if meeting is None:
         return []
+    if meeting["ends_at"] < datetime.now(UTC) - settings.mail_events_within_delta:
+        return []  # a meeting long over (one recorded afterwards, say): history, not news
     attendees = await feedback_rows.to_ask(conn, meeting_id, registration_id)
     return [_request(settings, attendee, meeting) for attendee in attendees]
 
