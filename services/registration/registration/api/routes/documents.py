@@ -26,6 +26,7 @@ from registration.api.deps import (
 from registration.api.schemas import Page
 from registration.api.uploads import read_upload
 from registration.service import documents
+from registration.service.document_types import ACCEPTED
 from registration.service.documents import Reader
 from registration.storage import ObjectStore
 from registration.unit_of_work import per_key
@@ -172,7 +173,15 @@ async def list_documents(
 @router.get(
     "/documents/{document_id}",
     response_class=StreamingResponse,
-    responses={200: {"description": "The document's bytes, as a download."}},
+    responses={
+        200: {
+            "description": "The document's bytes, as a download, in the type its content is.",
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in sorted({k.content_type for k in ACCEPTED})
+            },
+        }
+    },
 )
 async def download_document(
     document_id: uuid.UUID,
