@@ -396,3 +396,42 @@ async def test_after_the_term_enrolment_waits_for_the_next_term_and_the_link_ren
     assert (row["member_id"], row["automatic"]) == (enrolled.enrolment["member_id"], True)
     with pytest.raises(Forbidden):
         await renewal.renew(tx, later, enrolment_id, token="nope", organiser=None, once=as_is())
+
+
+async def test_leaving_the_network_cancels_what_the_series_registered_and_keeps_ones_own(
+    given: Given, tx: Transactions, ctx: ServiceContext, pool: asyncpg.Pool
+) -> None:
+    network_id = await given.network()
+    own = await given.meeting(network_id, days_ahead=10)
+    person = MemberIn.model_validate(member())
+    enrolled = await given.enrol(network_id, person)
+    await given.register(own, person)
+    await networks.update_network(
+        tx, network_id, NetworkPatch(auto_register=True), organiser=PLATFORM
+    )
+    series = await given.meeting(network_id, days_ahead=20, capacity=1)
+    waiting = await given.member(network_id)
+    await series_enrolment.register_owed(tx, ctx)
+    assert [row["status"] for row in await registrations_of(pool, series)] == [
+        "confirmed",
+        "waitlisted",
+    ]
+
+    await enrolments.cancel_enrolment(
+        tx,
+        ctx,
+        enrolled.enrolment["id"],
+        token=enrolled.cancel_token,
+        organiser=None,
+        once=as_is(),
+    )
+
+    mine = enrolled.enrolment["member_id"]
+    kept = [row for row in await registrations_of(pool, own) if row["member_id"] == mine]
+    assert [(row["status"], row["automatic"]) for row in kept] == [("confirmed", False)]
+    seats = [(row["status"], row["member_id"]) for row in await registrations_of(pool, series)]
+    assert seats[0] == ("cancelled", mine)
+    assert seats[1][0] == "confirmed", "the freed seat went to the waitlist"
+    assert waiting
+    cancelled = await events(pool, "RegistrationCancelled")
+    assert [e["cancelled_by"] for e in cancelled] == ["member"]

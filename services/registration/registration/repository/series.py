@@ -85,13 +85,15 @@ WHERE id = $1 AND status = 'active'
 RETURNING *
 """
 
-# What the enrolment registered its member for after its term: automatic registrations still
-# standing for meetings from the term's end on.
+# What the enrolment registered its member for from a moment on (its term's end, or leaving):
+# its automatic registrations still standing, never one the person made (the ledger names
+# those too, as already_registered).
 AFTER_TERM = """
 SELECT r.id FROM series_registrations s
 JOIN registrations r ON r.id = s.registration_id
 JOIN meetings m ON m.id = s.meeting_id
-WHERE s.enrolment_id = $1 AND r.status IN ('confirmed', 'waitlisted')
+WHERE s.enrolment_id = $1 AND s.outcome = 'registered' AND r.automatic
+  AND r.status IN ('confirmed', 'waitlisted')
   AND m.status = 'scheduled' AND m.starts_at >= $2
 ORDER BY m.starts_at, m.id
 """

@@ -126,6 +126,12 @@ async def cancel_enrolment_within(
         raise Conflict("The enrolment ended with the network's term.", slug="enrolment-ended")
     now = ctx.clock.now()
     cancelled = await enrolment_rows.cancel(conn, enrolment_id, at=now)
+    if not erasure:  # erasure cancels every registration of the person itself
+        # Leaving the network: the meetings still to come that series enrolment registered the
+        # person for go with it (they are for members); their own registrations stay.
+        await series_enrolment.cancel_automatic_from(
+            conn, ctx, enrolment_id, since=now, by="organiser" if by_organiser else "member"
+        )
     member = await member_rows.get(conn, enrolment["member_id"])
     network = await network_rows.get(conn, enrolment["network_id"])
     assert member is not None and network is not None

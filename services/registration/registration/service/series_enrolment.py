@@ -36,7 +36,11 @@ from registration.repository import meetings as meeting_rows
 from registration.repository import members as member_rows
 from registration.repository import networks as network_rows
 from registration.repository import series as series_rows
-from registration.service.registrations import cancel_registration_within, place_registration
+from registration.service.registrations import (
+    CancelledBy,
+    cancel_registration_within,
+    place_registration,
+)
 from registration.unit_of_work import ServiceContext, Transactions
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import EnrolmentEnded, PersonalData
@@ -177,12 +181,7 @@ async def _end(conn: Connection, ctx: ServiceContext, enrolment: asyncpg.Record)
     ended = await series_rows.end(conn, enrolment["id"], at=term_ends_at)
     if ended is None:
         return 0
-    for registration_id in await series_rows.after_term(
-        conn, enrolment["id"], term_ends_at=term_ends_at
-    ):
-        await cancel_registration_within(
-            conn, ctx, registration_id, token=None, by_organiser=True, cancelled_by="term_ended"
-        )
+    await cancel_automatic_from(conn, ctx, enrolment["id"], since=term_ends_at, by="term_ended")
     member = await member_rows.get(conn, enrolment["member_id"])
     network = await network_rows.get(conn, enrolment["network_id"])
     assert member is not None and network is not None
@@ -216,6 +215,22 @@ async def _end(conn: Connection, ctx: ServiceContext, enrolment: asyncpg.Record)
         key=network["id"],
     )
     return 1
+
+
+async def cancel_automatic_from(
+    conn: Connection,
+    ctx: ServiceContext,
+    enrolment_id: uuid.UUID,
+    *,
+    since: datetime,
+    by: CancelledBy,
+) -> None:
+    """Cancel the registrations the enrolment made by series enrolment for meetings starting
+    from `since` on (seats to the waitlist); the person's own registrations stay."""
+    for registration_id in await series_rows.after_term(conn, enrolment_id, term_ends_at=since):
+        await cancel_registration_within(
+            conn, ctx, registration_id, token=None, by_organiser=True, cancelled_by=by
+        )
 
 
 # --- the scheduler -----------------------------------------------------------------------------
