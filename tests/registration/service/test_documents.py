@@ -5,11 +5,14 @@ or rolled-back upload."""
 from __future__ import annotations
 
 import io
+import re
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+from aiohttp import web
 
 from registration.service import documents, meetings
 from registration.service.document_types import DOCX, JPEG, ODT, PDF, PNG, safe_filename, sniff
@@ -243,3 +246,74 @@ async def test_a_participant_sees_all_documents_only_while_their_seat_is_confirm
         await documents.find_document(
             tx, ctx, row["id"], Reader(None, uuid.uuid4(), registered.cancel_token)
         )
+
+
+@pytest.fixture
+async def s3_endpoint() -> AsyncIterator[tuple[str, dict[str, bytes], list[dict[str, str]]]]:
+    """A small S3-compatible endpoint over real HTTP: the object calls the store makes (PUT,
+    GET, the bulk-delete POST), path-style, keeping what it is sent and each request's headers.
+    A stand-in for MinIO or S3 that checks the wiring: URL, prefix, endpoint, credentials."""
+    objects: dict[str, bytes] = {}
+    seen: list[dict[str, str]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        seen.append({"method": request.method, "path": request.path, **request.headers})
+        if request.method == "PUT":
+            objects[request.path] = await request.read()
+            return web.Response(headers={"ETag": '"1"'})
+        if request.method == "POST" and "delete" in request.query:
+            keys = re.findall(r"<Key>([^<]*)</Key>", (await request.read()).decode())
+            for key in keys:
+                objects.pop(f"{request.path.rstrip('/')}/{key}", None)
+            deleted = "".join(f"<Deleted><Key>{key}</Key></Deleted>" for key in keys)
+            return web.Response(
+                text=f"<DeleteResult>{deleted}</DeleteResult>", content_type="application/xml"
+            )
+        if request.method == "GET" and request.path in objects:
+            body = objects[request.path]
+            return web.Response(
+                body=body,
+                headers={"ETag": '"1"', "Last-Modified": "Wed, 02 Dec 2026 10:00:00 GMT"},
+            )
+        return web.Response(
+            status=404, text="<Error><Code>NoSuchKey</Code></Error>", content_type="application/xml"
+        )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}", objects, seen
+    await runner.cleanup()
+
+
+async def test_the_s3_store_puts_reads_and_deletes_under_its_prefix_with_its_credentials(
+    s3_endpoint: tuple[str, dict[str, bytes], list[dict[str, str]]], ctx: ServiceContext
+) -> None:
+    endpoint, objects, seen = s3_endpoint
+    store = open_store(
+        settings_with(
+            ctx,
+            document_store_url="s3://tilmeld-documents/registration",
+            document_store_endpoint=endpoint,
+            document_store_region="eu-central-1",
+            document_store_access_key_id="TILMELDKEY",
+            document_store_secret_access_key="not-a-real-secret",
+        )
+    )
+    content = tiny_pdf("S3")
+
+    await store.put("meetings/m/d", io.BytesIO(content))
+    read = b"".join([chunk async for chunk in store.read("meetings/m/d")])
+    await store.delete("meetings/m/d")
+
+    assert read == content
+    assert objects == {}
+    assert seen[0]["path"] == "/tilmeld-documents/registration/meetings/m/d"
+    assert "Credential=TILMELDKEY/" in seen[0]["Authorization"]
+    assert "eu-central-1/s3/aws4_request" in seen[0]["Authorization"]
+    with pytest.raises(ObjectMissing):
+        _ = [chunk async for chunk in store.read("meetings/m/d")]
