@@ -89,7 +89,7 @@ def consultation_body(form: dict[str, str], zone: str) -> dict[str, Any]:
                 if value is not None:
                     question[end] = value
         questions.append(question)
-    return {
+    body = {
         "title": form.get("title", "").strip() or None,
         "description": form.get("description", "").strip() or None,
         "opens_at": _moment(form.get("opens_at", ""), zone),
@@ -97,6 +97,8 @@ def consultation_body(form: dict[str, str], zone: str) -> dict[str, Any]:
         "audience": form.get("audience") or "members",
         "questions": questions,
     }
+    # A field left empty is missing (so the page asks for it), not a value to check.
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def consultation_errors(error: ValidationError, lang: str) -> dict[str, str]:
