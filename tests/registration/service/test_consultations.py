@@ -417,6 +417,10 @@ async def test_a_parties_consultation_asks_the_contacts_and_members_from_joined_
     contact = joined.party["contact_email"]
     from_the_party = MemberIn.model_validate(member(municipality="Rødovre"))
     await given.enrol(network_id, from_the_party)
+    # The contact enrolled as a member too: asked once, all the same.
+    await given.enrol(
+        network_id, MemberIn.model_validate({**member(municipality="Rødovre"), "email": contact})
+    )
 
     consultation = await ask(tx, ctx, network_id, audience="parties")
     by_contact = await answer(

@@ -96,15 +96,18 @@ ORDER BY m.id
 
 AUDIENCE_PARTIES = f"""
 SELECT {_MEMBER_COLUMNS}
-FROM members m
+FROM (
+    SELECT contact_member_id AS id FROM parties
+    WHERE network_id = $1 AND status = 'joined' AND contact_member_id IS NOT NULL
+    UNION
+    SELECT e.member_id FROM enrolments e
+    JOIN members em ON em.id = e.member_id
+    JOIN parties p ON p.network_id = e.network_id AND p.municipality_id = em.municipality_id
+    WHERE e.network_id = $1 AND e.status = 'active' AND p.status = 'joined'
+) asked
+JOIN members m ON m.id = asked.id
 LEFT JOIN municipalities mu ON mu.municipality_id = m.municipality_id
 WHERE m.erased_at IS NULL
-  AND (EXISTS (SELECT 1 FROM parties p
-               WHERE p.network_id = $1 AND p.status = 'joined' AND p.contact_member_id = m.id)
-       OR EXISTS (SELECT 1 FROM enrolments e JOIN parties p
-                    ON p.network_id = e.network_id AND p.municipality_id = m.municipality_id
-                  WHERE e.network_id = $1 AND e.member_id = m.id AND e.status = 'active'
-                    AND p.status = 'joined'))
 ORDER BY m.id
 """
 
