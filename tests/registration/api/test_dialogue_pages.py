@@ -329,10 +329,12 @@ async def test_members_propose_vote_and_the_console_moderates_and_schedules(
     network = await api.network(language="da", title="Grøn omstilling")
     network_id = network["network_id"]
     meeting = await api.meeting(network_id, title="Møde 2: Åbne strategier")
-    patched = await api.client.patch(
-        f"/networks/{network_id}", json={"proposals": "moderated"}, headers=ORGANISER
+    console = await _console(api)
+    setting = await console.post(
+        f"/console/networks/{network_id}/proposals/setting", data={"proposals": "moderated"}
     )
-    assert patched.status_code == 200, patched.text
+    assert setting.status_code == 303
+    assert (await api.client.get(f"/networks/{network_id}")).json()["proposals"] == "moderated"
     author = await api.enrolled(network_id, municipality="Roskilde")
     voter = await api.enrolled(network_id, name="Lars Konsulent", municipality="Herlev")
     pages = _pages(api)
@@ -355,7 +357,6 @@ async def test_members_propose_vote_and_the_console_moderates_and_schedules(
     confirmation_id, token = await _confirm_link(database_url)
     await pages.post(f"/confirm/{confirmation_id}", data={"token": token})
 
-    console = await _console(api)
     moderation = await console.get(f"/console/networks/{network_id}/proposals")
     assert "Klimaregnskab" in moderation.text
     [proposal_id] = re.findall(r'/console/proposals/([0-9a-f-]{36})/publish"', moderation.text)

@@ -17,7 +17,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from registration.api.deps import ContextDep, TransactionsDep
-from registration.service import consultations, meetings, proposals
+from registration.api.schemas import NetworkPatch
+from registration.service import consultations, meetings, networks, proposals
 from registration.service.dialogue_commands import ConsultationIn, RejectIn, ScheduleIn
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web import headers
@@ -345,6 +346,11 @@ PROPOSAL_STATUSES = {
     "rejected": N_("Rejected"),
     "scheduled": N_("On a meeting's agenda"),
 }
+CHOICES = {
+    "off": N_("No"),
+    "moderated": N_("Yes, once an organiser has published them"),
+    "open": N_("Yes, shown at once"),
+}
 SETTINGS = {
     "off": N_("The network does not take topic proposals (its settings say so)."),
     "moderated": N_("Members' proposals wait for an organiser to publish them."),
@@ -386,6 +392,8 @@ async def _proposals_page(
     return {
         "network": network,
         "setting": _word(lang, SETTINGS, network["proposals"]),
+        "choice": network["proposals"],
+        "choices": [(value, _word(lang, CHOICES, value)) for value in CHOICES],
         "meetings": [
             {
                 "id": row["id"],
@@ -453,6 +461,25 @@ async def _decided(
     if page is None:
         return missing(request)
     return render(request, "proposals.html", status=409, problem=problem, **page)
+
+
+@router.post("/networks/{network_id}/proposals/setting", response_model=None)
+async def change_setting(
+    network_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    organiser: ConsoleOrganiser,
+) -> Response:
+    """Whether members propose topics: not at all, for an organiser's review, or at once."""
+    form = await read_form(request)
+    try:
+        command = NetworkPatch.model_validate({"proposals": form.get("proposals")})
+        await networks.update_network(tx, network_id, command, organiser=organiser)
+    except ValidationError:
+        pass  # not one of the three: nothing changes, the page shows the setting as it is
+    except Problem:
+        return missing(request)
+    return RedirectResponse(f"/console/networks/{network_id}/proposals", 303)
 
 
 @router.post("/proposals/{proposal_id}/publish", response_model=None)
