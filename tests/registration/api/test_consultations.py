@@ -294,3 +294,26 @@ async def test_another_organisations_token_sees_nothing(api: Api) -> None:
     )
 
     assert (export.status_code, create.status_code) == (404, 404)
+
+
+async def test_a_retried_response_with_its_idempotency_key_is_answered_alike_and_stored_once(
+    api: Api, database_url: str
+) -> None:
+    network_id = (await api.network())["network_id"]
+    person = await api.enrolled(network_id)
+    consultation = await ask(api, network_id)
+    body = {"member": person, "answers": answers_to(consultation["questions"])}
+    path = f"/consultations/{consultation['consultation_id']}/responses"
+
+    first = await api.client.post(path, json=body, headers={"Idempotency-Key": "svar-1"})
+    retry = await api.client.post(path, json=body, headers={"Idempotency-Key": "svar-1"})
+    other_body = await api.client.post(
+        path,
+        json={**body, "answers": answers_to(consultation["questions"], scale=1)},
+        headers={"Idempotency-Key": "svar-1"},
+    )
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json()
+    assert other_body.status_code == 422
+    assert len(await outbox(database_url, "ResponseSubmitted")) == 1
