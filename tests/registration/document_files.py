@@ -5,6 +5,14 @@ from __future__ import annotations
 import io
 import zipfile
 
+# A fixed time in every zip entry: the same call makes the same bytes.
+WHEN = (2025, 3, 6, 9, 0, 0)
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    return zipfile.ZipInfo(name, date_time=WHEN)
+
+
 OOXML_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?>'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -46,9 +54,9 @@ def docx(*, macros: bool = False) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(
-            "[Content_Types].xml", OOXML_TYPES.format(part="word/document.xml", main=main)
+            _entry("[Content_Types].xml"), OOXML_TYPES.format(part="word/document.xml", main=main)
         )
-        archive.writestr("word/document.xml", "<w:document/>")
+        archive.writestr(_entry("word/document.xml"), "<w:document/>")
     return buffer.getvalue()
 
 
@@ -57,24 +65,25 @@ def pptx() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(
-            "[Content_Types].xml", OOXML_TYPES.format(part="ppt/presentation.xml", main=main)
+            _entry("[Content_Types].xml"),
+            OOXML_TYPES.format(part="ppt/presentation.xml", main=main),
         )
-        archive.writestr("ppt/presentation.xml", "<p:presentation/>")
+        archive.writestr(_entry("ppt/presentation.xml"), "<p:presentation/>")
     return buffer.getvalue()
 
 
 def odt() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
-        archive.writestr("content.xml", "<office:document-content/>")
+        archive.writestr(_entry("mimetype"), "application/vnd.oasis.opendocument.text")
+        archive.writestr(_entry("content.xml"), "<office:document-content/>")
     return buffer.getvalue()
 
 
 def plain_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("setup.exe", "MZ")
+        archive.writestr(_entry("setup.exe"), "MZ")
     return buffer.getvalue()
 
 

@@ -13,6 +13,7 @@ bytes here; the store holds only bytes under keys the service makes up (never a 
 from __future__ import annotations
 
 import contextlib
+import logging
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,6 +24,8 @@ from obstore.exceptions import NotFoundError
 from obstore.store import LocalStore, S3Store
 
 from registration.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Chunks a download is streamed in: big enough to keep the syscalls few, small enough that many
 # downloads at once stay light.
@@ -122,7 +125,13 @@ def documents_directory(settings: Settings) -> Path:
     """DOCUMENTS_DIR, or a folder of the system's temporary directory in development."""
     if settings.documents_dir:
         return Path(settings.documents_dir)
-    return Path(tempfile.gettempdir()) / "tilmeld-documents"
+    fallback = Path(tempfile.gettempdir()) / "tilmeld-documents"
+    if settings.environment == "production":
+        log.warning(
+            "documents are kept in %s: set DOCUMENT_STORE_URL or DOCUMENTS_DIR to keep them",
+            fallback,
+        )
+    return fallback
 
 
 def open_store(settings: Settings) -> ObjectStore:

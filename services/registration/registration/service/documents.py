@@ -143,9 +143,6 @@ async def scan(settings: Settings, file: IO[bytes]) -> None:
     if not settings.virus_scan_command.strip():
         return
     command = shlex.split(settings.virus_scan_command)
-    file.seek(0)
-    data = await asyncio.to_thread(file.read)
-    file.seek(0)
     try:
         process = await asyncio.create_subprocess_exec(
             *command,
@@ -156,8 +153,26 @@ async def scan(settings: Settings, file: IO[bytes]) -> None:
     except OSError as error:
         log.error("virus scanner cannot start: %s", type(error).__name__)
         raise ScannerUnavailable("The virus scanner is unavailable; try again later.") from None
+
+    async def feed() -> None:
+        # In chunks, so a large upload is never in memory whole; a scanner that has its verdict
+        # before the end may close its input.
+        assert process.stdin is not None
+        file.seek(0)
+        try:
+            while chunk := await asyncio.to_thread(file.read, _HASH_CHUNK):
+                process.stdin.write(chunk)
+                await process.stdin.drain()
+            process.stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            file.seek(0)
+
     try:
-        await asyncio.wait_for(process.communicate(data), settings.virus_scan_timeout_s)
+        await asyncio.wait_for(
+            asyncio.gather(feed(), process.wait()), settings.virus_scan_timeout_s
+        )
     except TimeoutError:
         process.kill()
         await process.wait()

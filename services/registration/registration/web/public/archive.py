@@ -53,6 +53,7 @@ def agenda_items(meeting: Any, lang: str) -> list[dict[str, Any]]:
                 "time_iso": moment.isoformat() if moment else "",
                 "title": item["title"],
                 "speakers": ", ".join(item.get("speakers") or []),
+                "proposed": bool(item.get("proposal_id")),
             }
         )
     return items
