@@ -534,3 +534,44 @@ async def test_an_organisations_console_sees_and_decides_only_its_own_dialogue(
     assert asked.status_code == 404
     stored = await api.client.get(f"/proposals/{proposal_id}")
     assert stored.json()["status"] != "rejected"
+
+
+# What the proposals page says in each language: its heading, a topic's vote button, the
+# proposal form's heading, and the word for a topic left out.
+PROPOSALS_SAY = {
+    "da": ("Forslag til emner", "Stem på dette emne", "Foreslå et emne", "Skriv emnet."),
+    "nb": ("Innspill til tema", "Stem på dette temaet", "Kom med innspill", "Skriv inn temaet."),
+    "de": (
+        "Themenvorschläge",
+        "Für dieses Thema stimmen",
+        "Thema vorschlagen",
+        "Bitte geben Sie das Thema an.",
+    ),
+    "en": ("Topic proposals", "Vote for this topic", "Propose a topic", "Enter the topic."),
+}
+
+
+@pytest.mark.parametrize("lang", PROPOSALS_SAY)
+async def test_the_proposals_page_speaks_each_language(api: Api, lang: str) -> None:
+    heading, button, propose, missing_topic = PROPOSALS_SAY[lang]
+    network = await api.network(language="da", proposals="open")
+    author = await api.enrolled(network["network_id"])
+    await api.client.post(
+        f"/networks/{network['network_id']}/proposals",
+        json={"member": author, "title": "Klimaregnskab", "body": "Et emne til næste møde."},
+    )
+    unknown_link = await _pages(api).get(f"/confirm/{uuid.uuid4()}", params={"lang": lang})
+    url = f"/networks/{network['network_id']}/proposals"
+
+    listed = await _pages(api).get(url, params={"lang": lang})
+    refused = await _pages(api).post(
+        f"{url}/new?lang={lang}",
+        data={f"proposal_{key}": value for key, value in _person(author).items()},
+    )
+
+    assert f'<html lang="{lang}">' in listed.text
+    assert heading in listed.text and propose in listed.text
+    assert refused.status_code == 422 and missing_topic in refused.text
+    assert unknown_link.status_code == 403
+    # The author's address is not confirmed: the topic is neither listed nor can be voted for.
+    assert button not in listed.text
