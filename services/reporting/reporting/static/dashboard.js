@@ -38,6 +38,7 @@ const MESSAGES = {
   registrations_confirmed: N_("Confirmed registrations"),
   attended: N_("Attended"),
   no_shows: N_("No-shows"),
+  gave_feedback: N_("Gave feedback"),
   parties: N_("Parties"),
   municipality: N_("Municipality"),
   status: N_("Status"),
@@ -205,11 +206,16 @@ async function render(language) {
   });
 
   const held = past.items.filter((m) => m.status !== "cancelled").slice(-12);
+  // Beside who came, how many of them gave feedback (0 for a meeting that asked for none).
+  const feedback = await Promise.all(
+    held.map((m) => get(`/meetings/${encodeURIComponent(m.meeting_id)}/feedback`).catch(() => null)),
+  );
   draw("chart-past", {
     type: "bar", height: 280,
     data: { labels: held.map((m) => `${short(m.title, 30)} (${formatDate(m.starts_at, language)})`), datasets: [
       { label: words.attended, data: held.map((m) => m.attended), backgroundColor: COLOURS.accent, stack: "s" },
       { label: words.no_shows, data: held.map((m) => m.no_shows || 0), backgroundColor: COLOURS.warn, stack: "s" },
+      { label: words.gave_feedback, data: feedback.map((f) => (f ? f.responses : 0)), backgroundColor: COLOURS.blue, stack: "feedback" },
     ] },
     options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
   });
