@@ -1,6 +1,7 @@
-"""The end of a network's term: the member is told, in their own language, that their
-enrolment ended, and invited to the next term with their renew link; once, whatever is
-redelivered; nothing for an erased member."""
+"""Series enrolment in email: at the end of a network's term the member is told, in their own
+language, that their enrolment ended, and invited to the next term with their renew link (once,
+whatever is redelivered; nothing for an erased member); an automatic registration says where it
+comes from."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import pytest
 
 from devstack.smtp import MailCatcher
 from tests.builders import PERSONAL_DATA
-from tests.notification.conftest import NOW, Network
+from tests.notification.conftest import NOW, Meeting, Network
 from tests.notification.service.test_parties import delivered
-from tilmeld_shared.events import EnrolmentEnded, PersonalData
+from tilmeld_shared.events import EnrolmentEnded, PersonalData, RegistrationConfirmed
 
 Handle = Callable[..., Any]
 RENEW = "https://tilmeld.example.org/networks/n/renew?renew=e&token=renew-secret"
@@ -86,3 +87,21 @@ async def test_a_redelivered_term_end_emails_once_and_an_erased_member_not_at_al
 
     assert len(mails) == 1
     assert await pool.fetchval("SELECT count(*) FROM notifications") == 1
+
+
+async def test_an_automatic_registration_says_it_comes_from_the_series_and_cancels_alone(
+    handle: Handle, pool: asyncpg.Pool, database_url: str, smtp: MailCatcher
+) -> None:
+    meeting = Meeting()
+    await handle(
+        meeting.scheduled(),
+        meeting.registration(RegistrationConfirmed, status="confirmed", automatic=True),
+        meeting.registration(RegistrationConfirmed, status="confirmed", email="ole@koege.example"),
+    )
+
+    await delivered(pool, database_url, smtp)
+
+    [automatic] = smtp.to("karen@ishoj.example")
+    [by_hand] = smtp.to("ole@koege.example")
+    assert "som medlem af netværkets mødeforløb" in automatic.text
+    assert "mødeforløb" not in by_hand.text

@@ -91,6 +91,8 @@ def to_member(
             "seats": payload.seats if payload else None,
             "companions": payload.companions if payload else None,
             "waitlist_position": payload.waitlist_position if payload else None,
+            # Registered by series enrolment: the email says why, and that it cancels alone.
+            "automatic": payload.automatic if payload else False,
             # Named, so the member sees whom they registered (the companions hear their name).
             "companion_names": [c["name"] for c in registration["companions"] if c.get("name")],
             "dedupe_key": key,
