@@ -55,7 +55,8 @@ class Settings(ServiceSettings):
     smtp_connections: int = 4
     """Parallel SMTP connections per dispatch batch."""
     mail_from: str = "Tilmeld <no-reply@tilmeld.example>"
-    """The emails' From."""
+    """The emails' From. Its address sends every email; one sent on a network's behalf shows
+    the network's organisers as the name, with the network's contact as Reply-To."""
 
     registration_url: str = "http://127.0.0.1:8001"
     """The registration service, which opens the sealed personal data in events."""

@@ -57,7 +57,7 @@ async def test_an_application_gets_the_contact_a_receipt_and_tells_the_organiser
     ]
     [receipt] = smtp.to(CONTACT)
     assert receipt.message["Content-Language"] == "de"
-    assert receipt.subject == "Antrag eingegangen: Rødovre im Netzwerk Kulturmetropolen"
+    assert receipt.subject == "Antrag eingegangen: Rødovre bei Kulturmetropolen"
     assert "Guten Tag Mette Hansen," in receipt.text
     assert "Antrag von Rødovre auf Aufnahme in das Netzwerk „Kulturmetropolen“" in receipt.text
     assert "token=secret-token" in receipt.text, "the contact's own link to withdraw"
@@ -157,7 +157,9 @@ async def test_a_decline_tells_the_contact_the_organisers_reason(
     assert with_reason.subject == "Ansøgning afvist: Rødovre i Kulturmetropolen"
     assert "afvist ansøgningen fra Rødovre om optagelse i netværket" in with_reason.text
     assert f"Begrundelse: {reason}" in with_reason.text
-    assert f"skrive til netværket på {ORGANISER}" in with_reason.text
+    # Where to write with questions: the footer, and a reply reaches the network's contact.
+    assert f"Spørgsmål? Svar på denne e-mail, eller skriv til {ORGANISER}." in with_reason.text
+    assert with_reason.message["Reply-To"] == ORGANISER
     [without] = smtp.to("jens@gladsaxe.example")
     assert without.subject == "Application declined: Gladsaxe in Kulturmetropolen"
     assert "reason" not in without.text
@@ -192,8 +194,7 @@ async def test_a_withdrawal_is_confirmed_to_the_contact_or_told_them_when_an_org
 
     [confirmed] = smtp.to("anna@steinfurt.example")
     assert (
-        confirmed.subject
-        == "Rückzug bestätigt: Kreis Steinfurt im Netzwerk Kulturverwaltungen im Dialog"
+        confirmed.subject == "Rückzug bestätigt: Kreis Steinfurt bei Kulturverwaltungen im Dialog"
     )
     assert "wie gewünscht hat sich Kreis Steinfurt aus dem Netzwerk" in confirmed.text
     [told] = smtp.to("jonas@borken.example")
