@@ -218,3 +218,25 @@ async def test_erasure_takes_what_the_person_wrote_and_keeps_the_counts(
     assert erased.status_code == 204
     (response,) = seen.json()
     assert sorted(str(a["value"]) for a in response["answers"]) == ["4", "Ja"]
+
+
+async def test_a_feedback_page_whose_link_is_wrong_is_a_page_not_found(
+    app_and_clock: tuple[Api, MovingClock], database_url: str
+) -> None:
+    api, clock = app_and_clock
+    meeting, came, token, _ = await held_meeting_with_an_attendee(api, database_url)
+    clock.ahead[0] = timedelta(days=15)
+    pages = httpx.AsyncClient(transport=api.transport, base_url="http://registration")
+    page = f"/meetings/{meeting['meeting_id']}/feedback"
+
+    no_registration = await pages.get(page, params={"token": token})
+    not_an_id = await pages.get(page, params={"registration": "42", "token": token})
+    forged = await pages.get(page, params={"registration": came, "token": "0.forged"})
+    shown = await pages.get(page, params={"registration": came, "token": token, "lang": "en"})
+    await pages.aclose()
+
+    for answer in (no_registration, not_an_id, forged):
+        assert answer.status_code == 404
+        assert answer.headers["content-type"].startswith("text/html")
+    assert shown.status_code == 200
+    assert "Samlet vurdering" in shown.text and "no-store" in shown.headers["cache-control"]

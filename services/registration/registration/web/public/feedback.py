@@ -66,6 +66,14 @@ async def _form(
         return not_found(request)
 
 
+def _registration_id(text: str) -> uuid.UUID | None:
+    """The link's registration, or None for a link that names none (a page, not a 422)."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
 def _thanks(request: Request, lang: str, status: int = 200) -> HTMLResponse:
     return _done(
         request,
@@ -115,16 +123,21 @@ async def show_feedback(
     request: Request,
     tx: TransactionsDep,
     ctx: ContextDep,
-    registration: uuid.UUID,
+    registration: str = "",
     token: str = "",
 ) -> Response:
-    found = await _form(request, tx, ctx, meeting_id, registration, token)
+    registration_id = _registration_id(registration)
+    if registration_id is None:
+        return not_found(request)
+    found = await _form(request, tx, ctx, meeting_id, registration_id, token)
     if isinstance(found, Response):
         return found
     lang = language_of(request, found.network["language"])
     if found.given is not None:
         return _thanks(request, lang)
-    return _page(request, found, lang, registration=registration, token=token, errors={}, values={})
+    return _page(
+        request, found, lang, registration=registration_id, token=token, errors={}, values={}
+    )
 
 
 @router.post("/meetings/{meeting_id}/feedback", response_class=HTMLResponse, response_model=None)
@@ -134,12 +147,15 @@ async def give_feedback(
     tx: TransactionsDep,
     ctx: ContextDep,
     abuse: AbuseLimitsDep,
-    registration: uuid.UUID,
+    registration: str = "",
     token: str = "",
 ) -> Response:
     form = await read_form(request)
     lang = language_of(request)
-    found = await _form(request, tx, ctx, meeting_id, registration, token)
+    registration_id = _registration_id(registration)
+    if registration_id is None:
+        return not_found(request)
+    found = await _form(request, tx, ctx, meeting_id, registration_id, token)
     if isinstance(found, Response):
         return found
     if found.given is not None:
@@ -150,7 +166,7 @@ async def give_feedback(
     try:
         await abuse.check_address(request)
         command = FeedbackIn.model_validate(
-            {"registration_id": registration, "token": token, "answers": sent}
+            {"registration_id": registration_id, "token": token, "answers": sent}
         )
         await feedback.submit_feedback(tx, ctx, meeting_id, command, once=as_is())
     except ValidationError as error:
@@ -169,7 +185,7 @@ async def give_feedback(
         return not_found(request)
     else:
         return RedirectResponse(
-            f"/meetings/{meeting_id}/feedback?registration={registration}&token={token}"
+            f"/meetings/{meeting_id}/feedback?registration={registration_id}&token={token}"
             f"&lang={lang}",
             303,
         )
@@ -177,7 +193,7 @@ async def give_feedback(
         request,
         found,
         lang,
-        registration=registration,
+        registration=registration_id,
         token=token,
         errors=errors,
         values=form,
