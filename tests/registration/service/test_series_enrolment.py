@@ -435,3 +435,24 @@ async def test_leaving_the_network_cancels_what_the_series_registered_and_keeps_
     assert waiting
     cancelled = await events(pool, "RegistrationCancelled")
     assert [e["cancelled_by"] for e in cancelled] == ["member"]
+
+
+async def test_joining_again_after_leaving_registers_anew_for_the_meetings_to_come(
+    given: Given, tx: Transactions, ctx: ServiceContext, pool: asyncpg.Pool
+) -> None:
+    network_id = await given.network(auto_register=True)
+    meeting_id = await given.meeting(network_id)
+    person = MemberIn.model_validate(member())
+    first = await given.enrol(network_id, person)
+    await enrolments.cancel_enrolment(
+        tx, ctx, first.enrolment["id"], token=None, organiser=PLATFORM, once=as_is()
+    )
+    assert [r["status"] for r in await registrations_of(pool, meeting_id)] == ["cancelled"]
+
+    await given.enrol(network_id, person)
+
+    rows = await registrations_of(pool, meeting_id)
+    assert [(r["status"], r["automatic"]) for r in rows] == [
+        ("cancelled", True),
+        ("confirmed", True),
+    ]

@@ -98,6 +98,10 @@ WHERE s.enrolment_id = $1 AND s.outcome = 'registered' AND r.automatic
 ORDER BY m.starts_at, m.id
 """
 
+# A registration cancelled with its enrolment (the term's end, leaving) is no longer done: a
+# later enrolment of the person registers them again.
+FORGET = "DELETE FROM series_registrations WHERE registration_id = ANY ($1::uuid[])"
+
 
 async def claim_meeting(
     conn: Connection,
@@ -149,3 +153,8 @@ async def after_term(
 ) -> list[uuid.UUID]:
     """The enrolment's automatic registrations still standing for meetings after its term."""
     return [row["id"] for row in await conn.fetch(AFTER_TERM, enrolment_id, term_ends_at)]
+
+
+async def forget(conn: Connection, registration_ids: list[uuid.UUID]) -> None:
+    """Take the registrations off the ledger: the series owes their people again."""
+    await conn.execute(FORGET, registration_ids)

@@ -118,9 +118,12 @@ async def _register(
     """Register the member alone (companions are theirs to add by hand), unless they hold a
     registration already or cancelled one; the outcome and the registration."""
     latest = await series_rows.latest_of_member(conn, meeting_id, member["id"])
-    if latest is not None:
-        standing = latest["status"] in ("confirmed", "waitlisted")
-        return ("already_registered" if standing else "cancelled_before"), latest["id"]
+    if latest is not None and latest["status"] in ("confirmed", "waitlisted"):
+        return "already_registered", latest["id"]
+    # A cancelled one of their own is their choice; an automatic one owed again was cancelled
+    # with its enrolment, not by them (one they cancelled keeps its ledger row, so is not owed).
+    if latest is not None and not latest["automatic"]:
+        return "cancelled_before", latest["id"]
     # Read again under the lock this transaction holds: the seats taken move with each one.
     meeting = await meeting_rows.get(conn, meeting_id)
     assert meeting is not None
@@ -226,11 +229,14 @@ async def cancel_automatic_from(
     by: CancelledBy,
 ) -> None:
     """Cancel the registrations the enrolment made by series enrolment for meetings starting
-    from `since` on (seats to the waitlist); the person's own registrations stay."""
-    for registration_id in await series_rows.after_term(conn, enrolment_id, term_ends_at=since):
+    from `since` on (seats to the waitlist); the person's own registrations stay. Nobody chose
+    to cancel these, so a later enrolment (renewing, joining again) registers the person anew."""
+    cancelled = await series_rows.after_term(conn, enrolment_id, term_ends_at=since)
+    for registration_id in cancelled:
         await cancel_registration_within(
             conn, ctx, registration_id, token=None, by_organiser=True, cancelled_by=by
         )
+    await series_rows.forget(conn, cancelled)
 
 
 # --- the scheduler -----------------------------------------------------------------------------
