@@ -211,8 +211,10 @@ async def test_members_of_either_host_register_for_a_joint_meeting_listed_under_
         listed = (await api.client.get(f"/networks/{network['network_id']}/meetings")).json()
         assert [m["meeting_id"] for m in listed["items"]] == [joint["meeting_id"]]
     assert (await api.client.get(f"/networks/{other['network_id']}/meetings")).json()["items"] == []
-    feed = await api.client.get(f"/networks/{climate['network_id']}/calendar.ics")
-    assert feed.status_code == 200
+    # The public pages list it under each host too.
+    for network in (green, climate):
+        page = await api.client.get(f"http://registration/networks/{network['network_id']}")
+        assert "Fælles møde om klimapolitik" in page.text
 
 
 def _network(title: str) -> dict[str, Any]:
