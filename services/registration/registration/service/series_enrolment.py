@@ -115,8 +115,9 @@ async def _register(
     member: asyncpg.Record,
     now: datetime,
 ) -> tuple[str, uuid.UUID | None]:
-    """Register the member alone (companions are theirs to add by hand), unless they hold a
-    registration already or cancelled one; the outcome and the registration."""
+    """Register the member without companions (one who brings someone cancels this one and
+    registers with them by hand), unless they hold a registration already or cancelled one of
+    their own; the outcome and the registration."""
     latest = await series_rows.latest_of_member(conn, meeting_id, member["id"])
     if latest is not None and latest["status"] in ("confirmed", "waitlisted"):
         return "already_registered", latest["id"]
