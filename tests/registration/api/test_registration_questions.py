@@ -144,3 +144,59 @@ async def test_the_public_form_asks_the_questions_and_says_what_is_wrong(api: Ap
     assert f'href="#question-{diet["question_id"]}"' in refused.text
     assert NEEDS in refused.text  # what the person wrote is put back
     assert accepted.status_code == 303
+
+
+async def test_the_console_sets_the_questions_and_an_edit_keeps_their_ids(api: Api) -> None:
+    network = await api.network()
+    meeting = await api.meeting(network["network_id"], open_to_public=True)
+    meeting_id = meeting["meeting_id"]
+    console = httpx.AsyncClient(transport=api.transport, base_url="http://registration")
+    await console.post("/console/login", data={"token": ORGANISER_TOKEN})
+    path = f"/console/meetings/{meeting_id}/questions?lang=en"
+
+    empty = await console.get(path)
+    saved = await console.post(
+        path,
+        data={
+            "answers_retention_days": "7",
+            "r1_text": "Kost",
+            "r1_kind": "choice",
+            "r1_options": "Alt\nVegetar",
+            "r1_required": "yes",
+            "r2_text": "",
+            "r2_kind": "text",
+            "f1_text": "Samlet vurdering",
+            "f1_kind": "scale",
+            "f1_min": "1",
+            "f1_max": "5",
+        },
+    )
+    stored = (await api.client.get(f"/meetings/{meeting_id}")).json()
+    (diet,) = stored["questions"]
+    edited = await console.post(
+        path,
+        data={
+            "answers_retention_days": "",
+            "r1_id": diet["question_id"],
+            "r1_text": "Kost og allergier",
+            "r1_kind": "choice",
+            "r1_options": "Alt\nVegetar\nVegansk",
+        },
+    )
+    after = (await api.client.get(f"/meetings/{meeting_id}")).json()
+    refused = await console.post(
+        path, data={"r1_text": "Kost", "r1_kind": "choice", "r1_options": "Kun én"}
+    )
+    await console.aclose()
+
+    assert empty.status_code == 200 and 'name="r1_text"' in empty.text
+    assert saved.status_code == 303
+    assert (diet["text"], diet["options"], diet["required"]) == ("Kost", ["Alt", "Vegetar"], True)
+    assert stored["answers_retention_days"] == 7
+    assert [q["text"] for q in stored["feedback"]] == ["Samlet vurdering"]
+    assert edited.status_code == 303
+    (kept,) = after["questions"]
+    assert (kept["question_id"], kept["text"]) == (diet["question_id"], "Kost og allergier")
+    assert after["answers_retention_days"] is None and after["feedback"] == []
+    assert refused.status_code == 422
+    assert 'href="#r1_text"' in refused.text and "Kun én" in refused.text

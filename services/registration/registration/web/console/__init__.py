@@ -12,9 +12,10 @@ from registration.web.console import (
     members,
     papers,
     printing,
+    questions,
     roster,
 )
 
 router = APIRouter(include_in_schema=False)
-for _part in (handlers, roster, check_in, members, printing, dialogue, papers):
+for _part in (handlers, roster, check_in, members, printing, dialogue, papers, questions):
     router.include_router(_part.router)
