@@ -215,6 +215,12 @@ async def test_members_of_either_host_register_for_a_joint_meeting_listed_under_
     for network in (green, climate):
         page = await api.client.get(f"http://registration/networks/{network['network_id']}")
         assert "Fælles møde om klimapolitik" in page.text
+    # And the meeting's page names the network holding it with the host.
+    meeting_page = await api.client.get(
+        f"http://registration/meetings/{joint['meeting_id']}", params={"lang": "en"}
+    )
+    facts = meeting_page.text.split("Held together with", 1)[1].split("</dd>", 1)[0]
+    assert "Klimapolitik" in facts and "Grøn omstilling" not in facts
 
 
 def _network(title: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import uuid
 import asyncpg
 
 from registration.repository import co_hosts as co_host_rows
+from registration.unit_of_work import Transactions
 from tilmeld_shared.db import Connection
 from tilmeld_shared.problems import Forbidden, Invalid
 
@@ -57,3 +58,12 @@ async def member_of_a_host(
 ) -> asyncpg.Record | None:
     """The person's active enrolment in one of the meeting's hosts, if they have one."""
     return await co_host_rows.member_of_any(conn, hosts(meeting), member_id)
+
+
+async def co_host_titles(tx: Transactions, meeting: asyncpg.Record) -> list[str]:
+    """The titles of the meeting's co-hosts, in the order it names them (for its page)."""
+    if not meeting["co_hosts"]:
+        return []
+    rows = await tx.read(lambda conn: co_host_rows.networks(conn, list(meeting["co_hosts"])))
+    titles = {row["id"]: row["title"] for row in rows}
+    return [titles[network_id] for network_id in meeting["co_hosts"] if network_id in titles]

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from registration import tokens
 from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
 from registration.api.schemas import RegistrationIn, check_deliverable
-from registration.service import answers, meetings, registrations
+from registration.service import answers, co_hosts, meetings, registrations
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web.public import archive
 from registration.web.public.confirmations import VIEW_REGISTRATION
@@ -64,6 +64,8 @@ async def _meeting_page(
         "starts_iso": meeting["starts_at"].isoformat(),
         "deadline": when(deadline, meeting["timezone"], lang) if deadline else None,
         "speakers": speakers,
+        # A joint meeting names the networks holding it with this one.
+        "co_hosts": await co_hosts.co_host_titles(tx, meeting),
         "open": closed_reason is None,
         "closed_reason": closed_reason,
         "held": meeting["status"] != "cancelled" and meeting["ends_at"] <= now,
