@@ -116,6 +116,10 @@ def test_questions_at_registration_and_feedback_after_the_meeting(
     console.goto(f"{site}/console/meetings/{meeting_id}?lang=da")
     expect(console.locator("table")).to_contain_text(NEEDS)
     visit.audit(console, "console-answers")
+    console.click("a:has-text('Spørgsmål og feedback')")
+    expect(console.locator("#r1_text")).to_have_value("Kost")
+    expect(console.locator("#f2_kind")).to_have_value("scale")
+    visit.audit(console, "console-questions")
     tablet.close()
 
     checked_in = client.post(
