@@ -51,7 +51,7 @@ async def roster_csv(
     questions = [str(question.question_id) for question in page["questions"]]
     rows = [
         [
-            gettext(language, STATUSES[person["status"]]),
+            _status_word(language, person["status"]),
             person["waitlist_position"] or "",
             person["name"] or "",
             person["email"] or "",
@@ -80,3 +80,7 @@ async def roster_csv(
         meeting["starts_at"].date().isoformat(),
     )
     return spreadsheet(header, rows, language=language, name=name)
+
+
+def _status_word(language: str, status: str) -> str:
+    return gettext(language, STATUSES[status])
