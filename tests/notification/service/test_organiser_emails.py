@@ -17,14 +17,21 @@ from devstack.smtp import CaughtMail, MailCatcher
 from notification import rendering
 from tests.builders import PERSONAL_DATA
 from tests.notification.conftest import NOW, Meeting, Network
+from tests.notification.service.test_dialogue import Consultation, proposal
+from tests.notification.service.test_meeting_messages import message
+from tests.notification.service.test_offers import offered
 from tests.notification.service.test_parties import delivered
+from tests.notification.service.test_term_ended import ended
 from tilmeld_shared.events import (
     MeetingUpdated,
     MemberEnrolled,
     NetworkCreated,
     NetworkUpdated,
+    PartyApplied,
     PersonalData,
+    ProposalPublished,
     RegistrationConfirmed,
+    RegistrationWaitlisted,
 )
 
 Handle = Callable[..., Any]
@@ -60,12 +67,18 @@ def in_network(network: Network, **kwargs: Any) -> Meeting:
     return meeting
 
 
+def part(mail: CaughtMail, subtype: str) -> str:
+    body = mail.message.get_body((subtype,))
+    assert body is not None, subtype
+    return str(body.get_content())
+
+
 def text_of(mail: CaughtMail) -> str:
-    return str(mail.message.get_body(("plain",)).get_content())
+    return part(mail, "plain")
 
 
 def html_of(mail: CaughtMail) -> str:
-    return str(mail.message.get_body(("html",)).get_content())
+    return part(mail, "html")
 
 
 def to(mails: list[CaughtMail], address: str) -> CaughtMail:
@@ -236,3 +249,58 @@ async def test_a_network_without_a_contact_address_has_no_reply_to_and_names_its
     # The link to leave is labelled by its words in the HTML part, its token out of sight.
     html = html_of(mail)
     assert f'<a href="{LEAVE}?token=t"' in html and f">{LEAVE}" not in html
+
+
+async def test_every_kind_of_a_networks_email_is_sent_for_its_organiser(
+    handle: Handle, pool: asyncpg.Pool
+) -> None:
+    """Registration, message, seat offer, term end, party, consultation, proposal: each finds
+    its network (through its meeting or its own event) and is queued under its organiser's
+    name with the contact as Reply-To; only the organisers' own notice of an application is
+    not."""
+    network = Network(title="Kulturchefnetværket")
+    meeting = in_network(network)
+    confirmed, waiting = uuid.uuid4(), uuid.uuid4()
+    consultation = Consultation()
+    consultation.network_id = network.id
+    envelope, payload = proposal(ProposalPublished, "published", uuid.uuid4())
+    published = (envelope, payload.model_copy(update={"network_id": network.id}))
+    await handle(
+        network_event(network),
+        meeting.scheduled(),
+        meeting.registration(
+            RegistrationConfirmed,
+            status="confirmed",
+            registration_id=confirmed,
+            companion_email="ole@ishoj.example",
+        ),
+        meeting.registration(
+            RegistrationWaitlisted,
+            status="waitlisted",
+            registration_id=waiting,
+            waitlist_position=1,
+            email="jonas@koege.example",
+        ),
+        message(meeting, "confirmed", [confirmed]),
+        offered(meeting, waiting),
+        ended(network),
+        network.party(PartyApplied),
+        consultation.invitation(uuid.uuid4(), 1),
+        published,
+    )
+
+    rows = await pool.fetch("SELECT template, sender_name, reply_to FROM notifications")
+    kinds = {row["template"]: (row["sender_name"], row["reply_to"]) for row in rows}
+    assert kinds.pop("organiser_party_applied") == (None, None)
+    assert set(kinds) >= {
+        "registration_confirmed",
+        "companion_registered",
+        "registration_waitlisted",
+        "organiser_message",
+        "seat_offered",
+        "term_ended",
+        "party_applied",
+        "consultation_invitation",
+        "proposal_published",
+    }
+    assert set(kinds.values()) == {("KL – Kulturchefnetværket", CONTACT)}
