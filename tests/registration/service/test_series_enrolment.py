@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from registration.outbox import OutboxSignal
 from registration.service import (
     enrolments,
     meetings,
@@ -27,6 +28,7 @@ from registration.service.history import PinnedClock
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from tests.builders import meeting_body, member
 from tests.registration.service.conftest import PLATFORM, Given
+from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import SealedPersonalData
 from tilmeld_shared.problems import Conflict, Forbidden
 
@@ -231,17 +233,25 @@ async def test_work_a_stopped_process_left_is_done_by_the_next_run_once(
     assert len(await registrations_of(pool, meeting_id)) == 2
 
 
-async def test_two_concurrent_runs_register_each_member_once(
-    given: Given, tx: Transactions, ctx: ServiceContext, pool: asyncpg.Pool
+async def test_two_processes_at_once_register_each_member_once(
+    given: Given, tx: Transactions, ctx: ServiceContext, pool: asyncpg.Pool, database_url: str
 ) -> None:
     network_id = await given.network(auto_register=True)
     for _ in range(5):
         await enrol_only(given, network_id)
     meeting_ids = [await given.meeting(network_id, days_ahead=10 + n) for n in range(4)]
+    # The other process: a pool and a unit of work of its own.
+    other_pool = await create_pool(database_url, schema="registration")
+    signal = OutboxSignal(other_pool)
+    signal.local_relay_is_leader = lambda: True  # no relay elsewhere to wake with a NOTIFY
+    other = Transactions(other_pool, signal)
 
-    counts = await asyncio.gather(
-        series_enrolment.register_owed(tx, ctx), series_enrolment.register_owed(tx, ctx)
-    )
+    try:
+        counts = await asyncio.gather(
+            series_enrolment.register_owed(tx, ctx), series_enrolment.register_owed(other, ctx)
+        )
+    finally:
+        await other_pool.close()
     leftover = await series_enrolment.register_owed(tx, ctx)
 
     assert sum(counts) + leftover == 20
