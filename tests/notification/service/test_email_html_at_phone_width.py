@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, ViewportSize, sync_playwright
 
 from notification import rendering
 from tests.browser import chromium
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 SCREENSHOTS = Path(__file__).parent.parent.parent.parent / "artifacts" / "screenshots" / "emails"
 TEMPLATES = sorted(
     path.stem for path in rendering.TEMPLATES.glob("*.txt") if not path.stem.startswith("_")
@@ -28,7 +28,7 @@ CANCEL = f"https://tilmeld.example.org/cancel/registrations/4f0c9a2e?token={TOKE
 ACTION = f"https://tilmeld.example.org/offers/4f0c9a2e/accept?token={TOKEN}"
 ONLINE = "https://teams.microsoft.example/l/meetup-join/19%3ameeting_" + "N" * 90
 LONG_WORD = "Kommunalbestyrelsesmedlemsuddannelsesforløbets-evalueringskonference"
-ORGANISER = {
+ORGANISER: dict[str, Any] = {
     "name": "Kommunernes Landsforening – Kulturchefnetværket for de nordiske kommuner",
     "signature": "Kommunernes Landsforening",
     "contact_name": "Anne-Mette Kristiansen-Bødtcher",
@@ -125,7 +125,7 @@ def test_the_phone_sees_the_button_the_footer_and_no_sideways_scrolling(page: Pa
     box = button.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     assert page.get_by_role("link", name=re.compile("Kan du ikke komme")).count() == 1
-    footer = page.locator("p", has_text=ORGANISER["name"])
+    footer = page.locator("p", has_text=str(ORGANISER["name"]))
     assert footer.count() == 1
     assert page.locator(f'a[href="mailto:{ORGANISER["contact_email"]}"]').count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
