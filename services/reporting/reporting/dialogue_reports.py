@@ -137,6 +137,3 @@ async def proposal_ranking(
         "as_of": await as_of(conn),
         "next_cursor": None,
     }
-
-
-_question = question_results  # its former name, until every caller uses the new one
