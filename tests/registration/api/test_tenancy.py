@@ -37,6 +37,17 @@ PERSON_OR_ORGANISER = {
 
 # Routes every organisation's organiser may use, each for itself: a network of its own, an
 # addition to the register all share, the unresolved names among its own members.
+CONSULTATION = {
+    "title": "Medlemsdialog",
+    "description": "Hva forventer dere?",
+    "questions": [{"text": "Hvor viktig?", "kind": "scale"}],
+    "opens_at": "2030-01-01T08:00:00Z",
+    "closes_at": "2030-02-01T08:00:00Z",
+    "audience": "members",
+}
+# The smallest PDF a sniffer takes for one.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
 ANY_ORGANISATIONS_OWN = {
     ("POST", "/api/v1/networks"),
     ("POST", "/api/v1/municipalities"),
@@ -179,7 +190,30 @@ async def test_no_credential_but_the_organisations_own_reaches_its_data(
         {"municipality": "Rødovre", "contact": contact},
         {},
     )
+    # The year's and the dialogue's things of A: a consultation, a proposal, a document.
+    await client.patch(
+        f"/api/v1/networks/{network['network_id']}", json={"proposals": "open"}, headers=a
+    )
+    consultation = await _post(
+        client, f"/networks/{network['network_id']}/consultations", CONSULTATION, a
+    )
+    proposal = await _post(
+        client,
+        f"/networks/{network['network_id']}/proposals",
+        {"member": person, "title": "Kultur og klima", "body": "Et emne."},
+        {},
+    )
+    uploaded = await client.post(
+        f"/api/v1/meetings/{meeting['meeting_id']}/documents",
+        files={"file": ("program.pdf", PDF, "application/pdf")},
+        data={"visibility": "public"},
+        headers=a,
+    )
+    assert uploaded.status_code == 201, uploaded.text
     ids = {
+        "consultation_id": consultation["consultation_id"],
+        "proposal_id": proposal["proposal_id"],
+        "document_id": uploaded.json()["document_id"],
         "party_id": party["party_id"],
         "network_id": network["network_id"],
         "meeting_id": meeting["meeting_id"],
@@ -199,6 +233,9 @@ async def test_no_credential_but_the_organisations_own_reaches_its_data(
             "body": "Hello",
             "to": "all",
         },
+        ("POST", "/api/v1/networks/{network_id}/consultations"): CONSULTATION,
+        ("POST", "/api/v1/proposals/{proposal_id}/reject"): {"reason": "Not yours"},
+        ("POST", "/api/v1/proposals/{proposal_id}/schedule"): {"meeting_id": meeting["meeting_id"]},
         ("POST", "/api/v1/organisations"): {"name": "Intruders"},
         ("POST", "/api/v1/organisations/{organisation_id}/api-keys"): {"name": "mine now"},
     }
