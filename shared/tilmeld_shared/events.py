@@ -58,9 +58,8 @@ class PersonalData(BaseModel):
     # an offered seat, answer a consultation, give feedback, renew for the next term): secret
     # tokens again, so sealed too.
     action_url: str | None = None
-    # What the person wrote in free text (a consultation's text questions, a meeting's
-    # questions such as dietary needs), by question id: personal data, so sealed, and never
-    # stored by reporting.
+    # What the person wrote in free text to a consultation's text questions, by question id:
+    # personal data, so sealed, and never stored by reporting.
     answers: dict[str, str] = Field(default_factory=dict)
 
 
@@ -289,8 +288,8 @@ class MeetingScheduled(Payload):
     # The meeting's own waitlist rule (None: the network's).
     waitlist: Literal["automatic", "offer"] | None = None
     offer_hours: int | None = None
-    # Asked at registration (answers sealed in the registration's personal data), and erased
-    # this many days after the meeting.
+    # Asked at registration. The answers stay in the registration service, out of every event
+    # (the event log is kept; answers are erased this many days after the meeting).
     questions: list[Question] = Field(default_factory=list)
     answers_retention_days: int | None = None
     # Asked of the attendees once the meeting is held.
@@ -389,8 +388,6 @@ class RegistrationState(Payload):
     cancel_url: str | None = None
     # A seat offered to this waitlisted registration is held for it until then (see SeatOffered).
     offer_expires_at: datetime | None = None
-    # Answers to the meeting's choice and scale questions (free text travels sealed).
-    answers: list[Answer] = Field(default_factory=list)
     # Registered by series enrolment (an auto_register network), not by the person's own hand.
     automatic: bool = False
 
