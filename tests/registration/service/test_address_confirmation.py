@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from registration.service import address_confirmations, consultations, proposals
+from registration.service import address_confirmations, consultations, proposals, votes
 from registration.service.dialogue_commands import ConsultationIn, ProposalIn, ResponseIn, VoteIn
 from registration.service.history import PinnedClock
 from registration.unit_of_work import ServiceContext, Transactions, as_is
@@ -115,7 +115,7 @@ async def test_confirming_counts_the_response_proposal_and_vote_of_every_network
         once=as_is(),
     )
     await confirm(tx, ctx, pool, other_author.email)
-    vote = await proposals.vote(tx, ctx, other["id"], VoteIn(member=person), once=as_is())
+    vote = await votes.vote(tx, ctx, other["id"], VoteIn(member=person), once=as_is())
     assert len(await events(pool, "AddressConfirmationRequested")) == 2  # one each
     confirmed_before = len(await events(pool, "AddressConfirmed"))
 

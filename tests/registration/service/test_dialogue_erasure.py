@@ -8,7 +8,7 @@ import uuid
 
 import asyncpg
 
-from registration.service import address_confirmations, consultations, erasure, proposals
+from registration.service import address_confirmations, consultations, erasure, proposals, votes
 from registration.service.dialogue_commands import ConsultationIn, ProposalIn, ResponseIn, VoteIn
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from tests.registration.dialogue_builders import answers_to, confirm, consultation_body, events
@@ -41,7 +41,7 @@ async def test_the_export_has_the_persons_responses_proposals_and_votes(
         tx, ctx, network_id, ProposalIn(member=person, title="Emne", body="Tekst"), once=as_is()
     )
     await confirm(tx, ctx, pool, person.email)
-    await proposals.vote(tx, ctx, proposal["id"], VoteIn(member=person), once=as_is())
+    await votes.vote(tx, ctx, proposal["id"], VoteIn(member=person), once=as_is())
     member_id = await pool.fetchval("SELECT id FROM members WHERE email = $1", person.email)
 
     own = await tx.read(
@@ -84,7 +84,7 @@ async def test_erasure_removes_the_persons_voice_and_keeps_the_counts(
     )
     await confirm(tx, ctx, pool, other.email)
     for voter in (person, other):
-        await proposals.vote(tx, ctx, proposal["id"], VoteIn(member=voter), once=as_is())
+        await votes.vote(tx, ctx, proposal["id"], VoteIn(member=voter), once=as_is())
     member_id = uuid.UUID(
         str(await pool.fetchval("SELECT id FROM members WHERE email = $1", person.email))
     )

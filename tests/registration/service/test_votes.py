@@ -10,7 +10,7 @@ import uuid
 import asyncpg
 import pytest
 
-from registration.service import proposals
+from registration.service import proposals, votes
 from registration.service.commands import MemberIn
 from registration.service.dialogue_commands import ProposalIn, VoteIn
 from registration.unit_of_work import ServiceContext, Transactions, as_is
@@ -35,8 +35,8 @@ async def published_proposal(
 
 async def cast(
     tx: Transactions, ctx: ServiceContext, proposal_id: uuid.UUID, person: MemberIn
-) -> proposals.Voted:
-    return await proposals.vote(tx, ctx, proposal_id, VoteIn(member=person), once=as_is())
+) -> votes.Voted:
+    return await votes.vote(tx, ctx, proposal_id, VoteIn(member=person), once=as_is())
 
 
 async def counted(tx: Transactions, proposal_id: uuid.UUID) -> int:
@@ -107,15 +107,15 @@ async def test_a_withdrawn_vote_stops_counting_and_may_be_cast_again(
     await confirm(tx, ctx, pool, voter.email)
 
     with pytest.raises(Forbidden):
-        await proposals.withdraw_vote(
+        await votes.withdraw_vote(
             tx, ctx, first.vote["id"], token="0.wrong", organiser=None, once=as_is()
         )
-    withdrawn = await proposals.withdraw_vote(
+    withdrawn = await votes.withdraw_vote(
         tx, ctx, first.vote["id"], token=first.token, organiser=None, once=as_is()
     )
     after_withdrawal = await counted(tx, proposal_id)
     with pytest.raises(Conflict):
-        await proposals.withdraw_vote(
+        await votes.withdraw_vote(
             tx, ctx, first.vote["id"], token=first.token, organiser=None, once=as_is()
         )
     again = await cast(tx, ctx, proposal_id, voter)
@@ -161,10 +161,10 @@ async def test_two_hundred_concurrent_votes_from_a_hundred_people_count_a_hundre
     for person in people[PEOPLE // 2 :]:
         await confirm(tx, ctx, pool, person.email)
 
-    cast_ok = [r for r in results if isinstance(r, proposals.Voted)]
+    cast_ok = [r for r in results if isinstance(r, votes.Voted)]
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(cast_ok) == PEOPLE and len(refused) == PEOPLE, [
-        r for r in results if not isinstance(r, proposals.Voted | Conflict)
+        r for r in results if not isinstance(r, votes.Voted | Conflict)
     ][:3]
     assert await counted(tx, proposal_id) == PEOPLE
     assert await pool.fetchval("SELECT count(*) FROM proposal_votes") == PEOPLE

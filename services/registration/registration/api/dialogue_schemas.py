@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from registration.service.address_confirmations import ConfirmationView
 from registration.service.consultations import ResponseExport, Submitted
-from registration.service.proposals import Voted
+from registration.service.votes import Voted
 
 ConsultationStatus = Literal["scheduled", "open", "closed"]
 Audience = Literal["members", "parties", "public"]

@@ -154,7 +154,7 @@ async def confirm_within(
     person that waited for it counts (each with its new state). Confirming again changes
     nothing and says so (status `confirmed`, nothing counted)."""
     # Imported here: those use cases ask this module whether what is said counts.
-    from registration.service import consultations, proposals
+    from registration.service import consultations, proposals, votes
 
     if await confirmation_rows.lock(conn, confirmation_id) is None:
         raise NotFound(f"No confirmation {confirmation_id}.")
@@ -179,8 +179,8 @@ async def confirm_within(
     member_id = confirmed["member_id"]
     responses = await consultations.count_pending_within(conn, ctx, member_id)
     counted_proposals = await proposals.count_proposals_within(conn, ctx, member_id)
-    votes = await proposals.count_votes_within(conn, ctx, member_id)
-    return ConfirmationView(confirmed, responses, counted_proposals, votes)
+    counted_votes = await votes.count_votes_within(conn, ctx, member_id)
+    return ConfirmationView(confirmed, responses, counted_proposals, counted_votes)
 
 
 async def show_confirmation(

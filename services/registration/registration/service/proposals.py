@@ -1,16 +1,14 @@
-"""Use cases of topic proposals and votes: the network's members propose topics for its
-meetings and vote for them, once each; an organiser puts a proposal on a meeting's agenda.
+"""Use cases of topic proposals: the network's members propose topics for its meetings (their
+votes are in `votes`); an organiser publishes or rejects them and puts one on a meeting's agenda.
 
 The network's `proposals` decides: `off` takes none; `moderated` publishes a proposal once an
 organiser has reviewed it; `open` publishes it as soon as it counts. Proposals and votes are
 its active members' (matched by address), and count once their address is confirmed (see
-address_confirmations): an uncounted proposal is neither reviewed nor listed, a pending vote
-is not in `votes`. A withdrawn vote may be cast again.
+address_confirmations): an uncounted proposal is neither reviewed nor listed.
 
-Every change writes the proposal's (ProposalSubmitted, -Published, -Rejected, -Scheduled) or
-the vote's (ProposalVoted, ProposalVoteWithdrawn) full state to the outbox, keyed by the
-network; each proposal and each vote is an aggregate of its own. Title and body are meant for
-the network's pages and travel in clear; the author and the voters only sealed.
+Every change writes the proposal's full state (ProposalSubmitted, -Published, -Rejected,
+-Scheduled) to the outbox, keyed by the network; each proposal is an aggregate of its own.
+Title and body are meant for the network's pages and travel in clear; the author only sealed.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 import asyncpg
 
-from registration import tokens
 from registration.outbox import record_event
 from registration.pagination import Cursor
 from registration.repository import confirmations as confirmation_rows
@@ -31,7 +28,7 @@ from registration.repository import networks as network_rows
 from registration.repository import proposals as proposal_rows
 from registration.service import address_confirmations
 from registration.service.commands import MemberIn
-from registration.service.dialogue_commands import ProposalIn, VoteIn
+from registration.service.dialogue_commands import ProposalIn
 from registration.service.meetings import _event_fields
 from registration.service.organisations import organises, require_in_scope
 from registration.unit_of_work import Once, ServiceContext, Transactions
@@ -45,26 +42,16 @@ from tilmeld_shared.events import (
     ProposalScheduled,
     ProposalState,
     ProposalSubmitted,
-    ProposalVoted,
-    ProposalVoteWithdrawn,
 )
 from tilmeld_shared.problems import Conflict, Forbidden, NotFound
 
 R = TypeVar("R")
 Sort = Literal["votes", "recent"]
-WITHDRAW_PURPOSE = "withdraw-vote"
 # In events about a proposal whose author has been erased: nobody.
 NOBODY = uuid.UUID(int=0)
 LISTED = ["published", "scheduled"]
 # A meeting that takes new agenda items: one still to be held.
 AGENDA_OPEN = ("scheduled",)
-
-
-class Voted(NamedTuple):
-    """A vote as stored, and the token that withdraws it."""
-
-    vote: asyncpg.Record
-    token: str
 
 
 class ProposalList(NamedTuple):
@@ -74,18 +61,11 @@ class ProposalList(NamedTuple):
     in_full: bool = False
 
 
-def withdraw_token(ctx: ServiceContext, vote_id: uuid.UUID) -> str:
-    # A vote has no end date; the token acts on this one vote only.
-    return tokens.issue(
-        ctx.settings.effective_token_secret, WITHDRAW_PURPOSE, vote_id, expires_at=None
-    )
-
-
 def proposals_url(ctx: ServiceContext, network_id: uuid.UUID) -> str:
     return f"{ctx.settings.public_base_url}/networks/{network_id}/proposals"
 
 
-async def _member_of_network(
+async def member_of_network(
     conn: Connection, ctx: ServiceContext, network: asyncpg.Record, person: MemberIn
 ) -> asyncpg.Record:
     """The network's active member with this address (with a data key), or 403: proposals and
@@ -108,7 +88,8 @@ async def _member_of_network(
     return found
 
 
-def _require_proposals_taken(network: asyncpg.Record) -> None:
+def require_proposals_taken(network: asyncpg.Record) -> None:
+    """409 where the network takes no topic proposals (nor votes for them)."""
     if network["proposals"] == "off":
         raise Conflict("The network does not take topic proposals.", slug="proposals-off")
 
@@ -159,45 +140,6 @@ async def _announce(
     return proposal
 
 
-async def _announce_vote(
-    conn: Connection,
-    ctx: ServiceContext,
-    vote: asyncpg.Record,
-    *,
-    network_id: uuid.UUID,
-    event: type[ProposalVoted] = ProposalVoted,
-) -> None:
-    voter = await member_rows.get(conn, vote["member_id"]) if vote["member_id"] else None
-    network = await network_rows.get(conn, network_id)
-    assert voter is not None and network is not None
-    sealed = None
-    if voter["email"] and voter["data_key"]:
-        sealed = ctx.vault.seal(
-            voter["id"],
-            voter["data_key"],
-            PersonalData(name=voter["name"], email=voter["email"]),
-        )
-    await record_event(
-        conn,
-        event(
-            network_id=network_id,
-            member_id=voter["id"],
-            language=voter["language"] or network["language"],
-            municipality_id=vote["municipality_id"],
-            municipality=vote["municipality"],
-            country=vote["country"],
-            personal_sealed=sealed,
-            vote_id=vote["id"],
-            proposal_id=vote["proposal_id"],
-            status=vote["status"],
-            voted_at=vote["voted_at"],
-        ),
-        aggregate_id=vote["id"],
-        aggregate_version=vote["version"],
-        key=network_id,
-    )
-
-
 # --- proposals ----------------------------------------------------------------------------------
 
 
@@ -209,10 +151,10 @@ async def submit_within(
     network = await network_rows.get(conn, network_id)
     if network is None:
         raise NotFound(f"No network {network_id}.")
-    _require_proposals_taken(network)
+    require_proposals_taken(network)
     if network["status"] != "open":
         raise Conflict("The network is closed.", slug="network-closed")
-    author = await _member_of_network(conn, ctx, network, command.member)
+    author = await member_of_network(conn, ctx, network, command.member)
     counts = await address_confirmations.counts_within(
         conn, ctx, author, network, subject="proposal"
     )
@@ -344,92 +286,6 @@ async def count_proposals_within(
     return len(waiting)
 
 
-# --- votes --------------------------------------------------------------------------------------
-
-
-async def vote_within(
-    conn: Connection, ctx: ServiceContext, proposal_id: uuid.UUID, command: VoteIn
-) -> Voted:
-    """A member votes for a published proposal, once (again while the vote stands: 409)."""
-    proposal = await proposal_rows.get(conn, proposal_id)
-    if proposal is None:
-        raise NotFound(f"No proposal {proposal_id}.")
-    network = await network_rows.get(conn, proposal["network_id"])
-    assert network is not None
-    _require_proposals_taken(network)
-    if proposal["status"] != "published" or not proposal["counted"]:
-        raise Conflict(
-            "The proposal is not open for votes: only published ones are.",
-            slug="proposal-not-published",
-            proposal_status=proposal["status"],
-        )
-    voter = await _member_of_network(conn, ctx, network, command.member)
-    standing = await proposal_rows.standing_vote(conn, proposal_id, voter["id"])
-    if standing is not None:
-        raise _already(standing)
-    counts = await address_confirmations.counts_within(conn, ctx, voter, network, subject="vote")
-    vote = await proposal_rows.insert_vote(
-        conn,
-        vote_id=uuid.uuid4(),
-        proposal_id=proposal_id,
-        voter=voter,
-        status="counted" if counts else "pending",
-        at=ctx.clock.now(),
-    )
-    if vote is None:  # a concurrent twin committed first
-        standing = await proposal_rows.standing_vote(conn, proposal_id, voter["id"])
-        assert standing is not None
-        raise _already(standing)
-    await _announce_vote(conn, ctx, vote, network_id=network["id"])
-    return Voted(vote, withdraw_token(ctx, vote["id"]))
-
-
-def _already(standing: asyncpg.Record) -> Conflict:
-    return Conflict(
-        "This person has voted for this proposal already.",
-        slug="already-voted",
-        vote_id=str(standing["id"]),
-    )
-
-
-async def withdraw_vote_within(
-    conn: Connection,
-    ctx: ServiceContext,
-    vote_id: uuid.UUID,
-    *,
-    token: str | None,
-    by_organiser: bool,
-) -> asyncpg.Record:
-    vote = await proposal_rows.lock_vote(conn, vote_id)
-    if vote is None or vote["member_id"] is None:
-        raise NotFound(f"No vote {vote_id}.")
-    if not by_organiser and not (
-        token
-        and tokens.verify(
-            ctx.settings.effective_token_secret, WITHDRAW_PURPOSE, vote_id, token, now=None
-        )
-    ):
-        raise Forbidden("The vote's token is missing or wrong.")
-    if vote["status"] == "withdrawn":
-        raise Conflict("The vote is withdrawn already.", slug="already-withdrawn")
-    withdrawn = await proposal_rows.move_vote(conn, vote_id, status="withdrawn", at=ctx.clock.now())
-    await _announce_vote(
-        conn, ctx, withdrawn, network_id=vote["network_id"], event=ProposalVoteWithdrawn
-    )
-    return withdrawn
-
-
-async def count_votes_within(conn: Connection, ctx: ServiceContext, member_id: uuid.UUID) -> int:
-    """The voter's address is confirmed: each of their pending votes counts (and says so)."""
-    pending = await proposal_rows.pending_votes_of(conn, member_id)
-    for row in pending:
-        counted = await proposal_rows.move_vote(
-            conn, row["id"], status="counted", at=ctx.clock.now()
-        )
-        await _announce_vote(conn, ctx, counted, network_id=row["network_id"])
-    return len(pending)
-
-
 # --- use cases: each runs in one transaction of its own -----------------------------------------
 
 
@@ -505,42 +361,6 @@ async def schedule_proposal(
     return await tx.once(once, schedule)
 
 
-async def vote(
-    tx: Transactions,
-    ctx: ServiceContext,
-    proposal_id: uuid.UUID,
-    command: VoteIn,
-    *,
-    once: Once[Voted, R],
-) -> R:
-    """A person votes for a published proposal, once."""
-    return await tx.once(once, lambda conn: vote_within(conn, ctx, proposal_id, command))
-
-
-async def withdraw_vote(
-    tx: Transactions,
-    ctx: ServiceContext,
-    vote_id: uuid.UUID,
-    *,
-    token: str | None,
-    organiser: Principal | None,
-    once: Once[asyncpg.Record, R],
-) -> R:
-    """The voter (with their token), or an organiser of the network's own, withdraws a vote."""
-
-    async def withdraw(conn: Connection) -> asyncpg.Record:
-        if organiser is not None:
-            found = await proposal_rows.vote(conn, vote_id)
-            if found is None:
-                raise NotFound(f"No vote {vote_id}.")
-            await require_in_scope(conn, organiser, "network", found["network_id"])
-        return await withdraw_vote_within(
-            conn, ctx, vote_id, token=token, by_organiser=organiser is not None
-        )
-
-    return await tx.once(once, withdraw)
-
-
 async def list_proposals(
     tx: Transactions,
     network_id: uuid.UUID,
@@ -590,11 +410,6 @@ async def list_proposals(
 async def get_proposal(tx: Transactions, proposal_id: uuid.UUID) -> asyncpg.Record | None:
     """The proposal with its counted votes; None if none."""
     return await tx.read(lambda conn: proposal_rows.get(conn, proposal_id))
-
-
-async def get_vote(tx: Transactions, vote_id: uuid.UUID) -> asyncpg.Record | None:
-    """The vote with its proposal's network; None if none."""
-    return await tx.read(lambda conn: proposal_rows.vote(conn, vote_id))
 
 
 # --- the person's data: export and erasure ------------------------------------------------------

@@ -24,7 +24,7 @@ from registration.api.deps import (
 )
 from registration.api.dialogue_schemas import ProposalOut, VoteOut
 from registration.api.schemas import Page
-from registration.service import proposals
+from registration.service import proposals, votes
 from registration.service.dialogue_commands import (
     ProposalIn,
     RejectIn,
@@ -202,7 +202,7 @@ async def vote(
     """An active member votes for a published proposal, once (again while the vote stands:
     409 naming it). `pending` until the voter's address is confirmed, then `counted`; the
     `token` withdraws it. Too many from one client or address: 429, and nothing is stored."""
-    status, payload = await proposals.vote(
+    status, payload = await votes.vote(
         tx,
         ctx,
         proposal_id,
@@ -235,7 +235,7 @@ async def withdraw_vote(
 ) -> JSONResponse:
     """Withdraw a vote: the voter with the `token` they were given (or an organiser of the
     network). It no longer counts; the person may vote again."""
-    status, payload = await proposals.withdraw_vote(
+    status, payload = await votes.withdraw_vote(
         tx,
         ctx,
         vote_id,

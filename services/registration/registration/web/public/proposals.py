@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
-from registration.service import meetings, proposals
+from registration.service import meetings, proposals, votes
 from registration.service.dialogue_commands import ProposalIn, VoteIn
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web.public.dialogue import (
@@ -119,7 +119,7 @@ async def vote_from_page(
             errors = {"email": gettext(lang, NEEDS_SMTPUTF8)}
         else:
             await admit_voice(abuse, request, command.member.email)
-            voted = await proposals.vote(tx, ctx, proposal_id, command, once=as_is())
+            voted = await votes.vote(tx, ctx, proposal_id, command, once=as_is())
             # The page after the vote carries its token: the voter can take the vote back there.
             return RedirectResponse(
                 f"/networks/{network_id}/proposals/voted?status={voted.vote['status']}"
@@ -288,7 +288,7 @@ async def withdraw_from_page(
     token = (await read_form(request, max_chars=500)).get("token", "")
     lang = language_of(request)
     try:
-        await proposals.withdraw_vote(tx, ctx, vote_id, token=token, organiser=None, once=as_is())
+        await votes.withdraw_vote(tx, ctx, vote_id, token=token, organiser=None, once=as_is())
     except Conflict:
         pass  # taken back already: the page says it is
     except Problem:
