@@ -208,7 +208,7 @@ def render(template: str, language: str, context: dict[str, Any]) -> Rendered:
     )
     subject, _, body = text.partition("\n")
     subject = subject.strip()
-    body = re.sub(r"\n{3,}", "\n\n", body.lstrip("\n"))
+    body = re.sub(r"\n{3,}", "\n\n", body.strip("\n")) + "\n"
     html = html_part(
         subject,
         body,
