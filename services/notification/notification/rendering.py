@@ -5,8 +5,11 @@ sentences are `{% trans %}` blocks, translated from the notification catalogue
 (`locale/<lang>/LC_MESSAGES/notification.po`); adding a language is adding a catalogue. Counted
 words go in `{% trans count=n %}…{% pluralize %}…{% endtrans %}`, chosen by the catalogue's plural
 rule. The HTML part wraps the same words in `templates/layout.html`, autoescaped; only the links
-the system itself put in (the cancel link, the meeting's online link) are clickable, never a link
-someone typed into a name or a title.
+the system itself put in (the cancel link, the meeting's online link, the email's main link) and
+the network's contact address are clickable, never a link someone typed into a name or a title.
+The main link is a button and the cancel link is labelled with its words; what follows the
+signature delimiter (the organiser's name and contact, see `_signature.txt`) is the footer. The
+layout is one column that fits a phone: long words and links wrap.
 """
 
 from __future__ import annotations
