@@ -36,6 +36,26 @@ FROM networks n
 ORDER BY n.id
 """
 
+# Member dialogue, counted as the reports count it: responses and votes whose person has
+# confirmed their address. A consultation reaches reporting when it opens, so scheduled ones are
+# left out; every proposal does (pending ones too, uncounted).
+PER_CONSULTATION = """
+SELECT c.id AS consultation_id, c.network_id, c.status,
+       count(r.id) FILTER (WHERE r.status = 'counted') AS responses
+FROM consultations c LEFT JOIN consultation_responses r ON r.consultation_id = c.id
+WHERE c.status <> 'scheduled'
+GROUP BY c.id
+ORDER BY c.id
+"""
+
+PER_PROPOSAL = """
+SELECT p.id AS proposal_id, p.network_id, p.status, p.counted,
+       count(v.id) FILTER (WHERE v.status = 'counted') AS votes
+FROM proposals p LEFT JOIN proposal_votes v ON v.proposal_id = p.id
+GROUP BY p.id
+ORDER BY p.id
+"""
+
 
 async def per_meeting(conn: Connection) -> list[asyncpg.Record]:
     return list(await conn.fetch(PER_MEETING))
@@ -43,3 +63,11 @@ async def per_meeting(conn: Connection) -> list[asyncpg.Record]:
 
 async def per_network(conn: Connection) -> list[asyncpg.Record]:
     return list(await conn.fetch(PER_NETWORK))
+
+
+async def per_consultation(conn: Connection) -> list[asyncpg.Record]:
+    return list(await conn.fetch(PER_CONSULTATION))
+
+
+async def per_proposal(conn: Connection) -> list[asyncpg.Record]:
+    return list(await conn.fetch(PER_PROPOSAL))

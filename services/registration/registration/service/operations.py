@@ -36,6 +36,8 @@ async def _truth(conn: Connection) -> dict[str, list[dict[str, Any]]]:
     return {
         "meetings": [dict(row) for row in await counts.per_meeting(conn)],
         "networks": [dict(row) for row in await counts.per_network(conn)],
+        "consultations": [dict(row) for row in await counts.per_consultation(conn)],
+        "proposals": [dict(row) for row in await counts.per_proposal(conn)],
     }
 
 
