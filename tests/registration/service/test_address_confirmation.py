@@ -11,7 +11,13 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from registration.service import address_confirmations, consultations, proposals, votes
+from registration.service import (
+    address_confirmations,
+    consultation_responses,
+    consultations,
+    proposals,
+    votes,
+)
 from registration.service.dialogue_commands import ConsultationIn, ProposalIn, ResponseIn, VoteIn
 from registration.service.history import PinnedClock
 from registration.unit_of_work import ServiceContext, Transactions, as_is
@@ -96,7 +102,7 @@ async def test_confirming_counts_the_response_proposal_and_vote_of_every_network
         organiser=PLATFORM,
         once=as_is(),
     )
-    response = await consultations.submit_response(
+    response = await consultation_responses.submit_response(
         tx,
         ctx,
         consultation["id"],

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from pydantic import ValidationError
 
-from registration.service import consultations
+from registration.service import consultation_responses, consultations
 from registration.service.commands import MemberIn
 from registration.service.dialogue_commands import ConsultationIn, ResponseIn, ResponsePatch
 from registration.service.history import PinnedClock
@@ -44,12 +44,14 @@ async def answer(
     consultation: asyncpg.Record,
     person: MemberIn,
     **answers: Any,
-) -> consultations.Submitted:
+) -> consultation_responses.Submitted:
     command = ResponseIn(
         member=person,
         answers=answers.pop("raw", None) or answers_to(consultation["questions"], **answers),
     )
-    return await consultations.submit_response(tx, ctx, consultation["id"], command, once=as_is())
+    return await consultation_responses.submit_response(
+        tx, ctx, consultation["id"], command, once=as_is()
+    )
 
 
 async def test_a_consultation_whose_window_has_begun_opens_at_once_and_invites_the_members(
@@ -305,21 +307,21 @@ async def test_the_response_is_amended_with_its_token_until_it_closes(
     response_id = submitted.response["id"]
     new_answers = answers_to(consultation["questions"], text="Ny tekst", choice="Frivillighet")
 
-    amended = await consultations.amend_response(
+    amended = await consultation_responses.amend_response(
         tx, ctx, response_id, ResponsePatch(token=submitted.token, answers=new_answers)
     )
     with pytest.raises(Forbidden):
-        await consultations.amend_response(
+        await consultation_responses.amend_response(
             tx, ctx, response_id, ResponsePatch(token="0.nope", answers=new_answers)
         )
     after_close = replace(ctx, clock=PinnedClock(datetime.now(UTC) + timedelta(days=8)))
     with pytest.raises(Conflict):
-        await consultations.amend_response(
+        await consultation_responses.amend_response(
             tx, after_close, response_id, ResponsePatch(token=submitted.token, answers=new_answers)
         )
 
     assert amended["amended_at"] is not None and amended["version"] == 2
-    view = await consultations.get_response(tx, ctx, response_id, submitted.token)
+    view = await consultation_responses.get_response(tx, ctx, response_id, submitted.token)
     assert view.answers[consultation["questions"][0]["question_id"]] == "Ny tekst"
     assert view.answers[consultation["questions"][1]["question_id"]] == "Frivillighet"
     versions = [e["aggregate_version"] for e in await events(pool, aggregate_id=response_id)]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from registration.service import consultations, dialogue_clock
+from registration.service import consultation_responses, consultations, dialogue_clock
 from registration.service.dialogue_commands import ConsultationIn, ResponseIn
 from registration.service.history import PinnedClock
 from registration.unit_of_work import ServiceContext, Transactions, as_is
@@ -136,7 +136,7 @@ async def test_the_first_answer_before_the_clock_comes_by_opens_the_consultation
     consultation = await consultations.get_consultation(tx, opening, consultation_id)
     assert consultation is not None
 
-    await consultations.submit_response(
+    await consultation_responses.submit_response(
         tx,
         opening,
         consultation_id,

@@ -8,7 +8,14 @@ import uuid
 
 import asyncpg
 
-from registration.service import address_confirmations, consultations, erasure, proposals, votes
+from registration.service import (
+    address_confirmations,
+    consultation_responses,
+    consultations,
+    erasure,
+    proposals,
+    votes,
+)
 from registration.service.dialogue_commands import ConsultationIn, ProposalIn, ResponseIn, VoteIn
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from tests.registration.dialogue_builders import answers_to, confirm, consultation_body, events
@@ -30,7 +37,7 @@ async def test_the_export_has_the_persons_responses_proposals_and_votes(
         organiser=PLATFORM,
         once=as_is(),
     )
-    await consultations.submit_response(
+    await consultation_responses.submit_response(
         tx,
         ctx,
         consultation["id"],
@@ -68,7 +75,7 @@ async def test_erasure_removes_the_persons_voice_and_keeps_the_counts(
         organiser=PLATFORM,
         once=as_is(),
     )
-    submitted = await consultations.submit_response(
+    submitted = await consultation_responses.submit_response(
         tx,
         ctx,
         consultation["id"],

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from registration.service.consultations import check_answers
+from registration.service.consultation_answers import check_answers
 from registration.service.dialogue_commands import AnswerIn, ConsultationIn
 from tests.registration.dialogue_builders import consultation_body
 from tilmeld_shared.problems import Invalid

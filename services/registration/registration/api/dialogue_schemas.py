@@ -12,7 +12,8 @@ import asyncpg
 from pydantic import BaseModel, Field
 
 from registration.service.address_confirmations import ConfirmationView
-from registration.service.consultations import ResponseExport, Submitted
+from registration.service.consultation_responses import Submitted
+from registration.service.consultations import ResponseExport
 from registration.service.votes import Voted
 
 ConsultationStatus = Literal["scheduled", "open", "closed"]

@@ -154,7 +154,7 @@ async def confirm_within(
     person that waited for it counts (each with its new state). Confirming again changes
     nothing and says so (status `confirmed`, nothing counted)."""
     # Imported here: those use cases ask this module whether what is said counts.
-    from registration.service import consultations, proposals, votes
+    from registration.service import consultation_responses, proposals, votes
 
     if await confirmation_rows.lock(conn, confirmation_id) is None:
         raise NotFound(f"No confirmation {confirmation_id}.")
@@ -177,7 +177,7 @@ async def confirm_within(
         key=confirmed["network_id"],
     )
     member_id = confirmed["member_id"]
-    responses = await consultations.count_pending_within(conn, ctx, member_id)
+    responses = await consultation_responses.count_pending_within(conn, ctx, member_id)
     counted_proposals = await proposals.count_proposals_within(conn, ctx, member_id)
     counted_votes = await votes.count_votes_within(conn, ctx, member_id)
     return ConfirmationView(confirmed, responses, counted_proposals, counted_votes)
@@ -213,11 +213,11 @@ async def dialogue_of_member_within(
     """The person's part in the member dialogue, for their data export: their responses with
     every answer (free text opened), their proposals and votes, and their confirmation."""
     # Imported here: those use cases ask this module whether what is said counts.
-    from registration.service import consultations, proposals
+    from registration.service import consultation_responses, proposals
 
     confirmation = await confirmation_rows.of_member(conn, member_id)
     return {
-        "responses": await consultations.export_of_member_within(conn, ctx, member_id),
+        "responses": await consultation_responses.export_of_member_within(conn, ctx, member_id),
         **await proposals.export_of_member_within(conn, member_id),
         "address_confirmation": dict(confirmation) if confirmation else None,
     }
@@ -226,8 +226,8 @@ async def dialogue_of_member_within(
 async def forget_dialogue_of_member_within(conn: Connection, member_id: uuid.UUID) -> None:
     """Erasure: the person's free-text answers, their authorship of proposals, their votes'
     tie to them and their confirmation go; what was counted stays counted, tied to nobody."""
-    from registration.service import consultations, proposals
+    from registration.service import consultation_responses, proposals
 
-    await consultations.forget_member_within(conn, member_id)
+    await consultation_responses.forget_member_within(conn, member_id)
     await proposals.forget_member_within(conn, member_id)
     await forget_member_within(conn, member_id)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from registration.repository import consultations as consultation_rows
-from registration.service import consultations
+from registration.service import consultation_window
 from registration.unit_of_work import ServiceContext, Transactions
 from tilmeld_shared.db import Connection
 
@@ -32,7 +32,7 @@ async def open_due_consultations(
     async def batch(conn: Connection) -> int:
         due = await consultation_rows.due_to_open(conn, at=now, limit=batch_size)
         for consultation_id in due:
-            await consultations.open_within(conn, ctx, consultation_id)
+            await consultation_window.open_within(conn, ctx, consultation_id)
         return len(due)
 
     return await _in_batches(tx, batch, batch_size)
@@ -47,7 +47,7 @@ async def close_due_consultations(
     async def batch(conn: Connection) -> int:
         due = await consultation_rows.due_to_close(conn, at=now, limit=batch_size)
         for consultation_id in due:
-            await consultations.close_within(conn, consultation_id)
+            await consultation_window.close_within(conn, consultation_id)
         return len(due)
 
     return await _in_batches(tx, batch, batch_size)

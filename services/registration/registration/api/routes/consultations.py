@@ -29,7 +29,7 @@ from registration.api.dialogue_schemas import (
     ResultsOut,
 )
 from registration.api.schemas import Page
-from registration.service import consultations
+from registration.service import consultation_responses, consultations
 from registration.service.dialogue_commands import ConsultationIn, ResponseIn, ResponsePatch
 from registration.unit_of_work import per_key
 from tilmeld_shared.csv_export import write_csv
@@ -111,7 +111,7 @@ async def submit_response(
     """Answer, once per person, while it is open (else 409); only its audience (else 403:
     members are matched by address). `pending` until the person confirms their address through
     the emailed link; the `token` amends the response until the consultation closes."""
-    status, payload = await consultations.submit_response(
+    status, payload = await consultation_responses.submit_response(
         tx,
         ctx,
         consultation_id,
@@ -143,7 +143,7 @@ async def amend_response(
     """Replace the answers (all of them, as when submitted) with the response's `token`, until
     the consultation closes (then 409). The response keeps its status."""
     await abuse.check_address(request)
-    row = await consultations.amend_response(tx, ctx, response_id, body)
+    row = await consultation_responses.amend_response(tx, ctx, response_id, body)
     return dialogue.response(row)
 
 

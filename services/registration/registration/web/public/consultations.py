@@ -17,7 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
-from registration.service import consultations, networks
+from registration.service import (
+    consultation_answers,
+    consultation_responses,
+    consultations,
+    networks,
+)
 from registration.service.dialogue_commands import AnswerIn, ResponseIn, ResponsePatch
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web.public.dialogue import (
@@ -164,7 +169,7 @@ def unfit_answers(
     """The answers judged against their questions as the use case judges them, beside each
     question that is not answered as it asks."""
     try:
-        consultations.check_answers(questions, [AnswerIn.model_validate(a) for a in answers])
+        consultation_answers.check_answers(questions, [AnswerIn.model_validate(a) for a in answers])
     except Invalid as error:
         return answer_errors(error, questions, lang) or {}
     except ValidationError:
@@ -305,7 +310,7 @@ async def respond_from_page(
             errors = {"email": gettext(lang, NEEDS_SMTPUTF8)}
         else:
             await admit_voice(abuse, request, command.member.email)
-            submitted = await consultations.submit_response(
+            submitted = await consultation_responses.submit_response(
                 tx, ctx, consultation_id, command, once=as_is()
             )
             return RedirectResponse(
@@ -367,7 +372,7 @@ async def _own_response_page(
     """The consultation's page with the person's answers in its form; None when the link's
     token is not the response's (or the response is not of this consultation)."""
     try:
-        view = await consultations.get_response(tx, ctx, response_id, token)
+        view = await consultation_responses.get_response(tx, ctx, response_id, token)
     except (Forbidden, NotFound):
         return None
     if view.consultation["id"] != consultation_id:
@@ -430,7 +435,7 @@ async def amend_from_page(
     try:
         await abuse.check_address(request)
         command = ResponsePatch.model_validate({"token": token, "answers": answers})
-        await consultations.amend_response(tx, ctx, response_id, command)
+        await consultation_responses.amend_response(tx, ctx, response_id, command)
         return RedirectResponse(
             f"/consultations/{consultation_id}/thanks?status=amended&lang={lang}", 303
         )
