@@ -101,6 +101,35 @@ async def party_report(
     }
 
 
+async def overview(
+    conn: Connection,
+    *,
+    network_id: uuid.UUID | None,
+    organisation_id: uuid.UUID | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """The dashboard's headline figures: members now and a week ago, and how full the meetings
+    still to start are (seats taken of the seats offered)."""
+    row = await repository.overview(
+        conn,
+        network_id=network_id,
+        at=at if at is not None else datetime.now(UTC),
+        organisation_id=organisation_id,
+    )
+    if network_id is not None and not row["networks"]:
+        raise NotFound(f"No events seen yet for network {network_id}.")
+    report = dict(row)
+    del report["networks"]
+    offered = report["seats_offered"]
+    return {
+        "network_id": network_id,
+        **report,
+        "members_change": report["members_active"] - report["members_week_ago"],
+        "fill_rate": round(report["seats_confirmed"] / offered, 4) if offered else None,
+        "as_of": await repository.as_of(conn),
+    }
+
+
 async def timeseries(
     conn: Connection,
     *,

@@ -20,6 +20,7 @@ from reporting.api.schemas import (
     MunicipalityCounts,
     NetworkCounts,
     NetworkReport,
+    Overview,
     PartiesReport,
     PipelineHealth,
     ReportPage,
@@ -52,6 +53,16 @@ def respond(request: Request, rows: list[dict[str, Any]], body: Any) -> Any:
     header = list(encoded[0]) if encoded else []
     text = write_csv(header, ([row[name] for name in header] for row in encoded)) if header else ""
     return Response(text, media_type="text/csv; charset=utf-8")
+
+
+@router.get("/overview", response_model=Overview)
+async def overview(pool: Pool, reader: Reader, network_id: uuid.UUID | None = None) -> Any:
+    """The headline figures: members now, a week ago and the change, and how full the meetings
+    still to start are; for one network, or every network the reader may see."""
+    async with pool.acquire() as conn:
+        return await queries.overview(
+            conn, network_id=network_id, organisation_id=reader.organisation_id
+        )
 
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingReport, responses=CSV_TOO)

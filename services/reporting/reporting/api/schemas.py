@@ -135,6 +135,23 @@ class ReportPage(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
+class Overview(BaseModel):
+    """The headline figures of one network (`network_id`), or of every network the reader sees."""
+
+    network_id: uuid.UUID | None
+    members_active: int = Field(description="People with an active enrolment (each once).")
+    members_week_ago: int = Field(description="The same, seven days ago.")
+    members_change: int = Field(description="members_active - members_week_ago.")
+    meetings_upcoming: int = Field(description="Meetings not cancelled that have yet to start.")
+    seats_offered: int = Field(description="Their capacity, summed.")
+    seats_confirmed: int = Field(description="Their confirmed seats (companions included).")
+    waitlisted: int = Field(description="Registrations waiting for a seat at them.")
+    fill_rate: float | None = Field(
+        description="seats_confirmed / seats_offered, rounded to 4 places; null when none offered."
+    )
+    as_of: AsOf
+
+
 class TimeseriesPoint(BaseModel):
     bucket_start: datetime
     value: int

@@ -231,6 +231,40 @@ GROUP BY 1
 ORDER BY 1
 """
 
+# The headline figures over the networks in scope (one, or all the reader may see): members now
+# and a week before `$2` (a person once, whatever their networks; an enrolment counts from its
+# `enrolled_at` until its `cancelled_at`, which ending with the term sets too), and the meetings
+# still to start, each once (also when several networks in scope host it), with their seats.
+# `networks` is 0 when the asked-for network is unknown or another organisation's.
+OVERVIEW = """
+WITH scope AS (
+    SELECT id FROM networks
+    WHERE ($1::uuid IS NULL OR id = $1) AND ($3::uuid IS NULL OR organisation_id = $3)
+), members AS (
+    SELECT count(DISTINCT coalesce(member_id::text, id::text)) FILTER (WHERE status = 'active')
+               AS members_active,
+           count(DISTINCT coalesce(member_id::text, id::text)) FILTER (
+               WHERE coalesce(enrolled_at, '-infinity') <= ($2::timestamptz - interval '7 days')
+                 AND (cancelled_at IS NULL OR cancelled_at > ($2::timestamptz - interval '7 days'))
+           ) AS members_week_ago
+    FROM enrolments WHERE network_id IN (SELECT id FROM scope)
+), upcoming AS (
+    SELECT m.id, m.capacity FROM meetings m
+    WHERE m.status <> 'cancelled' AND m.starts_at >= $2::timestamptz
+      AND (m.network_id IN (SELECT id FROM scope) OR m.co_hosts && ARRAY(SELECT id FROM scope))
+), seats AS (
+    SELECT coalesce(sum(r.seats) FILTER (WHERE r.status = 'confirmed'), 0) AS seats_confirmed,
+           count(*) FILTER (WHERE r.status = 'waitlisted') AS waitlisted
+    FROM registrations r WHERE r.meeting_id IN (SELECT id FROM upcoming)
+)
+SELECT (SELECT count(*) FROM scope) AS networks,
+       members.members_active, members.members_week_ago,
+       (SELECT count(*) FROM upcoming) AS meetings_upcoming,
+       (SELECT coalesce(sum(capacity), 0) FROM upcoming) AS seats_offered,
+       seats.seats_confirmed, seats.waitlisted
+FROM members, seats
+"""
+
 MEETING_REPORTS = f"""
 SELECT m.id AS meeting_id, m.network_id, n.title AS network_title, m.title, m.starts_at,
        m.ends_at, m.status, m.capacity,
@@ -293,6 +327,18 @@ async def parties_network(
 
 async def party_reports(conn: Connection, network_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(PARTY_REPORTS, network_id)
+
+
+async def overview(
+    conn: Connection,
+    *,
+    network_id: uuid.UUID | None,
+    at: datetime,
+    organisation_id: uuid.UUID | None,
+) -> asyncpg.Record:
+    row = await conn.fetchrow(OVERVIEW, network_id, at, organisation_id)
+    assert row is not None  # an aggregate: always one row
+    return row
 
 
 async def timeseries_counts(
