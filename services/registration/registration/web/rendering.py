@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -46,6 +47,11 @@ def render_page(
     **context: Any,
 ) -> HTMLResponse:
     """A page in `lang`; when the language switcher chose it, the choice is remembered."""
+    # The switcher's links keep the rest of the address: a page opened with a person's token
+    # is the same page in another language, not a page that no longer knows them.
+    kept = [(name, value) for name, value in request.query_params.multi_items() if name != "lang"]
+    language_links = {code: "?" + urlencode([*kept, ("lang", code)]) for code in LANGUAGE_NAMES}
+    context.setdefault("language_links", language_links)
     response = render(template, headers=headers, status=status, lang=lang, **context)
     if request.query_params.get("lang") == lang:
         response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, samesite="lax")

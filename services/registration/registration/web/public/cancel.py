@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
-from zoneinfo import ZoneInfo
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -16,8 +16,9 @@ from registration.api.deps import ContextDep, TransactionsDep
 from registration.service import enrolments, parties, registrations
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web import headers
-from registration.web.rendering import render
-from registration.web.requests import read_form
+from registration.web.public.page import span
+from registration.web.rendering import render_page
+from registration.web.requests import language_of, read_form
 from registration.web.words import gettext, pgettext
 from tilmeld_shared.i18n import N_
 from tilmeld_shared.problems import Conflict, Forbidden, NotFound
@@ -28,19 +29,18 @@ LEAVE_NETWORK = N_("Leave the network")
 WITHDRAW_PARTY = N_("Withdraw your municipality")
 
 
-def _page(language: str | None, status: int = 200, **context: Any) -> HTMLResponse:
-    return render(
-        "cancel.html",
-        headers=headers.PRIVATE,
-        status=status,
-        language=language or "en",
-        lang=language,
-        **context,
+def _page(request: Request, language: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """The cancel page in the pages' own layout, with the language switch (which keeps the
+    token in the address)."""
+    return render_page(
+        request, "cancel.html", language, headers=headers.PRIVATE, status=status, **context
     )
 
 
-def _invalid(language: str | None) -> HTMLResponse:
+def _invalid(request: Request, stored: str | None = None) -> HTMLResponse:
+    language = language_of(request, stored or "en")
     return _page(
+        request,
         language,
         403,
         heading=gettext(language, "The link does not work"),
@@ -57,7 +57,11 @@ async def _token_from_form(request: Request) -> str:
 
 
 async def _registration_view(
-    ctx: ServiceContext, tx: Transactions, registration_id: uuid.UUID, token: str
+    request: Request,
+    ctx: ServiceContext,
+    tx: Transactions,
+    registration_id: uuid.UUID,
+    token: str,
 ) -> dict[str, Any] | None:
     found = await registrations.registration_in_full(tx, registration_id)
     if found is None or not registrations.cancel_token_valid(
@@ -66,8 +70,7 @@ async def _registration_view(
         return None
     registration, meeting, member = found.registration, found.meeting, found.member
     network = found.network
-    language = member["language"] or network["language"]
-    starts = meeting["starts_at"].astimezone(ZoneInfo(meeting["timezone"]))
+    language = language_of(request, member["language"] or network["language"])
     return {
         "language": language,
         "status": registration["status"],
@@ -76,29 +79,51 @@ async def _registration_view(
             (gettext(language, "Meeting"), meeting["title"]),
             (
                 pgettext(language, "cancel page", "When"),
-                starts.strftime("%Y-%m-%d %H:%M ") + (starts.tzname() or ""),
+                span(meeting["starts_at"], meeting["ends_at"], meeting["timezone"], language),
             ),
             (gettext(language, "Seats"), str(registration["seats"])),
         ],
+        "words": {
+            "done_heading": gettext(language, "Your registration is cancelled"),
+            "already_heading": gettext(language, "Your registration is cancelled"),
+        },
+        "back": (
+            f"/meetings/{meeting['id']}?lang={language}",
+            gettext(language, "Back to the meeting"),
+        ),
     }
 
 
-def _ask(view: dict[str, Any] | None, heading: str, action: str, token: str) -> HTMLResponse:
+def _ask(
+    request: Request, view: dict[str, Any] | None, heading: str, action: str, token: str
+) -> HTMLResponse:
     """The page the emailed link opens: the booking, and a button that asks to confirm."""
     if view is None:
-        return _invalid(None)
+        return _invalid(request)
     language = view["language"]
-    common = {"heading": gettext(language, heading), "details": view["details"]}
     words = view.get("words", {})
+    common = {"details": view["details"], "back": view.get("back")}
     if view["status"] == "cancelled":
-        return _page(language, **common, message=words.get("already") or _already(language))
+        # Opened again afterwards: the heading says how things stand, not what to do.
+        return _page(
+            request,
+            language,
+            **common,
+            heading=words.get("already_heading") or gettext(language, heading),
+            message=words.get("already") or _already(language),
+        )
     return _page(
+        request,
         language,
         **common,
+        heading=gettext(language, heading),
         message=words.get("question")
         or gettext(language, "Do you want to cancel? Nothing happens until you press the button."),
         form={
-            "action": action,
+            # The page after the button speaks the language this one does.
+            # The token in the address too: the language switch of the page after the button
+            # still opens this booking.
+            "action": f"{action}?{urlencode({'token': token, 'lang': language})}",
             "token": token,
             "button": words.get("button") or gettext(language, "Confirm cancellation"),
         },
@@ -106,23 +131,34 @@ def _ask(view: dict[str, Any] | None, heading: str, action: str, token: str) -> 
 
 
 async def _act(
-    view: dict[str, Any] | None, heading: str, cancel: Callable[[], Awaitable[object]]
+    request: Request,
+    view: dict[str, Any] | None,
+    heading: str,
+    cancel: Callable[[], Awaitable[object]],
 ) -> HTMLResponse:
-    """The page after the button: cancel, and say what happened."""
+    """The page after the button: cancel, and say what happened, in the heading too."""
     if view is None:
-        return _invalid(None)
+        return _invalid(request)
     language = view["language"]
-    common = {"heading": gettext(language, heading), "details": view["details"]}
     words = view.get("words", {})
+    common = {"details": view["details"], "back": view.get("back")}
     try:
         await cancel()
     except Conflict:
-        return _page(language, **common, message=words.get("already") or _already(language))
+        return _page(
+            request,
+            language,
+            **common,
+            heading=words.get("already_heading") or gettext(language, heading),
+            message=words.get("already") or _already(language),
+        )
     except (Forbidden, NotFound):
-        return _invalid(language)
+        return _invalid(request, language)
     return _page(
+        request,
         language,
         **common,
+        heading=words.get("done_heading") or gettext(language, heading),
         message=words.get("done")
         or gettext(language, "You are cancelled. Thank you for letting us know."),
     )
@@ -130,10 +166,16 @@ async def _act(
 
 @router.get("/cancel/registrations/{registration_id}", response_class=HTMLResponse)
 async def ask_to_cancel_registration(
-    registration_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
+    registration_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    token: str = "",
 ) -> HTMLResponse:
-    view = await _registration_view(ctx, tx, registration_id, token)
-    return _ask(view, CANCEL_REGISTRATION, f"/cancel/registrations/{registration_id}", token)
+    view = await _registration_view(request, ctx, tx, registration_id, token)
+    return _ask(
+        request, view, CANCEL_REGISTRATION, f"/cancel/registrations/{registration_id}", token
+    )
 
 
 @router.post("/cancel/registrations/{registration_id}", response_class=HTMLResponse)
@@ -141,8 +183,9 @@ async def cancel_registration_from_page(
     registration_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> HTMLResponse:
     token = await _token_from_form(request)
-    view = await _registration_view(ctx, tx, registration_id, token)
+    view = await _registration_view(request, ctx, tx, registration_id, token)
     return await _act(
+        request,
         view,
         CANCEL_REGISTRATION,
         lambda: registrations.cancel_registration(
@@ -152,7 +195,7 @@ async def cancel_registration_from_page(
 
 
 async def _enrolment_view(
-    ctx: ServiceContext, tx: Transactions, enrolment_id: uuid.UUID, token: str
+    request: Request, ctx: ServiceContext, tx: Transactions, enrolment_id: uuid.UUID, token: str
 ) -> dict[str, Any] | None:
     found = await enrolments.enrolment_in_full(tx, enrolment_id)
     if found is None or not tokens.verify(
@@ -164,7 +207,7 @@ async def _enrolment_view(
     ):
         return None
     enrolment, network, member = found
-    language = member["language"] or network["language"]
+    language = language_of(request, member["language"] or network["language"])
     return {
         "language": language,
         "status": enrolment["status"],
@@ -172,15 +215,24 @@ async def _enrolment_view(
             (gettext(language, "Name"), member["name"] or ""),
             (gettext(language, "Network"), network["title"]),
         ],
+        "words": {
+            "done_heading": gettext(language, "You have left the network"),
+            "already_heading": gettext(language, "You have left the network"),
+            "already": gettext(language, "You are no longer a member of the network."),
+        },
+        "back": (
+            f"/networks/{network['id']}?lang={language}",
+            gettext(language, "Back to the network"),
+        ),
     }
 
 
 @router.get("/cancel/enrolments/{enrolment_id}", response_class=HTMLResponse)
 async def ask_to_leave_network(
-    enrolment_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
+    enrolment_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep, token: str = ""
 ) -> HTMLResponse:
-    view = await _enrolment_view(ctx, tx, enrolment_id, token)
-    return _ask(view, LEAVE_NETWORK, f"/cancel/enrolments/{enrolment_id}", token)
+    view = await _enrolment_view(request, ctx, tx, enrolment_id, token)
+    return _ask(request, view, LEAVE_NETWORK, f"/cancel/enrolments/{enrolment_id}", token)
 
 
 @router.post("/cancel/enrolments/{enrolment_id}", response_class=HTMLResponse)
@@ -188,8 +240,9 @@ async def leave_network_from_page(
     enrolment_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> HTMLResponse:
     token = await _token_from_form(request)
-    view = await _enrolment_view(ctx, tx, enrolment_id, token)
+    view = await _enrolment_view(request, ctx, tx, enrolment_id, token)
     return await _act(
+        request,
         view,
         LEAVE_NETWORK,
         lambda: enrolments.cancel_enrolment(
@@ -203,14 +256,14 @@ async def leave_network_from_page(
 
 
 async def _party_view(
-    ctx: ServiceContext, tx: Transactions, party_id: uuid.UUID, token: str
+    request: Request, ctx: ServiceContext, tx: Transactions, party_id: uuid.UUID, token: str
 ) -> dict[str, Any] | None:
     party = await parties.get_party(tx, party_id)
     if party is None or not tokens.verify(
         ctx.settings.effective_token_secret, parties.WITHDRAW_PURPOSE, party_id, token, now=None
     ):
         return None
-    language = party["contact_language"] or "en"
+    language = language_of(request, party["contact_language"] or "en")
     return {
         "language": language,
         # The cancel page's words for "nothing left to do": withdrawn or declined already.
@@ -232,16 +285,17 @@ async def _party_view(
             "done": gettext(
                 language, "The municipality has withdrawn. Thank you for letting us know."
             ),
+            "done_heading": gettext(language, "The municipality has withdrawn"),
         },
     }
 
 
 @router.get("/cancel/parties/{party_id}", response_class=HTMLResponse)
 async def ask_to_withdraw_party(
-    party_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
+    party_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep, token: str = ""
 ) -> HTMLResponse:
-    view = await _party_view(ctx, tx, party_id, token)
-    return _ask(view, WITHDRAW_PARTY, f"/cancel/parties/{party_id}", token)
+    view = await _party_view(request, ctx, tx, party_id, token)
+    return _ask(request, view, WITHDRAW_PARTY, f"/cancel/parties/{party_id}", token)
 
 
 @router.post("/cancel/parties/{party_id}", response_class=HTMLResponse)
@@ -249,8 +303,9 @@ async def withdraw_party_from_page(
     party_id: uuid.UUID, request: Request, tx: TransactionsDep, ctx: ContextDep
 ) -> HTMLResponse:
     token = await _token_from_form(request)
-    view = await _party_view(ctx, tx, party_id, token)
+    view = await _party_view(request, ctx, tx, party_id, token)
     return await _act(
+        request,
         view,
         WITHDRAW_PARTY,
         lambda: parties.withdraw(

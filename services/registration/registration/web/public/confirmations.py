@@ -14,10 +14,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from registration import tokens
 from registration.api.deps import ContextDep, TransactionsDep
-from registration.service import calendar_feeds, enrolments, registrations
+from registration.service import calendar_feeds, enrolments, meetings, registrations
 from registration.unit_of_work import ServiceContext, Transactions
 from registration.web import headers
-from registration.web.public.page import not_found, render, when
+from registration.web.public import joining
+from registration.web.public.page import not_found, render, span
 from registration.web.requests import language_of
 from registration.web.words import gettext
 from tilmeld_shared import calendar
@@ -43,6 +44,22 @@ async def enrolment_confirmation(
         return not_found(request)
     network = found.network
     lang = language_of(request, network["language"])
+    if found.enrolment["status"] != "active":
+        # The link still opens after leaving; it says so, and offers nothing to book.
+        return render(
+            request,
+            "done.html",
+            lang,
+            private=True,
+            state="cancelled",
+            heading=gettext(lang, "You have left the network"),
+            message=gettext(
+                lang,
+                "You are no longer a member of %(network)s. You can join again on its page.",
+                network=network["title"],
+            ),
+            back_url=f"/networks/{network['id']}?lang={lang}",
+        )
     cancel = enrolments.cancel_token(ctx, enrolment_id)
     return render(
         request,
@@ -55,9 +72,39 @@ async def enrolment_confirmation(
             "Welcome to %(network)s. We have sent a confirmation to your email.",
             network=network["title"],
         ),
-        cancel_url=f"/cancel/enrolments/{enrolment_id}?token={cancel}",
+        # The next step is a meeting; leaving stays possible, and says what it does.
+        next_meetings=await _next_meetings(
+            ctx, tx, network["id"], enrolment_id, lang, request.query_params.get("meeting", "")
+        ),
+        leave_url=f"/cancel/enrolments/{enrolment_id}?token={cancel}&lang={lang}",
         back_url=f"/networks/{network['id']}?lang={lang}",
     )
+
+
+async def _next_meetings(
+    ctx: ServiceContext,
+    tx: Transactions,
+    network_id: uuid.UUID,
+    enrolment_id: uuid.UUID,
+    lang: str,
+    chosen: str,
+) -> list[dict[str, Any]]:
+    """The network's meetings a new member can still register for, the one they came to join
+    for first, each linked to its form filled in for them."""
+    _, rows = await meetings.network_and_meetings(tx, network_id, limit=100)
+    now = ctx.clock.now()
+    coming = [
+        {
+            "title": row["title"],
+            "span": span(row["starts_at"], row["ends_at"], row["timezone"], lang),
+            "starts_iso": row["starts_at"].isoformat(),
+            "url": joining.prefill_link(ctx, row["id"], enrolment_id, lang),
+            "chosen": str(row["id"]) == chosen,
+        }
+        for row in rows
+        if row["status"] == "scheduled" and now < (row["registration_deadline"] or row["starts_at"])
+    ]
+    return sorted(coming, key=lambda card: not card["chosen"])
 
 
 async def _verified_registration(
@@ -86,9 +133,19 @@ async def registration_confirmation(
     registration, meeting, member, position = found
     lang = language_of(request, member["language"] or "en")
     waitlisted = registration["status"] == "waitlisted"
-    if registration["status"] == "cancelled":
-        heading = gettext(lang, "Cancel")
-        message = gettext(lang, "You are already registered for this meeting.")
+    cancelled = registration["status"] == "cancelled"
+    if meeting["status"] == "cancelled":
+        heading = gettext(lang, "The meeting is cancelled")
+        message = gettext(
+            lang, "The organisers have cancelled the meeting. You do not need to do anything."
+        )
+    elif cancelled:
+        heading = gettext(lang, "Your registration is cancelled")
+        message = gettext(
+            lang,
+            "You are not registered for this meeting any more. If you want to come after all,"
+            " register again on the meeting's page while registration is open.",
+        )
     elif waitlisted:
         heading = gettext(lang, "You are on the waitlist")
         message = gettext(
@@ -107,19 +164,26 @@ async def registration_confirmation(
         private=True,
         heading=heading,
         message=message,
+        # Not confirmed any more: no green panel, nothing to put in a calendar.
+        state="cancelled" if cancelled or meeting["status"] == "cancelled" else None,
         waitlisted=waitlisted,
         subject=meeting["title"],
-        when=when(meeting["starts_at"], meeting["timezone"], lang),
+        when=span(meeting["starts_at"], meeting["ends_at"], meeting["timezone"], lang),
         starts_iso=meeting["starts_at"].isoformat(),
         # The person's own view: a confirmed participant gets the online link here.
         online_url=meeting["online_url"] if registration["status"] == "confirmed" else None,
-        calendar_url=f"/registrations/{registration_id}/calendar.ics?token={token}",
+        calendar_url=f"/registrations/{registration_id}/calendar.ics?token={token}"
+        if not cancelled and meeting["status"] != "cancelled"
+        else None,
         # All of the member's meetings, kept up to date in their calendar app.
-        feed_url=calendar_feeds.member_feed_path(ctx, registration["member_id"]),
-        cancel_url=f"/cancel/registrations/{registration_id}?token={cancel}"
-        if registration["status"] != "cancelled"
+        feed_url=calendar_feeds.member_feed_path(ctx, registration["member_id"])
+        if not cancelled
+        else None,
+        cancel_url=f"/cancel/registrations/{registration_id}?token={cancel}&lang={lang}"
+        if not cancelled and meeting["status"] != "cancelled"
         else None,
         back_url=f"/meetings/{meeting['id']}?lang={lang}",
+        back_label=gettext(lang, "Back to the meeting"),
         # The meeting's page with the participants' documents too, for a confirmed seat.
         papers_url=f"/meetings/{meeting['id']}?registration_id={registration_id}&token={cancel}"
         f"&lang={lang}"

@@ -53,7 +53,10 @@ def field_errors(error: ValidationError, lang: str) -> dict[str, str]:
             name = f"companion_{int(location[1]) + 1}_{location[2]}"
         else:
             name = location[0]
-        label = gettext(lang, FIELD_LABELS.get(name, N_("Companions"))).lower()
+        companion = name.split("_") if name.startswith("companion_") else None
+        # A companion row's field is worded as the person's own (its name, its job title).
+        label_of = FIELD_LABELS.get(companion[2] if companion else name, N_("Companions"))
+        label = gettext(lang, label_of).lower()
         if name == "consent":
             message = gettext(lang, "You need to agree to join.")
         elif name == "email" and item["type"] in {"value_error", "string_type"}:
@@ -70,6 +73,10 @@ def field_errors(error: ValidationError, lang: str) -> dict[str, str]:
             message = gettext(lang, "%(field)s is too long.", field=label.capitalize())
         else:
             message = gettext(lang, "Check %(field)s.", field=label)
+        if companion:
+            # Which row: "Companion 2: Enter name." in the summary as beside the field.
+            row = gettext(lang, "Companion %(n)s", n=companion[1])
+            message = gettext(lang, "%(row)s: %(error)s", row=row, error=message)
         messages.setdefault(name, message)
     return messages
 

@@ -15,7 +15,7 @@ from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
 from registration.api.schemas import RegistrationIn, check_deliverable
 from registration.service import answers, co_hosts, meetings, registrations
 from registration.unit_of_work import ServiceContext, Transactions, as_is
-from registration.web.public import archive
+from registration.web.public import archive, joining
 from registration.web.public.confirmations import VIEW_REGISTRATION
 from registration.web.public.forms import (
     companions_from,
@@ -24,7 +24,7 @@ from registration.web.public.forms import (
     problem_words,
     refused_status,
 )
-from registration.web.public.page import not_found, render, when
+from registration.web.public.page import not_found, render, span, when
 from registration.web.public.questions import answers_from, invalid_answers, refused_answers
 from registration.web.requests import language_of, read_form
 from registration.web.words import gettext
@@ -62,6 +62,9 @@ async def _meeting_page(
         ),
         "when": when(meeting["starts_at"], meeting["timezone"], lang),
         "starts_iso": meeting["starts_at"].isoformat(),
+        # Start and end, so a person can plan the day.
+        "span": span(meeting["starts_at"], meeting["ends_at"], meeting["timezone"], lang),
+        "members_only": not meeting["open_to_public"],
         "deadline": when(deadline, meeting["timezone"], lang) if deadline else None,
         "speakers": speakers,
         # A joint meeting names the networks holding it with this one.
@@ -86,10 +89,19 @@ async def show_meeting(
     except Problem:
         return not_found(request)
     page |= await archive.meeting_papers(request, tx, ctx, page["meeting"], page["lang"])
+    # Straight after joining, the form comes filled in for the new member (joining.py).
+    joined = await joining.joined_member(request, tx, ctx)
     # A participant's link carries their token: not for a shared cache or another site.
-    private = "token" in request.query_params
+    private = "token" in request.query_params or "prefill" in request.query_params
     return render(
-        request, "meeting.html", private=private, errors={}, values={}, problem=None, **page
+        request,
+        "meeting.html",
+        private=private,
+        errors={},
+        values=joined["values"] if joined else {},
+        joined=joined,
+        problem=None,
+        **page,
     )
 
 

@@ -18,11 +18,11 @@ from pydantic import ValidationError
 from registration import tokens
 from registration.api.deps import AbuseLimitsDep, ContextDep, TransactionsDep
 from registration.api.schemas import EnrolmentIn, PartyIn, check_deliverable
-from registration.service import enrolments, meetings, networks, parties, renewal
+from registration.service import coming_meetings, enrolments, meetings, networks, parties, renewal
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web.public.confirmations import VIEW_ENROLMENT
 from registration.web.public.forms import field_errors, member_from, problem_words, refused_status
-from registration.web.public.page import not_found, render, when
+from registration.web.public.page import not_found, render, span, when
 from registration.web.public.parties import form_errors, party_from, party_section
 from registration.web.requests import language_of, read_form
 from tilmeld_shared.problems import Invalid, Problem, TooManyRequests
@@ -31,9 +31,32 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def list_networks(request: Request, tx: TransactionsDep) -> HTMLResponse:
+async def list_networks(request: Request, tx: TransactionsDep, ctx: ContextDep) -> HTMLResponse:
     rows, _ = await networks.list_networks(tx, status="open", limit=200, cursor=None)
-    return render(request, "networks.html", language_of(request), networks=rows)
+    lang = language_of(request)
+    # The page promises the networks' coming meetings: the next three of each.
+    coming = await coming_meetings.next_meetings(
+        tx, ctx, [row["id"] for row in rows], per_network=3
+    )
+    listed = [
+        {
+            **dict(row),
+            "coming": [
+                {
+                    "id": meeting["id"],
+                    "title": meeting["title"],
+                    "span": span(
+                        meeting["starts_at"], meeting["ends_at"], meeting["timezone"], lang
+                    ),
+                    "starts_iso": meeting["starts_at"].isoformat(),
+                    "members_only": not meeting["open_to_public"],
+                }
+                for meeting in coming.get(row["id"], [])
+            ],
+        }
+        for row in rows
+    ]
+    return render(request, "networks.html", lang, networks=listed)
 
 
 async def _network_page(
@@ -52,8 +75,11 @@ async def _network_page(
                 row["capacity"] - row["seats_taken"] - row.get("seats_on_offer", 0), 0
             ),
             "when": when(row["starts_at"], row["timezone"], lang),
+            "span": span(row["starts_at"], row["ends_at"], row["timezone"], lang),
             "starts_iso": row["starts_at"].isoformat(),
             "over": row["ends_at"] <= now,
+            # Said on the card, so a non-member knows before opening it.
+            "members_only": not row["open_to_public"],
         }
         for row in rows
     ]
@@ -82,6 +108,7 @@ async def show_network(
     ctx: ContextDep,
     renew: uuid.UUID | None = None,
     token: str = "",
+    meeting: uuid.UUID | None = None,
 ) -> HTMLResponse:
     def choose(fallback: str) -> str:
         return language_of(request, fallback)
@@ -92,15 +119,23 @@ async def show_network(
         return not_found(request)
     # The renew link of a term's end: the enrol form filled in with the member's details.
     values = await renewal.renewal_form(tx, ctx, network_id, renew, token) if renew else None
+    # Sent here from a members' meeting: joining leads on to that meeting's form.
+    chosen = _chosen_meeting(page, str(meeting) if meeting else "")
     return render(
         request,
         "network.html",
         private=renew is not None,
         errors={},
-        values=values or {},
+        values={**(values or {}), **({"meeting": chosen["id"]} if chosen else {})},
+        chosen=chosen,
         problem=None,
         **page,
     )
+
+
+def _chosen_meeting(page: dict[str, Any], meeting_id: str) -> dict[str, Any] | None:
+    """The coming meeting of the page a person came to join for, if it is one of them."""
+    return next((card for card in page["meetings"] if str(card["id"]) == meeting_id), None)
 
 
 @router.post("/networks/{network_id}/apply", response_class=HTMLResponse)
@@ -180,8 +215,10 @@ async def enrol_from_page(
         view = tokens.issue(
             ctx.settings.effective_token_secret, VIEW_ENROLMENT, enrolment["id"], expires_at=None
         )
+        # The meeting the person came to join for goes along, to be offered first.
+        then = f"&meeting={form['meeting']}" if _is_uuid(form.get("meeting", "")) else ""
         return RedirectResponse(
-            f"/enrolments/{enrolment['id']}/confirmation?token={view}&lang={lang}", 303
+            f"/enrolments/{enrolment['id']}/confirmation?token={view}&lang={lang}{then}", 303
         )
     page = await _network_page(ctx, tx, network_id, lambda _: lang)
     return render(
@@ -191,6 +228,15 @@ async def enrol_from_page(
         retry_after=retry_after,
         errors=errors,
         values=form,
+        chosen=_chosen_meeting(page, form.get("meeting", "")),
         problem=problem,
         **page,
     )
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

@@ -46,6 +46,17 @@ def when(moment: datetime, zone: str, lang: str) -> str:
     return f"{day}, {format_time(local, 'short', locale=lang)} ({local.tzname()})"
 
 
+def span(starts: datetime, ends: datetime, zone: str, lang: str) -> str:
+    """When a meeting starts and ends, in its own local time: the end as a time of day when
+    it ends the same day, else in full."""
+    start, end = starts.astimezone(ZoneInfo(zone)), ends.astimezone(ZoneInfo(zone))
+    if start.date() != end.date():
+        return f"{when(starts, zone, lang)} – {when(ends, zone, lang)}"
+    day = format_date(start, "full", locale=lang)
+    times = f"{format_time(start, 'short', locale=lang)}–{format_time(end, 'short', locale=lang)}"
+    return f"{day}, {times} ({start.tzname()})"
+
+
 def not_found(request: Request) -> HTMLResponse:
     """The page that says there is no such page, in the person's language."""
     lang = language_of(request)
