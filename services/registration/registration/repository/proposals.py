@@ -1,4 +1,4 @@
-"""Topic proposals and the votes for them."""
+"""Topic proposals, with their counted votes (the votes themselves are in `votes`)."""
 
 from __future__ import annotations
 
@@ -91,60 +91,6 @@ SELECT n.organisation_id, n.id AS network_id
 FROM proposals p JOIN networks n ON n.id = p.network_id WHERE p.id = $1
 """
 
-# --- votes --------------------------------------------------------------------------------------
-
-# One standing vote per person per proposal: a second (or a concurrent twin) inserts nothing.
-INSERT_VOTE = """
-INSERT INTO proposal_votes (id, proposal_id, member_id, status, municipality, municipality_id,
-                            country, voted_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (proposal_id, member_id) WHERE status <> 'withdrawn' DO NOTHING
-RETURNING *
-"""
-
-STANDING_VOTE = """
-SELECT * FROM proposal_votes
-WHERE proposal_id = $1 AND member_id = $2 AND status <> 'withdrawn'
-"""
-
-VOTE = """
-SELECT v.*, p.network_id FROM proposal_votes v JOIN proposals p ON p.id = v.proposal_id
-WHERE v.id = $1
-"""
-
-VOTE_FOR_UPDATE = """
-SELECT v.*, p.network_id FROM proposal_votes v JOIN proposals p ON p.id = v.proposal_id
-WHERE v.id = $1 FOR UPDATE OF v
-"""
-
-MOVE_VOTE = """
-UPDATE proposal_votes
-SET status = $2, withdrawn_at = CASE WHEN $2 = 'withdrawn' THEN $3 ELSE withdrawn_at END,
-    version = version + 1
-WHERE id = $1
-RETURNING *
-"""
-
-PENDING_VOTES_OF = """
-SELECT v.*, p.network_id FROM proposal_votes v JOIN proposals p ON p.id = v.proposal_id
-WHERE v.member_id = $1 AND v.status = 'pending'
-ORDER BY v.voted_at, v.id
-FOR UPDATE OF v
-"""
-
-VOTES_OF = """
-SELECT v.id, v.proposal_id, p.title AS proposal_title, v.status, v.voted_at, v.withdrawn_at
-FROM proposal_votes v JOIN proposals p ON p.id = v.proposal_id
-WHERE v.member_id = $1 ORDER BY v.voted_at
-"""
-
-# Erasure: the vote stays as it stood (counted or not), tied to nobody.
-FORGET_VOTER = "UPDATE proposal_votes SET member_id = NULL WHERE member_id = $1"
-
-COUNTED_VOTES = """
-SELECT count(*) FROM proposal_votes WHERE proposal_id = $1 AND status = 'counted'
-"""
-
 
 async def get(conn: Connection, proposal_id: uuid.UUID) -> asyncpg.Record | None:
     """The proposal with its counted `votes` and its network's `policy`, or None."""
@@ -235,65 +181,3 @@ async def forget_author(conn: Connection, member_id: uuid.UUID) -> None:
 
 async def organisation_of(conn: Connection, proposal_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(ORGANISATION_OF, proposal_id)
-
-
-async def insert_vote(
-    conn: Connection,
-    *,
-    vote_id: uuid.UUID,
-    proposal_id: uuid.UUID,
-    voter: asyncpg.Record,
-    status: str,
-    at: datetime,
-) -> asyncpg.Record | None:
-    """The new vote, or None if the person has a standing vote for the proposal already."""
-    return await conn.fetchrow(
-        INSERT_VOTE,
-        vote_id,
-        proposal_id,
-        voter["id"],
-        status,
-        voter["municipality"],
-        voter["municipality_id"],
-        voter["country"],
-        at,
-    )
-
-
-async def standing_vote(
-    conn: Connection, proposal_id: uuid.UUID, member_id: uuid.UUID
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(STANDING_VOTE, proposal_id, member_id)
-
-
-async def vote(conn: Connection, vote_id: uuid.UUID) -> asyncpg.Record | None:
-    """The vote with its proposal's `network_id`, or None."""
-    return await conn.fetchrow(VOTE, vote_id)
-
-
-async def lock_vote(conn: Connection, vote_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(VOTE_FOR_UPDATE, vote_id)
-
-
-async def move_vote(
-    conn: Connection, vote_id: uuid.UUID, *, status: str, at: datetime
-) -> asyncpg.Record:
-    row = await conn.fetchrow(MOVE_VOTE, vote_id, status, at)
-    assert row is not None
-    return row
-
-
-async def pending_votes_of(conn: Connection, member_id: uuid.UUID) -> list[asyncpg.Record]:
-    return list(await conn.fetch(PENDING_VOTES_OF, member_id))
-
-
-async def votes_of(conn: Connection, member_id: uuid.UUID) -> list[asyncpg.Record]:
-    return list(await conn.fetch(VOTES_OF, member_id))
-
-
-async def forget_voter(conn: Connection, member_id: uuid.UUID) -> None:
-    await conn.execute(FORGET_VOTER, member_id)
-
-
-async def counted_votes(conn: Connection, proposal_id: uuid.UUID) -> int:
-    return int(await conn.fetchval(COUNTED_VOTES, proposal_id) or 0)

@@ -26,6 +26,7 @@ from registration.repository import meetings as meeting_rows
 from registration.repository import members as member_rows
 from registration.repository import networks as network_rows
 from registration.repository import proposals as proposal_rows
+from registration.repository import votes as vote_rows
 from registration.service import address_confirmations
 from registration.service.commands import MemberIn
 from registration.service.dialogue_commands import ProposalIn
@@ -419,7 +420,7 @@ async def export_of_member_within(conn: Connection, member_id: uuid.UUID) -> dic
     """The person's proposals and votes, for their data export."""
     return {
         "proposals": [dict(row) for row in await proposal_rows.of_author(conn, member_id)],
-        "votes": [dict(row) for row in await proposal_rows.votes_of(conn, member_id)],
+        "votes": [dict(row) for row in await vote_rows.of_member(conn, member_id)],
     }
 
 
@@ -427,4 +428,4 @@ async def forget_member_within(conn: Connection, member_id: uuid.UUID) -> None:
     """Erasure: their proposals stay without an author, their votes stay as they were (counted
     or not) without a voter, so the counts stay right."""
     await proposal_rows.forget_author(conn, member_id)
-    await proposal_rows.forget_voter(conn, member_id)
+    await vote_rows.forget_voter(conn, member_id)

@@ -20,6 +20,7 @@ from registration.outbox import record_event
 from registration.repository import members as member_rows
 from registration.repository import networks as network_rows
 from registration.repository import proposals as proposal_rows
+from registration.repository import votes as vote_rows
 from registration.service import address_confirmations
 from registration.service.dialogue_commands import VoteIn
 from registration.service.organisations import require_in_scope
@@ -104,11 +105,11 @@ async def vote_within(
             proposal_status=proposal["status"],
         )
     voter = await member_of_network(conn, ctx, network, command.member)
-    standing = await proposal_rows.standing_vote(conn, proposal_id, voter["id"])
+    standing = await vote_rows.standing(conn, proposal_id, voter["id"])
     if standing is not None:
         raise _already(standing)
     counts = await address_confirmations.counts_within(conn, ctx, voter, network, subject="vote")
-    vote = await proposal_rows.insert_vote(
+    vote = await vote_rows.insert(
         conn,
         vote_id=uuid.uuid4(),
         proposal_id=proposal_id,
@@ -117,7 +118,7 @@ async def vote_within(
         at=ctx.clock.now(),
     )
     if vote is None:  # a concurrent twin committed first
-        standing = await proposal_rows.standing_vote(conn, proposal_id, voter["id"])
+        standing = await vote_rows.standing(conn, proposal_id, voter["id"])
         assert standing is not None
         raise _already(standing)
     await _announce_vote(conn, ctx, vote, network_id=network["id"])
@@ -140,7 +141,7 @@ async def withdraw_vote_within(
     token: str | None,
     by_organiser: bool,
 ) -> asyncpg.Record:
-    vote = await proposal_rows.lock_vote(conn, vote_id)
+    vote = await vote_rows.lock(conn, vote_id)
     if vote is None or vote["member_id"] is None:
         raise NotFound(f"No vote {vote_id}.")
     if not by_organiser and not (
@@ -152,7 +153,7 @@ async def withdraw_vote_within(
         raise Forbidden("The vote's token is missing or wrong.")
     if vote["status"] == "withdrawn":
         raise Conflict("The vote is withdrawn already.", slug="already-withdrawn")
-    withdrawn = await proposal_rows.move_vote(conn, vote_id, status="withdrawn", at=ctx.clock.now())
+    withdrawn = await vote_rows.move(conn, vote_id, status="withdrawn", at=ctx.clock.now())
     await _announce_vote(
         conn, ctx, withdrawn, network_id=vote["network_id"], event=ProposalVoteWithdrawn
     )
@@ -161,11 +162,9 @@ async def withdraw_vote_within(
 
 async def count_votes_within(conn: Connection, ctx: ServiceContext, member_id: uuid.UUID) -> int:
     """The voter's address is confirmed: each of their pending votes counts (and says so)."""
-    pending = await proposal_rows.pending_votes_of(conn, member_id)
+    pending = await vote_rows.pending_of(conn, member_id)
     for row in pending:
-        counted = await proposal_rows.move_vote(
-            conn, row["id"], status="counted", at=ctx.clock.now()
-        )
+        counted = await vote_rows.move(conn, row["id"], status="counted", at=ctx.clock.now())
         await _announce_vote(conn, ctx, counted, network_id=row["network_id"])
     return len(pending)
 
@@ -198,7 +197,7 @@ async def withdraw_vote(
 
     async def withdraw(conn: Connection) -> asyncpg.Record:
         if organiser is not None:
-            found = await proposal_rows.vote(conn, vote_id)
+            found = await vote_rows.get(conn, vote_id)
             if found is None:
                 raise NotFound(f"No vote {vote_id}.")
             await require_in_scope(conn, organiser, "network", found["network_id"])
@@ -211,4 +210,4 @@ async def withdraw_vote(
 
 async def get_vote(tx: Transactions, vote_id: uuid.UUID) -> asyncpg.Record | None:
     """The vote with its proposal's network; None if none."""
-    return await tx.read(lambda conn: proposal_rows.vote(conn, vote_id))
+    return await tx.read(lambda conn: vote_rows.get(conn, vote_id))
