@@ -33,7 +33,9 @@ COMMANDS = ServiceCommands(
     commands={
         "rebuild": Command("empty the reports and apply registration's event log again", rebuild),
         "reconcile": Command(
-            "compare the reports with registration's counts; 1 on drift", reconcile
+            "compare the reports (meetings, networks, member dialogue) with registration's counts;"
+            " 1 on drift",
+            reconcile,
         ),
     },
 )

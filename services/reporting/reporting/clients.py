@@ -89,7 +89,8 @@ class RegistrationClient:
         return await self._organiser_get("/events", params=params)
 
     async def stats(self) -> dict[str, Any]:
-        """Registration's own counts per meeting and network."""
+        """Registration's own counts per meeting and network, and member dialogue's per
+        consultation and proposal."""
         return await self._organiser_get("/stats")
 
     async def _organiser_get(

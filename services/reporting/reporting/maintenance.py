@@ -1,5 +1,6 @@
 """Operator commands: rebuild the reporting schema from the registration service's event log,
-and reconcile reporting with the registration service's own counts."""
+and reconcile reporting with the registration service's own counts (meetings, networks, and
+member dialogue's counted responses and votes)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import asyncpg
 from reporting import queries
 from reporting.clients import RegistrationClient
 from reporting.projection import apply_batch
+from reporting.repository import dialogue as dialogue_repository
 from reporting.repository import projection as repository
 from reporting.settings import Settings
 from tilmeld_shared.db import Connection, open_pool
@@ -34,6 +36,9 @@ NETWORK_FIELDS = (
     "meetings_scheduled",
     "meetings_cancelled",
 )
+# Member dialogue: what the consultation report and the proposal ranking count.
+CONSULTATION_FIELDS = ("status", "responses")
+PROPOSAL_FIELDS = ("status", "counted", "votes")
 
 
 async def rebuild(settings: Settings, *, page_size: int = 2000) -> int:
@@ -80,20 +85,33 @@ async def reconcile(settings: Settings) -> list[str]:
         settings.database_url, server_settings={"search_path": "reporting"}
     )
     try:
-        return await _drift(conn, truth)
+        return await drift(conn, truth)
     finally:
         await conn.close()
 
 
-async def _drift(conn: Connection, truth: dict[str, Any]) -> list[str]:
+async def drift(conn: Connection, truth: dict[str, Any]) -> list[str]:
+    """Each difference between reporting's tables and `truth`, as registration's
+    `GET /api/v1/stats` gives it (ids as text)."""
     meetings, _ = await queries.meeting_reports(
         conn, network_id=None, since=None, until=None, limit=1_000_000
     )
     networks, _ = await queries.network_reports(conn)
-    return [
+    found = [
         *_compare("meeting", truth["meetings"], meetings, MEETING_FIELDS),
         *_compare("network", truth["networks"], networks, NETWORK_FIELDS),
     ]
+    # A registration service older than the member dialogue gives no counts of it: nothing to
+    # compare, rather than every consultation "in reporting only".
+    if "consultations" in truth:
+        consultations = [dict(row) for row in await dialogue_repository.consultation_counts(conn)]
+        found += _compare(
+            "consultation", truth["consultations"], consultations, CONSULTATION_FIELDS
+        )
+    if "proposals" in truth:
+        proposals = [dict(row) for row in await dialogue_repository.proposal_counts(conn)]
+        found += _compare("proposal", truth["proposals"], proposals, PROPOSAL_FIELDS)
+    return found
 
 
 def _compare(

@@ -271,3 +271,30 @@ async def network_consultations(conn: Connection, network_id: uuid.UUID) -> list
 
 async def proposal_ranking(conn: Connection, network_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(PROPOSAL_RANKING, network_id)
+
+
+# What reconcile compares with the registration service's own counts: every consultation and
+# every proposal with the counted responses and votes its report and the ranking show.
+CONSULTATION_COUNTS = """
+SELECT c.id AS consultation_id, c.network_id, c.status,
+       count(r.id) FILTER (WHERE r.status = 'counted') AS responses
+FROM consultations c LEFT JOIN responses r ON r.consultation_id = c.id
+GROUP BY c.id
+ORDER BY c.id
+"""
+
+PROPOSAL_COUNTS = """
+SELECT p.id AS proposal_id, p.network_id, p.status, p.counted,
+       count(v.id) FILTER (WHERE v.status = 'counted') AS votes
+FROM proposals p LEFT JOIN votes v ON v.proposal_id = p.id
+GROUP BY p.id
+ORDER BY p.id
+"""
+
+
+async def consultation_counts(conn: Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(CONSULTATION_COUNTS)
+
+
+async def proposal_counts(conn: Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(PROPOSAL_COUNTS)
