@@ -17,6 +17,7 @@ import asyncpg
 from registration import tokens
 from registration.outbox import record_event
 from registration.repository import confirmations as confirmation_rows
+from registration.repository import consultation_responses as response_rows
 from registration.repository import consultations as consultation_rows
 from registration.repository import members as member_rows
 from registration.repository import networks as network_rows
@@ -178,7 +179,7 @@ async def submit_within(
         locked = await consultation_rows.lock(conn, consultation_id)
         if locked is not None and locked["status"] == "scheduled":
             await open_within(conn, ctx, consultation_id)
-    existing = await consultation_rows.response_of(conn, consultation_id, member["id"])
+    existing = await response_rows.response_of(conn, consultation_id, member["id"])
     if existing is not None:
         raise _already(existing)
     network = await network_rows.get(conn, consultation["network_id"])
@@ -186,7 +187,7 @@ async def submit_within(
     counts = await address_confirmations.counts_within(
         conn, ctx, member, network, subject="response"
     )
-    response = await consultation_rows.insert_response(
+    response = await response_rows.insert(
         conn,
         response_id=uuid.uuid4(),
         consultation_id=consultation_id,
@@ -197,7 +198,7 @@ async def submit_within(
         at=now,
     )
     if response is None:  # a twin of this request committed first
-        existing = await consultation_rows.response_of(conn, consultation_id, member["id"])
+        existing = await response_rows.response_of(conn, consultation_id, member["id"])
         assert existing is not None
         raise _already(existing)
     await announce_response(conn, ctx, response, network_id=consultation["network_id"])
@@ -217,9 +218,7 @@ async def _own_response(
     conn: Connection, ctx: ServiceContext, response_id: uuid.UUID, token: str, *, lock: bool
 ) -> asyncpg.Record:
     response = await (
-        consultation_rows.lock_response(conn, response_id)
-        if lock
-        else consultation_rows.response(conn, response_id)
+        response_rows.lock(conn, response_id) if lock else response_rows.get(conn, response_id)
     )
     if response is None or response["member_id"] is None:
         raise NotFound(f"No response {response_id}.")
@@ -241,7 +240,7 @@ async def amend_within(
     checked = check_answers(questions_of(consultation), command.answers)
     member = await member_rows.get(conn, response["member_id"])
     assert member is not None
-    amended = await consultation_rows.amend(
+    amended = await response_rows.amend(
         conn,
         response_id,
         answers=checked.counted,
@@ -254,9 +253,9 @@ async def amend_within(
 
 async def count_pending_within(conn: Connection, ctx: ServiceContext, member_id: uuid.UUID) -> int:
     """The person's address is confirmed: each pending response counts (and says so)."""
-    pending = await consultation_rows.pending_of_member(conn, member_id)
+    pending = await response_rows.pending_of_member(conn, member_id)
     for row in pending:
-        counted = await consultation_rows.count(conn, row["id"])
+        counted = await response_rows.count(conn, row["id"])
         await announce_response(conn, ctx, counted, network_id=row["network_id"])
     return len(pending)
 
@@ -330,11 +329,11 @@ async def export_of_member_within(
                 **open_texts(ctx, row["text_sealed"], data_key),
             },
         }
-        for row in await consultation_rows.of_member(conn, member_id)
+        for row in await response_rows.of_member(conn, member_id)
     ]
 
 
 async def forget_member_within(conn: Connection, member_id: uuid.UUID) -> None:
     """Erasure: their free text goes and their responses are nobody's; the choice and scale
     answers stay counted as they were (with the municipality), so the results stay right."""
-    await consultation_rows.forget_member(conn, member_id)
+    await response_rows.forget_member(conn, member_id)

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 import asyncpg
 
 from registration.pagination import Cursor
+from registration.repository import consultation_responses as response_rows
 from registration.repository import consultations as consultation_rows
 from registration.repository import networks as network_rows
 from registration.service.consultation_results import exported_response, tally
@@ -173,7 +174,7 @@ async def export_responses(
         await _in_scope(conn, organiser, consultation_id)
         consultation = await consultation_rows.get(conn, consultation_id, now=ctx.clock.now())
         assert consultation is not None
-        rows = await consultation_rows.export(conn, consultation_id)
+        rows = await response_rows.export(conn, consultation_id)
         return ResponseExport(consultation, [exported_response(ctx, row) for row in rows])
 
     return await tx.read(read)
@@ -189,6 +190,6 @@ async def consultation_results(
         await _in_scope(conn, organiser, consultation_id)
         consultation = await consultation_rows.get(conn, consultation_id, now=ctx.clock.now())
         assert consultation is not None
-        return tally(consultation, await consultation_rows.for_results(conn, consultation_id))
+        return tally(consultation, await response_rows.for_results(conn, consultation_id))
 
     return await tx.read(read)
