@@ -111,6 +111,18 @@ def _replay(services: Services) -> str:
     return done.stdout
 
 
+def _reconcile(services: Services) -> subprocess.CompletedProcess[str]:
+    """The operator's `reporting reconcile`: reporting against registration's own counts."""
+    return subprocess.run(
+        [sys.executable, "-m", "reporting", "reconcile"],
+        env={**os.environ, **services.env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 async def _publish_newest_first(services: Services, database_url: str) -> int:
     """Every dialogue event again, straight onto the topic and newest first: each aggregate's
     older states arrive after its newer ones."""
@@ -272,6 +284,11 @@ def test_votes_counted_in_reporting_equal_registrations_count_after_redelivery_a
     assert counts["registration_votes"] == counts["reporting_votes"] == expected_votes
     assert counts["registration_responses"] == counts["reporting_responses"] == 2
     assert counts["reporting_pending"] == 0
+    # The operator's reconcile agrees: every consultation's responses and proposal's votes (and
+    # every meeting and network) as registration counts them.
+    reconciled = _reconcile(services)
+    assert reconciled.returncode == 0, reconciled.stdout + reconciled.stderr
+    assert reconciled.stdout.strip().splitlines()[-1] == "drift: 0"
     time.sleep(1)  # any duplicate email would have gone out by now
     assert len(_mails_to(smtp, tynset["email"], bodo["email"])) == mails_before
 
