@@ -13,6 +13,7 @@ from registration.service import (
     consultation_responses,
     consultations,
     erasure,
+    proposal_moderation,
     proposals,
     votes,
 )
@@ -135,7 +136,7 @@ async def test_erasure_removes_the_persons_voice_and_keeps_the_counts(
     assert mine and all("personal_sealed" not in row["envelope"]["payload"] for row in mine)
 
     meeting_id = await given.meeting(network_id)
-    await proposals.schedule_proposal(
+    await proposal_moderation.schedule_proposal(
         tx, ctx, proposal["id"], meeting_id, organiser=PLATFORM, once=as_is()
     )
     scheduled = (await events(pool, "ProposalScheduled"))[-1]["payload"]

@@ -9,7 +9,7 @@ import uuid
 import asyncpg
 import pytest
 
-from registration.service import proposals
+from registration.service import proposal_moderation, proposals
 from registration.service.commands import MemberIn
 from registration.service.dialogue_commands import ProposalIn
 from registration.unit_of_work import ServiceContext, Transactions, as_is
@@ -111,14 +111,16 @@ async def test_in_a_moderated_network_an_organiser_publishes_or_rejects(
     one = await propose(tx, ctx, network_id, person, title="Et")
     other = await propose(tx, ctx, network_id, person, title="To")
 
-    published = await proposals.publish_proposal(
+    published = await proposal_moderation.publish_proposal(
         tx, ctx, one["id"], organiser=PLATFORM, once=as_is()
     )
-    rejected = await proposals.reject_proposal(
+    rejected = await proposal_moderation.reject_proposal(
         tx, ctx, other["id"], reason="Uden for netværkets formål", organiser=PLATFORM, once=as_is()
     )
     with pytest.raises(Conflict):
-        await proposals.publish_proposal(tx, ctx, other["id"], organiser=PLATFORM, once=as_is())
+        await proposal_moderation.publish_proposal(
+            tx, ctx, other["id"], organiser=PLATFORM, once=as_is()
+        )
 
     assert one["status"] == "submitted" and one["counted"] is True
     assert published["status"] == "published"
@@ -140,7 +142,9 @@ async def test_an_unconfirmed_proposal_cannot_be_published(
     proposal = await propose(tx, ctx, network_id, await given.member(network_id))
 
     with pytest.raises(Conflict) as refused:
-        await proposals.publish_proposal(tx, ctx, proposal["id"], organiser=PLATFORM, once=as_is())
+        await proposal_moderation.publish_proposal(
+            tx, ctx, proposal["id"], organiser=PLATFORM, once=as_is()
+        )
 
     assert refused.value.slug == "awaiting-confirmation"
 
@@ -154,7 +158,7 @@ async def test_scheduling_puts_the_proposal_on_the_agenda_in_one_transaction(
     meeting_id = await given.meeting(network_id)
     version_before = await pool.fetchval("SELECT version FROM meetings WHERE id = $1", meeting_id)
 
-    scheduled = await proposals.schedule_proposal(
+    scheduled = await proposal_moderation.schedule_proposal(
         tx, ctx, proposal["id"], meeting_id, organiser=PLATFORM, once=as_is()
     )
 
@@ -179,10 +183,10 @@ async def test_a_meeting_of_another_network_is_not_the_proposals_to_schedule(
     co_hosted = await given.meeting(await given.network(), co_hosts=[str(network_id)])
 
     with pytest.raises(NotFound):
-        await proposals.schedule_proposal(
+        await proposal_moderation.schedule_proposal(
             tx, ctx, proposal["id"], elsewhere, organiser=PLATFORM, once=as_is()
         )
-    scheduled = await proposals.schedule_proposal(
+    scheduled = await proposal_moderation.schedule_proposal(
         tx, ctx, proposal["id"], co_hosted, organiser=PLATFORM, once=as_is()
     )
 
@@ -199,4 +203,6 @@ async def test_another_organisation_cannot_decide_on_the_proposal(
     stranger = Principal(Role.ORGANISER, organisation_id=uuid.uuid4())
 
     with pytest.raises(NotFound):
-        await proposals.publish_proposal(tx, ctx, proposal["id"], organiser=stranger, once=as_is())
+        await proposal_moderation.publish_proposal(
+            tx, ctx, proposal["id"], organiser=stranger, once=as_is()
+        )

@@ -1,5 +1,6 @@
 """Use cases of topic proposals: the network's members propose topics for its meetings (their
-votes are in `votes`); an organiser publishes or rejects them and puts one on a meeting's agenda.
+votes are in `votes`; an organiser's publishing, rejecting and scheduling in
+`proposal_moderation`).
 
 The network's `proposals` decides: `off` takes none; `moderated` publishes a proposal once an
 organiser has reviewed it; `open` publishes it as soon as it counts. Proposals and votes are
@@ -22,7 +23,6 @@ from registration.outbox import record_event
 from registration.pagination import Cursor
 from registration.repository import confirmations as confirmation_rows
 from registration.repository import enrolments as enrolment_rows
-from registration.repository import meetings as meeting_rows
 from registration.repository import members as member_rows
 from registration.repository import networks as network_rows
 from registration.repository import proposals as proposal_rows
@@ -30,17 +30,13 @@ from registration.repository import votes as vote_rows
 from registration.service import address_confirmations
 from registration.service.commands import MemberIn
 from registration.service.dialogue_commands import ProposalIn
-from registration.service.meetings import _event_fields
-from registration.service.organisations import organises, require_in_scope
+from registration.service.organisations import organises
 from registration.unit_of_work import Once, ServiceContext, Transactions
 from tilmeld_shared.auth import Principal
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
-    MeetingUpdated,
     PersonalData,
     ProposalPublished,
-    ProposalRejected,
-    ProposalScheduled,
     ProposalState,
     ProposalSubmitted,
 )
@@ -51,8 +47,6 @@ Sort = Literal["votes", "recent"]
 # In events about a proposal whose author has been erased: nobody.
 NOBODY = uuid.UUID(int=0)
 LISTED = ["published", "scheduled"]
-# A meeting that takes new agenda items: one still to be held.
-AGENDA_OPEN = ("scheduled",)
 
 
 class ProposalList(NamedTuple):
@@ -95,7 +89,7 @@ def require_proposals_taken(network: asyncpg.Record) -> None:
         raise Conflict("The network does not take topic proposals.", slug="proposals-off")
 
 
-async def _announce(
+async def announce_proposal(
     conn: Connection, ctx: ServiceContext, proposal_id: uuid.UUID, event: type[ProposalState]
 ) -> asyncpg.Record:
     """Write the proposal's full state as `event`; the proposal as it now stands."""
@@ -171,106 +165,19 @@ async def submit_within(
         counted=counts,
         at=now,
     )
-    proposal = await _announce(conn, ctx, proposal_id, ProposalSubmitted)
+    proposal = await announce_proposal(conn, ctx, proposal_id, ProposalSubmitted)
     if counts and network["proposals"] == "open":
-        proposal = await _publish_within(conn, ctx, proposal_id)
+        proposal = await publish_now_within(conn, ctx, proposal_id)
     return proposal
 
 
-async def _publish_within(
+async def publish_now_within(
     conn: Connection, ctx: ServiceContext, proposal_id: uuid.UUID
 ) -> asyncpg.Record:
+    """Publish a proposal the caller has judged publishable (counted, and reviewed or in an
+    `open` network): ProposalPublished."""
     await proposal_rows.move(conn, proposal_id, status="published", decided_at=ctx.clock.now())
-    return await _announce(conn, ctx, proposal_id, ProposalPublished)
-
-
-async def _locked(conn: Connection, proposal_id: uuid.UUID) -> asyncpg.Record:
-    if await proposal_rows.lock(conn, proposal_id) is None:
-        raise NotFound(f"No proposal {proposal_id}.")
-    proposal = await proposal_rows.get(conn, proposal_id)
-    assert proposal is not None
-    return proposal
-
-
-async def publish_within(
-    conn: Connection, ctx: ServiceContext, proposal_id: uuid.UUID
-) -> asyncpg.Record:
-    proposal = await _locked(conn, proposal_id)
-    if proposal["status"] != "submitted":
-        raise Conflict(
-            f"The proposal is {proposal['status']}: only a submitted one can be published.",
-            slug="not-awaiting-review",
-            proposal_status=proposal["status"],
-        )
-    if not proposal["counted"]:
-        raise Conflict(
-            "The proposal's author has not confirmed their address yet.",
-            slug="awaiting-confirmation",
-        )
-    return await _publish_within(conn, ctx, proposal_id)
-
-
-async def reject_within(
-    conn: Connection, ctx: ServiceContext, proposal_id: uuid.UUID, *, reason: str | None
-) -> asyncpg.Record:
-    """Reject a submitted proposal, or take a published one down (not one on an agenda)."""
-    proposal = await _locked(conn, proposal_id)
-    if proposal["status"] not in ("submitted", "published"):
-        raise Conflict(
-            f"The proposal is {proposal['status']}: only a submitted or published one can be "
-            "rejected.",
-            slug="not-rejectable",
-            proposal_status=proposal["status"],
-        )
-    await proposal_rows.move(
-        conn, proposal_id, status="rejected", decided_at=ctx.clock.now(), reason=reason
-    )
-    return await _announce(conn, ctx, proposal_id, ProposalRejected)
-
-
-async def schedule_within(
-    conn: Connection, ctx: ServiceContext, proposal_id: uuid.UUID, meeting_id: uuid.UUID
-) -> asyncpg.Record:
-    """Put a published proposal on the agenda of a meeting the network hosts or co-hosts: an
-    agenda item with the proposal's title, MeetingUpdated (changed agenda) and
-    ProposalScheduled, together."""
-    proposal = await _locked(conn, proposal_id)
-    if proposal["status"] != "published":
-        raise Conflict(
-            f"The proposal is {proposal['status']}: only a published one can be put on an agenda.",
-            slug="not-published",
-            proposal_status=proposal["status"],
-        )
-    meeting = await meeting_rows.lock(conn, meeting_id)
-    network_id = proposal["network_id"]
-    if meeting is None or (
-        meeting["network_id"] != network_id and network_id not in (meeting["co_hosts"] or [])
-    ):
-        raise NotFound(f"No meeting {meeting_id} of this proposal's network.")
-    if meeting["status"] not in AGENDA_OPEN:
-        raise Conflict(
-            f"The meeting is {meeting['status']}: its agenda is closed.",
-            slug="meeting-" + meeting["status"],
-        )
-    item: dict[str, Any] = {
-        "starts_at": None,
-        "title": proposal["title"],
-        "speakers": [],
-        "proposal_id": str(proposal_id),
-    }
-    agenda = [*(meeting["agenda"] or []), item]
-    updated = await meeting_rows.update(conn, meeting_id, changes={"agenda": agenda})
-    await record_event(
-        conn,
-        MeetingUpdated(**_event_fields(updated), changed=["agenda"]),
-        aggregate_id=meeting_id,
-        aggregate_version=updated["version"],
-        key=meeting_id,
-    )
-    await proposal_rows.move(
-        conn, proposal_id, status="scheduled", decided_at=ctx.clock.now(), meeting_id=meeting_id
-    )
-    return await _announce(conn, ctx, proposal_id, ProposalScheduled)
+    return await announce_proposal(conn, ctx, proposal_id, ProposalPublished)
 
 
 async def count_proposals_within(
@@ -281,9 +188,9 @@ async def count_proposals_within(
     waiting = await proposal_rows.pending_of_author(conn, member_id)
     for proposal_id in waiting:
         await proposal_rows.count(conn, proposal_id)
-        proposal = await _announce(conn, ctx, proposal_id, ProposalSubmitted)
+        proposal = await announce_proposal(conn, ctx, proposal_id, ProposalSubmitted)
         if proposal["status"] == "submitted" and proposal["policy"] == "open":
-            await _publish_within(conn, ctx, proposal_id)
+            await publish_now_within(conn, ctx, proposal_id)
     return len(waiting)
 
 
@@ -300,66 +207,6 @@ async def submit_proposal(
 ) -> R:
     """A member proposes a topic (status submitted)."""
     return await tx.once(once, lambda conn: submit_within(conn, ctx, network_id, command))
-
-
-async def _organising(conn: Connection, organiser: Principal, proposal_id: uuid.UUID) -> None:
-    owner = await proposal_rows.organisation_of(conn, proposal_id)
-    if owner is None:
-        raise NotFound(f"No proposal {proposal_id}.")
-    await require_in_scope(conn, organiser, "network", owner["network_id"])
-
-
-async def publish_proposal(
-    tx: Transactions,
-    ctx: ServiceContext,
-    proposal_id: uuid.UUID,
-    *,
-    organiser: Principal,
-    once: Once[asyncpg.Record, R],
-) -> R:
-    """An organiser of the network's own publishes a submitted proposal."""
-
-    async def publish(conn: Connection) -> asyncpg.Record:
-        await _organising(conn, organiser, proposal_id)
-        return await publish_within(conn, ctx, proposal_id)
-
-    return await tx.once(once, publish)
-
-
-async def reject_proposal(
-    tx: Transactions,
-    ctx: ServiceContext,
-    proposal_id: uuid.UUID,
-    *,
-    reason: str | None,
-    organiser: Principal,
-    once: Once[asyncpg.Record, R],
-) -> R:
-    """An organiser of the network's own rejects a submitted proposal, with a reason."""
-
-    async def reject(conn: Connection) -> asyncpg.Record:
-        await _organising(conn, organiser, proposal_id)
-        return await reject_within(conn, ctx, proposal_id, reason=reason)
-
-    return await tx.once(once, reject)
-
-
-async def schedule_proposal(
-    tx: Transactions,
-    ctx: ServiceContext,
-    proposal_id: uuid.UUID,
-    meeting_id: uuid.UUID,
-    *,
-    organiser: Principal,
-    once: Once[asyncpg.Record, R],
-) -> R:
-    """An organiser puts a published proposal on the agenda of a meeting of the network."""
-
-    async def schedule(conn: Connection) -> asyncpg.Record:
-        await _organising(conn, organiser, proposal_id)
-        return await schedule_within(conn, ctx, proposal_id, meeting_id)
-
-    return await tx.once(once, schedule)
 
 
 async def list_proposals(

@@ -24,7 +24,7 @@ from registration.api.deps import (
 )
 from registration.api.dialogue_schemas import ProposalOut, VoteOut
 from registration.api.schemas import Page
-from registration.service import proposals, votes
+from registration.service import proposal_moderation, proposals, votes
 from registration.service.dialogue_commands import (
     ProposalIn,
     RejectIn,
@@ -121,7 +121,7 @@ async def publish_proposal(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Publish a submitted proposal whose author's address is confirmed (else 409)."""
-    status, payload = await proposals.publish_proposal(
+    status, payload = await proposal_moderation.publish_proposal(
         tx,
         ctx,
         proposal_id,
@@ -146,7 +146,7 @@ async def reject_proposal(
 ) -> JSONResponse:
     """Reject a submitted proposal, or take a published one down, with a `reason` the author
     is sent. Not one on an agenda (409)."""
-    status, payload = await proposals.reject_proposal(
+    status, payload = await proposal_moderation.reject_proposal(
         tx,
         ctx,
         proposal_id,
@@ -174,7 +174,7 @@ async def schedule_proposal(
 ) -> JSONResponse:
     """Put a published proposal on the agenda of a coming meeting the network hosts or
     co-hosts: an agenda item with its title (and `proposal_id`) is added to the meeting."""
-    status, payload = await proposals.schedule_proposal(
+    status, payload = await proposal_moderation.schedule_proposal(
         tx,
         ctx,
         proposal_id,

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from registration.api.deps import ContextDep, TransactionsDep
 from registration.api.schemas import NetworkPatch
-from registration.service import consultations, meetings, networks, proposals
+from registration.service import consultations, meetings, networks, proposal_moderation, proposals
 from registration.service.dialogue_commands import ConsultationIn, RejectIn, ScheduleIn
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web import headers
@@ -491,7 +491,9 @@ async def publish(
     organiser: ConsoleOrganiser,
 ) -> Response:
     async def decide() -> None:
-        await proposals.publish_proposal(tx, ctx, proposal_id, organiser=organiser, once=as_is())
+        await proposal_moderation.publish_proposal(
+            tx, ctx, proposal_id, organiser=organiser, once=as_is()
+        )
 
     return await _decided(request, tx, ctx, organiser, proposal_id, decide)
 
@@ -509,7 +511,7 @@ async def reject(
 
     async def decide() -> None:
         command = RejectIn.model_validate({"reason": form.get("reason", "").strip() or None})
-        await proposals.reject_proposal(
+        await proposal_moderation.reject_proposal(
             tx, ctx, proposal_id, reason=command.reason, organiser=organiser, once=as_is()
         )
 
@@ -529,7 +531,7 @@ async def schedule(
 
     async def decide() -> None:
         command = ScheduleIn.model_validate({"meeting_id": form.get("meeting_id", "")})
-        await proposals.schedule_proposal(
+        await proposal_moderation.schedule_proposal(
             tx, ctx, proposal_id, command.meeting_id, organiser=organiser, once=as_is()
         )
 
