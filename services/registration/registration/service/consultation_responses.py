@@ -30,7 +30,7 @@ from registration.service.consultation_answers import (
 )
 from registration.service.consultation_window import open_within
 from registration.service.dialogue_commands import ResponseIn, ResponsePatch
-from registration.service.members import member_for_sign_up
+from registration.service.members import member_for_sign_up, with_data_key
 from registration.unit_of_work import Once, ServiceContext, Transactions
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import Answer, PersonalData, ResponseSubmitted
@@ -154,13 +154,7 @@ async def _respondent(
             f"This consultation asks {who}; the address given is not among them.",
             slug="not-in-audience",
         )
-    if found["data_key"] is None:
-        keyed = await member_rows.give_data_key(
-            conn, found["id"], data_key=ctx.vault.new_wrapped_key(found["id"])
-        )
-        assert keyed is not None
-        found = keyed
-    return found
+    return await with_data_key(conn, ctx.vault, found)
 
 
 async def submit_within(

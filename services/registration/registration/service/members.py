@@ -50,13 +50,21 @@ async def member_for_sign_up(
     )
     if row["id"] != new_id and row["municipality_id"] is None:
         row = await resolve_member_again(conn, row)
-    if row["data_key"] is None:
-        keyed = await member_rows.give_data_key(
-            conn, row["id"], data_key=vault.new_wrapped_key(row["id"])
-        )
-        assert keyed is not None
-        row = keyed
-    return row
+    return await with_data_key(conn, vault, row)
+
+
+async def with_data_key(
+    conn: Connection, vault: PersonalDataVault, member: asyncpg.Record
+) -> asyncpg.Record:
+    """The member, given a data key of their own first if they have none yet: what they say
+    is sealed with it."""
+    if member["data_key"] is not None:
+        return member
+    keyed = await member_rows.give_data_key(
+        conn, member["id"], data_key=vault.new_wrapped_key(member["id"])
+    )
+    assert keyed is not None
+    return keyed
 
 
 async def open_personal_data_within(

@@ -30,6 +30,7 @@ from registration.repository import votes as vote_rows
 from registration.service import address_confirmations
 from registration.service.commands import MemberIn
 from registration.service.dialogue_commands import ProposalIn
+from registration.service.members import with_data_key
 from registration.service.organisations import organises
 from registration.unit_of_work import Once, ServiceContext, Transactions
 from tilmeld_shared.auth import Principal
@@ -74,13 +75,7 @@ async def member_of_network(
             "is not among them.",
             slug="not-a-member",
         )
-    if found["data_key"] is None:
-        keyed = await member_rows.give_data_key(
-            conn, found["id"], data_key=ctx.vault.new_wrapped_key(found["id"])
-        )
-        assert keyed is not None
-        found = keyed
-    return found
+    return await with_data_key(conn, ctx.vault, found)
 
 
 def require_proposals_taken(network: asyncpg.Record) -> None:
