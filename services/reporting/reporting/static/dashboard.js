@@ -1,6 +1,9 @@
 // The reporting dashboard: reads the reporting service's own JSON API and draws it with
-// Chart.js. After drawing, each canvas records what the chart drew (data-drawn, data-labels),
-// so a headless browser test can check the picture, not just that the page loaded.
+// Chart.js. The organiser's view comes first (headline figures, then a chart per question an
+// organiser asks, each with its figures as a table and an empty state that says so); the
+// pipeline's figures are on a tab of their own, shown to the platform's tokens only. After
+// drawing, each canvas records what the chart drew (data-drawn, data-labels, data-values,
+// data-numbers), so a headless browser test can check the picture, not just that it loaded.
 "use strict";
 
 const API = "/api/v1/reports";
@@ -61,7 +64,6 @@ const MESSAGES = {
   responses_per_municipality: N_("Responses per municipality"),
   municipality_code: N_("Municipality number"),
   not_given: N_("Not given"),
-  not_in_register: N_("not in the register"),
   open_to_all: N_("open to all"),
   consultation_scheduled: N_("scheduled"),
   consultation_open: N_("open"),
@@ -81,8 +83,83 @@ const MESSAGES = {
   // TRANSLATORS: the unit after a number of seconds.
   seconds: N_("s"),
   unauthorized: N_("The token was not accepted."),
+  views: N_("Views"),
+  tab_participation: N_("Participation"),
+  tab_operations: N_("Operations"),
+  pipeline: N_("Pipeline"),
+  at_a_glance: N_("At a glance"),
+  fill_rate: N_("Seats taken at coming meetings"),
+  members: N_("Members"),
+  coming_meetings: N_("Coming meetings"),
+  waiting_for_a_seat: N_("Waiting for a seat"),
+  // TRANSLATORS: under the fill rate: {taken} seats taken of {offered} offered.
+  seats_of: N_("{taken} of {offered} seats"),
+  no_seats_offered: N_("No seats offered yet"),
+  // TRANSLATORS: the change in members; {change} is signed, e.g. +3 or −2.
+  since_last_week: N_("{change} since last week"),
+  upcoming_note: N_("Each bar is the meeting's own capacity, so a small meeting reads as clearly as a large one."),
+  no_upcoming: N_("No meetings coming up."),
+  trend: N_("Week by week, the last twelve months"),
+  no_trend: N_("Nothing has happened in the last twelve months."),
+  week_of: N_("Week of"),
+  no_municipalities: N_("No members yet."),
+  // TRANSLATORS: one line for every typed municipality name that matched no register entry.
+  not_in_register_line: N_("Not in the register ({count})"),
+  no_past: N_("No meetings held yet."),
+  meeting: N_("Meeting"),
+  date: N_("Date"),
+  capacity: N_("Capacity"),
+  filled: N_("Filled"),
+  // TRANSLATORS: on a bar: {taken} seats taken of the meeting's {capacity}.
+  seats_bar: N_("{taken} of {capacity}"),
+  // TRANSLATORS: on a bar, after the seats: how many wait for a seat.
+  waiting_bar: N_("{count} waiting"),
+  // TRANSLATORS: on a bar: {attended} came of {confirmed} confirmed.
+  came_bar: N_("{attended} of {confirmed} came"),
 };
 let words = {};
+
+// A word with its {placeholders} filled in.
+function say(key, values) {
+  return words[key].replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+}
+
+const INK = "#1f2a2e";
+// Numbers on the bars: for each dataset named in `options.datasets`, the text given for each
+// bar (`options.texts[dataset][index]`, else the value), at the bar's end: inside it, in white,
+// where it fits (`inside`), else just past it.
+const barNumbers = {
+  id: "barNumbers",
+  afterDatasetsDraw(chart, _args, options) {
+    if (!options || !options.datasets) return;
+    const { ctx } = chart;
+    const horizontal = chart.options.indexAxis === "y";
+    ctx.save();
+    ctx.font = "600 12px system-ui, 'DejaVu Sans', sans-serif";
+    for (const index of options.datasets) {
+      const meta = chart.getDatasetMeta(index);
+      const texts = (options.texts || {})[index];
+      meta.data.forEach((bar, i) => {
+        const text = texts ? texts[i] : String(chart.data.datasets[index].data[i]);
+        if (!text) return;
+        const width = ctx.measureText(text).width;
+        if (horizontal) {
+          const inside = options.inside && Math.abs(bar.x - bar.base) > width + 10;
+          ctx.textAlign = inside ? "right" : "left";
+          ctx.textBaseline = "middle";
+          ctx.fillStyle = inside ? "#fff" : INK;
+          ctx.fillText(text, inside ? bar.x - 5 : bar.x + 5, bar.y);
+        } else {
+          ctx.textAlign = "center";
+          ctx.textBaseline = "bottom";
+          ctx.fillStyle = INK;
+          ctx.fillText(text, bar.x, bar.y - 3);
+        }
+      });
+    }
+    ctx.restore();
+  },
+};
 
 function token() {
   const fromFragment = new URLSearchParams(location.hash.slice(1)).get("token");
@@ -124,6 +201,7 @@ async function loadWords(language) {
   words = Object.fromEntries(Object.entries(MESSAGES).map(([key, text]) => [key, catalogue.get(text) || text]));
   document.documentElement.lang = language;
   document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = words[el.dataset.i18n] || el.textContent; });
+  document.querySelectorAll("[data-i18n-label]").forEach((el) => { el.setAttribute("aria-label", words[el.dataset.i18nLabel]); });
   document.title = words.title;
 }
 
@@ -134,21 +212,32 @@ async function get(path) {
   return response.json();
 }
 
-function draw(id, config) {
+function draw(id, config, record = {}) {
   if (charts[id]) charts[id].destroy();
   const canvas = document.getElementById(id);
   config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
+  config.plugins = [...(config.plugins || []), barNumbers];
   canvas.parentElement.style.height = (config.height || 300) + "px";
   const chart = new Chart(canvas, config);
   charts[id] = chart;
-  // What was drawn: elements of the first dataset, and the category labels.
+  // What was drawn: elements of the first dataset, the category labels, the figures (the first
+  // dataset's, or those the caller says the chart stands for) and the numbers on the bars.
   canvas.dataset.drawn = String(chart.getDatasetMeta(0).data.length);
-  canvas.dataset.labels = (chart.data.labels || []).join("|");
-  canvas.dataset.values = (chart.data.datasets[0] ? chart.data.datasets[0].data : []).join("|");
+  canvas.dataset.labels = (record.labels || chart.data.labels || []).join("|");
+  canvas.dataset.values = (record.values || (chart.data.datasets[0] ? chart.data.datasets[0].data : [])).join("|");
+  const numbers = (config.options.plugins || {}).barNumbers;
+  if (numbers && numbers.datasets) {
+    canvas.dataset.numbers = numbers.datasets
+      .map((index) => ((numbers.texts || {})[index] || chart.data.datasets[index].data).join("|"))
+      .join("||");
+  }
+  if (record.description) canvas.setAttribute("aria-label", record.description);
 }
 
-function short(text, length = 42) {
-  return text.length > length ? text.slice(0, length - 1) + "…" : text;
+// Labels on a phone are shorter: the bars need the width.
+function short(text, length) {
+  const room = length || (window.innerWidth < 600 ? 22 : 42);
+  return text.length > room ? text.slice(0, room - 1) + "…" : text;
 }
 
 function query(params) {
@@ -160,69 +249,201 @@ function formatDate(value, language) {
   return new Date(value).toLocaleDateString(language, { day: "numeric", month: "short" });
 }
 
+// A card's chart or its empty state: the sentence when there is nothing to show.
+function showCard(name, empty) {
+  document.getElementById(`${name}-empty`).hidden = !empty;
+  document.getElementById(`${name}-view`).hidden = empty;
+}
+
+function fillTable(id, rows) {
+  const body = document.querySelector(`#${id} tbody`);
+  body.replaceChildren();
+  for (const cells of rows) {
+    const row = document.createElement("tr");
+    cells.forEach(([text, className]) => cell(row, text, className));
+    body.appendChild(row);
+  }
+  document.getElementById(id).dataset.rows = String(rows.length);
+}
+
+// The Monday (UTC) a week of the time series starts on, `weeks` weeks before this one.
+function mondayWeeksAgo(weeks) {
+  const day = new Date();
+  day.setUTCHours(0, 0, 0, 0);
+  day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7) - 7 * weeks);
+  return day;
+}
+
 async function render(language) {
   const network = document.getElementById("network").value;
   const now = new Date().toISOString();
-  const [timeline, cancellations, upcoming, past, municipalities, pipeline, parties] = await Promise.all([
-    get("/timeseries" + query({ metric: "registrations", bucket: "day", network_id: network })),
-    get("/timeseries" + query({ metric: "cancellations", bucket: "day", network_id: network })),
+  const series = (metric) => get("/timeseries" + query({
+    metric, bucket: "week", network_id: network, from: mondayWeeksAgo(51).toISOString(), to: now,
+  }));
+  const [overview, enrolments, timeline, cancellations, upcoming, past, municipalities, parties] = await Promise.all([
+    get("/overview" + query({ network_id: network })),
+    series("enrolments"),
+    series("registrations"),
+    series("cancellations"),
     get("/meetings" + query({ network_id: network, from: now })),
     get("/meetings" + query({ network_id: network, to: now })),
     get("/municipalities" + query({ network_id: network })),
-    get("/pipeline"),
     network ? get(`/networks/${encodeURIComponent(network)}/parties`) : null,
   ]);
+  showHeadline(overview, language);
+  showUpcoming(upcoming.items.filter((m) => m.status !== "cancelled").slice(0, 12), language);
+  showTrend(enrolments, timeline, cancellations, language);
+  showMunicipalities(municipalities.items);
+  await showPast(past.items.filter((m) => m.status !== "cancelled").slice(-12), language);
+  showParties(parties, language);
+  await showOps(upcoming.as_of, language);
+  await showDialogue(network, language);
+}
 
-  const days = [...new Set([...timeline, ...cancellations].map((p) => p.bucket_start))].sort();
-  const byDay = (points) => days.map((d) => (points.find((p) => p.bucket_start === d) || { value: 0 }).value);
+function showHeadline(overview, language) {
+  const percent = new Intl.NumberFormat(language, { style: "percent", maximumFractionDigits: 0 });
+  const number = new Intl.NumberFormat(language, { signDisplay: "exceptZero" });
+  document.getElementById("figure-fill").textContent =
+    overview.fill_rate === null ? "–" : percent.format(overview.fill_rate);
+  document.getElementById("figure-fill-detail").textContent = overview.seats_offered
+    ? say("seats_of", { taken: overview.seats_confirmed, offered: overview.seats_offered })
+    : words.no_seats_offered;
+  document.getElementById("figure-members").textContent = overview.members_active;
+  const change = document.getElementById("figure-members-change");
+  change.textContent = say("since_last_week", { change: number.format(overview.members_change) });
+  change.dataset.change = String(overview.members_change);
+  document.getElementById("figure-meetings").textContent = overview.meetings_upcoming;
+  document.getElementById("figure-waitlisted").textContent = overview.waitlisted;
+  document.getElementById("figures").dataset.fillRate = String(overview.fill_rate);
+}
+
+// Coming meetings, each bar the meeting's own capacity (0–100 %), so a meeting of 8 reads as
+// clearly as one of 300; the seats themselves are the number on the bar.
+function showUpcoming(soon, language) {
+  showCard("upcoming", soon.length === 0);
+  const percent = new Intl.NumberFormat(language, { style: "percent", maximumFractionDigits: 0 });
+  const share = (m) => (m.capacity ? Math.min(m.seats_confirmed / m.capacity, 1) * 100 : 0);
+  fillTable("upcoming-table", soon.map((m) => [
+    [m.title], [formatDate(m.starts_at, language)], [m.seats_confirmed, "number"], [m.capacity, "number"],
+    [m.capacity ? percent.format(m.seats_confirmed / m.capacity) : "–", "number"], [m.waitlisted, "number"],
+  ]));
+  if (soon.length === 0) return;
+  const texts = soon.map((m) => say("seats_bar", { taken: m.seats_confirmed, capacity: m.capacity }) +
+    (m.waitlisted ? ` · ${say("waiting_bar", { count: m.waitlisted })}` : ""));
+  const labels = soon.map((m) => `${short(m.title)} (${formatDate(m.starts_at, language)})`);
+  draw("chart-upcoming", {
+    type: "bar", height: 90 + soon.length * 40,
+    data: { labels, datasets: [
+      { label: words.seats_confirmed, data: soon.map(share), backgroundColor: COLOURS.accent, stack: "seats" },
+      { label: words.seats_free, data: soon.map((m) => 100 - share(m)), backgroundColor: COLOURS.grey, stack: "seats" },
+    ] },
+    options: {
+      indexAxis: "y",
+      plugins: {
+        barNumbers: { datasets: [0], texts: { 0: texts }, inside: true },
+        tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${texts[item.dataIndex]}` } },
+      },
+      scales: { x: { stacked: true, min: 0, max: 100, ticks: { callback: (v) => `${v} %` } }, y: { stacked: true } },
+    },
+  }, {
+    values: soon.map((m) => m.seats_confirmed),
+    description: describe(words.upcoming_meetings, labels, texts),
+  });
+}
+
+// Week by week over the last twelve months, from the first week with anything in it: the
+// weeks before a network's first activity are not history.
+function showTrend(enrolments, registrations, cancellations, language) {
+  const weeks = registrations.map((p) => p.bucket_start);
+  const value = (points, week) => (points.find((p) => p.bucket_start === week) || { value: 0 }).value;
+  const first = weeks.findIndex((w) => value(enrolments, w) || value(registrations, w) || value(cancellations, w));
+  showCard("trend", first < 0);
+  const shown = first < 0 ? [] : weeks.slice(first);
+  fillTable("trend-table", shown.map((w) => [
+    [new Date(w).toLocaleDateString(language, { day: "numeric", month: "numeric", year: "numeric" })],
+    [value(enrolments, w), "number"], [value(registrations, w), "number"], [value(cancellations, w), "number"],
+  ]));
+  if (first < 0) return;
+  const labels = shown.map((w) => formatDate(w, language));
   draw("chart-timeline", {
     type: "line", height: 260,
-    data: { labels: days.map((d) => formatDate(d, language)), datasets: [
-      { label: words.registrations, data: byDay(timeline), borderColor: COLOURS.accent, backgroundColor: COLOURS.light, fill: true, tension: 0.25 },
-      { label: words.cancellations, data: byDay(cancellations), borderColor: COLOURS.warn, tension: 0.25 },
+    data: { labels, datasets: [
+      { label: words.registrations, data: shown.map((w) => value(registrations, w)), borderColor: COLOURS.accent, backgroundColor: COLOURS.light, fill: true, cubicInterpolationMode: "monotone" },
+      { label: words.enrolments, data: shown.map((w) => value(enrolments, w)), borderColor: COLOURS.blue, cubicInterpolationMode: "monotone" },
+      { label: words.cancellations, data: shown.map((w) => value(cancellations, w)), borderColor: COLOURS.warn, cubicInterpolationMode: "monotone" },
     ] },
-    options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
-  });
+    options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { ticks: { autoSkip: true, maxRotation: 0 } } } },
+  }, { description: `${words.trend}: ${words.registrations} ${shown.reduce((a, w) => a + value(registrations, w), 0)}, ` +
+      `${words.enrolments} ${shown.reduce((a, w) => a + value(enrolments, w), 0)}, ` +
+      `${words.cancellations} ${shown.reduce((a, w) => a + value(cancellations, w), 0)}` });
+}
 
-  const soon = upcoming.items.filter((m) => m.status !== "cancelled").slice(0, 12);
-  draw("chart-upcoming", {
-    type: "bar", height: 120 + soon.length * 34,
-    data: { labels: soon.map((m) => short(m.title)), datasets: [
-      { label: words.seats_confirmed, data: soon.map((m) => m.seats_confirmed), backgroundColor: COLOURS.accent, stack: "seats" },
-      { label: words.seats_free, data: soon.map((m) => Math.max(m.capacity - m.seats_confirmed, 0)), backgroundColor: COLOURS.grey, stack: "seats" },
-      { label: words.waitlisted, data: soon.map((m) => m.waitlisted), backgroundColor: COLOURS.warn, stack: "waitlist" },
-    ] },
-    options: { indexAxis: "y", scales: { x: { stacked: true, ticks: { precision: 0 } }, y: { stacked: true } } },
-  });
-
-  const top = municipalities.items.slice(0, 15);
+// Municipalities as the register knows them; every name that matched no register entry is
+// counted on one line, "not in the register (number of such names)", never drawn one by one.
+function showMunicipalities(items) {
+  const known = items.filter((m) => m.municipality_id !== null);
+  const unknown = items.filter((m) => m.municipality_id === null);
+  const rows = known.slice(0, 12).map((m) => ({ name: m.municipality, ...m }));
+  if (unknown.length) {
+    const sum = (field) => unknown.reduce((total, m) => total + m[field], 0);
+    rows.push({
+      name: say("not_in_register_line", { count: unknown.length }), unresolved: true,
+      members_active: sum("members_active"), registrations_confirmed: sum("registrations_confirmed"), attended: sum("attended"),
+    });
+  }
+  showCard("municipalities", rows.length === 0);
+  fillTable("municipalities-table", rows.map((m) => [
+    [m.name], [m.members_active, "number"], [m.registrations_confirmed, "number"], [m.attended, "number"],
+  ]));
+  if (rows.length === 0) return;
+  const labels = rows.map((m) => short(m.name));
   draw("chart-municipalities", {
-    type: "bar", height: 120 + top.length * 28,
-    data: { labels: top.map((m) => m.municipality), datasets: [
-      { label: words.members_active, data: top.map((m) => m.members_active), backgroundColor: COLOURS.accent },
-      { label: words.registrations_confirmed, data: top.map((m) => m.registrations_confirmed), backgroundColor: COLOURS.blue },
+    type: "bar", height: 90 + rows.length * 44,
+    data: { labels, datasets: [
+      { label: words.members_active, data: rows.map((m) => m.members_active),
+        backgroundColor: rows.map((m) => (m.unresolved ? COLOURS.grey : COLOURS.accent)) },
+      { label: words.registrations_confirmed, data: rows.map((m) => m.registrations_confirmed), backgroundColor: COLOURS.blue },
     ] },
-    options: { indexAxis: "y", scales: { x: { ticks: { precision: 0 } } } },
-  });
+    options: {
+      indexAxis: "y", layout: { padding: { right: 28 } },
+      plugins: { barNumbers: { datasets: [0, 1] } },
+      scales: { x: { beginAtZero: true, grace: "8%", ticks: { precision: 0 } } },
+    },
+  }, { description: describe(words.municipalities, rows.map((m) => m.name), rows.map((m) => m.members_active)) });
+}
 
-  const held = past.items.filter((m) => m.status !== "cancelled").slice(-12);
+// Held meetings: who came as a share of those confirmed (a meeting of 6 as readable as one of
+// 200), the people themselves as the number on the bar.
+async function showPast(held, language) {
   // Beside who came, how many of them gave feedback (0 for a meeting that asked for none).
   const feedback = await Promise.all(
     held.map((m) => get(`/meetings/${encodeURIComponent(m.meeting_id)}/feedback`).catch(() => null)),
   );
+  const gave = feedback.map((f) => (f ? f.responses : 0));
+  showCard("past", held.length === 0);
+  fillTable("past-table", held.map((m, i) => [
+    [m.title], [formatDate(m.starts_at, language)], [m.registrations_confirmed, "number"],
+    [m.attended, "number"], [m.no_shows || 0, "number"], [gave[i], "number"],
+  ]));
+  if (held.length === 0) return;
+  const share = (m, count) => (m.registrations_confirmed ? (count / m.registrations_confirmed) * 100 : 0);
+  const texts = held.map((m) => say("came_bar", { attended: m.attended, confirmed: m.registrations_confirmed }));
+  const labels = held.map((m) => `${short(m.title, window.innerWidth < 600 ? 16 : 30)} (${formatDate(m.starts_at, language)})`);
   draw("chart-past", {
-    type: "bar", height: 280,
-    data: { labels: held.map((m) => `${short(m.title, 30)} (${formatDate(m.starts_at, language)})`), datasets: [
-      { label: words.attended, data: held.map((m) => m.attended), backgroundColor: COLOURS.accent, stack: "s" },
-      { label: words.no_shows, data: held.map((m) => m.no_shows || 0), backgroundColor: COLOURS.warn, stack: "s" },
-      { label: words.gave_feedback, data: feedback.map((f) => (f ? f.responses : 0)), backgroundColor: COLOURS.blue, stack: "feedback" },
+    type: "bar", height: 90 + held.length * 40,
+    data: { labels, datasets: [
+      { label: words.attended, data: held.map((m) => share(m, m.attended)), backgroundColor: COLOURS.accent, stack: "s" },
+      { label: words.no_shows, data: held.map((m) => share(m, m.no_shows || 0)), backgroundColor: COLOURS.warn, stack: "s" },
     ] },
-    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
-  });
-
-  showParties(parties, language);
-  showPipeline(pipeline, upcoming.as_of, language);
-  await showDialogue(network, language);
+    options: {
+      indexAxis: "y",
+      plugins: {
+        barNumbers: { datasets: [0], texts: { 0: texts }, inside: true },
+        tooltip: { callbacks: { label: (item) => `${words.attended}: ${texts[item.dataIndex]}` } },
+      },
+      scales: { x: { stacked: true, min: 0, max: 100, ticks: { maxRotation: 0, callback: (v) => `${v} %` } }, y: { stacked: true } },
+    },
+  }, { values: held.map((m) => m.attended), description: describe(words.past_meetings, labels, texts) });
 }
 
 function cell(row, text, className) {
@@ -328,7 +549,12 @@ function asTable(tableElement) {
   const details = document.createElement("details");
   const summary = document.createElement("summary");
   summary.textContent = words.as_table;
-  details.append(summary, tableElement);
+  // A wide table scrolls inside its box (reachable by keyboard), never the page.
+  const box = document.createElement("div");
+  box.className = "table-box";
+  box.tabIndex = 0;
+  box.appendChild(tableElement);
+  details.append(summary, box);
   return details;
 }
 
@@ -386,23 +612,29 @@ async function showConsultation(consultationId, language) {
       data: { labels: labels.map((label) => short(label)), datasets: [
         { label: words.responses_counted, data: values, backgroundColor: COLOURS.accent },
       ] },
-      options: { indexAxis: scale ? "x" : "y", plugins: { legend: { display: false } },
-                 scales: { [scale ? "y" : "x"]: { beginAtZero: true, ticks: { precision: 0 } } } },
+      options: { indexAxis: scale ? "x" : "y", plugins: { legend: { display: false }, barNumbers: { datasets: [0] } },
+                 scales: { [scale ? "y" : "x"]: { beginAtZero: true, grace: "12%", ticks: { precision: 0 } } } },
     });
   });
 
   const places = document.querySelector("#consultation-municipalities tbody");
   places.replaceChildren();
-  for (const place of report.municipalities) {
+  // Register entries by name; names that matched none on one line, as in the chart above.
+  const typed = report.municipalities.filter((p) => p.municipality !== null && p.municipality_id === null);
+  const rows = report.municipalities.filter((p) => !typed.includes(p)).map((p) => [
+    p.municipality === null ? words.not_given : p.municipality, p.municipality_code || "–", p.responses,
+  ]);
+  if (typed.length) {
+    rows.push([say("not_in_register_line", { count: typed.length }), "–", typed.reduce((a, p) => a + p.responses, 0)]);
+  }
+  for (const [name, code, responses] of rows) {
     const row = document.createElement("tr");
-    const name = place.municipality === null ? words.not_given
-      : place.municipality_id === null ? `${place.municipality} (${words.not_in_register})` : place.municipality;
     cell(row, name);
-    cell(row, place.municipality_code || "–");
-    cell(row, place.responses, "number");
+    cell(row, code);
+    cell(row, responses, "number");
     places.appendChild(row);
   }
-  document.getElementById("consultation-municipalities").dataset.rows = String(report.municipalities.length);
+  document.getElementById("consultation-municipalities").dataset.rows = String(rows.length);
 }
 
 function showProposals(ranking, language) {
@@ -438,7 +670,8 @@ function showProposals(ranking, language) {
       { label: words.votes, data: values,
         backgroundColor: top.map((p) => (p.status === "scheduled" ? COLOURS.blue : COLOURS.accent)) },
     ] },
-    options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
+    options: { indexAxis: "y", plugins: { legend: { display: false }, barNumbers: { datasets: [0] } },
+               scales: { x: { beginAtZero: true, grace: "12%", ticks: { precision: 0 } } } },
   });
 }
 
@@ -459,6 +692,48 @@ function showPipeline(pipeline, asOf, language) {
   const dead = pipeline.dead_letters ? Object.values(pipeline.dead_letters).reduce((a, b) => a + b, 0) : null;
   tile("tile-dead", dead, dead > 0);
   tile("tile-as-of", asOf ? new Date(asOf).toLocaleString(language) : null, false);
+}
+
+// The pipeline spans every organisation: only the platform's tokens may read it, so only they
+// see the operations tab; an organisation's reader sees its own view and nothing else.
+async function showOps(asOf, language) {
+  const response = await fetch(API + "/pipeline", { headers: { Authorization: `Bearer ${token()}` } });
+  const tabs = document.getElementById("views");
+  if (response.status === 403) {
+    tabs.hidden = true;
+    selectTab(document.getElementById("tab-organiser"), false);
+    return;
+  }
+  if (!response.ok) throw new Error(`/pipeline: ${response.status}`);
+  tabs.hidden = false;
+  showPipeline(await response.json(), asOf, language);
+}
+
+function selectTab(tab, focus) {
+  for (const other of document.querySelectorAll('#views [role="tab"]')) {
+    const chosen = other === tab;
+    other.setAttribute("aria-selected", String(chosen));
+    other.tabIndex = chosen ? 0 : -1;
+    document.getElementById(other.getAttribute("aria-controls")).hidden = !chosen;
+  }
+  if (focus) tab.focus();
+  // A chart drawn while its panel was hidden has no size yet.
+  Object.values(charts).forEach((chart) => chart.resize());
+}
+
+// Tabs as the ARIA pattern has them: a click or Enter chooses; the arrow keys, Home and End
+// move between the tabs and choose.
+function wireTabs() {
+  const tabs = [...document.querySelectorAll('#views [role="tab"]')];
+  tabs.forEach((tab, index) => {
+    tab.addEventListener("click", () => selectTab(tab, false));
+    tab.addEventListener("keydown", (event) => {
+      const next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 }[event.key];
+      if (next === undefined) return;
+      event.preventDefault();
+      selectTab(tabs[(next + tabs.length) % tabs.length], true);
+    });
+  });
 }
 
 async function fillNetworks() {
@@ -505,6 +780,7 @@ document.getElementById("language").addEventListener("change", (event) => {
   localStorage.setItem("tilmeld-lang", event.target.value);
   location.search = "?lang=" + event.target.value;
 });
+wireTabs();
 document.getElementById("network").addEventListener("change", () => render(document.documentElement.lang));
 document.getElementById("consultation").addEventListener("change", (event) => showConsultation(event.target.value, document.documentElement.lang));
 setInterval(() => { if (token() && document.body.dataset.ready === "true") render(document.documentElement.lang); }, 30000);
