@@ -52,7 +52,7 @@ def test_registering_with_a_companion_sends_a_confirmation_and_moves_the_report(
     )[0]
     email_latency = time.monotonic() - started
     assert "Jonas Weber" in confirmation.text
-    assert "1 Begleitung" in confirmation.text
+    assert "1 Begleitperson" in confirmation.text
     assert "/cancel/registrations/" in confirmation.text
     invitation = confirmation.attachments("text/calendar")[0]
     assert "METHOD:REQUEST" in invitation and "UID:" in invitation

@@ -142,7 +142,7 @@ def test_a_full_meeting_waitlists_and_a_cancellation_from_the_email_promotes(
     first.goto(link.group(0))
     visit.audit(first, "cancel-ask")
     first.click("button")
-    expect(first.locator("main")).to_contain_text("frameldt")
+    expect(first.locator("main")).to_contain_text("afmeldt")
     visit.audit(first, "cancelled")
 
     # Bo is promoted: his confirmation page says so, and he is told by email.

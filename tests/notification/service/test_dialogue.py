@@ -216,12 +216,12 @@ async def test_the_invited_get_the_form_link_in_their_language_once_whatever_is_
     )
     assert "Hei Kari Nordmann 1" in norwegian.text
     assert "Nettverket «KS Kulturnettverk» ber om dine synspunkter" in norwegian.text
-    assert f"Svar på høringen: {BASE}/consultations/{consultation.id}?token=form-1" in (
+    assert f"Svar på spørreundersøkelsen: {BASE}/consultations/{consultation.id}?token=form-1" in (
         norwegian.text
     )
     html = html_of(norwegian)
     assert f'href="{BASE}/consultations/{consultation.id}?token=form-1"' in html
-    assert ">Svar på høringen</a>" in html, "the form link is the email's button"
+    assert ">Svar på spørreundersøkelsen</a>" in html, "the form link is the email's button"
     [german] = smtp.to("kari2@bodo.example")
     assert german.subject == "Ihre Meinung ist gefragt: Kultur for framtida: Medlemsdialog"
     assert "token=form-2" in german.text and "token=form-1" not in german.text
@@ -260,7 +260,7 @@ async def test_the_reminder_goes_once_to_those_who_have_not_answered(
     [reminder] = mails
     assert reminder.is_to("kari1@bodo.example")
     assert reminder.subject == "Påminnelse: Kultur for framtida: Medlemsdialog stenger snart"
-    assert "Du har ennå ikke svart på høringen «Kultur for framtida: Medlemsdialog»" in (
+    assert "Du har ennå ikke svart på spørreundersøkelsen «Kultur for framtida: Medlemsdialog»" in (
         reminder.text
     )
     assert "token=form-1" in reminder.text
@@ -380,7 +380,7 @@ async def test_a_counted_response_gets_one_receipt_and_each_amendment_a_short_on
         "Tak for dine svar: Kultur for framtida: Medlemsdialog",
     ]
     updated, receipt = sorted(mails, key=lambda mail: mail.subject)
-    assert 'Vi har modtaget dine svar på høringen "Kultur for framtida: Medlemsdialog"' in (
+    assert 'Vi har modtaget dine svar på spørgeskemaet "Kultur for framtida: Medlemsdialog"' in (
         receipt.text
     )
     assert "token=amend-1" in receipt.text and "token=amend-1" in updated.text

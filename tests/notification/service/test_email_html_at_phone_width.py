@@ -124,7 +124,7 @@ def test_the_phone_sees_the_button_the_footer_and_no_sideways_scrolling(page: Pa
     button = page.get_by_role("link", name="Tag imod pladsen")
     box = button.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
-    assert page.get_by_role("link", name=re.compile("ikke komme, så frameld dig")).count() == 1
+    assert page.get_by_role("link", name=re.compile("ikke komme, så afmeld dig")).count() == 1
     footer = page.locator("p", has_text=str(ORGANISER["name"]))
     assert footer.count() == 1
     assert page.locator(f'a[href="mailto:{ORGANISER["contact_email"]}"]').count() == 1

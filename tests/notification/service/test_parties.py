@@ -57,9 +57,9 @@ async def test_an_application_gets_the_contact_a_receipt_and_tells_the_organiser
     ]
     [receipt] = smtp.to(CONTACT)
     assert receipt.message["Content-Language"] == "de"
-    assert receipt.subject == "Antrag eingegangen: Rødovre bei Kulturmetropolen"
+    assert receipt.subject == "Bewerbung eingegangen: Rødovre bei Kulturmetropolen"
     assert "Guten Tag Mette Hansen," in receipt.text
-    assert "Antrag von Rødovre auf Aufnahme in das Netzwerk „Kulturmetropolen“" in receipt.text
+    assert "Bewerbung von Rødovre um Aufnahme in das Netzwerk „Kulturmetropolen“" in receipt.text
     assert "token=secret-token" in receipt.text, "the contact's own link to withdraw"
     assert receipt.message.get_body(preferencelist=("html",)) is not None
     assert receipt.attachments("text/calendar") == []
@@ -124,7 +124,7 @@ async def test_an_open_network_welcomes_the_party_and_an_accepted_application_sa
     [accepted] = smtp.to("ola@tromso.example")
     assert accepted.subject == "Søknad godkjent: Tromsø i Kulturskole 3.0"
     assert "Arrangørene har godkjent søknaden fra Tromsø" in accepted.text
-    assert "Ansatte i Tromsø kan nå melde seg på nettverket" in accepted.text
+    assert "Ansatte i Tromsø kan nå melde seg inn i nettverket" in accepted.text
     assert {template for _, template, _, _ in await ledger(pool)} == {
         "party_joined",
         "party_accepted",
@@ -194,9 +194,9 @@ async def test_a_withdrawal_is_confirmed_to_the_contact_or_told_them_when_an_org
 
     [confirmed] = smtp.to("anna@steinfurt.example")
     assert (
-        confirmed.subject == "Rückzug bestätigt: Kreis Steinfurt bei Kulturverwaltungen im Dialog"
+        confirmed.subject == "Austritt bestätigt: Kreis Steinfurt bei Kulturverwaltungen im Dialog"
     )
-    assert "wie gewünscht hat sich Kreis Steinfurt aus dem Netzwerk" in confirmed.text
+    assert "wie gewünscht ist Kreis Steinfurt aus dem Netzwerk" in confirmed.text
     [told] = smtp.to("jonas@borken.example")
     assert told.subject == "Kreis Borken is no longer a party to Kulturverwaltungen im Dialog"
     assert "The organisers have withdrawn Kreis Borken from the network" in told.text

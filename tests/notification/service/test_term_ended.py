@@ -43,9 +43,9 @@ def ended(
 @pytest.mark.parametrize(
     ("language", "subject", "invitation"),
     [
-        ("da", "Året i Grøn omstilling er slut: tilmeld dig næste periode", "Tilmeld dig næste"),
-        ("nb", "Året i Grøn omstilling er over: meld deg på neste periode", "Meld deg på neste"),
-        ("de", "Das Jahr in Grøn omstilling ist zu Ende", "Für die nächste Laufzeit anmelden"),
+        ("da", "Året i Grøn omstilling er slut: meld dig ind", "Meld dig ind i næste"),
+        ("nb", "Året i Grøn omstilling er over: meld deg inn", "Meld deg inn for neste"),
+        ("de", "Das Jahr in Grøn omstilling ist zu Ende", "Für die nächste Laufzeit beitreten"),
         ("en", "The year in Grøn omstilling has ended: join the next term", "Join the next term"),
     ],
 )

@@ -36,13 +36,13 @@ CONTEXT = {
 }
 # The words before the link in each kind that asks something (the button's label), in nb.
 BUTTONS = {
-    "consultation_invitation": "Svar på høringen",
-    "consultation_reminder": "Svar på høringen",
+    "consultation_invitation": "Svar på spørreundersøkelsen",
+    "consultation_reminder": "Svar på spørreundersøkelsen",
     "response_receipt": "Endre svarene dine",
     "response_updated": "Endre svarene dine",
     "address_confirmation": "Bekreft adressen din",
-    "proposal_published": "Se forslagene",
-    "proposal_scheduled": "Se forslagene",
+    "proposal_published": "Se innspillene",
+    "proposal_scheduled": "Se innspillene",
 }
 
 

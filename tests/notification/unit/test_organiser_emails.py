@@ -209,7 +209,7 @@ def test_no_subject_says_a_thing_twice(language: str) -> None:
     [
         ("da", "Din ledsager: Ole", "Dine ledsagere: Ole, Jens"),
         ("nb", "Ledsageren din: Ole", "Ledsagerne dine: Ole, Jens"),
-        ("de", "Ihre Begleitung: Ole", "Ihre Begleitungen: Ole, Jens"),
+        ("de", "Ihre Begleitperson: Ole", "Ihre Begleitpersonen: Ole, Jens"),
         ("en", "Your companion: Ole", "Your companions: Ole, Jens"),
     ],
 )

@@ -183,7 +183,7 @@ def test_a_link_followed_by_punctuation_keeps_the_punctuation_out_of_the_link() 
     [
         ("da", "(heraf 1 ledsager)", "(heraf 2 ledsagere)"),
         ("nb", "(herav 1 ledsager)", "(herav 2 ledsagere)"),
-        ("de", "(davon 1 Begleitung)", "(davon 2 Begleitungen)"),
+        ("de", "(davon 1 Begleitperson)", "(davon 2 Begleitpersonen)"),
         ("en", "(including 1 companion)", "(including 2 companions)"),
     ],
 )

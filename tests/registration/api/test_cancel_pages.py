@@ -42,7 +42,7 @@ async def test_the_pages_button_cancels(api: Api) -> None:
 
     assert done.status_code == 200
     assert "Sie sind abgemeldet" in done.text
-    assert "bereits storniert" in again.text
+    assert "bereits abgemeldet" in again.text
     assert (await api.client.get(f"/meetings/{meeting['meeting_id']}")).json()["seats_taken"] == 0
 
 

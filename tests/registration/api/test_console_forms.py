@@ -71,3 +71,22 @@ async def test_the_time_zone_is_a_list_and_creating_says_it_worked(api: Api) -> 
     shown = await console.get(created.headers["location"] + "&lang=en")
     assert "Meeting created." in shown.text
     assert '<option value="Europe/Oslo" selected>' in shown.text
+
+
+async def test_how_to_fill_in_the_organisers_is_a_hint_not_part_of_the_label_or_the_heading(
+    api: Api,
+) -> None:
+    await api.network()
+    console = await _console(api)
+
+    form = await console.get("/console/networks/new?lang=en")
+    listing = await console.get("/console?lang=de")
+
+    assert form.status_code == 200 == listing.status_code
+    assert '<label for="organisers">Organisers</label>' in form.text
+    assert '<p class="hint" id="organisers-hint">One per line</p>' in form.text
+    organisers = form.text.split('<textarea id="organisers"', 1)[1].split(">", 1)[0]
+    assert 'aria-describedby="organisers-hint"' in organisers
+    headings = listing.text.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert '<th scope="col">Veranstalter</th>' in headings
+    assert "Zeile" not in headings and "line" not in headings

@@ -119,7 +119,7 @@ async def test_the_dashboard_draws_a_consultations_results_and_the_ranking_with_
 
     assert picture.stat().st_size > 10_000
     assert 'data-ready="true"' in dom, re.findall(r'<p id="error"[^>]*>[^<]*', dom)
-    assert "Høringsresultater" in dom and "Temaforslag etter stemmer" in dom
+    assert "Resultater av spørreundersøkelser" in dom and "Innspill etter stemmer" in dom
     choice = _tag(dom, "canvas", "chart-question-0")
     assert (choice["labels"], choice["values"]) == ("Bibliotek|Musik|Kulturarv", "1|2|0")
     scale = _tag(dom, "canvas", "chart-question-1")
@@ -146,7 +146,7 @@ async def test_a_network_without_dialogue_says_so(pool: asyncpg.Pool, dashboard:
     dom = await _page(dashboard, story.network, "da")
 
     assert 'data-ready="true"' in dom
-    assert "Ingen høringer i dette netværk endnu." in dom
+    assert "Ingen spørgeskemaer i dette netværk endnu." in dom
     assert "Ingen offentliggjorte emneforslag endnu." in dom
     assert re.search(r'<div id="consultation-view" hidden', dom)
     assert re.search(r'<div id="proposals-view" hidden', dom)

@@ -65,7 +65,7 @@ async def member_list_csv(
         gettext(language, "Organisation"),
         gettext(language, "Member since"),
         gettext(language, "Left on"),
-        gettext(language, "Held meetings since joining"),
+        gettext(language, "Meetings held since joining"),
         gettext(language, "Meetings attended"),
     ]
     rows = [
