@@ -7,20 +7,37 @@ operations tab reached by keyboard, axe-core, and nothing wider than the phone."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
+from fastapi import FastAPI
 from playwright.sync_api import Page, sync_playwright
 
 from reporting import projection
+from reporting.api.auth import Callers
+from reporting.main import create_app
+from reporting.settings import Settings
 from tests.browser import chromium
 from tests.builders import REPORTING_TOKEN
-from tests.reporting.api.test_dialogue_dashboard import dashboard  # noqa: F401 (the fixture)
+from tests.registration.api.test_tenancy import (  # noqa: F401 (the fixture)
+    AUDIENCE,
+    ISSUER,
+    IdentityProvider,
+    identity_provider,
+)
+from tests.reporting.api.test_dialogue_dashboard import (  # noqa: F401 (the fixture)
+    dashboard,
+    serving,
+)
 from tests.reporting.dialogue_story import DialogueStory
 from tests.reporting.story import Story
+from tilmeld_shared.db import create_pool
 from tilmeld_shared.events import MeetingScheduled
 
 ARTIFACTS = Path(__file__).parent.parent.parent.parent / "artifacts"
@@ -262,3 +279,69 @@ async def test_a_network_with_nothing_yet_says_so_on_every_card(
     ):
         assert sentence in seen["text"]
     assert seen["fill"] == "No seats offered yet"
+
+
+@pytest.fixture
+def oidc_dashboard(
+    database_url: str,
+    identity_provider: IdentityProvider,  # noqa: F811
+) -> Iterator[str]:
+    """The dashboard for an organisation's own readers: JWTs from its identity provider."""
+    settings = Settings(
+        database_url=database_url,
+        kafka_bootstrap_servers="127.0.0.1:1",
+        registration_url="http://127.0.0.1:1",
+        oidc_issuer=ISSUER,
+        oidc_audience=AUDIENCE,
+        oidc_jwks_url=identity_provider.jwks_url,
+    )
+    app = create_app(settings)
+
+    @contextlib.asynccontextmanager
+    async def without_consumer(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = await create_pool(database_url, schema="reporting")
+        app.state.callers = Callers(settings)
+        yield
+        await app.state.callers.close()
+        await app.state.pool.close()
+
+    app.router.lifespan_context = without_consumer
+    with serving(app) as url:
+        yield url
+
+
+def walk_as_organisation(url: str) -> dict[str, Any]:
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            _open(page, url)
+            return {
+                "tabs": page.is_visible("#views"),
+                "ops": page.is_visible("#panel-ops"),
+                "organiser": page.is_visible("#panel-organiser"),
+                "members": _text(page, "#figure-members"),
+            }
+        finally:
+            browser.close()
+
+
+async def test_an_organisations_own_reader_sees_its_view_and_no_operations_tab(
+    pool: asyncpg.Pool,
+    oidc_dashboard: str,
+    identity_provider: IdentityProvider,  # noqa: F811
+) -> None:
+    organisation = uuid.uuid4()
+    story = Story()
+    story.created("Egen organisation", organisation_id=organisation)
+    story.member("Køge", datetime.now(UTC) - timedelta(days=3), municipality_id=KOEGE)
+    await _apply(pool, story)
+    reader = identity_provider.token(organisation=organisation, roles=["reporting"])
+    url = f"{oidc_dashboard}/dashboard?lang=de&network={story.network}#token={reader}"
+
+    seen = await asyncio.to_thread(walk_as_organisation, url)
+
+    # The pipeline spans every organisation: no tab for it, and the figures are its own.
+    assert seen == {"tabs": False, "ops": False, "organiser": True, "members": "1"}
