@@ -253,7 +253,17 @@ def walk_empty(url: str) -> dict[str, Any]:
             text = page.inner_text("#panel-organiser")
             fill = _text(page, "#figure-fill-detail")
             page.screenshot(path=str(ARTIFACTS / "dashboard-empty-390.png"), full_page=True)
-            return {"shown": shown, "text": text, "fill": fill}
+            # Another language: the same network's view, in its words.
+            with page.expect_navigation():
+                page.select_option("#language", "da")
+            page.wait_for_selector("body[data-ready]")
+            return {
+                "shown": shown,
+                "text": text,
+                "fill": fill,
+                "network_kept": page.input_value("#network") == url.split("network=")[1][:36],
+                "in_danish": _text(page, "#upcoming-empty"),
+            }
         finally:
             browser.close()
 
@@ -279,6 +289,7 @@ async def test_a_network_with_nothing_yet_says_so_on_every_card(
     ):
         assert sentence in seen["text"]
     assert seen["fill"] == "No seats offered yet"
+    assert (seen["network_kept"], seen["in_danish"]) == (True, "Ingen kommende møder.")
 
 
 @pytest.fixture

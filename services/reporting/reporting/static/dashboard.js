@@ -778,7 +778,9 @@ document.getElementById("login").addEventListener("submit", (event) => {
 });
 document.getElementById("language").addEventListener("change", (event) => {
   localStorage.setItem("tilmeld-lang", event.target.value);
-  location.search = "?lang=" + event.target.value;
+  // The same view in the other language: the chosen network stays chosen.
+  const network = document.getElementById("network").value;
+  location.search = query({ lang: event.target.value, network });
 });
 wireTabs();
 document.getElementById("network").addEventListener("change", () => render(document.documentElement.lang));
