@@ -229,6 +229,16 @@ async def test_a_companions_error_names_its_row(api: Api) -> None:
     assert 'href="#companion_2_name"' in refused.text
     assert "Companion 1:" not in text
 
+    # Row 2 filled in alone (row 1 left empty) is still row 2.
+    alone = await _post(
+        api,
+        f"/meetings/{ids['everyone']}/register?lang=en",
+        {**_person_form(member()), "companion_2_role": "Planner"},
+    )
+    assert "Companion 2: Enter name." in _text(alone)
+    assert 'id="companion_2_name-error"' in alone.text
+    assert "Companion 1:" not in _text(alone)
+
 
 async def test_a_network_pages_refused_join_says_error_in_the_title(api: Api) -> None:
     ids = await _network_with_two_meetings(api, language="nb")
@@ -326,7 +336,7 @@ async def test_after_cancelling_the_heading_says_so(api: Api) -> None:
     to_danish = [link for link in _links(done) if "lang=da" in link and link.startswith("?")]
     again = await api.client.get(f"{ROOT}{urlsplit(cancel).path}{to_danish[0]}")
     assert again.status_code == 200
-    assert "Du er frameldt mødet" in _text(again)
+    assert "Du er afmeldt mødet" in _text(again)
 
 
 async def test_leaving_the_network_says_so_in_the_heading_and_on_the_welcome_link(

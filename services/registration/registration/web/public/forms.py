@@ -33,16 +33,29 @@ def member_from(form: dict[str, str], lang: str) -> dict[str, Any]:
 def companions_from(form: dict[str, str], allowed: int) -> list[dict[str, Any]]:
     """Companion rows the person filled in (a row left empty is no companion)."""
     companions = []
-    for number in range(1, allowed + 1):
+    for number in companion_rows(form, allowed):
         name = form.get(f"companion_{number}_name", "").strip()
         role = form.get(f"companion_{number}_role", "").strip()
-        if name or role:
-            companions.append({"name": name, "role": role or None})
+        companions.append({"name": name, "role": role or None})
     return companions
 
 
-def field_errors(error: ValidationError, lang: str) -> dict[str, str]:
-    """pydantic's errors, as a person reads them, keyed by the form field they belong to."""
+def companion_rows(form: dict[str, str], allowed: int) -> list[int]:
+    """The numbers of the form's companion rows that are filled in, in order: the row each
+    companion of `companions_from` came from (row 2 filled alone is the first companion)."""
+    return [
+        number
+        for number in range(1, allowed + 1)
+        if form.get(f"companion_{number}_name", "").strip()
+        or form.get(f"companion_{number}_role", "").strip()
+    ]
+
+
+def field_errors(
+    error: ValidationError, lang: str, *, companion_rows: list[int] | None = None
+) -> dict[str, str]:
+    """pydantic's errors, as a person reads them, keyed by the form field they belong to;
+    `companion_rows` says which form row each companion came from."""
     messages: dict[str, str] = {}
     for item in error.errors():
         # A check of the whole body (no field named) is about the municipality's fields.
@@ -50,7 +63,10 @@ def field_errors(error: ValidationError, lang: str) -> dict[str, str]:
         if location[0] in {"member", "contact"}:
             name = location[1]
         elif location[0] == "companions" and len(location) > 2:
-            name = f"companion_{int(location[1]) + 1}_{location[2]}"
+            index = int(location[1])
+            rows = companion_rows or []
+            number = rows[index] if index < len(rows) else index + 1
+            name = f"companion_{number}_{location[2]}"
         else:
             name = location[0]
         companion = name.split("_") if name.startswith("companion_") else None

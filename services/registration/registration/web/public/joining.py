@@ -60,4 +60,6 @@ async def joined_member(
     return {
         "network": found.network["title"],
         "values": {name: member[name] for name in FIELDS if member[name]},
+        # Kept on the form's address, so a refused form still knows the person joined.
+        "query": urlencode({"enrolment": str(enrolment_id), "prefill": token}),
     }

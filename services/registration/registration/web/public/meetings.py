@@ -18,6 +18,7 @@ from registration.unit_of_work import ServiceContext, Transactions, as_is
 from registration.web.public import archive, joining
 from registration.web.public.confirmations import VIEW_REGISTRATION
 from registration.web.public.forms import (
+    companion_rows,
     companions_from,
     field_errors,
     member_from,
@@ -140,7 +141,13 @@ async def register_from_page(
         registration = registered.registration
     except ValidationError as error:
         errors = {
-            **{k: v for k, v in field_errors(error, lang).items() if k != "answers"},
+            **{
+                k: v
+                for k, v in field_errors(
+                    error, lang, companion_rows=companion_rows(form, page["max_companions"])
+                ).items()
+                if k != "answers"
+            },
             **invalid_answers(error, sent, page["questions"], lang),
         }
     except Invalid as error:
@@ -164,8 +171,10 @@ async def register_from_page(
         "meeting.html",
         status=refused_status(errors, retry_after),
         retry_after=retry_after,
+        private="prefill" in request.query_params,
         errors=errors,
         values=form,
+        joined=await joining.joined_member(request, tx, ctx),
         problem=problem,
         **page,
     )
