@@ -14,9 +14,10 @@ import asyncpg
 import pytest
 from aiohttp import web
 
-from registration.service import documents, meetings
+from registration.service import document_inspection, documents, meetings
+from registration.service.document_inspection import Inspected, ScannerUnavailable, Unsupported
 from registration.service.document_types import DOCX, JPEG, ODT, PDF, PNG, safe_filename, sniff
-from registration.service.documents import Inspected, Reader, ScannerUnavailable, Unsupported
+from registration.service.documents import Reader
 from registration.settings import Settings
 from registration.storage import (
     FileSystemStore,
@@ -123,7 +124,7 @@ def test_the_settings_choose_the_store(tmp_path: Path, ctx: ServiceContext) -> N
 
 
 async def inspected(ctx: ServiceContext, content: bytes, **settings: object) -> Inspected:
-    return await documents.inspect(
+    return await document_inspection.inspect(
         settings_with(ctx, **settings),
         io.BytesIO(content),
         claimed_name="Oplæg.pdf",
@@ -218,7 +219,7 @@ async def test_a_participant_sees_all_documents_only_while_their_seat_is_confirm
     store = FileSystemStore(tmp_path)
     network_id = await given.network()
     meeting_id = await given.meeting(network_id)
-    upload = await documents.inspect(
+    upload = await document_inspection.inspect(
         ctx.settings,
         io.BytesIO(docx()),
         claimed_name="liste.docx",

@@ -25,7 +25,7 @@ from registration.api.deps import (
 )
 from registration.api.schemas import Page
 from registration.api.uploads import read_upload
-from registration.service import documents
+from registration.service import document_inspection, documents
 from registration.service.document_types import ACCEPTED
 from registration.service.documents import Reader
 from registration.storage import ObjectStore
@@ -120,7 +120,7 @@ async def add_document(
     await documents.require_meeting(tx, meeting_id, organiser)
     upload = await read_upload(request, max_file_bytes=ctx.settings.document_max_bytes)
     try:
-        inspected = await documents.inspect(
+        inspected = await document_inspection.inspect(
             ctx.settings,
             upload.file.file,
             claimed_name=upload.file.filename,

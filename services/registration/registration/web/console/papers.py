@@ -18,7 +18,7 @@ from registration.api.deps import ContextDep, TransactionsDep
 from registration.api.routes.documents import _attachment
 from registration.api.schemas import MeetingPatch
 from registration.api.uploads import read_upload
-from registration.service import archive, documents, meetings
+from registration.service import archive, document_inspection, documents, meetings
 from registration.service.documents import Reader
 from registration.unit_of_work import Transactions, as_is
 from registration.web.console.pages import missing, render
@@ -231,7 +231,7 @@ async def upload_document(
     try:
         upload = await read_upload(request, max_file_bytes=ctx.settings.document_max_bytes)
         try:
-            inspected = await documents.inspect(
+            inspected = await document_inspection.inspect(
                 ctx.settings,
                 upload.file.file,
                 claimed_name=upload.file.filename,
