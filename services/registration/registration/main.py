@@ -39,7 +39,7 @@ from registration.relay import OutboxRelay
 from registration.service.answers import keep_erasing_answers
 from registration.service.dialogue_clock import keep_running_dialogue_clock
 from registration.service.meeting_lifecycle import keep_marking_held
-from registration.service.offers import keep_expiring_offers
+from registration.service.offer_expiry import keep_expiring_offers
 from registration.service.series_enrolment import keep_up_the_series
 from registration.settings import Settings
 from registration.storage import open_store

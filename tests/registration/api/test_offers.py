@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from registration.main import create_app
-from registration.service import offers
+from registration.service import offer_expiry, offers
 from registration.unit_of_work import Clock, ServiceContext, Transactions
 from tests.builders import ORGANISER
 from tests.registration.api.conftest import Api, registration_settings
@@ -190,7 +190,7 @@ async def test_accepting_after_the_offer_lapsed_is_a_409_problem(api: OfferApi) 
 
     # The scheduler then expires it (by the same clock) and offers the seat to the next person.
     assert api.context is not None and api.transactions is not None
-    assert await offers.expire_lapsed_offers(api.transactions, api.context) == 1
+    assert await offer_expiry.expire_lapsed_offers(api.transactions, api.context) == 1
     assert (await api.offer(registration_id)).json()["status"] == "cancelled"
     assert (await api.offer(behind["registration_id"])).json()["offer"] == "open"
     assert (await api.accept(registration_id)).status_code == 409

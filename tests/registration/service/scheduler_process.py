@@ -33,7 +33,7 @@ async def _start_line(url: str) -> None:
 async def _registration(kind: str, url: str, moment: datetime) -> int:
     from registration.outbox import OutboxSignal
     from registration.personal_data import PersonalDataVault
-    from registration.service import meeting_lifecycle, offers
+    from registration.service import meeting_lifecycle, offer_expiry
     from registration.service.history import PinnedClock
     from registration.settings import Settings
     from registration.unit_of_work import ServiceContext, Transactions
@@ -61,7 +61,7 @@ async def _registration(kind: str, url: str, moment: datetime) -> int:
         await _start_line(url)
         if kind == "held":
             return await meeting_lifecycle.mark_ended_meetings_held(tx, ctx, batch_size=3)
-        return await offers.expire_lapsed_offers(tx, ctx, batch_size=2)
+        return await offer_expiry.expire_lapsed_offers(tx, ctx, batch_size=2)
     finally:
         await pool.close()
 

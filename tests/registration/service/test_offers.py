@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import pytest
 
-from registration.service import meetings, offers, registrations
+from registration.service import meetings, offer_expiry, offers, registrations
 from registration.service.commands import MeetingPatch
 from registration.service.history import PinnedClock
 from registration.service.registrations import Registered
@@ -219,8 +219,8 @@ async def test_an_expired_offer_cancels_and_passes_the_seat_on(
     await cancel(tx, ctx, seated)
     lapsed = (await row(pool, first))["offer_expires_at"]
 
-    early = await offers.expire_lapsed_offers(tx, at(ctx, lapsed - timedelta(seconds=1)))
-    expired = await offers.expire_lapsed_offers(tx, at(ctx, lapsed))
+    early = await offer_expiry.expire_lapsed_offers(tx, at(ctx, lapsed - timedelta(seconds=1)))
+    expired = await offer_expiry.expire_lapsed_offers(tx, at(ctx, lapsed))
 
     assert (early, expired) == (0, 1)
     gone = await row(pool, first)
@@ -378,7 +378,7 @@ async def test_accept_and_expiry_at_the_same_moment_give_the_seat_once(
 
         accepted, expired = await asyncio.gather(
             accept(tx, at(ctx, lapsed - timedelta(milliseconds=1)), first),
-            offers.expire_lapsed_offers(tx, at(ctx, lapsed)),
+            offer_expiry.expire_lapsed_offers(tx, at(ctx, lapsed)),
             return_exceptions=True,
         )
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import asyncpg
 
 from notification.service.events import handle_event
-from registration.service import offers, registrations
+from registration.service import offer_expiry, registrations
 from registration.service.history import PinnedClock
 from registration.unit_of_work import ServiceContext, Transactions, as_is
 from tests.notification.conftest import Meeting, notification_settings
@@ -140,7 +140,7 @@ async def test_two_processes_expire_each_lapsed_offer_once_and_offer_the_seat_on
         assert (taken, capacity) == (0, 1)
     # Run again by one of them: nothing left.
     later = replace(ctx, clock=PinnedClock(lapsed + timedelta(seconds=1)))
-    assert await offers.expire_lapsed_offers(tx, later) == 0
+    assert await offer_expiry.expire_lapsed_offers(tx, later) == 0
 
 
 async def test_two_processes_queue_each_due_reminder_once(database_url: str) -> None:

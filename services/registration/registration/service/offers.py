@@ -9,12 +9,12 @@ second freed seat goes to the next person in line, and a municipality's share co
 change takes the meeting's row lock first, so an accept, a cancellation, a new registration and
 the expiry scheduler decide one after another, never two people for one seat.
 
-Expiry: the registration is cancelled (`cancelled_by` "offer_expired"): the events are
-`SeatOfferExpired` (the offer lapsed; `status` "cancelled") followed by `RegistrationCancelled`
-in the same transaction, so consumers that only know cancellations count it as one. Then the
-seat is offered to the next person. An offer never outlasts the meeting's start: it expires at
-the earlier of `offer_hours` from now and the start, and once the meeting has begun nobody is
-offered a seat any more.
+Expiry (service/offer_expiry.py): the registration is cancelled (`cancelled_by`
+"offer_expired"): the events are `SeatOfferExpired` (the offer lapsed; `status` "cancelled")
+followed by `RegistrationCancelled` in the same transaction, so consumers that only know
+cancellations count it as one. Then the seat is offered to the next person. An offer never
+outlasts the meeting's start: it expires at the earlier of `offer_hours` from now and the
+start, and once the meeting has begun nobody is offered a seat any more.
 
 A held seat stays held whatever happens to the rule meanwhile: switched to "automatic", the open
 offers run their course and only seats beyond them are given out at once.
@@ -22,7 +22,6 @@ offers run their course and only seats beyond them are given out at once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -42,10 +41,8 @@ from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
     Companion,
     PersonalData,
-    RegistrationCancelled,
     RegistrationPromoted,
     SeatOffered,
-    SeatOfferExpired,
 )
 from tilmeld_shared.problems import Conflict, Forbidden, NotFound
 
@@ -53,7 +50,6 @@ log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 OFFER_PURPOSE = "accept-offer"
-BATCH_SIZE = 100
 
 # Where an offer stands, as the accept page and GET /registrations/{id}/offer say it:
 # open (the seat is held until offer_expires_at), accepted, expired, declined (the registration
@@ -160,13 +156,13 @@ async def offer_free_seats(
     offered = []
     for waiting in await next_in_line(conn, meeting):
         row = await offer_rows.offer(conn, waiting.registration_id, at=now, expires_at=expires_at)
-        state = await _state(conn, ctx, row, meeting, network, action_url=True)
+        state = await offer_state(conn, ctx, row, meeting, network, action_url=True)
         await announce(conn, SeatOffered(**state), meeting_id=meeting["id"])
         offered.append(waiting.registration_id)
     return offered
 
 
-async def _state(
+async def offer_state(
     conn: Connection,
     ctx: ServiceContext,
     registration: asyncpg.Record,
@@ -242,7 +238,7 @@ async def accept_offer_within(
     )
     network = await network_rows.get(conn, meeting["network_id"])
     assert network is not None
-    state = await _state(conn, ctx, registration, meeting, network)
+    state = await offer_state(conn, ctx, registration, meeting, network)
     state["offer_expires_at"] = None  # taken: nothing is held any more
     await announce(
         conn,
@@ -295,79 +291,3 @@ async def offer_for_person(
         return Offer(registration, meeting, member, network, status)
 
     return await tx.read(read)
-
-
-# --- expiry -----------------------------------------------------------------------------------
-
-
-async def expire_lapsed_offers(
-    tx: Transactions, ctx: ServiceContext, *, batch_size: int = BATCH_SIZE
-) -> int:
-    """Expire every open offer lapsed by the context's clock and offer the seats on; how many
-    expired. One transaction per batch of meetings, each meeting claimed with FOR UPDATE SKIP
-    LOCKED: several processes at once expire each offer once, and a meeting an accept or a
-    cancellation holds is left to the next run."""
-    lapsed_by = ctx.clock.now()
-
-    async def batch(conn: Connection) -> tuple[int, int]:
-        meetings = await offer_rows.lock_meetings_with_lapsed_offers(
-            conn, lapsed_by=lapsed_by, limit=batch_size
-        )
-        expired = 0
-        for meeting in meetings:
-            network = await network_rows.get(conn, meeting["network_id"])
-            assert network is not None
-            for row in await offer_rows.lapsed_of_meeting(conn, meeting["id"], lapsed_by=lapsed_by):
-                await _expire(conn, ctx, row, meeting, network, at=lapsed_by)
-                expired += 1
-            await _pass_on(conn, ctx, meeting["id"])
-        return len(meetings), expired
-
-    total = 0
-    while True:
-        claimed, expired = await tx.run(batch)
-        total += expired
-        # A short batch: nothing left, or what is left is another process's (or the next run's).
-        if claimed < batch_size:
-            return total
-
-
-async def _expire(
-    conn: Connection,
-    ctx: ServiceContext,
-    registration: asyncpg.Record,
-    meeting: asyncpg.Record,
-    network: asyncpg.Record,
-    *,
-    at: datetime,
-) -> None:
-    row = await offer_rows.expire(conn, registration["id"], at=at)
-    state = await _state(conn, ctx, row, meeting, network)
-    await announce(conn, SeatOfferExpired(**state), meeting_id=meeting["id"])
-    await announce(
-        conn,
-        RegistrationCancelled(
-            **state, previous_status="waitlisted", cancelled_at=at, cancelled_by="offer_expired"
-        ),
-        meeting_id=meeting["id"],
-    )
-
-
-async def _pass_on(conn: Connection, ctx: ServiceContext, meeting_id: uuid.UUID) -> None:
-    # Imported here: registrations hands freed seats to this module, and this one hands the
-    # seats of lapsed offers back through it (whichever rule the meeting has now).
-    from registration.service.registrations import promote_waitlisted
-
-    await promote_waitlisted(conn, ctx, meeting_id)
-
-
-async def keep_expiring_offers(tx: Transactions, ctx: ServiceContext) -> None:
-    """Run `expire_lapsed_offers` every `offer_check_interval_s` seconds, for ever."""
-    while True:
-        # First a pause: a process starting (or restarting in a loop) adds no burst of its own.
-        await asyncio.sleep(ctx.settings.offer_check_interval_s)
-        try:
-            if expired := await expire_lapsed_offers(tx, ctx):
-                log.info("seat offers expired", extra={"count": expired})
-        except Exception:  # the database away a while: the next run tries again
-            log.exception("expiring seat offers failed")
