@@ -252,6 +252,27 @@ async def test_a_network_pages_refused_join_says_error_in_the_title(api: Api) ->
     assert refused.text.index('class="summary"') < refused.text.index("<h1")
 
 
+async def test_the_language_switch_of_a_refused_form_opens_the_page_in_that_language(
+    api: Api,
+) -> None:
+    ids = await _network_with_two_meetings(api)
+    refused = await _post(
+        api, f"/meetings/{ids['everyone']}/register?lang=en", {"name": "Jonas Weber"}
+    )
+    to_german = next(link for link in _links(refused) if link.startswith("?") and "lang=de" in link)
+
+    opened = await api.client.get(
+        f"{ROOT}/meetings/{ids['everyone']}/register{to_german}", follow_redirects=True
+    )
+    joined = await api.client.get(
+        f"{ROOT}/networks/{ids['network_id']}/enrol?lang=nb", follow_redirects=True
+    )
+
+    assert opened.status_code == 200 and opened.url.path == f"/meetings/{ids['everyone']}"
+    assert "Zum Treffen anmelden" in _text(opened)
+    assert joined.status_code == 200 and "Meld deg inn i nettverket" in _text(joined)
+
+
 # --- states that tell the truth ------------------------------------------------------------------
 
 

@@ -106,6 +106,14 @@ async def show_meeting(
     )
 
 
+@router.get("/meetings/{meeting_id}/register")
+async def form_address_opened(meeting_id: uuid.UUID, request: Request) -> RedirectResponse:
+    """The address a refused form is shown at, opened again (its language switch, a reload
+    after a while): the meeting's page, with the rest of the address kept."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/meetings/{meeting_id}{query}#register", 303)
+
+
 @router.post("/meetings/{meeting_id}/register", response_class=HTMLResponse)
 async def register_from_page(
     meeting_id: uuid.UUID,

@@ -138,6 +138,16 @@ def _chosen_meeting(page: dict[str, Any], meeting_id: str) -> dict[str, Any] | N
     return next((card for card in page["meetings"] if str(card["id"]) == meeting_id), None)
 
 
+@router.get("/networks/{network_id}/apply")
+@router.get("/networks/{network_id}/enrol")
+async def form_address_opened(network_id: uuid.UUID, request: Request) -> RedirectResponse:
+    """The address a refused form is shown at, opened again (its language switch, a reload
+    after a while): the network's page, with the rest of the address kept."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    anchor = "#apply" if request.url.path.endswith("/apply") else "#enrol"
+    return RedirectResponse(f"/networks/{network_id}{query}{anchor}", 303)
+
+
 @router.post("/networks/{network_id}/apply", response_class=HTMLResponse)
 async def apply_from_page(
     network_id: uuid.UUID,
