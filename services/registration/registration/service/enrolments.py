@@ -13,7 +13,7 @@ from registration.pagination import Cursor
 from registration.repository import enrolments as enrolment_rows
 from registration.repository import members as member_rows
 from registration.repository import networks as network_rows
-from registration.service import parties, series_enrolment
+from registration.service import party_municipalities, series_enrolment
 from registration.service.commands import EnrolmentIn
 from registration.service.members import member_for_sign_up
 from registration.service.organisations import require_in_scope
@@ -55,7 +55,7 @@ async def enrol_within(
             slug="term-ended",
         )
     member = await member_for_sign_up(conn, ctx.vault, command.member)
-    await parties.require_from_a_party(conn, network, member)
+    await party_municipalities.require_from_a_party(conn, network, member)
     existing = await enrolment_rows.active(conn, network_id=network_id, member_id=member["id"])
     if existing is not None:
         raise Conflict(

@@ -15,16 +15,15 @@ from typing import NamedTuple, TypeVar
 import asyncpg
 
 from registration import tokens
-from registration.municipalities import Ambiguous, Match
 from registration.outbox import record_event
 from registration.pagination import Cursor
 from registration.repository import members as member_rows
-from registration.repository import municipalities as municipality_rows
 from registration.repository import networks as network_rows
 from registration.repository import parties as party_rows
 from registration.service.commands import MemberIn, PartyIn
 from registration.service.members import member_for_sign_up
 from registration.service.organisations import organises, require_in_scope
+from registration.service.party_municipalities import municipality_of_party
 from registration.unit_of_work import Once, ServiceContext, Transactions
 from tilmeld_shared.auth import Principal
 from tilmeld_shared.db import Connection
@@ -36,7 +35,7 @@ from tilmeld_shared.events import (
     PartyWithdrew,
     PersonalData,
 )
-from tilmeld_shared.problems import Conflict, Forbidden, Invalid, NotFound
+from tilmeld_shared.problems import Conflict, Forbidden, NotFound
 
 WITHDRAW_PURPOSE = "withdraw-party"
 R = TypeVar("R")
@@ -120,46 +119,6 @@ async def _announce(
     return party
 
 
-def _not_in_register(field: str, detail: str, message: str) -> Invalid:
-    return Invalid(detail, errors=[{"field": field, "in": "body", "message": message}])
-
-
-async def _municipality_of(conn: Connection, command: PartyIn) -> asyncpg.Record:
-    """The register entry the application names, by id or by a name that resolves to one
-    (an unknown or ambiguous name is invalid input: a party must be one register entry)."""
-    municipality_id = command.municipality_id
-    if municipality_id is None:
-        assert command.municipality is not None
-        name = command.municipality
-        found = await municipality_rows.resolve_name(conn, name)
-        if isinstance(found, Ambiguous):
-            candidates = ", ".join(
-                f"{m.name} ({m.country} {m.code or m.kind})" for m in found.candidates
-            )
-            raise _not_in_register(
-                "municipality",
-                f"{name!r} names more than one municipality: {candidates}. "
-                "Send municipality_id (GET /municipalities?q=...) to say which.",
-                "ambiguous: send municipality_id",
-            )
-        if not isinstance(found, Match) or found.municipality.municipality_id is None:
-            raise _not_in_register(
-                "municipality",
-                f"No municipality in the register is called {name!r}. Look it up with "
-                "GET /municipalities?q=... (an organiser may add it) and send municipality_id.",
-                "not in the register",
-            )
-        municipality_id = found.municipality.municipality_id
-    row = await municipality_rows.get(conn, municipality_id)
-    if row is None:
-        raise _not_in_register(
-            "municipality_id",
-            f"No municipality {municipality_id} in the register.",
-            "not in the register",
-        )
-    return row
-
-
 async def apply_within(
     conn: Connection, ctx: ServiceContext, network_id: uuid.UUID, command: PartyIn
 ) -> Applied:
@@ -178,7 +137,7 @@ async def apply_within(
         raise Conflict("The network is closed.", slug="network-closed")
     if network["applications_close_at"] is not None and now > network["applications_close_at"]:
         raise Conflict("Applications to this network have closed.", slug="applications-closed")
-    municipality = await _municipality_of(conn, command)
+    municipality = await municipality_of_party(conn, command)
     standing = await party_rows.standing(
         conn, network_id=network_id, municipality_id=municipality["municipality_id"]
     )
@@ -301,25 +260,6 @@ async def withdraw_within(
         previous_status=party["status"],
         withdrawn_by="organiser" if by_organiser else "contact",
     )
-
-
-async def require_from_a_party(
-    conn: Connection, network: asyncpg.Record, member: asyncpg.Record
-) -> None:
-    """In a network of municipalities, only people whose municipality (as resolved to the
-    register) has joined it may enrol; a people network takes anyone."""
-    if network["membership"] != "municipalities":
-        return
-    municipality_id = member["municipality_id"]
-    if municipality_id is None or not await party_rows.joined(
-        conn, network_id=network["id"], municipality_id=municipality_id
-    ):
-        raise Conflict(
-            f"The members of this network are municipalities, and {member['municipality']!r} "
-            "is not one of its parties: people enrol from a municipality that has joined.",
-            slug="municipality-not-party",
-            municipality_id=str(municipality_id) if municipality_id else None,
-        )
 
 
 class PartyList(NamedTuple):
