@@ -90,3 +90,18 @@ async def test_how_to_fill_in_the_organisers_is_a_hint_not_part_of_the_label_or_
     headings = listing.text.split("<thead>", 1)[1].split("</thead>", 1)[0]
     assert '<th scope="col">Veranstalter</th>' in headings
     assert "Zeile" not in headings and "line" not in headings
+
+
+async def test_how_long_answers_are_kept_is_asked_with_the_default_as_a_hint(api: Api) -> None:
+    network = await api.network()
+    meeting = await api.meeting(network["network_id"])
+    console = await _console(api)
+
+    page = await console.get(f"/console/meetings/{meeting['meeting_id']}/questions?lang=da")
+
+    assert page.status_code == 200
+    assert "Dage efter mødet, til svarene slettes</label>" in page.text
+    assert '<p class="hint" id="answers_retention_days-hint">Står feltet tomt' in page.text
+    field = page.text.split('<input id="answers_retention_days"', 1)[1].split(">", 1)[0]
+    assert 'aria-describedby="answers_retention_days-hint"' in field
+    assert "(tomt: 30)" not in page.text
