@@ -7,15 +7,26 @@ from fastapi import APIRouter
 
 from registration.web.console import (
     check_in,
-    dialogue,
+    consultations,
     handlers,
     members,
     papers,
     printing,
+    proposals,
     questions,
     roster,
 )
 
 router = APIRouter(include_in_schema=False)
-for _part in (handlers, roster, check_in, members, printing, dialogue, papers, questions):
+for _part in (
+    handlers,
+    roster,
+    check_in,
+    members,
+    printing,
+    consultations,
+    proposals,
+    papers,
+    questions,
+):
     router.include_router(_part.router)
