@@ -52,6 +52,30 @@ def _state(
     )
 
 
+async def _move(
+    conn: Connection,
+    consultation: asyncpg.Record,
+    event: type[ConsultationState],
+    *,
+    status: Status,
+    audience_size: int | None,
+) -> None:
+    """Store the consultation's new status (and audience size) and write its full state as
+    `event`."""
+    version = await consultation_rows.move(
+        conn, consultation["id"], status=status, audience_size=audience_size
+    )
+    moved = await consultation_rows.stored(conn, consultation["id"])
+    assert moved is not None
+    await record_event(
+        conn,
+        _state(event, moved, status=status),
+        aggregate_id=consultation["id"],
+        aggregate_version=version,
+        key=consultation["network_id"],
+    )
+
+
 async def open_within(conn: Connection, ctx: ServiceContext, consultation_id: uuid.UUID) -> int:
     """Open a consultation the caller holds locked: ConsultationOpened with the audience's size,
     and an invitation for each person of the audience (the members, for the public). How many
@@ -62,16 +86,7 @@ async def open_within(conn: Connection, ctx: ServiceContext, consultation_id: uu
         conn, consultation["network_id"], consultation["audience"]
     )
     size = None if consultation["audience"] == "public" else len(people)
-    version = await consultation_rows.move(conn, consultation_id, status="open", audience_size=size)
-    opened = await consultation_rows.stored(conn, consultation_id)
-    assert opened is not None
-    await record_event(
-        conn,
-        _state(ConsultationOpened, opened, status="open"),
-        aggregate_id=consultation_id,
-        aggregate_version=version,
-        key=consultation["network_id"],
-    )
+    await _move(conn, consultation, ConsultationOpened, status="open", audience_size=size)
     link = form_url(ctx, consultation_id)
     invited = 0
     for person in people:
@@ -113,15 +128,4 @@ async def close_within(conn: Connection, consultation_id: uuid.UUID) -> None:
             conn, consultation["network_id"], consultation["audience"]
         )
         size = len(people)
-    version = await consultation_rows.move(
-        conn, consultation_id, status="closed", audience_size=size
-    )
-    closed = await consultation_rows.stored(conn, consultation_id)
-    assert closed is not None
-    await record_event(
-        conn,
-        _state(ConsultationClosed, closed, status="closed"),
-        aggregate_id=consultation_id,
-        aggregate_version=version,
-        key=consultation["network_id"],
-    )
+    await _move(conn, consultation, ConsultationClosed, status="closed", audience_size=size)
