@@ -77,7 +77,7 @@ CHECK_IN = "UPDATE registrations SET checked_in_at = $2 WHERE id = $1 RETURNING 
 ROSTER = """
 SELECT r.id AS registration_id, r.member_id, r.status, r.seats, m.name, m.email, m.municipality,
        m.municipality_id, m.role, m.organisation, r.companions, r.created_at AS registered_at,
-       r.checked_in_at, r.companions_arrived,
+       r.checked_in_at, r.companions_arrived, r.automatic,
        CASE WHEN r.status = 'waitlisted' THEN
            (SELECT count(*) FROM registrations w
             WHERE w.meeting_id = r.meeting_id AND w.status = 'waitlisted'

@@ -86,11 +86,24 @@ def network_body(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
     body["admission"] = form.get("admission") or None
     zone = NETWORK_TIMEZONES.get(form.get("language", ""), DEFAULT_TIMEZONE)
     body["applications_close_at"] = _moment(form.get("applications_close_at", ""), zone)
+    body["auto_register"] = form.get("auto_register") == "yes"
+    body["term_ends_at"] = _moment(form.get("term_ends_at", ""), zone)
+    body["waitlist"] = form.get("waitlist") or None
+    body["offer_hours"] = _number(form["offer_hours"].strip()) if form.get("offer_hours") else None
     if editing:
         body["status"] = form.get("status") or None
-        return {key: value for key, value in body.items() if value is not None}
+        # Emptied, these are cleared (sent as null); the other fields keep their value.
+        cleared = ("term_ends_at", "offer_hours")
+        return {key: value for key, value in body.items() if value is not None or key in cleared}
     # Left out when not chosen, so the network's defaults (people, open) apply.
-    optional = ("membership", "admission", "applications_close_at")
+    optional = (
+        "membership",
+        "admission",
+        "applications_close_at",
+        "term_ends_at",
+        "waitlist",
+        "offer_hours",
+    )
     return {key: value for key, value in body.items() if value is not None or key not in optional}
 
 
@@ -112,6 +125,14 @@ def network_values(network: Any) -> dict[str, Any]:
         .strftime("%Y-%m-%dT%H:%M")
         if network["applications_close_at"]
         else "",
+        "auto_register": network["auto_register"],
+        "term_ends_at": network["term_ends_at"]
+        .astimezone(ZoneInfo(NETWORK_TIMEZONES.get(network["language"], DEFAULT_TIMEZONE)))
+        .strftime("%Y-%m-%dT%H:%M")
+        if network["term_ends_at"]
+        else "",
+        "waitlist": network["waitlist"],
+        "offer_hours": network["offer_hours"] or "",
     }
 
 
@@ -142,8 +163,18 @@ def meeting_body(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
         body[key] = _moment(form.get(key, ""), zone)
     body["open_to_public"] = form.get("open_to_public") == "yes"
     body["capacity"] = _number(body["capacity"]) if body["capacity"] is not None else None
+    # One checkbox per network of the organisation that could hold the meeting too; a form that
+    # did not offer them (an organisation of one network) leaves the co-hosts as they are.
+    if form.get("co_hosts_offered") == "yes":
+        body["co_hosts"] = [
+            key.removeprefix("co_host_") for key in form if key.startswith("co_host_")
+        ]
+    body["waitlist"] = form.get("waitlist") or None
+    body["offer_hours"] = _number(form["offer_hours"].strip()) if form.get("offer_hours") else None
     if editing:
-        return {key: value for key, value in body.items() if value is not None}
+        # Empty waitlist fields mean "as the network says": sent as null to clear the meeting's.
+        kept = ("waitlist", "offer_hours")
+        return {key: value for key, value in body.items() if value is not None or key in kept}
     return {key: value for key, value in body.items() if value is not None or key == "capacity"}
 
 
@@ -162,4 +193,7 @@ def meeting_values(meeting: Any) -> dict[str, Any]:
         "ends_at": local(meeting["ends_at"]),
         "registration_deadline": local(meeting["registration_deadline"]),
         "open_to_public": meeting["open_to_public"],
+        "co_hosts": [str(network_id) for network_id in meeting["co_hosts"]],
+        "waitlist": meeting["waitlist"] or "",
+        "offer_hours": meeting["offer_hours"] or "",
     }

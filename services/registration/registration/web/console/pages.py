@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from registration import clients
 from registration.personal_data import PersonalDataVault
-from registration.service import answers, feedback, meetings, parties, rosters
+from registration.service import answers, feedback, meetings, networks, parties, rosters
 from registration.unit_of_work import ServiceContext, Transactions
 from registration.web import headers
 from registration.web.console.forms import TIMEZONES
@@ -38,6 +38,17 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
 def missing(request: Request) -> HTMLResponse:
     """The console's 404: no such thing, or not this organiser's."""
     return render(request, "missing.html", status=404)
+
+
+async def co_host_choices(tx: Transactions, network: Any) -> list[dict[str, Any]]:
+    """The networks that may hold a meeting together with this one: the other networks of its
+    organisation (the platform's own, for a network of the platform)."""
+    rows, _ = await networks.list_networks(tx, status=None, limit=500, cursor=None)
+    return [
+        {"id": row["id"], "title": row["title"], "language": row["language"]}
+        for row in rows
+        if row["organisation_id"] == network["organisation_id"] and row["id"] != network["id"]
+    ]
 
 
 def people_to_tell(page: dict[str, Any]) -> int:
@@ -79,6 +90,7 @@ async def network_page(
     )
     return {
         "network": network,
+        "co_host_choices": await co_host_choices(tx, network),
         "meetings": [_meeting_summary(row) for row in rows],
         "now": ctx.clock.now(),
         "parties": [
@@ -150,4 +162,5 @@ async def visible_meeting_page(
         "answers": {str(key): value for key, value in given.items()},
         "feedback_questions": answers.questions_of(meeting["feedback"]),
         "feedback": responses,
+        "co_host_choices": await co_host_choices(tx, network),
     }
