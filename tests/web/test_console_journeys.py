@@ -153,6 +153,24 @@ def _journeys(
     visit.audit(page, f"{tag}-door")
 
 
+def _cancel(page: Page, site: str, meeting_id: str, visit: Visit, tag: str) -> None:
+    """Cancelling asks first, saying who will be emailed; afterwards the page says it plainly."""
+    page.goto(f"{site}/console/meetings/{meeting_id}?lang=en")
+    page.click("summary:has-text('Cancel the meeting')")
+    page.fill("#reason", "Sygdom")
+    page.click("button.danger")
+    expect(page.locator("main")).to_contain_text(
+        "2 people registered or waiting will be emailed that the meeting is cancelled."
+    )
+    _fits(page)
+    visit.audit(page, f"{tag}-cancel-confirm")
+    page.click("button:has-text('Yes, cancel it and email 2 people')")
+    expect(page.locator(".notice.warning")).to_contain_text("This meeting is cancelled.")
+    expect(page.locator("a:has-text('Check-in')")).to_have_count(0)
+    _fits(page)
+    visit.audit(page, f"{tag}-cancelled")
+
+
 def test_an_organisers_journeys_on_a_tablet_and_a_phone(
     services: Services, browser: Browser, visit: Visit
 ) -> None:
@@ -161,7 +179,10 @@ def test_an_organisers_journeys_on_a_tablet_and_a_phone(
 
     for tag, viewport in (("tablet", TABLET), ("phone", PHONE)):
         context = browser.new_context(viewport=viewport, accept_downloads=True)
-        _journeys(context.new_page(), site, network_id, meeting_id, visit, tag)
+        page = context.new_page()
+        _journeys(page, site, network_id, meeting_id, visit, tag)
+        if tag == "phone":  # last: the meeting is gone after it
+            _cancel(page, site, meeting_id, visit, tag)
         context.close()
         # The next width's door starts again from nobody arrived.
         for registration in httpx.get(
