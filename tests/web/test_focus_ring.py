@@ -71,7 +71,7 @@ def _focused_by_keyboard(page: Page, target: str) -> dict[str, str]:
         if page.evaluate("document.activeElement.id") == target:
             break
     assert page.evaluate("document.activeElement.id") == target
-    return page.evaluate(
+    ring: dict[str, str] = page.evaluate(
         """() => {
           const el = document.activeElement, style = getComputedStyle(el);
           let behind = el.parentElement, bg = 'rgba(0, 0, 0, 0)';
@@ -85,6 +85,7 @@ def _focused_by_keyboard(page: Page, target: str) -> dict[str, str]:
                   width: style.outlineWidth, behind: bg};
         }"""
     )
+    return ring
 
 
 @pytest.mark.parametrize("kind", SHEETS)
