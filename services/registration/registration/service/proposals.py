@@ -130,9 +130,6 @@ async def announce_proposal(
     return proposal
 
 
-# --- proposals ----------------------------------------------------------------------------------
-
-
 async def submit_within(
     conn: Connection, ctx: ServiceContext, network_id: uuid.UUID, command: ProposalIn
 ) -> asyncpg.Record:
