@@ -130,6 +130,8 @@ async def test_joining_from_a_meeting_leads_to_its_form_filled_in(api: Api) -> N
     )
     assert f'name="meeting" value="{ids["members"]}"' in network_page.text
     assert "then register for Members' workshop on heat pumps" in _text(network_page)
+    # One who is a member already is not asked to join again to get there.
+    assert f"/meetings/{ids['members']}?lang=en#register" in _links(network_page)
     joined = await _post(
         api,
         f"/networks/{ids['network_id']}/enrol?lang=en",
