@@ -87,6 +87,8 @@ async def test_how_to_fill_in_the_organisers_is_a_hint_not_part_of_the_label_or_
     assert '<p class="hint" id="organisers-hint">One per line</p>' in form.text
     organisers = form.text.split('<textarea id="organisers"', 1)[1].split(">", 1)[0]
     assert 'aria-describedby="organisers-hint"' in organisers
+    assert '<label for="term_ends_at">The year ends</label>' in form.text
+    assert '<p class="hint" id="term_ends_at-hint">Memberships end then.</p>' in form.text
     headings = listing.text.split("<thead>", 1)[1].split("</thead>", 1)[0]
     assert '<th scope="col">Veranstalter</th>' in headings
     assert "Zeile" not in headings and "line" not in headings
