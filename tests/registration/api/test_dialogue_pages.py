@@ -160,6 +160,9 @@ async def test_a_member_answers_with_a_mistake_first_and_confirms_by_the_emailed
     )
     assert refused.status_code == 422
     assert 'class="summary"' in refused.text
+    # GOV.UK's pattern: the title says there is an error, and the summary takes focus.
+    assert "<title>Feil: " in refused.text
+    assert 'id="problem" autofocus' in refused.text
     assert f'href="#{fields["choice"]}"' in refused.text  # the summary links to the first radio
     assert 'href="#email"' in refused.text
     assert "Mer samarbeid." in refused.text  # what was typed is kept
