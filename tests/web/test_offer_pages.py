@@ -125,17 +125,17 @@ def test_a_person_accepts_an_offered_seat_and_the_next_offer_lapses(
     expect(page.locator("dl")).to_contain_text("Tove Ditlevsen")
     visit.audit(page, "offer-open")
     page.click("button:has-text('Tag imod pladsen')")
-    expect(page.locator(".note")).to_contain_text("Pladsen er din")
+    expect(page.locator(".lead")).to_contain_text("Pladsen er din")
     visit.audit(page, "offer-accepted")
     page.goto(link)  # the link again: it says so, and offers nothing more
-    expect(page.locator(".note")).to_contain_text("Du har taget imod pladsen")
+    expect(page.locator(".lead")).to_contain_text("Du har taget imod pladsen")
     expect(page.locator("button")).to_have_count(0)
     seen = client.get(f"{api}/meetings/{meeting['meeting_id']}").json()
     assert (seen["seats_taken"], seen["waitlist_length"]) == (1, 1)
 
-    # A wrong link is refused, and says so.
+    # A wrong link is refused, and says so, in the language this browser was reading in.
     page.goto(link.replace("token=", "token=1"))  # another expiry: the signature fails
-    expect(page.locator("h1")).to_have_text("The link does not work")
+    expect(page.locator("h1")).to_have_text("Linket virker ikke")
 
     # The seat is freed again: the next person is offered it; their offer lapses while the
     # page is open, and the button then says so plainly instead of taking the seat.
@@ -150,7 +150,7 @@ def test_a_person_accepts_an_offered_seat_and_the_next_offer_lapses(
         uuid.UUID(second["registration_id"]),
     )
     page.click("button:has-text('Tag imod pladsen')")
-    expect(page.locator(".note")).to_contain_text("Tilbuddet udløb")
+    expect(page.locator(".lead")).to_contain_text("Tilbuddet udløb")
     expect(page.locator("button")).to_have_count(0)
     visit.audit(page, "offer-expired")
     phone.close()

@@ -14,8 +14,8 @@ from registration.service import offers
 from registration.unit_of_work import as_is
 from registration.web import headers
 from registration.web.public.page import when
-from registration.web.rendering import render
-from registration.web.requests import read_form
+from registration.web.rendering import render_page
+from registration.web.requests import language_of, read_form
 from registration.web.words import gettext, pgettext
 from tilmeld_shared.i18n import N_
 from tilmeld_shared.problems import Conflict, Forbidden, NotFound
@@ -24,26 +24,38 @@ router = APIRouter(include_in_schema=False)
 HEADING = N_("A seat for you")
 
 
-def _page(language: str, context: dict[str, object], *, status: int = 200) -> HTMLResponse:
-    return render(
-        "offer.html", headers=headers.PRIVATE, status=status, language=language, **context
+def _page(
+    request: Request, language: str, context: dict[str, object], *, status: int = 200
+) -> HTMLResponse:
+    """The offer page in the pages' own layout; a language asked for in the address wins."""
+    return render_page(
+        request,
+        "offer.html",
+        language_of(request, language),
+        headers=headers.PRIVATE,
+        status=status,
+        **context,
     )
 
 
-def _invalid() -> HTMLResponse:
+def _invalid(request: Request) -> HTMLResponse:
+    language = language_of(request, "en")
     return _page(
-        "en",
+        request,
+        language,
         {
-            "heading": gettext("en", "The link does not work"),
-            "message": gettext("en", "The link is invalid or has expired."),
+            "heading": gettext(language, "The link does not work"),
+            "message": gettext(language, "The link is invalid or has expired."),
         },
         status=403,
     )
 
 
-def _shown(offer: offers.Offer, *, token: str, accepted_now: bool = False) -> HTMLResponse:
+def _shown(
+    request: Request, offer: offers.Offer, *, token: str, accepted_now: bool = False
+) -> HTMLResponse:
     registration, meeting, member = offer.registration, offer.meeting, offer.member
-    language = member["language"] or offer.network["language"]
+    language = language_of(request, member["language"] or offer.network["language"])
     zone = meeting["timezone"]
     details = [
         (gettext(language, "Name"), member["name"] or ""),
@@ -64,6 +76,7 @@ def _shown(offer: offers.Offer, *, token: str, accepted_now: bool = False) -> HT
         message = gettext(language, "The meeting is cancelled.")
     elif offer.status == "open":
         return _page(
+            request,
             language,
             {
                 **common,
@@ -99,18 +112,22 @@ def _shown(offer: offers.Offer, *, token: str, accepted_now: bool = False) -> HT
             "There is no seat on offer for this registration. You are on the waitlist; if a seat "
             "becomes free for you, you will get an email.",
         )
-    return _page(language, {**common, "message": message})
+    return _page(request, language, {**common, "message": message})
 
 
 @router.get("/offer/registrations/{registration_id}", response_class=HTMLResponse)
 async def show_offer(
-    registration_id: uuid.UUID, tx: TransactionsDep, ctx: ContextDep, token: str = ""
+    registration_id: uuid.UUID,
+    request: Request,
+    tx: TransactionsDep,
+    ctx: ContextDep,
+    token: str = "",
 ) -> HTMLResponse:
     try:
         offer = await offers.offer_for_person(tx, ctx, registration_id, token=token)
     except (Forbidden, NotFound):
-        return _invalid()
-    return _shown(offer, token=token)
+        return _invalid(request)
+    return _shown(request, offer, token=token)
 
 
 @router.post("/offer/registrations/{registration_id}", response_class=HTMLResponse)
@@ -124,6 +141,6 @@ async def accept_offer_from_page(
     except Conflict:
         accepted_now = False  # the page below says why (expired, cancelled, ...)
     except (Forbidden, NotFound):
-        return _invalid()
+        return _invalid(request)
     offer = await offers.offer_for_person(tx, ctx, registration_id, token=token)
-    return _shown(offer, token=token, accepted_now=accepted_now)
+    return _shown(request, offer, token=token, accepted_now=accepted_now)
