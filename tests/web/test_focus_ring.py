@@ -20,7 +20,6 @@ DASHBOARD = ROOT / "services/reporting/reporting/static/dashboard.css"
 SHEETS = {
     "public": [WEB / "pages.css"],
     "console": [WEB / "pages.css", WEB / "console.css"],
-    "seat offer": [WEB / "cancel.css"],
     "sign-in": [WEB / "print.css"],
     "dashboard": [DASHBOARD],
 }
