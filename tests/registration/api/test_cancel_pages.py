@@ -77,5 +77,8 @@ async def test_a_member_leaves_a_network_through_the_page(api: Api) -> None:
     asked = await api.client.get(url, params={"token": enrolment["cancel_token"]})
     left = await api.client.post(url, data={"token": enrolment["cancel_token"]})
 
-    assert "Bekreft avmelding" in asked.text
-    assert "Du er nå avmeldt" in left.text
+    # Leaving a network in its own words, not a booking's cancellation.
+    assert "Vil du melde deg ut av nettverket?" in asked.text
+    assert "Bekreft: meld meg ut" in asked.text
+    assert "Du er meldt ut av nettverket" in left.text
+    assert "Du er ikke lenger medlem." in left.text

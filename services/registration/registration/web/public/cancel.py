@@ -215,7 +215,14 @@ async def _enrolment_view(
             (gettext(language, "Name"), member["name"] or ""),
             (gettext(language, "Network"), network["title"]),
         ],
+        # Leaving a network is not cancelling a booking: its own words (Danish "Meld dig ud").
         "words": {
+            "question": gettext(
+                language,
+                "Do you want to leave the network? Nothing happens until you press the button.",
+            ),
+            "button": gettext(language, "Confirm leaving the network"),
+            "done": gettext(language, "You are no longer a member. Thank you for letting us know."),
             "done_heading": gettext(language, "You have left the network"),
             "already_heading": gettext(language, "You have left the network"),
             "already": gettext(language, "You are no longer a member of the network."),
