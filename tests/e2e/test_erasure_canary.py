@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,10 @@ async def _rows_naming(database_url: str, needles: list[str]) -> tuple[int, int,
         return len(tables), rows_searched, hits
     finally:
         await conn.close()
+
+
+# The address confirmation's link in an email: /confirm/<id>?token=<token>.
+CONFIRM_LINK = re.compile(r"/confirm/([0-9a-f-]{36})\?token=([A-Za-z0-9._~-]+)")
 
 
 async def _publish_poison(bootstrap_servers: str, body: bytes, key: bytes) -> None:
@@ -145,6 +151,71 @@ def test_an_erased_person_leaves_no_trace_in_any_service(
     # Emails went out (enrolment, waitlist, promotion, cancellation).
     smtp.wait_for(lambda m: m.is_to(person["email"]), count=4, timeout_s=30)
 
+    # The person has their say too: a consultation answered in free text and a topic proposed,
+    # which count once they confirm their address through the emailed link, then a vote for the
+    # topic; and an answer to a meeting's question (dietary needs) at registration.
+    client.patch(
+        f"{api}/networks/{network['network_id']}", json={"proposals": "open"}, headers=ORGANISER
+    )
+    now = datetime.now(UTC)
+    consultation = client.post(
+        f"{api}/networks/{network['network_id']}/consultations",
+        json={
+            "title": "Medlemsdialog",
+            "description": "Hvad forventer I?",
+            "questions": [{"text": "Hvad ønsker du?", "kind": "text", "required": True}],
+            "opens_at": (now - timedelta(minutes=1)).isoformat(),
+            "closes_at": (now + timedelta(days=7)).isoformat(),
+            "audience": "members",
+        },
+        headers=ORGANISER,
+    ).json()
+    question_id = consultation["questions"][0]["question_id"]
+    answered = client.post(
+        f"{api}/consultations/{consultation['consultation_id']}/responses",
+        json={
+            "member": person,
+            "answers": [{"question_id": question_id, "value": f"Mere musik, hilsen {canary}"}],
+        },
+    )
+    assert answered.status_code == 201, answered.text
+    proposal = client.post(
+        f"{api}/networks/{network['network_id']}/proposals",
+        json={"member": person, "title": "Kultur og klima", "body": "Et emne for næste møde."},
+    )
+    assert proposal.status_code == 201, proposal.text
+    link = smtp.wait_for(
+        lambda m: m.is_to(person["email"]) and CONFIRM_LINK.search(m.text) is not None
+    )[-1]
+    found = CONFIRM_LINK.search(link.text)
+    assert found is not None
+    confirmed = client.post(
+        f"{api}/confirmations/{found.group(1)}", params={"token": found.group(2)}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    voted = client.post(
+        f"{api}/proposals/{proposal.json()['proposal_id']}/votes", json={"member": person}
+    )
+    assert voted.status_code == 201, voted.text
+    asked = client.post(
+        f"{api}/networks/{network['network_id']}/meetings",
+        json=meeting_body(open_to_public=True, questions=[{"text": "Kosthensyn", "kind": "text"}]),
+        headers=ORGANISER,
+    ).json()
+    diet = client.post(
+        f"{api}/meetings/{asked['meeting_id']}/registrations",
+        json={
+            "member": person,
+            "answers": [
+                {
+                    "question_id": asked["questions"][0]["question_id"],
+                    "value": f"Vegetar ({canary})",
+                }
+            ],
+        },
+    )
+    assert diet.status_code == 201, diet.text
+
     # A poison message about the person: unreadable, so both consumers dead-letter it.
     about_them = {"member_id": member_id, "name": person["name"], "email": person["email"]}
     poison = json.dumps(
@@ -212,6 +283,9 @@ def test_an_erased_person_leaves_no_trace_in_any_service(
     assert not hits, hits[:5]
     assert not dlq_hits, dlq_hits[:2]
     assert not log_hits, log_hits[:5]
+    # The dialogue keeps its counts, and the free text is gone with the person.
+    proposals = client.get(f"{api}/networks/{network['network_id']}/proposals").json()["items"]
+    assert [p["votes"] for p in proposals] == [1]
     # Aggregates stay true: one registration each way, counted without the person.
     report = client.get(
         f"{services.url('reporting')}/reports/meetings/{meeting['meeting_id']}",
