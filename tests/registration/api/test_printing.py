@@ -8,6 +8,7 @@ import math
 import httpx
 import pypdfium2 as pdfium
 
+from registration.web.console.badges import Badge, badges_pdf
 from tests.builders import ORGANISER, ORGANISER_TOKEN, companion, member
 from tests.registration.api.conftest import Api
 
@@ -104,3 +105,14 @@ async def test_printing_for_a_meeting_of_another_organisation_is_not_found(api: 
         answer = await other.get(f"/console/meetings/{meeting_id}/{page}")
         assert answer.status_code == 404
         assert b"Deltager" not in answer.content
+
+
+def test_a_name_too_long_for_two_lines_is_printed_whole() -> None:
+    name = "Birgitte Ærøskøbing-Østergaard Lindholm-Frederiksen von Holstein-Rathlou"
+    pdf = pdfium.PdfDocument(
+        badges_pdf([Badge(name, "Kulturchef", "Roskilde")], footer="Møde", title="Badges")
+    )
+
+    text = " ".join(pdf[0].get_textpage().get_text_range().split())
+
+    assert name in text.replace("- ", "-")

@@ -27,6 +27,8 @@ BADGE_WIDTH, BADGE_HEIGHT = 90 * mm, 60 * mm
 COLUMNS, ROWS = 2, 4
 PADDING = 6 * mm
 LARGEST_NAME, SMALLEST_NAME = 24, 13
+# Below SMALLEST_NAME only for a name that needs a third line.
+LEAST_NAME = 9
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
 
@@ -76,13 +78,18 @@ def _in_cp1252(char: str) -> bool:
 
 
 def _name_lines(name: str, font: str) -> tuple[list[str], int]:
-    """The name in the largest size at which it fits the badge on at most two lines."""
+    """The name in the largest size at which it fits the badge on at most two lines; a name too
+    long for that takes a third line, smaller still, but is never cut short."""
     width = BADGE_WIDTH - 2 * PADDING
     for size in range(LARGEST_NAME, SMALLEST_NAME - 1, -1):
         lines = simpleSplit(name, font, size, width)
         if len(lines) <= 2 and all(stringWidth(line, font, size) <= width for line in lines):
             return lines, size
-    return simpleSplit(name, font, SMALLEST_NAME, width)[:2], SMALLEST_NAME
+    for size in range(SMALLEST_NAME, LEAST_NAME - 1, -1):
+        lines = simpleSplit(name, font, size, width)
+        if len(lines) <= 3:
+            return lines, size
+    return lines, LEAST_NAME
 
 
 def badges_pdf(badges: Sequence[Badge], *, footer: str, title: str) -> bytes:
