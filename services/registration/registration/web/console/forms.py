@@ -108,8 +108,9 @@ def network_body(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
 
 
 def network_values(network: Any) -> dict[str, Any]:
-    """A network as the values of its edit form."""
+    """A network as the values of its edit form, its dates in its language's time zone."""
     contact = network["contact"] or {}
+    zone = NETWORK_TIMEZONES.get(network["language"], DEFAULT_TIMEZONE)
     return {
         **{key: network[key] or "" for key in ("title", "description", "purpose", "target_group")},
         "language": network["language"],
@@ -120,20 +121,17 @@ def network_values(network: Any) -> dict[str, Any]:
         "status": network["status"],
         "membership": network["membership"],
         "admission": network["admission"],
-        "applications_close_at": network["applications_close_at"]
-        .astimezone(ZoneInfo(NETWORK_TIMEZONES.get(network["language"], DEFAULT_TIMEZONE)))
-        .strftime("%Y-%m-%dT%H:%M")
-        if network["applications_close_at"]
-        else "",
+        "applications_close_at": _field_time(network["applications_close_at"], zone),
         "auto_register": network["auto_register"],
-        "term_ends_at": network["term_ends_at"]
-        .astimezone(ZoneInfo(NETWORK_TIMEZONES.get(network["language"], DEFAULT_TIMEZONE)))
-        .strftime("%Y-%m-%dT%H:%M")
-        if network["term_ends_at"]
-        else "",
+        "term_ends_at": _field_time(network["term_ends_at"], zone),
         "waitlist": network["waitlist"],
         "offer_hours": network["offer_hours"] or "",
     }
+
+
+def _field_time(moment: datetime | None, zone: str) -> str:
+    """A moment as a datetime-local field shows it ("2026-12-06T10:00"), in `zone`."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
 def _moment(text: str, zone: str) -> str | None:
@@ -180,10 +178,10 @@ def meeting_body(form: dict[str, str], *, editing: bool) -> dict[str, Any]:
 
 def meeting_values(meeting: Any) -> dict[str, Any]:
     """A meeting as the values of its edit form, its times in its own time zone."""
-    zone = ZoneInfo(meeting["timezone"])
+    zone = meeting["timezone"]
 
     def local(moment: datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if moment else ""
+        return _field_time(moment, zone)
 
     return {
         **{key: meeting[key] or "" for key in ("title", "description", "location", "online_url")},
