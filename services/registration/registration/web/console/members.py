@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from registration.api.deps import ContextDep, TransactionsDep
 from registration.service import member_lists
+from registration.web.console.forms import DEFAULT_TIMEZONE, NETWORK_TIMEZONES
 from registration.web.console.pages import missing, render
 from registration.web.console.session import ConsoleOrganiser
 from registration.web.console.spreadsheets import file_name, local_minute, spreadsheet
@@ -56,7 +57,9 @@ async def member_list_csv(
     except Problem:
         return missing(request)
     language = language_of(request)
-    zone = _zone_of(found.network)
+    # A network has no time zone of its own: its dates are read in its language's, as the
+    # network form reads them.
+    zone = NETWORK_TIMEZONES.get(found.network["language"], DEFAULT_TIMEZONE)
     header = [
         gettext(language, "Name"),
         gettext(language, "Email"),
@@ -101,10 +104,3 @@ def _person(row: Any) -> dict[str, Any]:
         "held": row["meetings_held"],
         "attended": row["meetings_attended"],
     }
-
-
-def _zone_of(network: Any) -> str:
-    """The zone the network's dates are read in: where its people are (its language says)."""
-    return {"de": "Europe/Berlin", "nb": "Europe/Oslo"}.get(
-        network["language"], "Europe/Copenhagen"
-    )
