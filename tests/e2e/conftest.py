@@ -93,6 +93,19 @@ class Services:
             processes.stop(child)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test that ran the services shows the end of each one's log beside the failure,
+    so a run whose logs are gone (CI) still says what the processes were doing."""
+    report = yield
+    running = getattr(item, "funcargs", {}).get("services")
+    if report.failed and isinstance(running, Services):
+        for log_file in sorted(running.logs.glob("*.log")):
+            tail = log_file.read_text(errors="replace").splitlines()[-40:]
+            report.sections.append((f"last lines of {log_file.name}", "\n".join(tail)))
+    return report
+
+
 @pytest.fixture
 def services(
     database_url: str, kafka: Kafka, smtp: MailCatcher, tmp_path: Path
