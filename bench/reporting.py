@@ -1,6 +1,9 @@
 """Reporting benchmark: catch-up from a backlog of events, beside the raw aiokafka consume rate
 on the same broker in the same run, and report query latency on a large data set.
 
+The service runs as its own process (`python -m reporting serve`), so its peak RSS and its
+flame graph (py-spy, artifacts/flame-reporting.svg) are its own.
+
     .venv/bin/python -m bench.reporting [--networks 100 --meetings 10000 --per-meeting 9]
 
 Real PostgreSQL 18 (embedded) and Tansu on loopback; everything shares this machine's cores.
@@ -10,9 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -20,15 +27,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench.api import peak_rss_mb
+from devstack import processes
 from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.tansu import TansuBroker
 from reporting import queries
-from reporting.consumer import create_broker
 from reporting.main import MIGRATIONS
-from reporting.settings import Settings
 from tilmeld_shared.db import create_pool, migrate
 from tilmeld_shared.events import (
     ALL_TOPICS,
@@ -167,23 +175,105 @@ async def raw_consume(servers: str, total: int) -> float:
     return total / (time.perf_counter() - started)
 
 
-async def catch_up(settings: Settings, total: int) -> tuple[float, float]:
-    """Events per second from the first event applied to the last, and the seconds before the
-    first (joining the consumer group)."""
-    pool = await create_pool(settings.database_url, schema="reporting")
-    broker = create_broker(settings, pool)
+async def service_metrics(session: aiohttp.ClientSession, metrics_url: str) -> dict[str, float]:
+    """The reporting service's own figures (events applied counts after each batch commits)."""
+    async with session.get(metrics_url) as answer:
+        text = await answer.text()
+    figures = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.startswith("tilmeld_reporting_"):
+            figures[name] = float(value)
+    return figures
+
+
+async def applied_so_far(session: aiohttp.ClientSession, metrics_url: str) -> int:
+    figures = await service_metrics(session, metrics_url)
+    return int(figures.get("tilmeld_reporting_events_applied_total", 0))
+
+
+async def catch_up(env: dict[str, str], total: int, *, flame_graph: Path | None) -> dict[str, Any]:
+    """The reporting service started as its own process on the backlog: the seconds before the
+    first event is applied (start-up and joining the consumer group), its peak RSS and, if
+    asked, a py-spy flame graph while it catches up. The rate itself is read afterwards from
+    the inbox (`catch_up_rate`).
+
+    Meanwhile progress is read from the service's metrics, seldom: each scrape renders every
+    metric in the service's process, and polling every 10 ms took a tenth of its samples."""
+    metrics_url = f"http://127.0.0.1:{env['REPORTING_METRICS_PORT']}/metrics"
     started = time.perf_counter()
-    await broker.start()
+    service = processes.spawn([sys.executable, "-m", "reporting", "serve"], env=env)
+    profiler = None
     try:
-        while (first := await pool.fetchval("SELECT count(*) FROM inbox")) == 0:
-            await asyncio.sleep(0.005)
-        first_at = time.perf_counter()
-        while await pool.fetchval("SELECT count(*) FROM inbox") < total:
-            await asyncio.sleep(0.02)
-        return (total - first) / (time.perf_counter() - first_at), first_at - started
+        async with aiohttp.ClientSession() as session:
+            first = 0
+            while first == 0:
+                await asyncio.sleep(0.05)
+                with contextlib.suppress(aiohttp.ClientError):
+                    first = await applied_so_far(session, metrics_url)
+                if service.poll() is not None:
+                    raise SystemExit("reporting exited before applying an event")
+            first_at = time.perf_counter()
+            if flame_graph is not None:
+                profiler = record_flame_graph(service.pid, flame_graph)
+            while await applied_so_far(session, metrics_url) < total:
+                await asyncio.sleep(0.25)
+            figures = await service_metrics(session, metrics_url)
+            if profiler is not None:
+                profiler.wait(timeout=60)
+        batches = figures.get("tilmeld_reporting_batch_size_count", 0)
+        return {
+            "seconds_to_first": first_at - started,
+            "mean_batch_size": figures["tilmeld_reporting_batch_size_sum"] / batches
+            if batches
+            else 0.0,
+            "peak_rss_mb": peak_rss_mb(service.pid),
+        }
     finally:
-        await broker.stop()
+        processes.stop(service)
+        if profiler is not None and profiler.poll() is None:
+            profiler.kill()
+
+
+def record_flame_graph(pid: int, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy on the service, sampling without pausing it (its speed stays its own)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            "6",
+            "--rate",
+            "100",
+            "--nonblocking",
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+# Each batch's inbox rows carry the start of its transaction (`now()`): the events of every batch
+# but the last, over the time from the first batch's start to the last's, is the pace at which
+# the service applied them, read without adding any work while it ran.
+BATCH_STARTS = "SELECT received_at, count(*) AS events FROM inbox GROUP BY 1 ORDER BY 1"
+
+
+async def catch_up_rate(database_url: str) -> tuple[float, int]:
+    """Events per second from the first batch's start to the last's, and the events in the
+    inbox (each applied once)."""
+    pool = await create_pool(database_url, schema="reporting")
+    try:
+        batches = await pool.fetch(BATCH_STARTS)
+    finally:
         await pool.close()
+    total = sum(batch["events"] for batch in batches)
+    seconds = (batches[-1]["received_at"] - batches[0]["received_at"]).total_seconds()
+    return (total - batches[-1]["events"]) / seconds, total
 
 
 async def query_latency(database_url: str, rounds: int = 200) -> dict[str, dict[str, float]]:
@@ -230,15 +320,9 @@ async def query_latency(database_url: str, rounds: int = 200) -> dict[str, dict[
     return result
 
 
-def _mean_batch_size() -> float:
-    from reporting.consumer import BATCH_SIZE
-
-    samples = {s.name: s.value for s in next(iter(BATCH_SIZE.collect())).samples}
-    count = samples.get("tilmeld_reporting_batch_size_count", 0)
-    return samples.get("tilmeld_reporting_batch_size_sum", 0) / count if count else 0.0
-
-
-async def run(networks: int, meetings: int, per_meeting: int) -> dict[str, Any]:
+async def run(
+    networks: int, meetings: int, per_meeting: int, *, flame_graph: Path | None
+) -> dict[str, Any]:
     random.seed(7)
     with tempfile.TemporaryDirectory() as tmp:
         postgres = EmbeddedPostgres(Path(tmp) / "pg", port=free_port(), durable=False)
@@ -256,26 +340,35 @@ async def run(networks: int, meetings: int, per_meeting: int) -> dict[str, Any]:
             messages = events(networks, meetings, per_meeting)
             produced = await produce(broker.bootstrap_servers, messages)
             raw = await raw_consume(broker.bootstrap_servers, len(messages))
-            settings = Settings(
-                database_url=postgres.url,
-                kafka_bootstrap_servers=broker.bootstrap_servers,
-                kafka_enable_idempotence=False,
-            )
-            caught_up, joining = await catch_up(settings, len(messages))
+            env = {
+                **os.environ,
+                "DATABASE_URL": postgres.url,
+                "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+                "KAFKA_ENABLE_IDEMPOTENCE": "false",
+                "REPORTING_TOKEN": "bench-reporting",
+                "REPORTING_PORT": str(free_port()),
+                "REPORTING_METRICS_PORT": str(free_port()),
+                "LOG_LEVEL": "WARNING",
+            }
+            caught_up = await catch_up(env, len(messages), flame_graph=flame_graph)
+            rate, in_inbox = await catch_up_rate(postgres.url)
             latency = await query_latency(postgres.url)
         finally:
             broker.stop()
             postgres.stop()
     return {
         "events": len(messages),
+        "events_in_inbox_after": in_inbox,
         "networks": networks,
         "meetings": meetings,
         "produce_events_per_s": round(produced),
         "raw_aiokafka_consume_events_per_s": round(raw),
-        "reporting_catch_up_events_per_s": round(caught_up),
-        "catch_up_share_of_raw_consume": round(caught_up / raw, 3),
-        "seconds_to_first_event_applied": round(joining, 2),
-        "mean_batch_size": round(_mean_batch_size(), 1),
+        "reporting_catch_up_events_per_s": round(rate),
+        "catch_up_share_of_raw_consume": round(rate / raw, 3),
+        "seconds_to_first_event_applied": round(caught_up["seconds_to_first"], 2),
+        "mean_batch_size": round(caught_up["mean_batch_size"], 1),
+        "reporting_peak_rss_mb": caught_up["peak_rss_mb"],
+        "flame_graph": str(flame_graph) if flame_graph else None,
         "query_latency": latency,
     }
 
@@ -286,8 +379,17 @@ def main() -> None:
     parser.add_argument("--meetings", type=int, default=10_000)
     parser.add_argument("--per-meeting", type=int, default=9)
     parser.add_argument("--json", type=Path, default=Path("artifacts/bench-reporting.json"))
+    parser.add_argument(
+        "--flame-graph",
+        type=Path,
+        default=Path("artifacts/flame-reporting.svg"),
+        help="py-spy flame graph of the service while it catches up ('' for none)",
+    )
     args = parser.parse_args()
-    result = asyncio.run(run(args.networks, args.meetings, args.per_meeting))
+    flame_graph = args.flame_graph if str(args.flame_graph) not in ("", ".") else None
+    result = asyncio.run(
+        run(args.networks, args.meetings, args.per_meeting, flame_graph=flame_graph)
+    )
     for key, value in result.items():
         if key != "query_latency":
             print(f"{key:>36}  {value}")
