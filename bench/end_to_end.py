@@ -1,19 +1,28 @@
 """End to end through the three services, and the consumers catching up from a backlog.
 
-    .venv/bin/python -m bench.end_to_end [--rate 500] [--seconds 6] [--backlog 4000]
+    .venv/bin/python -m bench.end_to_end [--rate 200] [--seconds 30] [--backlog 4000]
+                                         [--flame-seconds 10]
 
 Everything real and on loopback: PostgreSQL 18 (durable settings), Tansu, an SMTP server in its
-own process, and the registration, notification and reporting services as processes. The load
-generator (aiohttp, open loop) shares the machine's two cores with all of them.
+own process, and the registration, notification and reporting services as processes, with every
+security feature of the shipped configuration on (sealing, credential checks, JSON logs; the
+per-address and per-email rate limits off, as one load generator is one address). The load
+generator (aiohttp, open loop) shares the machine's two cores with all of them, unless
+`BENCH_PIN=1` gives it a core of its own (bench/pinning.py).
 
-- live: registrations offered at `--rate` per second; for each, the time from when its POST was
-  due to (a) its row appearing in the reporting facts every report is computed from (polled every
-  10 ms, so up to 10 ms is polling) and (b) its confirmation email being accepted by the SMTP
-  server (stamped by that server);
+- live: registrations offered at `--rate` per second for `--seconds`; for each, the time from
+  when its POST was due to (a) its row appearing in the reporting facts every report is
+  computed from (polled every 10 ms, so up to 10 ms is polling) and (b) its confirmation email
+  being accepted by the SMTP server (stamped by that server);
+- lags: the outbox backlog and both consumers' lags, sampled every 100 ms (bench/lag.py); after
+  the last POST was due, the seconds until each is back to 0 for good;
 - backlog: notification and reporting stopped, `--backlog` registrations written, both started
   again; catch-up is counted from the first to the last of the backlog's emails and facts, so the
   consumer group's join (about 5 s on Tansu) is not in the rate;
-- footprint: each service's peak resident memory (VmHWM) under that load.
+- flame graphs: a further pass at `--rate` with py-spy recording each service for
+  `--flame-seconds` (artifacts/flame-end-to-end-<service>.svg), after the measured phases so
+  the profiler is in none of their figures;
+- footprint: each service's peak resident memory (VmHWM) over the whole run.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from bench import pinning, profiling
 from bench.api import (
     TOKEN,
     create_meeting,
@@ -42,6 +52,7 @@ from bench.api import (
     percentile,
     registration_body,
 )
+from bench.lag import LagSamples, sample_lags
 from devstack import processes
 from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
@@ -51,6 +62,7 @@ from tilmeld_shared.db import migrate
 SERVICES = ("registration", "notification", "reporting")
 SENT_EMAILS = "SELECT count(*) FROM notification.notifications WHERE status = 'sent'"
 SEEN_IN_REPORTING = "SELECT id::text FROM reporting.registrations WHERE id = ANY($1::uuid[])"
+ARTIFACTS = Path("artifacts")
 
 
 @dataclass
@@ -61,6 +73,7 @@ class Posted:
     registration_of: dict[str, str] = field(default_factory=dict)  # registration id -> email
     errors: int = 0
     finished: bool = False
+    last_due: float = 0.0
 
 
 @dataclass
@@ -68,15 +81,21 @@ class Stack:
     env: dict[str, str]
     logs: Path
     ports: dict[str, int]
+    metrics_ports: dict[str, int]
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
     def start(self, name: str) -> None:
         self.children[name] = processes.spawn(
             [sys.executable, "-m", name, "serve"],
-            env={**self.env, f"{name.upper()}_PORT": str(self.ports[name])},
+            env={
+                **self.env,
+                f"{name.upper()}_PORT": str(self.ports[name]),
+                f"{name.upper()}_METRICS_PORT": str(self.metrics_ports[name]),
+            },
             log_file=self.logs / f"{name}.log",
         )
+        pinning.pin_if_requested()
 
     def stop(self, name: str) -> None:
         child = self.children.pop(name)
@@ -112,7 +131,8 @@ async def post_registrations(
     count: int,
     rate: float | None,
 ) -> None:
-    """Open loop at `rate` per second; with no rate, 32 at a time as fast as they go."""
+    """Open loop at `rate` per second, each POST sent when due whatever the answers before it;
+    with no rate, 32 at a time as fast as they go."""
     in_flight = asyncio.Semaphore(32 if rate is None else count)
     start = time.time() + 0.2
 
@@ -124,6 +144,7 @@ async def post_registrations(
         async with in_flight:
             due = due if rate else time.time()
             posted.due[email] = due
+            posted.last_due = max(posted.last_due, due)
             url = f"{base}/meetings/{meetings[number % len(meetings)]}/registrations"
             try:
                 async with session.post(url, json=body) as answer:
@@ -176,6 +197,7 @@ def latencies(posted: Posted, done_at: dict[str, float], *, by_email: bool) -> d
         "seen": len(values),
         "p50_ms": percentile(values, 0.5) if values else None,
         "p99_ms": percentile(values, 0.99) if values else None,
+        "max_ms": round(max(values), 1) if values else None,
     }
 
 
@@ -185,9 +207,43 @@ def span_rate(times: list[float]) -> float | None:
     return round((len(times) - 1) / span) if span >= 0.1 else None
 
 
+async def live(
+    session: aiohttp.ClientSession,
+    base: str,
+    meetings: list[str],
+    stack: Stack,
+    *,
+    database_url: str,
+    servers: str,
+    rate: int,
+    seconds: float,
+) -> tuple[Posted, dict[str, float], LagSamples]:
+    """The open loop at `rate`, the reporting watcher and the lag sampler beside it; returns when
+    every fact is seen and every lag has been 0 for a second (or after 60 s)."""
+    posted = Posted()
+    seen: dict[str, float] = {}
+    lags = LagSamples()
+    sampler = asyncio.create_task(
+        sample_lags(
+            lags, database_url=database_url, servers=servers, metrics_ports=stack.metrics_ports
+        )
+    )
+    watcher = asyncio.create_task(
+        watch_reporting(database_url, posted, seen, until=time.time() + seconds + 60)
+    )
+    await post_registrations(session, base, meetings, posted, count=int(rate * seconds), rate=rate)
+    await watcher
+    deadline = time.time() + 60
+    while not lags.all_zero_since(1.0) and time.time() < deadline:
+        await asyncio.sleep(0.2)
+    lags.stop.set()
+    await sampler
+    return posted, seen, lags
+
+
 # Long on purpose: one benchmark read top to bottom (infrastructure, services, load, backlog,
-# figures); the order of the phases is what a reader checks.
-async def run(rate: int, seconds: float, backlog: int, profile: str | None) -> dict[str, Any]:
+# profile, figures); the order of the phases is what a reader checks.
+async def run(rate: int, seconds: float, backlog: int, flame_seconds: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         postgres = EmbeddedPostgres(tmp / "pg", port=free_port(), durable=True)
@@ -215,14 +271,18 @@ async def run(rate: int, seconds: float, backlog: int, profile: str | None) -> d
             "REPORTING_TOKEN": "bench-reporting",
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['registration']}",
             "REGISTRATION_URL": f"http://127.0.0.1:{ports['registration']}",
-            # Metrics on free ports too, so a running `make run` is no obstacle.
-            **{f"{name.upper()}_METRICS_PORT": str(free_port()) for name in SERVICES},
             "LOG_LEVEL": "WARNING",
             "RATE_LIMIT_PER_ADDRESS": "",  # one load generator, one address: limits off
             "RATE_LIMIT_PER_EMAIL": "",
         }
-        stack = Stack(env=env, logs=tmp, ports=ports)
-        profiler: subprocess.Popen[bytes] | None = None
+        # Metrics on free ports too, so a running `make run` is no obstacle.
+        stack = Stack(
+            env=env,
+            logs=tmp,
+            ports=ports,
+            metrics_ports={name: free_port() for name in SERVICES},
+        )
+        flame_graphs: dict[str, str] = {}
         try:
             for name in SERVICES:
                 module = __import__(f"{name}.main", fromlist=["MIGRATIONS"])
@@ -237,40 +297,61 @@ async def run(rate: int, seconds: float, backlog: int, profile: str | None) -> d
                 await post_registrations(session, base, meetings, warm, count=50, rate=50)
                 await watch_reporting(postgres.url, warm, {}, until=time.time() + 60)
 
-                live = Posted()
-                live_seen: dict[str, float] = {}
-                watcher = asyncio.create_task(
-                    watch_reporting(postgres.url, live, live_seen, until=time.time() + 120)
+                measured, measured_seen, lags = await live(
+                    session,
+                    base,
+                    meetings,
+                    stack,
+                    database_url=postgres.url,
+                    servers=broker.bootstrap_servers,
+                    rate=rate,
+                    seconds=seconds,
                 )
-                await post_registrations(
-                    session, base, meetings, live, count=int(rate * seconds), rate=rate
-                )
-                await watcher
-                await asyncio.sleep(5)  # let the last confirmations leave
+                await asyncio.sleep(3)  # let the last confirmations leave
                 for name in SERVICES:
                     stack.note_rss(name)
 
-                stack.stop("notification")
-                stack.stop("reporting")
                 queued = Posted()
-                await post_registrations(session, base, meetings, queued, count=backlog, rate=None)
-                stack.start("notification")
-                stack.start("reporting")
-                if profile:
-                    profiler = _profile(stack.children[profile].pid, Path(f"artifacts/{profile}"))
                 queued_seen: dict[str, float] = {}
-                await watch_reporting(postgres.url, queued, queued_seen, until=time.time() + 180)
-                expected = len(warm.registration_of) + len(live.registration_of) + backlog
+                if backlog:
+                    stack.stop("notification")
+                    stack.stop("reporting")
+                    await post_registrations(
+                        session, base, meetings, queued, count=backlog, rate=None
+                    )
+                    stack.start("notification")
+                    stack.start("reporting")
+                    await watch_reporting(
+                        postgres.url, queued, queued_seen, until=time.time() + 180
+                    )
+                expected = len(warm.registration_of) + len(measured.registration_of) + backlog
                 for _ in range(600):  # the mail may still be leaving after reporting is done
                     stack.note_rss("notification")
-                    outbox = await _sent_count(postgres.url)
-                    if outbox >= expected:
+                    if await _sent_count(postgres.url) >= expected:
                         break
                     await asyncio.sleep(0.5)
                 for name in SERVICES:
                     stack.note_rss(name)
-                if profiler is not None:
-                    profiler.wait(timeout=60)
+
+                if flame_seconds:
+                    recordings = profiling.start_flame_graphs(
+                        {name: child.pid for name, child in stack.children.items()},
+                        seconds=flame_seconds,
+                        folder=ARTIFACTS,
+                        name="end-to-end",
+                    )
+                    pinning.pin_if_requested()
+                    await post_registrations(
+                        session,
+                        base,
+                        meetings,
+                        Posted(),
+                        count=int(rate * (flame_seconds + 1)),
+                        rate=rate,
+                    )
+                    flame_graphs = profiling.finish(recordings)
+                    for name in SERVICES:
+                        stack.note_rss(name)
         finally:
             for name in list(stack.children):
                 stack.stop(name)
@@ -280,41 +361,36 @@ async def run(rate: int, seconds: float, backlog: int, profile: str | None) -> d
             postgres.stop()
         arrivals = read_arrivals(arrivals_file)
     backlog_mail = [arrivals[e] for e in queued.registration_of.values() if e in arrivals]
+    measured_mail = [arrivals[e] for e in measured.registration_of.values() if e in arrivals]
+    load_stopped_at = measured.last_due
     return {
         "offered_per_s": rate,
-        "registrations_accepted": len(live.registration_of),
-        "post_errors": live.errors + queued.errors,
-        "post_to_report": latencies(live, live_seen, by_email=False),
-        "post_to_email": latencies(live, arrivals, by_email=True),
+        "seconds": seconds,
+        "registrations_accepted": len(measured.registration_of),
+        "post_errors": measured.errors + queued.errors,
+        "post_to_report": latencies(measured, measured_seen, by_email=False),
+        "post_to_email": latencies(measured, arrivals, by_email=True),
+        # After the last POST was due: when each lag was back to 0 for good, in seconds.
+        "back_to_zero_after_load_s": lags.back_to_zero(load_stopped_at),
+        "last_fact_after_load_s": _after(measured_seen.values(), load_stopped_at),
+        "last_email_after_load_s": _after(measured_mail, load_stopped_at),
+        "peak_lag_under_load": lags.peak(),
+        "lag_sample_interval_s": lags.interval_s,
         "backlog": backlog,
         "reporting_catch_up_per_s": span_rate(list(queued_seen.values())),
         "notification_catch_up_emails_per_s": span_rate(backlog_mail),
         "backlog_emails_arrived": len(backlog_mail),
         "peak_rss_mb": stack.peak_rss_mb,
+        "flame_graphs": flame_graphs,
+        "flame_graph_pass": f"{flame_seconds} s at {rate}/s after the measured phases",
+        "pinned": pinning.description(),
+        "cpus": os.cpu_count(),
     }
 
 
-def _profile(pid: int, prefix: Path) -> subprocess.Popen[bytes]:
-    """py-spy for 20 s, raw stacks (flamegraph.pl or speedscope read them)."""
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("py-spy")),
-            "record",
-            "--pid",
-            str(pid),
-            "--duration",
-            "20",
-            "--rate",
-            "200",
-            "--format",
-            "raw",
-            "--output",
-            f"{prefix}-catch-up.txt",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def _after(times: Any, moment: float) -> float | None:
+    times = list(times)
+    return round(max(times) - moment, 2) if times else None
 
 
 async def _sent_count(database_url: str) -> int:
@@ -327,17 +403,19 @@ async def _sent_count(database_url: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rate", type=int, default=500)
-    parser.add_argument("--seconds", type=float, default=6)
-    parser.add_argument("--backlog", type=int, default=4000)
+    parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--backlog", type=int, default=4000, help="0: no catch-up phase")
     parser.add_argument(
-        "--profile",
-        choices=SERVICES,
-        help="record a py-spy profile (raw stacks) of this service while it catches up",
+        "--flame-seconds",
+        type=int,
+        default=10,
+        help="py-spy flame graph of each service under load, in artifacts/ (0: none)",
     )
-    parser.add_argument("--json", type=Path, default=Path("artifacts/bench-end-to-end.json"))
+    parser.add_argument("--json", type=Path, default=ARTIFACTS / "bench-end-to-end.json")
     args = parser.parse_args()
-    result = asyncio.run(run(args.rate, args.seconds, args.backlog, args.profile))
+    pinning.pin_if_requested()
+    result = asyncio.run(run(args.rate, args.seconds, args.backlog, args.flame_seconds))
     for key, value in result.items():
         print(f"{key:>36}  {value}")
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,118 @@
+"""How far behind each stage of the pipeline is, sampled while a benchmark runs.
+
+- `outbox`: events committed by registration and not yet published by the relay (the outbox
+  rows with no `published_at`, read from the database: the relay's own gauge is refreshed only
+  between batches);
+- `<service>_lag_gauge`: the consumer lag each consumer exports (`tilmeld_consumer_lag` on its
+  Prometheus endpoint, summed over partitions; as of the last batch it fetched);
+- `<service>_committed_lag`: the end offsets minus the offsets its consumer group committed,
+  read from the broker as reporting's pipeline page does; an offset is committed after the batch
+  was handled, so this is the lag of work done, the strictest of the three.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from tilmeld_shared.events import ALL_TOPICS
+
+OUTBOX_BACKLOG = "SELECT count(*) FROM registration.outbox WHERE published_at IS NULL"
+CONSUMERS = {"notification": "tilmeld-notification", "reporting": "tilmeld-reporting"}
+GAUGE = "tilmeld_consumer_lag{"
+
+
+@dataclass
+class LagSamples:
+    """(unix time, figures) every `interval_s`, until `stop` is set."""
+
+    interval_s: float = 0.1
+    samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def all_zero_since(self, seconds: float) -> bool:
+        recent = [figures for at, figures in self.samples if at >= time.time() - seconds]
+        return bool(recent) and all(not any(figures.values()) for figures in recent)
+
+    def back_to_zero(self, load_stopped_at: float) -> dict[str, float | None]:
+        """Per figure, seconds from `load_stopped_at` to the first sample from which it stayed
+        0 (None: not 0 at the last sample). Sampling makes it an upper bound by `interval_s`."""
+        after = [(at, figures) for at, figures in self.samples if at >= load_stopped_at]
+        names = sorted({name for _, figures in self.samples for name in figures})
+        result: dict[str, float | None] = {}
+        for name in names:
+            zero_from: float | None = None
+            for at, figures in after:
+                if figures.get(name, 0):
+                    zero_from = None
+                elif zero_from is None:
+                    zero_from = at
+            result[name] = None if zero_from is None else round(zero_from - load_stopped_at, 2)
+        return result
+
+    def peak(self) -> dict[str, int]:
+        names = {name for _, figures in self.samples for name in figures}
+        return {name: max(f.get(name, 0) for _, f in self.samples) for name in sorted(names)}
+
+
+async def sample_lags(
+    samples: LagSamples, *, database_url: str, servers: str, metrics_ports: dict[str, int]
+) -> None:
+    """Sample until `samples.stop` is set."""
+    conn = await asyncpg.connect(database_url)
+    ends_reader = AIOKafkaConsumer(bootstrap_servers=servers, request_timeout_ms=3000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=3000)
+    await ends_reader.start()
+    await admin.start()
+    try:
+        await ends_reader.topics()
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in ALL_TOPICS
+            for partition in ends_reader.partitions_for_topic(topic) or set()
+        ]
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+            while not samples.stop.is_set():
+                started = time.time()
+                figures = {"outbox": int(await conn.fetchval(OUTBOX_BACKLOG))}
+                ends = await ends_reader.end_offsets(partitions)
+                for service, group in CONSUMERS.items():
+                    figures[f"{service}_committed_lag"] = await _committed_lag(admin, group, ends)
+                    port = metrics_ports[service]
+                    figures[f"{service}_lag_gauge"] = await _gauge_lag(session, port)
+                samples.samples.append((started, figures))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(samples.stop.wait(), samples.interval_s)
+    finally:
+        await conn.close()
+        await ends_reader.stop()
+        await admin.close()
+
+
+async def _committed_lag(
+    admin: AIOKafkaAdminClient, group: str, ends: dict[TopicPartition, int]
+) -> int:
+    committed: dict[Any, Any] = await admin.list_consumer_group_offsets(
+        group, partitions=list(ends)
+    )
+    lag = 0
+    for partition, end in ends.items():
+        offset = committed.get(partition)
+        lag += end - max(offset.offset if offset is not None else 0, 0)
+    return lag
+
+
+async def _gauge_lag(session: aiohttp.ClientSession, port: int) -> int:
+    async with session.get(f"http://127.0.0.1:{port}/metrics") as answer:
+        text = await answer.text()
+    return sum(
+        int(float(line.rsplit(" ", 1)[1])) for line in text.splitlines() if line.startswith(GAUGE)
+    )
