@@ -102,8 +102,11 @@ bench-api: install
 bench-end-to-end: install
 	$(VENV)/bin/python -m bench.end_to_end
 
-# Every benchmark in turn; each prints its table and writes artifacts/bench-*.json.
+# Every benchmark in turn, each printing its table and writing artifacts/bench-*.json, then the
+# figures table regenerated from those files (docs/figures.md, README.md). With BENCH_PIN=1 a
+# benchmark that supports it runs its load generator on CPU 1 and what it measures on CPU 0.
 bench: bench-api bench-end-to-end bench-notification bench-reporting
+	$(VENV)/bin/python -m bench.figures
 
 # Known vulnerabilities in the locked dependencies (needs PyPI's JSON API or OSV reachable).
 audit: install
