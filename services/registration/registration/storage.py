@@ -15,15 +15,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import IO, Protocol
-
-import obstore
-from obstore.exceptions import NotFoundError
-from obstore.store import LocalStore, S3Store
+from typing import IO, TYPE_CHECKING, Protocol
 
 from registration.settings import Settings
+
+if TYPE_CHECKING:
+    from obstore.store import LocalStore, S3Store
 
 log = logging.getLogger(__name__)
 
@@ -58,30 +57,47 @@ class ObjectStore(Protocol):
 
 
 class _Obstore:
-    """What both backends share: obstore's calls on a store it was given."""
+    """What both backends share: obstore's calls on a store made on first use.
 
-    def __init__(self, store: LocalStore | S3Store, description: str) -> None:
-        self._store = store
+    obstore is imported then too: it keeps ~5.5 MB resident, in a process that mostly registers
+    people and may never see a document."""
+
+    def __init__(self, make_store: Callable[[], LocalStore | S3Store], description: str) -> None:
+        self._make_store = make_store
+        self._store: LocalStore | S3Store | None = None
         self._description = description
 
     @property
     def description(self) -> str:
         return self._description
 
+    def _opened(self) -> LocalStore | S3Store:
+        if self._store is None:
+            self._store = self._make_store()
+        return self._store
+
     async def put(self, key: str, source: IO[bytes]) -> None:
-        await obstore.put_async(self._store, key, source)
+        import obstore
+
+        await obstore.put_async(self._opened(), key, source)
 
     async def read(self, key: str) -> AsyncIterator[bytes]:
+        import obstore
+        from obstore.exceptions import NotFoundError
+
         try:
-            result = await obstore.get_async(self._store, key)
+            result = await obstore.get_async(self._opened(), key)
         except (NotFoundError, FileNotFoundError) as error:
             raise ObjectMissing(key) from error
         async for chunk in result.stream(min_chunk_size=CHUNK_BYTES):
             yield bytes(chunk)
 
     async def delete(self, key: str) -> None:
+        import obstore
+        from obstore.exceptions import NotFoundError
+
         with contextlib.suppress(NotFoundError, FileNotFoundError):
-            await obstore.delete_async(self._store, key)
+            await obstore.delete_async(self._opened(), key)
 
 
 class FileSystemStore(_Obstore):
@@ -89,7 +105,14 @@ class FileSystemStore(_Obstore):
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        super().__init__(LocalStore(prefix=directory.resolve()), f"directory {directory}")
+        prefix = directory.resolve()
+
+        def make_store() -> LocalStore:
+            from obstore.store import LocalStore
+
+            return LocalStore(prefix=prefix)
+
+        super().__init__(make_store, f"directory {directory}")
 
 
 class S3CompatibleStore(_Obstore):
@@ -116,9 +139,14 @@ class S3CompatibleStore(_Obstore):
             config["secret_access_key"] = secret_access_key
         # A self-hosted store (MinIO in a cluster) may speak plain HTTP on its private network.
         client_options = {"allow_http": True} if endpoint.startswith("http://") else None
-        store = S3Store.from_url(url, config=config or None, client_options=client_options)  # type: ignore[arg-type]
+
+        def make_store() -> S3Store:
+            from obstore.store import S3Store
+
+            return S3Store.from_url(url, config=config or None, client_options=client_options)  # type: ignore[arg-type]
+
         where = f"{url} at {endpoint}" if endpoint else url
-        super().__init__(store, where)
+        super().__init__(make_store, where)
 
 
 def documents_directory(settings: Settings) -> Path:

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from registration.api.deps import TransactionsDep
 from registration.web import headers
-from registration.web.console.badges import Badge, badges_pdf
 from registration.web.console.pages import missing, render, visible_meeting_page
 from registration.web.console.session import ConsoleOrganiser
 from registration.web.console.spreadsheets import attachment, file_name
@@ -63,6 +62,9 @@ async def badges(
     meeting = page["meeting"]
     people = people_at_the_door(page["confirmed"], language)
     footer = f"{meeting['title']} · {page['when']}"
+    # Imported here: reportlab keeps ~10 MB resident, for a page printed a few times a meeting.
+    from registration.web.console.badges import Badge, badges_pdf
+
     pdf = badges_pdf(
         [Badge(p["name"], p["detail"], p["municipality"]) for p in people],
         footer=footer,
