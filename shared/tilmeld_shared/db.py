@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from pathlib import Path
 from typing import Protocol
 
 import asyncpg
+import orjson
 from asyncpg.pool import PoolConnectionProxy
 
 # What use cases take: a plain connection, or one borrowed from the pool.
@@ -20,11 +20,31 @@ log = logging.getLogger(__name__)
 _MIGRATION_LOCK_NAMESPACE = 7_405_311
 
 
+# jsonb's binary form is a version byte (1) and the JSON text. Binary rather than text codecs:
+# asyncpg decodes a row value (`SELECT m AS meeting ...`) only if every column's codec is
+# binary. orjson, since every registration writes an event's envelope and reads JSON columns.
+_JSONB_VERSION = b"\x01"
+
+
+def _encode_json(value: object) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _encode_jsonb(value: object) -> bytes:
+    return _JSONB_VERSION + orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _decode_jsonb(data: bytes) -> object:
+    return orjson.loads(memoryview(data)[1:])
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
-    for type_name in ("json", "jsonb"):
-        await conn.set_type_codec(
-            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
-        )
+    await conn.set_type_codec(
+        "json", encoder=_encode_json, decoder=orjson.loads, schema="pg_catalog", format="binary"
+    )
+    await conn.set_type_codec(
+        "jsonb", encoder=_encode_jsonb, decoder=_decode_jsonb, schema="pg_catalog", format="binary"
+    )
 
 
 async def create_pool(

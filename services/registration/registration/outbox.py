@@ -32,7 +32,29 @@ async def record_event(
     aggregate_version: int,
     key: uuid.UUID,
 ) -> uuid.UUID:
-    """Add one event to the outbox; the caller's transaction makes it atomic with the change.
+    """Add one event to the outbox; the caller's transaction makes it atomic with the change."""
+    entry = outbox_entry(
+        payload, aggregate_id=aggregate_id, aggregate_version=aggregate_version, key=key
+    )
+    await events.insert(
+        conn,
+        event_id=entry.event_id,
+        topic=entry.topic,
+        message_key=entry.message_key,
+        event_type=entry.event_type,
+        aggregate_id=aggregate_id,
+        aggregate_version=aggregate_version,
+        envelope=entry.envelope,
+        traceparent=entry.traceparent,
+        tracestate=entry.tracestate,
+    )
+    return entry.event_id
+
+
+def outbox_entry(
+    payload: Payload, *, aggregate_id: uuid.UUID, aggregate_version: int, key: uuid.UUID
+) -> events.OutboxEntry:
+    """The event's outbox row, for a statement that writes it along with its change.
 
     The current trace context (the request's span, when tracing is on) is kept with the row,
     read here like the correlation id so use cases need not pass it; the relay sends it on."""
@@ -44,19 +66,15 @@ async def record_event(
         correlation_id=current_correlation_id(),
         occurred_at=_OCCURRED_AT.get(),
     )
-    await events.insert(
-        conn,
+    return events.OutboxEntry(
         event_id=envelope.event_id,
         topic=payload.topic,
         message_key=str(key),
         event_type=payload.event_type,
-        aggregate_id=aggregate_id,
-        aggregate_version=aggregate_version,
         envelope=envelope.model_dump(mode="json"),
         traceparent=trace_context.get("traceparent"),
         tracestate=trace_context.get("tracestate"),
     )
-    return envelope.event_id
 
 
 @contextlib.contextmanager

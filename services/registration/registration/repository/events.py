@@ -4,6 +4,7 @@ order by the relay, by operators (the event log) and by a replay."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +68,19 @@ FROM outbox
 
 # The relay sends unpublished rows in outbox order, so unmarking is all a replay needs.
 REPLAY_SINCE = "UPDATE outbox SET published_at = NULL WHERE created_at >= $1"
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An event as its outbox row holds it, made before it is written."""
+
+    event_id: uuid.UUID
+    topic: str
+    message_key: str
+    event_type: str
+    envelope: dict[str, Any]
+    traceparent: str | None
+    tracestate: str | None
 
 
 async def insert(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -65,12 +66,37 @@ async def event_state(
     is the link for what the event's email asks of the person (sealed with them).
 
     A caller that already read the member or the network passes them in: each saved read is a
-    round trip less on the hottest path, registering."""
+    round trip less."""
     if member is None:
         member = await member_rows.get(conn, registration["member_id"])
     if network is None:
         network = await network_rows.get(conn, meeting["network_id"])
     assert member is not None and network is not None
+    return state_of(
+        ctx,
+        registration,
+        meeting,
+        member,
+        network,
+        waitlist_position=await registration_rows.waitlist_position(conn, registration),
+        with_personal=with_personal,
+        action_url=action_url,
+    )
+
+
+def state_of(
+    ctx: ServiceContext,
+    registration: asyncpg.Record | Mapping[str, Any],
+    meeting: asyncpg.Record,
+    member: asyncpg.Record,
+    network: asyncpg.Record,
+    *,
+    waitlist_position: int | None,
+    with_personal: bool = True,
+    action_url: str | None = None,
+) -> dict[str, Any]:
+    """event_state from what the caller has read: the registration may be one about to be
+    written (registering writes it and its event in one statement)."""
     personal = None
     if with_personal and member["email"] is not None and member["data_key"] is not None:
         # The cancel link travels sealed with the person: a topic reader is not the person.
@@ -98,7 +124,7 @@ async def event_state(
         "seats": registration["seats"],
         "companions": registration["seats"] - 1,
         "registered_at": registration["created_at"],
-        "waitlist_position": await registration_rows.waitlist_position(conn, registration),
+        "waitlist_position": waitlist_position,
         "personal_sealed": personal,
         "automatic": registration["automatic"],
     }

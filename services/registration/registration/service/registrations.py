@@ -12,6 +12,7 @@ from typing import Any, Literal, NamedTuple, TypeVar
 import asyncpg
 
 from registration import domain
+from registration.outbox import outbox_entry
 from registration.repository import answers as answer_rows
 from registration.repository import meetings as meeting_rows
 from registration.repository import members as member_rows
@@ -24,6 +25,7 @@ from registration.service.organisations import require_in_scope
 from registration.service.registration_events import (
     announce,
     event_state,
+    state_of,
 )
 from registration.service.registration_events import (
     cancel_token as cancel_token,
@@ -58,17 +60,16 @@ async def register_for_meeting_within(
 ) -> Registered:
     """Register a person (and companions) for a meeting: confirmed while seats last, else
     waitlisted; their answers to the meeting's questions must fit them."""
-    meeting = await meeting_rows.lock(conn, meeting_id)
-    if meeting is None:
+    locked = await meeting_rows.lock_with_network(conn, meeting_id)
+    if locked is None:
         raise NotFound(f"No meeting {meeting_id}.")
+    meeting, network = locked
     now = ctx.clock.now()
     _still_open(meeting, now=now)
-    network = await network_rows.get(conn, meeting["network_id"])
-    assert network is not None
     _companions_allowed(command, max_companions=network["max_companions"])
     given = answers.checked_answers(answers.questions_of(meeting["questions"]), command.answers)
     member = await member_for_sign_up(conn, ctx.vault, command.member)
-    await _may_register(conn, ctx, meeting, member["id"], now=now)
+    standing = await _may_register(conn, ctx, meeting, member["id"], now=now)
     registered = await place_registration(
         conn,
         ctx,
@@ -77,6 +78,7 @@ async def register_for_meeting_within(
         member,
         companions=[companion.model_dump(mode="json") for companion in command.companions],
         now=now,
+        on_offer=standing.on_offer,
     )
     if given:
         # Sealed with the member's key and in no event: RegistrationState.answers stays empty
@@ -97,38 +99,50 @@ async def place_registration(
     companions: list[dict[str, Any]],
     now: datetime,
     automatic: bool = False,
+    on_offer: int | None = None,
 ) -> Registered:
     """A seat if the person's seats fit (and their municipality's share), else a place on the
     waitlist, with its event. The caller holds the meeting's row lock (read under it) and has
-    checked that the person may register; `automatic`: series enrolment registers them."""
+    checked that the person may register; `automatic`: series enrolment registers them;
+    `on_offer`: the meeting's seats on offer, if the caller has read them under the lock."""
     seats = domain.seats_for(len(companions))
     # A seat on offer is held for its person: a newcomer who would need it waits behind.
     confirmed = (
         domain.fits(capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], seats=seats)
-        and await offers.fits_beside_offers(conn, meeting, seats=seats)
+        and await offers.fits_beside_offers(conn, meeting, seats=seats, on_offer=on_offer)
         and await _within_share(conn, meeting, member, seats=seats)
     )
-    registration = await registration_rows.insert(
+    # The registration, its event and the meeting's new version go in one statement; the
+    # version and the waitlist position are the database's to fill in (see INSERT_ANNOUNCED).
+    registration = {
+        "id": uuid.uuid4(),
+        "member_id": member["id"],
+        "status": "confirmed" if confirmed else "waitlisted",
+        "seats": seats,
+        "companions": companions,
+        "created_at": now,
+        "automatic": automatic,
+    }
+    state = state_of(ctx, registration, meeting, member, network, waitlist_position=None)
+    event = RegistrationConfirmed(**state) if confirmed else RegistrationWaitlisted(**state)
+    row = await registration_rows.insert_announced(
         conn,
-        registration_id=uuid.uuid4(),
+        registration_id=registration["id"],
         meeting_id=meeting["id"],
         member_id=member["id"],
-        status="confirmed" if confirmed else "waitlisted",
+        status=registration["status"],
         seats=seats,
         companions=companions,
         created_at=now,
         automatic=automatic,
+        event=outbox_entry(
+            event,
+            aggregate_id=meeting["id"],
+            aggregate_version=meeting["version"] + 1,  # the statement writes the real one
+            key=meeting["id"],
+        ),
     )
-    state = await event_state(conn, ctx, registration, meeting, member=member, network=network)
-    if confirmed:
-        await announce(
-            conn, RegistrationConfirmed(**state), meeting_id=meeting["id"], seats_delta=seats
-        )
-    else:
-        await announce(conn, RegistrationWaitlisted(**state), meeting_id=meeting["id"])
-    return Registered(
-        registration, state["waitlist_position"], cancel_token(ctx, registration["id"])
-    )
+    return Registered(row, row["waitlist_position"], cancel_token(ctx, row["id"]))
 
 
 async def _within_share(
@@ -172,9 +186,9 @@ async def _may_register(
     member_id: uuid.UUID,
     *,
     now: datetime,
-) -> None:
+) -> registration_rows.Standing:
     """Refuse a person who is not a member (of a members' meeting), already registered, or
-    at the cap of active registrations."""
+    at the cap of active registrations; what was read about them (and the seats on offer)."""
     # A joint meeting's members-only seats are for the members of any of its hosts.
     if (
         not meeting["open_to_public"]
@@ -185,8 +199,8 @@ async def _may_register(
             slug="not-enrolled",
             network_id=str(meeting["network_id"]),
         )
-    existing = await registration_rows.active(conn, meeting_id=meeting["id"], member_id=member_id)
-    if existing is not None:
+    standing = await registration_rows.standing(conn, meeting["id"], member_id, now=now)
+    if standing.registered:
         # No id in the answer: whoever typed the address is not necessarily the person.
         raise Conflict(
             "This person already has an active registration for the meeting; the confirmation "
@@ -194,11 +208,12 @@ async def _may_register(
             slug="already-registered",
         )
     cap = ctx.settings.max_active_registrations_per_email
-    if cap and await registration_rows.active_count_of_member(conn, member_id, now=now) >= cap:
+    if cap and standing.active >= cap:
         raise Conflict(
             f"This person already holds {cap} active registrations, the most allowed.",
             slug="registration-cap",
         )
+    return standing
 
 
 async def promote_waitlisted(
