@@ -236,7 +236,8 @@ async def catch_up(env: dict[str, str], total: int, *, flame_graph: Path | None)
 
 
 def record_flame_graph(pid: int, output: Path) -> subprocess.Popen[bytes]:
-    """py-spy on the service, sampling without pausing it (its speed stays its own)."""
+    """py-spy on the service, sampling without pausing it (its speed stays its own); a `.txt`
+    output gets the raw stacks (one line per stack and count) instead of the SVG."""
     output.parent.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
         [
@@ -249,6 +250,8 @@ def record_flame_graph(pid: int, output: Path) -> subprocess.Popen[bytes]:
             "--rate",
             "100",
             "--nonblocking",
+            "--format",
+            "raw" if output.suffix == ".txt" else "flamegraph",
             "--output",
             str(output),
         ],

@@ -13,9 +13,10 @@ from reporting.settings import Settings
 from tilmeld_shared.consuming import Event, subscribe_batches
 from tilmeld_shared.kafka import broker_security, producer_options
 
-__all__ = ["BATCH_SIZE", "create_broker"]  # the benchmark reads the batch sizes from here
+__all__ = ["create_broker"]
 
 SERVICE = "reporting"
+PARTS_PER_DELIVERY = 3
 
 
 def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
@@ -42,7 +43,10 @@ def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
         on_events,
         service=SERVICE,
         group_id=settings.kafka_group_id,
-        max_records=settings.batch_max_records,
+        # A delivery is applied in parts of `batch_max_records`, a transaction each, while the
+        # next part is parsed (subscribe_batches); catching up, a delivery holds several parts.
+        max_records=settings.batch_max_records * PARTS_PER_DELIVERY,
+        handle_records=settings.batch_max_records,
         received=received,
         title="reporting-events",
         description="Registration events (the envelope of shared/tilmeld_shared/events.py), "
