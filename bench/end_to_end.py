@@ -219,7 +219,8 @@ async def live(
     seconds: float,
 ) -> tuple[Posted, dict[str, float], LagSamples]:
     """The open loop at `rate`, the reporting watcher and the lag sampler beside it; returns when
-    every fact is seen and every lag has been 0 for a second (or after 60 s)."""
+    every fact is seen and every lag has been 0 for a second after the last POST (or after
+    60 s)."""
     posted = Posted()
     seen: dict[str, float] = {}
     lags = LagSamples()
@@ -234,7 +235,7 @@ async def live(
     await post_registrations(session, base, meetings, posted, count=int(rate * seconds), rate=rate)
     await watcher
     deadline = time.time() + 60
-    while not lags.all_zero_since(1.0) and time.time() < deadline:
+    while not lags.settled(after=posted.last_due, for_s=1.0) and time.time() < deadline:
         await asyncio.sleep(0.2)
     lags.stop.set()
     await sampler
@@ -375,6 +376,7 @@ async def run(rate: int, seconds: float, backlog: int, flame_seconds: int) -> di
         "last_fact_after_load_s": _after(measured_seen.values(), load_stopped_at),
         "last_email_after_load_s": _after(measured_mail, load_stopped_at),
         "peak_lag_under_load": lags.peak(),
+        "committed_behind_at_last_sample": lags.behind,
         "lag_sample_interval_s": lags.interval_s,
         "backlog": backlog,
         "reporting_catch_up_per_s": span_rate(list(queued_seen.values())),

@@ -36,10 +36,16 @@ class LagSamples:
 
     interval_s: float = 0.1
     samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
+    # In the last sample, each partition a consumer group has not committed to its end.
+    behind: dict[str, dict[str, int]] = field(default_factory=dict)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def all_zero_since(self, seconds: float) -> bool:
-        recent = [figures for at, figures in self.samples if at >= time.time() - seconds]
+    def settled(self, *, after: float, for_s: float) -> bool:
+        """Every figure 0 in every sample of the last `for_s` seconds, all taken after `after`."""
+        since = time.time() - for_s
+        if since < after:
+            return False
+        recent = [figures for at, figures in self.samples if at >= since]
         return bool(recent) and all(not any(figures.values()) for figures in recent)
 
     def back_to_zero(self, load_stopped_at: float) -> dict[str, float | None]:
@@ -85,7 +91,9 @@ async def sample_lags(
                 figures = {"outbox": int(await conn.fetchval(OUTBOX_BACKLOG))}
                 ends = await ends_reader.end_offsets(partitions)
                 for service, group in CONSUMERS.items():
-                    figures[f"{service}_committed_lag"] = await _committed_lag(admin, group, ends)
+                    behind = await _committed_lag(admin, group, ends)
+                    figures[f"{service}_committed_lag"] = sum(behind.values())
+                    samples.behind[service] = behind
                     port = metrics_ports[service]
                     figures[f"{service}_lag_gauge"] = await _gauge_lag(session, port)
                 samples.samples.append((started, figures))
@@ -99,15 +107,19 @@ async def sample_lags(
 
 async def _committed_lag(
     admin: AIOKafkaAdminClient, group: str, ends: dict[TopicPartition, int]
-) -> int:
+) -> dict[str, int]:
+    """Messages between the group's committed offset and the end, per partition behind."""
     committed: dict[Any, Any] = await admin.list_consumer_group_offsets(
         group, partitions=list(ends)
     )
-    lag = 0
+    behind = {}
     for partition, end in ends.items():
         offset = committed.get(partition)
-        lag += end - max(offset.offset if offset is not None else 0, 0)
-    return lag
+        # Tansu's end offset can lag a just-committed position by one: nothing is left then.
+        lag = max(end - max(offset.offset if offset is not None else 0, 0), 0)
+        if lag:
+            behind[f"{partition.topic}[{partition.partition}]"] = lag
+    return behind
 
 
 async def _gauge_lag(session: aiohttp.ClientSession, port: int) -> int:
