@@ -107,6 +107,10 @@ class Stack:
         child = child or self.children[name]
         self.peak_rss_mb[name] = max(self.peak_rss_mb.get(name, 0.0), peak_rss_mb(child.pid))
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each service has used so far."""
+        return {name: _cpu_seconds(child.pid) for name, child in self.children.items()}
+
     async def wait_ready(self, session: aiohttp.ClientSession) -> None:
         for name in self.children:
             url = f"http://127.0.0.1:{self.ports[name]}/health/ready"
@@ -217,13 +221,17 @@ async def live(
     servers: str,
     rate: int,
     seconds: float,
-) -> tuple[Posted, dict[str, float], LagSamples]:
+) -> tuple[Posted, dict[str, float], LagSamples, dict[str, float]]:
     """The open loop at `rate`, the reporting watcher and the lag sampler beside it; returns when
     every fact is seen and every lag has been 0 for a second after the last POST (or after
     60 s)."""
     posted = Posted()
     seen: dict[str, float] = {}
     lags = LagSamples()
+    cpu_before, started = (
+        {**stack.cpu_seconds(), "load_generator": time.process_time()},
+        time.time(),
+    )
     sampler = asyncio.create_task(
         sample_lags(
             lags, database_url=database_url, servers=servers, metrics_ports=stack.metrics_ports
@@ -233,13 +241,18 @@ async def live(
         watch_reporting(database_url, posted, seen, until=time.time() + seconds + 60)
     )
     await post_registrations(session, base, meetings, posted, count=int(rate * seconds), rate=rate)
+    elapsed = time.time() - started
+    cpu = {
+        name: round((used - cpu_before[name]) / elapsed, 2)
+        for name, used in {**stack.cpu_seconds(), "load_generator": time.process_time()}.items()
+    }
     await watcher
     deadline = time.time() + 60
     while not lags.settled(after=posted.last_due, for_s=1.0) and time.time() < deadline:
         await asyncio.sleep(0.2)
     lags.stop.set()
     await sampler
-    return posted, seen, lags
+    return posted, seen, lags, cpu
 
 
 # Long on purpose: one benchmark read top to bottom (infrastructure, services, load, backlog,
@@ -298,7 +311,7 @@ async def run(rate: int, seconds: float, backlog: int, flame_seconds: int) -> di
                 await post_registrations(session, base, meetings, warm, count=50, rate=50)
                 await watch_reporting(postgres.url, warm, {}, until=time.time() + 60)
 
-                measured, measured_seen, lags = await live(
+                measured, measured_seen, lags, cpu_share = await live(
                     session,
                     base,
                     meetings,
@@ -383,11 +396,19 @@ async def run(rate: int, seconds: float, backlog: int, flame_seconds: int) -> di
         "notification_catch_up_emails_per_s": span_rate(backlog_mail),
         "backlog_emails_arrived": len(backlog_mail),
         "peak_rss_mb": stack.peak_rss_mb,
+        # CPU used while the load was offered, in cores (1.0 = one core all the time).
+        "cpu_cores_under_load": cpu_share,
         "flame_graphs": flame_graphs,
         "flame_graph_pass": f"{flame_seconds} s at {rate}/s after the measured phases",
         "pinned": pinning.description(),
         "cpus": os.cpu_count(),
     }
+
+
+def _cpu_seconds(pid: int) -> float:
+    # utime and stime, fields 14 and 15 of /proc/<pid>/stat, after the parenthesised name.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _after(times: Any, moment: float) -> float | None:
