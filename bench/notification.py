@@ -39,8 +39,8 @@ from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.tansu import TansuBroker
 from notification import rendering
-from notification.dispatcher import build_message
 from notification.main import MIGRATIONS
+from notification.mime import build_message
 from notification.settings import Settings
 from tilmeld_shared import calendar
 from tilmeld_shared.db import create_pool, migrate

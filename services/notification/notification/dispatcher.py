@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.policy
 import logging
 import random
 import time
-from email.header import Header
-from email.mime.application import MIMEApplication
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.utils import formataddr, formatdate, parseaddr
-from typing import Any, cast
+from email.utils import parseaddr
+from typing import Any
 
 import aiosmtplib
 import asyncpg
@@ -33,68 +28,12 @@ from notification.metrics import (
     RETRIES,
     SMTP_SEND_SECONDS,
 )
+from notification.mime import build_message, smtp_address
 from notification.repository import deliveries
 from notification.settings import Settings
 from tilmeld_shared.tracing import TRACE_HEADERS, SpanKind, span_continuing, tracing_on
 
 log = logging.getLogger(__name__)
-
-
-def smtp_address(address: str) -> str:
-    """The address as SMTP carries it: an internationalised domain in its IDNA (xn--) form.
-
-    A local part beyond ASCII has no such form: only a server offering SMTPUTF8 takes it."""
-    local, _, domain = address.rpartition("@")
-    return f"{local}@{domain.encode('idna').decode('ascii')}"
-
-
-def build_message(row: Any, *, mail_from: str, utf8: bool = False) -> bytes:
-    """Text and HTML alternatives, and the invitation both inline (so calendar clients offer
-    to add it in one click) and as an .ics attachment.
-
-    Built with the compat32 MIME classes: an order of magnitude cheaper than EmailMessage's
-    header registry, which made building the message most of a send's cost. `utf8` writes the
-    headers as UTF-8 (RFC 6532, for a server that took SMTPUTF8): a non-ASCII address cannot be
-    an RFC 2047 encoded word, which would turn the whole address into unreadable text.
-    """
-    alternatives = MIMEMultipart("alternative")
-    alternatives.attach(MIMEText(row["body_text"], "plain", "utf-8"))
-    if row["body_html"]:
-        alternatives.attach(MIMEText(row["body_html"], "html", "utf-8"))
-    message: MIMEMultipart = alternatives
-    if row["calendar"]:
-        method = "CANCEL" if "METHOD:CANCEL" in row["calendar"] else "REQUEST"
-        inline = MIMEText(row["calendar"], "calendar", "utf-8")
-        inline.set_param("method", method)
-        alternatives.attach(inline)
-        attachment = MIMEApplication(row["calendar"].encode(), "ics")
-        attachment.add_header("Content-Disposition", "attachment", filename="invite.ics")
-        message = MIMEMultipart("mixed")
-        message.attach(alternatives)
-        message.attach(attachment)
-    message["From"] = sender(row, mail_from)
-    message["To"] = smtp_address(row["recipient"])
-    reply_to = row.get("reply_to")
-    if reply_to and (utf8 or reply_to.rpartition("@")[0].isascii()):
-        # The network's contact: a reply reaches the organisers, not the unattended sender. An
-        # address no header can carry is left out rather than costing the person their email.
-        with contextlib.suppress(UnicodeError):
-            message["Reply-To"] = smtp_address(reply_to)
-    # compat32 takes a Header object and encodes it as RFC 2047 words when flattening.
-    message["Subject"] = row["subject"] if utf8 else cast(str, Header(row["subject"], "utf-8"))
-    message["Message-ID"] = f"<{row['id']}@tilmeld>"
-    message["Date"] = formatdate(localtime=False)
-    message["Content-Language"] = row["language"]
-    return message.as_bytes(policy=email.policy.SMTPUTF8) if utf8 else message.as_bytes()
-
-
-def sender(row: Any, mail_from: str) -> str:
-    """The configured sender's address under the name of those the email is sent for (the
-    network's organisers): the address stays the one SPF and DKIM vouch for."""
-    name = row.get("sender_name")
-    if not name:
-        return mail_from
-    return formataddr((name, parseaddr(mail_from)[1]), charset="utf-8")
 
 
 def is_permanent(error: Exception) -> bool:
