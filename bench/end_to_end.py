@@ -52,7 +52,7 @@ from bench.api import (
     percentile,
     registration_body,
 )
-from bench.lag import LagSamples, sample_lags
+from bench.lag import LagSamples, relay_counters, relay_figures, sample_lags
 from devstack import processes
 from devstack.ports import free_port
 from devstack.postgres import EmbeddedPostgres
@@ -82,20 +82,32 @@ class Stack:
     logs: Path
     ports: dict[str, int]
     metrics_ports: dict[str, int]
+    relay_process: bool = False
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
     def start(self, name: str) -> None:
+        env = {
+            **self.env,
+            f"{name.upper()}_PORT": str(self.ports[name]),
+            f"{name.upper()}_METRICS_PORT": str(self.metrics_ports[name]),
+        }
+        if name == "registration" and self.relay_process:
+            # As the Kubernetes deployment runs it: the API without the relay, the relay alone.
+            env["RUN_RELAY"] = "false"
+            self.children["relay"] = processes.spawn(
+                [sys.executable, "-m", "registration", "relay"],
+                env={**env, "REGISTRATION_METRICS_PORT": str(self.metrics_ports["relay"])},
+                log_file=self.logs / "relay.log",
+            )
         self.children[name] = processes.spawn(
-            [sys.executable, "-m", name, "serve"],
-            env={
-                **self.env,
-                f"{name.upper()}_PORT": str(self.ports[name]),
-                f"{name.upper()}_METRICS_PORT": str(self.metrics_ports[name]),
-            },
-            log_file=self.logs / f"{name}.log",
+            [sys.executable, "-m", name, "serve"], env=env, log_file=self.logs / f"{name}.log"
         )
         pinning.pin_if_requested()
+
+    @property
+    def relay_metrics_port(self) -> int:
+        return self.metrics_ports["relay" if self.relay_process else "registration"]
 
     def stop(self, name: str) -> None:
         child = self.children.pop(name)
@@ -112,7 +124,7 @@ class Stack:
         return {name: _cpu_seconds(child.pid) for name, child in self.children.items()}
 
     async def wait_ready(self, session: aiohttp.ClientSession) -> None:
-        for name in self.children:
+        for name in self.ports:
             url = f"http://127.0.0.1:{self.ports[name]}/health/ready"
             for _ in range(300):
                 try:
@@ -221,13 +233,14 @@ async def live(
     servers: str,
     rate: int,
     seconds: float,
-) -> tuple[Posted, dict[str, float], LagSamples, dict[str, float]]:
+) -> tuple[Posted, dict[str, float], LagSamples, dict[str, Any]]:
     """The open loop at `rate`, the reporting watcher and the lag sampler beside it; returns when
     every fact is seen and every lag has been 0 for a second after the last POST (or after
     60 s)."""
     posted = Posted()
     seen: dict[str, float] = {}
     lags = LagSamples()
+    relay_before = await relay_counters(stack.relay_metrics_port)
     cpu_before, started = (
         {**stack.cpu_seconds(), "load_generator": time.process_time()},
         time.time(),
@@ -252,12 +265,15 @@ async def live(
         await asyncio.sleep(0.2)
     lags.stop.set()
     await sampler
-    return posted, seen, lags, cpu
+    relay = relay_figures(relay_before, await relay_counters(stack.relay_metrics_port))
+    return posted, seen, lags, {"cpu": cpu, "relay": relay}
 
 
 # Long on purpose: one benchmark read top to bottom (infrastructure, services, load, backlog,
 # profile, figures); the order of the phases is what a reader checks.
-async def run(rate: int, seconds: float, backlog: int, flame_seconds: int) -> dict[str, Any]:
+async def run(
+    rate: int, seconds: float, backlog: int, flame_seconds: int, *, relay_process: bool
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         postgres = EmbeddedPostgres(tmp / "pg", port=free_port(), durable=True)
@@ -294,7 +310,8 @@ async def run(rate: int, seconds: float, backlog: int, flame_seconds: int) -> di
             env=env,
             logs=tmp,
             ports=ports,
-            metrics_ports={name: free_port() for name in SERVICES},
+            metrics_ports={name: free_port() for name in (*SERVICES, "relay")},
+            relay_process=relay_process,
         )
         flame_graphs: dict[str, str] = {}
         try:
@@ -311,7 +328,7 @@ async def run(rate: int, seconds: float, backlog: int, flame_seconds: int) -> di
                 await post_registrations(session, base, meetings, warm, count=50, rate=50)
                 await watch_reporting(postgres.url, warm, {}, until=time.time() + 60)
 
-                measured, measured_seen, lags, cpu_share = await live(
+                measured, measured_seen, lags, figures = await live(
                     session,
                     base,
                     meetings,
@@ -397,11 +414,14 @@ async def run(rate: int, seconds: float, backlog: int, flame_seconds: int) -> di
         "backlog_emails_arrived": len(backlog_mail),
         "peak_rss_mb": stack.peak_rss_mb,
         # CPU used while the load was offered, in cores (1.0 = one core all the time).
-        "cpu_cores_under_load": cpu_share,
+        "cpu_cores_under_load": figures["cpu"],
+        # The relay's batches while the load was offered (its metrics; times from claim to commit).
+        "relay": figures["relay"],
         "flame_graphs": flame_graphs,
         "flame_graph_pass": f"{flame_seconds} s at {rate}/s after the measured phases",
         "pinned": pinning.description(),
         "cpus": os.cpu_count(),
+        "relay_runs": "in its own process" if relay_process else "inside the API process",
     }
 
 
@@ -435,10 +455,24 @@ def main() -> None:
         default=10,
         help="py-spy flame graph of each service under load, in artifacts/ (0: none)",
     )
+    parser.add_argument(
+        "--relay-process",
+        action="store_true",
+        help="the outbox relay as a process of its own (python -m registration relay), as the "
+        "Kubernetes deployment runs it, instead of inside the API process",
+    )
     parser.add_argument("--json", type=Path, default=ARTIFACTS / "bench-end-to-end.json")
     args = parser.parse_args()
     pinning.pin_if_requested()
-    result = asyncio.run(run(args.rate, args.seconds, args.backlog, args.flame_seconds))
+    result = asyncio.run(
+        run(
+            args.rate,
+            args.seconds,
+            args.backlog,
+            args.flame_seconds,
+            relay_process=args.relay_process,
+        )
+    )
     for key, value in result.items():
         print(f"{key:>36}  {value}")
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -208,6 +208,7 @@ def footprint_rows(runs: dict[str, dict[str, Any]]) -> list[Row]:
     note("registration", pick(runs.get("api"), "registration_peak_rss_mb"), "api")
     note("notification", pick(runs.get("notification"), "notification_peak_rss_mb"), "notification")
     note("reporting", pick(runs.get("reporting"), "reporting_peak_rss_mb"), "reporting")
+    extra = set(peaks) - {"registration", "notification", "reporting"}  # a relay process
     return [
         Row(
             f"{service} peak RSS (VmHWM)",
@@ -216,7 +217,7 @@ def footprint_rows(runs: dict[str, dict[str, Any]]) -> list[Row]:
             None if service not in peaks else peaks[service][0] < RSS_BAR_MB,
             f"`make bench-{peaks[service][1]}`" if service in peaks else "`make bench`",
         )
-        for service in ("registration", "notification", "reporting")
+        for service in ("registration", "notification", "reporting", *sorted(extra))
     ]
 
 

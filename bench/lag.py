@@ -128,3 +128,44 @@ async def _gauge_lag(session: aiohttp.ClientSession, port: int) -> int:
     return sum(
         int(float(line.rsplit(" ", 1)[1])) for line in text.splitlines() if line.startswith(GAUGE)
     )
+
+
+async def relay_counters(port: int) -> dict[str, float]:
+    """The relay's own counters from registration's metrics endpoint: events published, batches
+    and their seconds from claim to commit, and the histogram's cumulative buckets."""
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,
+        session.get(f"http://127.0.0.1:{port}/metrics") as answer,
+    ):
+        text = await answer.text()
+    counters: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name == "tilmeld_relay_published_total":
+            counters["published"] = float(value)
+        elif name == "tilmeld_relay_publish_seconds_count":
+            counters["batches"] = float(value)
+        elif name == "tilmeld_relay_publish_seconds_sum":
+            counters["seconds"] = float(value)
+        elif name.startswith('tilmeld_relay_publish_seconds_bucket{le="'):
+            bound = name.split('"')[1]
+            counters[f"le {bound}"] = float(value)
+    return counters
+
+
+def relay_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    """Batches, mean batch size, mean and p99 (a bucket's upper bound) claim-to-commit time."""
+    delta = {key: after.get(key, 0.0) - before.get(key, 0.0) for key in after}
+    batches = delta.get("batches", 0.0)
+    if not batches:
+        return {"batches": 0}
+    buckets = sorted(
+        (float(key[3:]), count) for key, count in delta.items() if key.startswith("le ")
+    )
+    p99 = next((bound for bound, count in buckets if count >= 0.99 * batches), None)
+    return {
+        "batches": int(batches),
+        "mean_batch_size": round(delta.get("published", 0.0) / batches, 1),
+        "mean_publish_ms": round(1000 * delta.get("seconds", 0.0) / batches, 1),
+        "p99_publish_ms_at_most": None if p99 is None else round(1000 * p99, 1),
+    }
