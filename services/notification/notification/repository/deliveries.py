@@ -1,7 +1,8 @@
 """Sending the ledger's rows: claimed in batches under a lease, then marked sent or failed.
 
 Each statement stands alone (the dispatcher runs them on the pool, not in one transaction): a
-row is marked `sent` as soon as the server accepts it."""
+row is marked `sent` as soon as the server accepts it, with the rows the other connections had
+accepted meanwhile."""
 
 from __future__ import annotations
 
@@ -30,9 +31,16 @@ WHERE n.id = due.id
 RETURNING n.*
 """
 
-MARK_SENT = """
-UPDATE notifications SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL
-WHERE id = $1
+# One round trip (and one commit) for what each SMTP connection needs before its next message:
+# its last accepted one marked `sent`, and whether the next is still to be sent (erasure may have
+# suppressed a row while it was leased). The update's rows are never among those checked.
+MARK_SENT_AND_CHECK = """
+WITH sent AS (
+    UPDATE notifications
+    SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL
+    WHERE id = ANY($1::uuid[])
+)
+SELECT id FROM notifications WHERE id = ANY($2::uuid[]) AND status IN ('pending', 'failed')
 """
 
 MARK_FAILED = """
@@ -42,9 +50,6 @@ SET status = $2, last_error = $3, locked_until = NULL,
 WHERE id = $1 AND status IN ('pending', 'failed')
 """
 
-# Erasure may have suppressed a row while it was leased: check just before sending.
-STILL_SENDABLE = "SELECT status IN ('pending', 'failed') FROM notifications WHERE id = $1"
-
 STATE_COUNTS = "SELECT status, count(*) AS n FROM notifications GROUP BY status"
 
 
@@ -53,12 +58,11 @@ async def claim_due(db: Db, *, limit: int) -> list[asyncpg.Record]:
     return await db.fetch(CLAIM_DUE, limit)
 
 
-async def still_sendable(db: Db, notification_id: uuid.UUID) -> bool:
-    return bool(await db.fetchval(STILL_SENDABLE, notification_id))
-
-
-async def mark_sent(db: Db, notification_id: uuid.UUID) -> None:
-    await db.execute(MARK_SENT, notification_id)
+async def mark_sent_and_check(
+    db: Db, *, sent: list[uuid.UUID], upcoming: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Mark `sent` those sent; of `upcoming`, the ids still to be sent."""
+    return {row["id"] for row in await db.fetch(MARK_SENT_AND_CHECK, sent, upcoming)}
 
 
 async def mark_failed(
