@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
+from registration.repository import municipalities as municipality_rows
 from tilmeld_shared.db import Connection
 
 INSERT = """
@@ -35,12 +36,14 @@ BY_ID = "SELECT * FROM meetings WHERE id = $1"
 # The capacity guard: every change to a meeting's seats holds this row lock.
 FOR_UPDATE = "SELECT * FROM meetings WHERE id = $1 FOR UPDATE"
 
-# The same lock, with the meeting's network beside it (not locked): one round trip less for
-# registering, which needs both.
-FOR_UPDATE_WITH_NETWORK = """
-SELECT m AS meeting, n AS network FROM meetings m JOIN networks n ON n.id = m.network_id
-WHERE m.id = $1
-FOR UPDATE OF m
+# The same lock, with what registering reads beside it (neither locked): the meeting's network
+# and the municipality register's version (repository/municipalities.py), two round trips less.
+FOR_UPDATE_WITH_NETWORK = f"""
+SELECT meeting, network, register.n, register.newest
+FROM meetings meeting JOIN networks network ON network.id = meeting.network_id,
+     ({municipality_rows.VERSION}) register
+WHERE meeting.id = $1
+FOR UPDATE OF meeting
 """
 
 # Keyset pagination on (starts_at, id), as shown (with the waitlist's length).
@@ -177,12 +180,19 @@ async def lock(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record | None
     return await conn.fetchrow(FOR_UPDATE, meeting_id)
 
 
-async def lock_with_network(
-    conn: Connection, meeting_id: uuid.UUID
-) -> tuple[asyncpg.Record, asyncpg.Record] | None:
-    """The meeting, locked as `lock` does, and its network."""
+class ForRegistering(NamedTuple):
+    meeting: asyncpg.Record
+    network: asyncpg.Record
+    register: municipality_rows.RegisterVersion
+
+
+async def lock_for_registering(conn: Connection, meeting_id: uuid.UUID) -> ForRegistering | None:
+    """The meeting, locked as `lock` does, its network and the municipality register's
+    version."""
     row = await conn.fetchrow(FOR_UPDATE_WITH_NETWORK, meeting_id)
-    return None if row is None else (row["meeting"], row["network"])
+    if row is None:
+        return None
+    return ForRegistering(row["meeting"], row["network"], municipality_rows.register_version(row))
 
 
 async def page(

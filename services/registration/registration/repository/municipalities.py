@@ -154,11 +154,22 @@ def _entry(row: asyncpg.Record) -> Municipality:
     )
 
 
-async def register(conn: Connection) -> Register:
-    """The register as this connection sees it, from the process's copy while it is current."""
-    version_row = await conn.fetchrow(VERSION)
-    assert version_row is not None
-    version = (int(version_row["n"]), version_row["newest"])
+# The register's version as VERSION reads it: its row count and its newest row's time.
+RegisterVersion = tuple[int, datetime | None]
+
+
+def register_version(row: asyncpg.Record) -> RegisterVersion:
+    """The version in a row that selected VERSION's columns (`n`, `newest`)."""
+    return int(row["n"]), row["newest"]
+
+
+async def register(conn: Connection, *, version: RegisterVersion | None = None) -> Register:
+    """The register as this connection sees it, from the process's copy while it is current;
+    `version`: the register's version as this transaction has already read it."""
+    if version is None:
+        version_row = await conn.fetchrow(VERSION)
+        assert version_row is not None
+        version = register_version(version_row)
     found = _cache.get(version)
     if found is None:
         found = Register(_entry(row) for row in await conn.fetch(ALL))
@@ -169,7 +180,12 @@ async def register(conn: Connection) -> Register:
 
 
 async def resolve_name(
-    conn: Connection, name: str, country: str | None = None, *, code: str | None = None
+    conn: Connection,
+    name: str,
+    country: str | None = None,
+    *,
+    code: str | None = None,
+    version: RegisterVersion | None = None,
 ) -> Match | Ambiguous | None:
     """The register entry a typed name means: a Match, Ambiguous candidates, or None."""
-    return resolve(name, await register(conn), country=country, code=code)
+    return resolve(name, await register(conn, version=version), country=country, code=code)

@@ -18,6 +18,7 @@ from registration.municipalities import Match, normalise
 from registration.pagination import Cursor
 from registration.repository import members as member_rows
 from registration.repository import municipalities as municipality_rows
+from registration.repository.municipalities import RegisterVersion
 from registration.service.commands import MemberIn, MunicipalityIn
 from registration.unit_of_work import Once, Transactions
 from tilmeld_shared.auth import Principal
@@ -36,9 +37,12 @@ class TypedMunicipality:
     municipality_id: uuid.UUID | None
 
 
-async def typed_municipality(conn: Connection, member: MemberIn) -> TypedMunicipality:
+async def typed_municipality(
+    conn: Connection, member: MemberIn, *, register: RegisterVersion | None = None
+) -> TypedMunicipality:
     """The sign-up's municipality: the id it sent (422 if unknown) or the name it typed,
-    resolved to the register where the name means exactly one entry."""
+    resolved to the register where the name means exactly one entry (`register`: its version,
+    if the transaction has read it)."""
     if member.municipality_id is not None:
         row = await municipality_rows.get(conn, member.municipality_id)
         if row is None:
@@ -55,12 +59,14 @@ async def typed_municipality(conn: Connection, member: MemberIn) -> TypedMunicip
         name = member.municipality or row["name"]
         return TypedMunicipality(name, normalise(name) or name, row["municipality_id"])
     assert member.municipality is not None  # MemberIn asks for one of the two
-    return await resolved(conn, member.municipality)
+    return await resolved(conn, member.municipality, register=register)
 
 
-async def resolved(conn: Connection, name: str) -> TypedMunicipality:
+async def resolved(
+    conn: Connection, name: str, *, register: RegisterVersion | None = None
+) -> TypedMunicipality:
     """A typed name with what the register says it means now."""
-    found = await municipality_rows.resolve_name(conn, name)
+    found = await municipality_rows.resolve_name(conn, name, version=register)
     municipality_id = found.municipality.municipality_id if isinstance(found, Match) else None
     return TypedMunicipality(name, normalise(name) or name.strip().casefold(), municipality_id)
 

@@ -60,15 +60,15 @@ async def register_for_meeting_within(
 ) -> Registered:
     """Register a person (and companions) for a meeting: confirmed while seats last, else
     waitlisted; their answers to the meeting's questions must fit them."""
-    locked = await meeting_rows.lock_with_network(conn, meeting_id)
+    locked = await meeting_rows.lock_for_registering(conn, meeting_id)
     if locked is None:
         raise NotFound(f"No meeting {meeting_id}.")
-    meeting, network = locked
+    meeting, network = locked.meeting, locked.network
     now = ctx.clock.now()
     _still_open(meeting, now=now)
     _companions_allowed(command, max_companions=network["max_companions"])
     given = answers.checked_answers(answers.questions_of(meeting["questions"]), command.answers)
-    member = await member_for_sign_up(conn, ctx.vault, command.member)
+    member = await member_for_sign_up(conn, ctx.vault, command.member, register=locked.register)
     standing = await _may_register(conn, ctx, meeting, member["id"], now=now)
     registered = await place_registration(
         conn,
