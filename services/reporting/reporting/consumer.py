@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 import asyncpg
 from faststream.kafka import KafkaBroker
@@ -30,8 +31,9 @@ def create_broker(settings: Settings, pool: asyncpg.Pool) -> KafkaBroker:
     )
 
     def received(events: list[Event]) -> None:
-        for envelope, _ in events:
-            EVENTS_BY_TYPE.labels(envelope.event_type).inc()
+        # Counted per batch: a labelled increment per event was 3 % of the catch-up's samples.
+        for event_type, count in Counter(envelope.event_type for envelope, _ in events).items():
+            EVENTS_BY_TYPE.labels(event_type).inc(count)
         BATCH_SIZE.observe(len(events))
 
     async def on_events(events: list[Event]) -> None:

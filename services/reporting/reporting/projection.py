@@ -104,7 +104,20 @@ class _Batch:
     feedback: FeedbackBatch = field(default_factory=FeedbackBatch)
 
     def add(self, payload: Payload, version: int) -> None:
+        # Registrations first, the most frequent: each case is an isinstance through pydantic's
+        # ABC metaclass, and going through the other cases first cost a tenth of the fold.
         match payload:
+            case RegistrationState():
+                values = _registration(payload)
+                _fold(
+                    self.registrations,
+                    payload.registration_id,
+                    version,
+                    values,
+                    REGISTRATION_STICKY,
+                    RESOLVED,
+                )
+                self._attendance(payload, version)
             case NetworkCreated():  # and NetworkUpdated
                 _fold(self.networks, payload.network_id, version, _network(payload))
             case MeetingScheduled():  # and MeetingUpdated
@@ -125,17 +138,6 @@ class _Batch:
                     ENROLMENT_STICKY,
                     RESOLVED,
                 )
-            case RegistrationState():
-                values = _registration(payload)
-                _fold(
-                    self.registrations,
-                    payload.registration_id,
-                    version,
-                    values,
-                    REGISTRATION_STICKY,
-                    RESOLVED,
-                )
-                self._attendance(payload, version)
             case PartyState():  # applied, joined, declined, withdrew
                 _fold(self.parties, payload.party_id, version, _party(payload), PARTY_STICKY)
             case MemberErased():
@@ -194,16 +196,19 @@ def _fold(
     """Keep the newest state per row; a sticky timestamp, once set, survives newer states, and
     the `kept` fields (together) come from the older state when the newest has none."""
     current = rows.get(key)
-    newest, older = values, (current.values if current else None)
-    if current is not None and version <= current.version:
+    if current is None:  # the row's first state in the batch, as most are: nothing to merge
+        rows[key] = RowState(version, values)
+        return
+    newest, older = values, current.values
+    if version <= current.version:
         newest, older = current.values, values
     merged = dict(newest)
     for name in sticky:
-        seen = [v for v in (newest[name], older[name] if older else None) if v is not None]
+        seen = [v for v in (newest[name], older[name]) if v is not None]
         merged[name] = max(seen) if seen else None
-    if kept and older is not None and merged[kept[0]] is None:
+    if kept and merged[kept[0]] is None:
         merged.update({name: older[name] for name in kept})
-    rows[key] = RowState(max(version, current.version if current else 0), merged)
+    rows[key] = RowState(max(version, current.version), merged)
 
 
 def _network(payload: NetworkCreated) -> dict[str, Any]:
