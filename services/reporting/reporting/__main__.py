@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+
+from fastapi import FastAPI
 
 from reporting import maintenance
 from reporting.main import MIGRATIONS, SCHEMA, create_app
 from reporting.settings import Settings
 from tilmeld_shared.cli import Command, ServiceCommands
+
+# A batch's events live until it is applied: the young generation has room for a part of a
+# delivery instead of being walked, and promoted, every 700 allocations.
+YOUNG_OBJECTS_BEFORE_COLLECTING = 20_000
+
+
+def create_served_app(settings: Settings) -> FastAPI:
+    """The app, in a process of its own: what start-up loaded (modules, models, the app) lives
+    as long as the process, so it is frozen out of the collector's full passes (catching up,
+    each walked it for 55 ms, a sixth of the time)."""
+    app = create_app(settings)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_OBJECTS_BEFORE_COLLECTING, 10, 10)
+    return app
 
 
 def rebuild(settings: Settings, _: argparse.Namespace) -> int:
@@ -27,7 +45,7 @@ def reconcile(settings: Settings, _: argparse.Namespace) -> int:
 
 COMMANDS = ServiceCommands(
     Settings,
-    create_app,
+    create_served_app,
     schema=SCHEMA,
     migrations=MIGRATIONS,
     commands={
