@@ -7,8 +7,9 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
+import orjson
 import structlog
 from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import Counter, Histogram, start_http_server
@@ -192,7 +193,7 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_json_line)
         if json_lines
         else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -212,6 +213,12 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
     root.setLevel(level.upper())
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _json_line(event: object, **options: Any) -> str:
+    """A log line through orjson: a line per request at INFO, where the standard library's
+    encoder took ~3x as long to render it."""
+    return orjson.dumps(event, default=options.get("default")).decode()
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
