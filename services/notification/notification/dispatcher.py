@@ -1,11 +1,12 @@
 """Sending queued notifications over SMTP, after their rows are committed.
 
 A batch is claimed with FOR UPDATE SKIP LOCKED and a lease, so two processes never send the same
-notification, and sent over a few SMTP connections at once. A connection hands the server its
-next message only once its last accepted one is marked `sent`: a crash between that acceptance
-and the commit of `sent` is the one window in which a message can go out twice (after the lease
-expires), so a crash sends at most one message twice per connection. The Message-ID, derived
-from the notification id, lets mail systems recognise such a duplicate.
+notification, and sent over a few SMTP connections at once. A crash between the server's
+acceptance of a message and the commit of `sent` is the one window in which a message can go
+out twice (after the lease expires): a connection hands the server its next message only once
+its last accepted one is marked `sent`, and no more than `UNMARKED_MAX` are ever accepted and
+not yet marked, so a crash sends at most that many twice. The Message-ID, derived from the
+notification id, lets mail systems recognise such a duplicate.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ from tilmeld_shared.tracing import TRACE_HEADERS, SpanKind, span_continuing, tra
 
 log = logging.getLogger(__name__)
 
+# Emails the server has accepted that are not yet committed `sent`, at most, whatever the number
+# of SMTP connections: the most one crash can send twice.
+UNMARKED_MAX = 4
+
 
 def is_permanent(error: Exception) -> bool:
     """A 5xx from the server will not change on retry; 4xx and connection errors may."""
@@ -63,10 +68,12 @@ class SentMarks:
     last accepted one `sent`, and is the next one still to be sent?
 
     Whatever the connections ask while a round trip is under way goes in the next, in one
-    statement and one commit: a commit per email made the database the bottleneck."""
+    statement and one commit: a commit per email made the database the bottleneck. At most
+    `UNMARKED_MAX` emails are handed over and not yet committed `sent` at any time."""
 
     def __init__(self, db: Db) -> None:
         self._db = db
+        self._unmarked = asyncio.Semaphore(UNMARKED_MAX)
         self._waiting: list[tuple[Accepted | None, Any, asyncio.Future[bool]]] = []
         self._round_trips: asyncio.Task[None] | None = None
 
@@ -79,6 +86,14 @@ class SentMarks:
             self._round_trips = asyncio.create_task(self._answer_all())
         return answer
 
+    async def hand_over(self) -> None:
+        """Wait until an email more may be handed to the server before the others are marked."""
+        await self._unmarked.acquire()
+
+    def not_accepted(self) -> None:
+        """The email handed over was refused: it will not be marked."""
+        self._unmarked.release()
+
     async def _answer_all(self) -> None:
         while self._waiting:
             asked, self._waiting = self._waiting, []
@@ -89,12 +104,15 @@ class SentMarks:
                     self._db, sent=[accepted.row["id"] for accepted in sent], upcoming=upcoming
                 )
             except Exception as error:
+                for _ in sent:
+                    self._unmarked.release()
                 for _, _, answer in asked:
                     if not answer.done():  # a connection cancelled meanwhile asks no more
                         answer.set_exception(error)
                 continue
             committed = time.perf_counter()
             for accepted in sent:
+                self._unmarked.release()
                 ACCEPT_TO_COMMIT_SECONDS.observe(committed - accepted.at)
                 NOTIFICATIONS.labels(accepted.row["template"], "sent").inc()
                 DELIVERY_SECONDS.observe(
@@ -167,7 +185,7 @@ class Dispatcher:
             return
         try:
             for row, upcoming in zip(rows, [*rows[1:], None], strict=True):
-                accepted = await self._send_one(smtp, row, still_to_send)
+                accepted = await self._send_one(smtp, row, marks, still_to_send)
                 still_to_send = marks.ask(accepted, upcoming)
             await still_to_send  # the last message marked before the batch ends
         finally:
@@ -175,10 +193,14 @@ class Dispatcher:
                 await smtp.quit()
 
     async def _send_one(
-        self, smtp: aiosmtplib.SMTP, row: Any, still_to_send: Awaitable[bool]
+        self,
+        smtp: aiosmtplib.SMTP,
+        row: Any,
+        marks: SentMarks,
+        still_to_send: Awaitable[bool],
     ) -> Accepted | None:
         if not tracing_on():
-            return await self._send(smtp, row, still_to_send)
+            return await self._send(smtp, row, marks, still_to_send)
         # In the trace of the event that queued it; a reminder's is a trace of its own.
         with span_continuing(
             {name: row[name] for name in TRACE_HEADERS},
@@ -192,10 +214,14 @@ class Dispatcher:
                 "server.port": self._settings.smtp_port,
             },
         ):
-            return await self._send(smtp, row, still_to_send)
+            return await self._send(smtp, row, marks, still_to_send)
 
     async def _send(
-        self, smtp: aiosmtplib.SMTP, row: Any, still_to_send: Awaitable[bool]
+        self,
+        smtp: aiosmtplib.SMTP,
+        row: Any,
+        marks: SentMarks,
+        still_to_send: Awaitable[bool],
     ) -> Accepted | None:
         """The row as the server accepted it; None when it was not (and is marked so), or is
         no longer to be sent (erased or re-queued meanwhile).
@@ -218,9 +244,11 @@ class Dispatcher:
                 await smtp.rset()
             return None
         if failure is None:
+            await marks.hand_over()
             try:
                 await smtp.data(message)
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                marks.not_accepted()
                 failure = error
         if failure is not None:
             await self._smtp_failed(smtp, row, failure)
