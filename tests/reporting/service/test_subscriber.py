@@ -88,3 +88,68 @@ async def test_an_unreadable_message_goes_to_the_dead_letters_and_the_batch_is_a
     assert notice["kept_in"] == "reporting.dead_letters"
     assert headers["x-failed-by"] == "reporting"
     assert await pool.fetchval("SELECT count(*) FROM meetings") == 0
+
+
+async def test_a_delivery_larger_than_a_part_is_applied_in_parts_each_event_once(
+    pool: asyncpg.Pool, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Catching up, a delivery is applied a part at a time: a poison message among the parts is
+    dead-lettered, and an event delivered twice within the delivery is still applied once."""
+    import reporting.consumer
+
+    part_sizes: list[int] = []
+    apply = reporting.consumer.project_batch
+
+    async def counting(pool: asyncpg.Pool, events: list[Any]) -> None:
+        part_sizes.append(len(events))
+        await apply(pool, events)
+
+    monkeypatch.setattr(reporting.consumer, "project_batch", counting)
+    settings = Settings(
+        database_url=database_url, kafka_bootstrap_servers="127.0.0.1:1", batch_max_records=2
+    )
+    messages = [scheduled(uuid.uuid4()) for _ in range(7)]
+    messages.insert(3, b"not json")
+    messages.append(messages[0])
+
+    async with TestKafkaBroker(create_broker(settings, pool)) as kafka:
+        await kafka.publish_batch(*messages, topic=TOPIC_MEETINGS)
+
+    assert len(part_sizes) > 1 and max(part_sizes) <= 2
+    assert await pool.fetchval("SELECT count(*) FROM meetings") == 7
+    assert await pool.fetchval("SELECT count(*) FROM inbox") == 7
+    assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 1
+
+
+async def test_a_part_that_fails_fails_the_delivery_and_its_redelivery_applies_the_rest_once(
+    pool: asyncpg.Pool, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reporting.consumer
+
+    apply = reporting.consumer.project_batch
+    parts = 0
+
+    async def second_part_fails(pool: asyncpg.Pool, events: list[Any]) -> None:
+        nonlocal parts
+        parts += 1
+        if parts == 2:
+            raise RuntimeError("the database went away")
+        await apply(pool, events)
+
+    settings = Settings(
+        database_url=database_url, kafka_bootstrap_servers="127.0.0.1:1", batch_max_records=2
+    )
+    messages = [scheduled(uuid.uuid4()) for _ in range(6)]
+    monkeypatch.setattr(reporting.consumer, "project_batch", second_part_fails)
+    with pytest.raises(RuntimeError):
+        async with TestKafkaBroker(create_broker(settings, pool)) as kafka:
+            await kafka.publish_batch(*messages, topic=TOPIC_MEETINGS)
+    applied_before = await pool.fetchval("SELECT count(*) FROM inbox")
+    assert 2 <= applied_before < 6  # the first part stays applied; the delivery is not acked
+
+    monkeypatch.setattr(reporting.consumer, "project_batch", apply)
+    async with TestKafkaBroker(create_broker(settings, pool)) as kafka:
+        await kafka.publish_batch(*messages, topic=TOPIC_MEETINGS)  # redelivered
+
+    assert await pool.fetchval("SELECT count(*) FROM inbox") == 6
+    assert await pool.fetchval("SELECT count(*) FROM meetings") == 6
