@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run run-fresh test lint typecheck unit install clean browser promtool redis bench-notification bench-reporting measure test-faults bench bench-api bench-end-to-end audit audit-locked messages
+.PHONY: run run-fresh test lint typecheck unit install clean browser promtool redis bench-notification bench-reporting measure test-faults bench bench-api bench-api-pinned bench-end-to-end audit audit-locked messages
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -102,10 +102,14 @@ bench-api: install
 bench-end-to-end: install
 	$(VENV)/bin/python -m bench.end_to_end
 
+# The API's saturation again with the stack on CPU 0 and the load generator on CPU 1.
+bench-api-pinned: install
+	BENCH_PIN=1 $(VENV)/bin/python -m bench.api --json artifacts/bench-api-pinned.json
+
 # Every benchmark in turn, each printing its table and writing artifacts/bench-*.json, then the
 # figures table regenerated from those files (docs/figures.md, README.md). With BENCH_PIN=1 a
 # benchmark that supports it runs its load generator on CPU 1 and what it measures on CPU 0.
-bench: bench-api bench-end-to-end bench-notification bench-reporting
+bench: bench-api bench-api-pinned bench-end-to-end bench-notification bench-reporting
 	$(VENV)/bin/python -m bench.figures
 
 # Known vulnerabilities in the locked dependencies (needs PyPI's JSON API or OSV reachable).

@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 import httpx
 
+from bench import pinning
 from bench.limits import measure as machine_limits
 from devstack import processes
 from devstack.ports import free_port
@@ -165,6 +166,7 @@ async def run() -> dict[str, Any]:
         postgres.start()
         broker = TansuBroker(port=free_port())
         broker.start()
+        pinning.pin_if_requested()
         service = None
         try:
             limits = await machine_limits(postgres.url, broker.bootstrap_servers)
@@ -183,6 +185,7 @@ async def run() -> dict[str, Any]:
                 "RATE_LIMIT_PER_EMAIL": "",
             }
             service = processes.spawn([sys.executable, "-m", "registration", "serve"], env=env)
+            pinning.pin_if_requested()
             base = f"http://127.0.0.1:{port}/api/v1"
             for _ in range(200):
                 try:
@@ -208,6 +211,7 @@ async def run() -> dict[str, Any]:
         "api_saturation_errors": saturated["errors"],
         "open_loop": latency,
         "registration_peak_rss_mb": rss,
+        "pinned": pinning.description(),
     }
 
 

@@ -10,11 +10,11 @@ import asyncpg
 import httpx
 
 from devstack.smtp import MailCatcher
+from notification.dispatcher import UNMARKED_MAX
 from tests.builders import ORGANISER, REPORTING, meeting_body, member, network_body
 from tests.e2e.conftest import Services
 
 PEOPLE = 150
-SMTP_CONNECTIONS = 4  # the notification service's default
 
 
 async def _scalar(database_url: str, sql: str, *args: Any) -> Any:
@@ -122,9 +122,9 @@ async def test_killing_consumers_mid_stream_loses_and_doubles_nothing(
     assert any(0 < done < of for _, done, of in kill_points), f"no kill mid-stream: {kill_points}"
     assert len(by_identity) == expected == rows  # nothing lost, no notification twice
     # A duplicate email needs a kill between the SMTP server's acceptance and the commit of
-    # `sent`; each of the dispatcher's parallel SMTP connections has at most one message there.
+    # `sent`; the dispatcher never has more than UNMARKED_MAX accepted and not yet marked.
     notification_kills = sum(1 for name, _, _ in kill_points if name == "notification")
-    assert duplicates <= notification_kills * SMTP_CONNECTIONS
+    assert duplicates <= notification_kills * UNMARKED_MAX
 
     truth = await _truth(database_url, meeting["meeting_id"])
     report_url = f"{services.url('reporting')}/reports/meetings/{meeting['meeting_id']}"
