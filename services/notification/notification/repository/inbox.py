@@ -6,13 +6,17 @@ import uuid
 
 from tilmeld_shared.db import Connection
 
-CLAIM_EVENT = """
-INSERT INTO inbox (event_id, event_type) VALUES ($1, $2)
+CLAIM_EVENTS = """
+INSERT INTO inbox (event_id, event_type) SELECT * FROM unnest($1::uuid[], $2::text[])
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
 
 
-async def claim_event(conn: Connection, event_id: uuid.UUID, *, event_type: str) -> bool:
-    """Record the event as handled; False when it was handled before (a redelivery)."""
-    return await conn.fetchval(CLAIM_EVENT, event_id, event_type) is not None
+async def claim_events(conn: Connection, events: list[tuple[uuid.UUID, str]]) -> set[uuid.UUID]:
+    """Record a batch's events as handled, in one statement; returns the ids not handled before
+    (a redelivered one is not among them)."""
+    if not events:
+        return set()
+    rows = await conn.fetch(CLAIM_EVENTS, [e for e, _ in events], [t for _, t in events])
+    return {row["event_id"] for row in rows}

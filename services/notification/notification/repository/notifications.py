@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from notification.repository import Db
 from tilmeld_shared.db import Connection
 
-RECENT_TO_RECIPIENT = """
-SELECT count(*) FROM notifications
-WHERE lower(recipient) = lower($1) AND created_at > now() - interval '1 hour'
-  AND status <> 'suppressed'
+# The hourly limit per recipient, for every address a batch writes to at once.
+RECENT_TO_RECIPIENTS = """
+SELECT address, (SELECT count(*) FROM notifications
+                 WHERE lower(recipient) = address AND created_at > now() - interval '1 hour'
+                   AND status <> 'suppressed') AS recent
+FROM unnest($1::text[]) AS address
 """
 
+QUEUED_KEYS = "SELECT dedupe_key FROM notifications WHERE dedupe_key = ANY($1::text[])"
+
 # The dedupe key makes a redelivered event queue nothing twice: no row comes back.
-INSERT_NOTIFICATION = """
+INSERT_NOTIFICATIONS = """
 INSERT INTO notifications (id, event_id, dedupe_key, member_id, registration_id, recipient,
                            template, language, subject, body_text, body_html, calendar, status,
                            traceparent, tracestate, sender_name, reply_to)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::text[],
+                     $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+                     $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
 ON CONFLICT (dedupe_key) DO NOTHING
-RETURNING id, status
+RETURNING id, status, template
 """
 
 ERASE_NOTIFICATIONS = """
@@ -39,54 +46,73 @@ WHERE member_id = $1
 """
 
 
-async def recent_to_recipient(conn: Connection, recipient: str) -> int:
-    """Emails queued to the address (any case) in the last hour, suppressed ones aside."""
-    count: int = await conn.fetchval(RECENT_TO_RECIPIENT, recipient)
-    return count
+@dataclass
+class NewNotification:
+    """An email to insert; `status` is decided when the batch is written."""
+
+    event_id: uuid.UUID | None
+    dedupe_key: str
+    member_id: uuid.UUID | None
+    registration_id: uuid.UUID | None
+    recipient: str
+    template: str
+    language: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    calendar: str | None
+    traceparent: str | None = None
+    tracestate: str | None = None
+    sender_name: str | None = None
+    reply_to: str | None = None
+    status: str = "pending"
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-async def insert_notification(
-    conn: Connection,
-    *,
-    event_id: uuid.UUID | None,
-    dedupe_key: str,
-    member_id: uuid.UUID | None,
-    registration_id: uuid.UUID | None,
-    recipient: str,
-    template: str,
-    language: str,
-    subject: str,
-    body_text: str,
-    body_html: str | None,
-    calendar: str | None,
-    status: str,
-    traceparent: str | None = None,
-    tracestate: str | None = None,
-    sender_name: str | None = None,
-    reply_to: str | None = None,
-) -> asyncpg.Record | None:
-    """The new row's `id` and `status`; None when one with the same key was queued before."""
-    row: asyncpg.Record | None = await conn.fetchrow(
-        INSERT_NOTIFICATION,
-        uuid.uuid4(),
-        event_id,
-        dedupe_key,
-        member_id,
-        registration_id,
-        recipient,
-        template,
-        language,
-        subject,
-        body_text,
-        body_html,
-        calendar,
-        status,
-        traceparent,
-        tracestate,
-        sender_name,
-        reply_to,
-    )
-    return row
+async def recent_to_recipients(conn: Connection, recipients: list[str]) -> dict[str, int]:
+    """Emails queued to each address (any case, keyed lower-case) in the last hour, suppressed
+    ones aside."""
+    addresses = list({recipient.lower() for recipient in recipients})
+    return {
+        row["address"]: row["recent"] for row in await conn.fetch(RECENT_TO_RECIPIENTS, addresses)
+    }
+
+
+async def queued_keys(conn: Connection, keys: list[str]) -> set[str]:
+    """Those of the dedupe keys a row was queued under before."""
+    return {row["dedupe_key"] for row in await conn.fetch(QUEUED_KEYS, keys)}
+
+
+async def insert_notifications(
+    conn: Connection, rows: list[NewNotification]
+) -> list[asyncpg.Record]:
+    """Insert the rows in one statement; returns `id`, `status` and `template` of those inserted
+    (a row whose key was queued before is not)."""
+    if not rows:
+        return []
+    columns = [
+        [getattr(row, name) for row in rows]
+        for name in (
+            "id",
+            "event_id",
+            "dedupe_key",
+            "member_id",
+            "registration_id",
+            "recipient",
+            "template",
+            "language",
+            "subject",
+            "body_text",
+            "body_html",
+            "calendar",
+            "status",
+            "traceparent",
+            "tracestate",
+            "sender_name",
+            "reply_to",
+        )
+    ]
+    return await conn.fetch(INSERT_NOTIFICATIONS, *columns)
 
 
 async def erase_notifications(conn: Connection, member_id: uuid.UUID) -> None:

@@ -45,7 +45,7 @@ from notification.service.proposals import (
     proposal_rejected,
     proposal_scheduled,
 )
-from notification.service.queueing import queue
+from notification.service.queueing import Ledger
 from notification.service.recipients import Outgoing
 from notification.service.registrations import registration_changed
 from notification.service.terms import enrolment_ended
@@ -137,6 +137,10 @@ def effect_of(payload: Payload) -> Effect:
     return _no_news
 
 
+# Effects that read or change the delivery ledger: the emails held for it are written first.
+READS_LEDGER: frozenset[Effect] = frozenset({member_erased})
+
+
 async def handle_batch(
     pool: asyncpg.Pool,
     settings: Settings,
@@ -147,9 +151,7 @@ async def handle_batch(
     use case); returns the ids of notifications to send."""
     opened = await opener.open_all(list(events))
     async with pool.acquire() as conn, conn.transaction():
-        queued = []
-        for envelope, payload in opened:
-            queued += await handle_event(conn, settings, envelope, payload)
+        queued = await handle_events(conn, settings, opened)
     for envelope, _ in opened:
         log.debug(
             "event handled",
@@ -163,19 +165,39 @@ async def handle_batch(
     return queued
 
 
+async def handle_events(
+    conn: Connection, settings: Settings, opened: Sequence[tuple[Envelope, Payload | None]]
+) -> list[uuid.UUID]:
+    """Record the events as handled and apply each in order, in the caller's transaction; a
+    duplicate (handled before, or earlier in the batch) has no effect. The batch's emails are
+    queued together. Returns the ids of notifications queued for sending."""
+    unclaimed = await inbox.claim_events(
+        conn, [(envelope.event_id, envelope.event_type) for envelope, _ in opened]
+    )
+    ledger = Ledger(settings)
+    queued: list[uuid.UUID] = []
+    for envelope, payload in opened:
+        if envelope.event_id not in unclaimed:
+            continue
+        unclaimed.discard(envelope.event_id)
+        outgoing: list[Outgoing] = []
+        if payload is not None:
+            effect = effect_of(payload)
+            if effect in READS_LEDGER:
+                queued += await ledger.write(conn)
+            outgoing = await effect(conn, settings, payload, envelope.aggregate_version)
+            if effect is network_changed:
+                ledger.forget_networks()
+        if envelope.occurred_at < datetime.now(UTC) - settings.mail_events_within_delta:
+            outgoing = []  # history, not news: its state is kept, nobody is emailed
+        await ledger.add(
+            conn, outgoing, dedupe_prefix=str(envelope.event_id), event_id=envelope.event_id
+        )
+    return queued + await ledger.write(conn)
+
+
 async def handle_event(
     conn: Connection, settings: Settings, envelope: Envelope, payload: Payload | None
 ) -> list[uuid.UUID]:
-    """Record the event as handled and queue the emails it causes, in the caller's transaction;
-    a duplicate queues none. Returns the ids of notifications queued for sending."""
-    if not await inbox.claim_event(conn, envelope.event_id, event_type=envelope.event_type):
-        return []
-    outgoing: list[Outgoing] = []
-    if payload is not None:
-        effect = effect_of(payload)
-        outgoing = await effect(conn, settings, payload, envelope.aggregate_version)
-    if envelope.occurred_at < datetime.now(UTC) - settings.mail_events_within_delta:
-        outgoing = []  # history, not news: its state is kept, nobody is emailed
-    return await queue(
-        conn, settings, outgoing, dedupe_prefix=str(envelope.event_id), event_id=envelope.event_id
-    )
+    """One event alone: see `handle_events`."""
+    return await handle_events(conn, settings, [(envelope, payload)])
