@@ -39,6 +39,8 @@ _BREAK = re.compile(f"[{LINE_BREAKS}]")
 # clients grey out or fold what follows it).
 SIGNATURE_DELIMITER = "-- "
 _UNSEEN = re.compile(f"[{INVISIBLE}]")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def _one_line(value: Any) -> Any:
@@ -58,6 +60,8 @@ _environment = Environment(
     undefined=StrictUndefined,
     keep_trailing_newline=True,
     finalize=_one_line,
+    # The templates ship with the code: no stat of the file on every email.
+    auto_reload=False,
 )
 install_in_jinja(_environment, CATALOGUES)
 
@@ -134,19 +138,37 @@ def _paragraphs(
     becomes one link labelled with its words.
 
     Lines break at "\n" only: str.splitlines() also breaks at U+2028, U+0085 and the like."""
-    found = [*links, *addresses]
-    linked = re.compile(
-        "(" + "|".join(re.escape(link) for link in sorted(found, key=len, reverse=True)) + ")"
-    )
+    # Longest first, so a link that extends another is found whole.
+    found = sorted(filter(None, [*links, *addresses]), key=len, reverse=True)
     paragraphs = []
-    for block in re.split(r"\n[ \t]*\n", text.strip("\n")):
+    for block in _BLANK_LINE.split(text.strip("\n")):
         lines = []
         for line in block.split("\n"):
-            pieces = linked.split(line) if found else [line]
+            pieces = _split_at(line, found)
             kept = [_piece(p, links, action, addresses) for p in pieces if p]
             lines.append(_labelled(kept, labelled, action))
         paragraphs.append(lines)
     return paragraphs
+
+
+def _split_at(line: str, found: list[str]) -> list[str]:
+    """The line cut around each occurrence of the strings, left to right, the first of them
+    that occurs at a place winning (as a regular expression alternating them would, without
+    compiling one for every email's own links)."""
+    pieces = []
+    start = 0
+    while True:
+        at, match = len(line), ""
+        for candidate in found:
+            position = line.find(candidate, start, at + len(candidate))
+            if position != -1 and position < at:
+                at, match = position, candidate
+        if not match:
+            break
+        pieces += [line[start:at], match]
+        start = at + len(match)
+    pieces.append(line[start:])
+    return pieces
 
 
 def _piece(
@@ -211,7 +233,7 @@ def render(template: str, language: str, context: dict[str, Any]) -> Rendered:
     )
     subject, _, body = text.partition("\n")
     subject = subject.strip()
-    body = re.sub(r"\n{3,}", "\n\n", body.strip("\n")) + "\n"
+    body = _BLANK_LINES.sub("\n\n", body.strip("\n")) + "\n"
     html = html_part(
         subject,
         body,
