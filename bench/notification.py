@@ -33,6 +33,7 @@ import aiohttp
 import aiosmtplib
 import asyncpg
 
+from bench import profiling
 from bench.api import peak_rss_mb
 from devstack import processes
 from devstack.ports import free_port
@@ -204,28 +205,6 @@ def quantile_at_most(buckets: dict[float, float], share: float) -> float:
     return float("nan")
 
 
-def record_flame_graph(pid: int, output: Path, seconds: int) -> subprocess.Popen[bytes]:
-    """py-spy on the service, sampling without pausing it (its speed stays its own)."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("py-spy")),
-            "record",
-            "--pid",
-            str(pid),
-            "--duration",
-            str(seconds),
-            "--rate",
-            "100",
-            "--nonblocking",
-            "--output",
-            str(output),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 async def catch_up(
     env: dict[str, str], pool: asyncpg.Pool, emails: int, *, flame_graph: Path | None, logs: Path
 ) -> dict[str, Any]:
@@ -243,7 +222,7 @@ async def catch_up(
             if now_sent > sent:
                 last_progress = time.monotonic()
                 if sent == 0 and flame_graph is not None:
-                    profiler = record_flame_graph(service.pid, flame_graph, seconds=6)
+                    profiler = profiling.record(service.pid, flame_graph, seconds=6)
             sent = now_sent
             if service.poll() is not None:
                 raise SystemExit(f"notification exited; see {logs}")

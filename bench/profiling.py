@@ -21,6 +21,34 @@ class Recording:
     process: subprocess.Popen[bytes]
 
 
+def record(
+    pid: int, output: Path, *, seconds: int, stderr: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    """py-spy on one process for `seconds`, sampling without pausing it (its speed and latency
+    stay its own); a `.txt` output gets the raw stacks (a line per stack and count) instead of
+    the SVG."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [
+            str(PY_SPY),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(seconds),
+            "--rate",
+            "100",
+            "--nonblocking",
+            "--format",
+            "raw" if output.suffix == ".txt" else "flamegraph",
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+
+
 def start_flame_graphs(
     pids: dict[str, int], *, seconds: int, folder: Path, name: str
 ) -> list[Recording]:
@@ -31,25 +59,7 @@ def start_flame_graphs(
     for service, pid in pids.items():
         output = folder / f"flame-{name}-{service}.svg"
         output.unlink(missing_ok=True)
-        process = subprocess.Popen(
-            [
-                str(PY_SPY),
-                "record",
-                "--pid",
-                str(pid),
-                "--duration",
-                str(seconds),
-                "--rate",
-                "100",
-                "--format",
-                "flamegraph",
-                "--output",
-                str(output),
-                "--nonblocking",  # do not pause the service to read it: its latency stays its own
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        process = record(pid, output, seconds=seconds, stderr=subprocess.PIPE)
         recordings.append(Recording(service, output, process))
     return recordings
 

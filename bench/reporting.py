@@ -19,7 +19,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from typing import Any
 import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench import profiling
 from bench.api import peak_rss_mb
 from devstack import processes
 from devstack.ports import free_port
@@ -217,7 +217,7 @@ async def catch_up(env: dict[str, str], total: int, *, flame_graph: Path | None)
                     raise SystemExit("reporting exited before applying an event")
             first_at = time.perf_counter()
             if flame_graph is not None:
-                profiler = record_flame_graph(service.pid, flame_graph)
+                profiler = profiling.record(service.pid, flame_graph, seconds=6)
             while await applied_so_far(session, metrics_url) < total:
                 await asyncio.sleep(0.25)
             figures = await service_metrics(session, metrics_url)
@@ -235,31 +235,6 @@ async def catch_up(env: dict[str, str], total: int, *, flame_graph: Path | None)
         processes.stop(service)
         if profiler is not None and profiler.poll() is None:
             profiler.kill()
-
-
-def record_flame_graph(pid: int, output: Path) -> subprocess.Popen[bytes]:
-    """py-spy on the service, sampling without pausing it (its speed stays its own); a `.txt`
-    output gets the raw stacks (one line per stack and count) instead of the SVG."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("py-spy")),
-            "record",
-            "--pid",
-            str(pid),
-            "--duration",
-            "6",
-            "--rate",
-            "100",
-            "--nonblocking",
-            "--format",
-            "raw" if output.suffix == ".txt" else "flamegraph",
-            "--output",
-            str(output),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 # Each batch's inbox rows carry the start of its transaction (`now()`): the events of every batch
