@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -12,12 +11,6 @@ class WaitingRegistration:
     registration_id: uuid.UUID
     seats: int
     share_key: str = ""  # whose share of seats it counts against (share_key below)
-
-
-def share_key(municipality_id: uuid.UUID | None, municipality_key: str) -> str:
-    """What a member's seats count against under seats_per_municipality: their resolved
-    municipality, else the typed name's key ("Rødovre Kommune" and "rodovre" are one)."""
-    return str(municipality_id) if municipality_id is not None else f"name:{municipality_key}"
 
 
 def within_share(*, share: int | None, held: int, seats: int) -> bool:
@@ -62,10 +55,3 @@ def select_promotions(
         if free <= 0:
             break
     return promoted
-
-
-def registration_closed(
-    *, now: datetime, starts_at: datetime, registration_deadline: datetime | None
-) -> bool:
-    """Registration closes at the deadline, or when the meeting starts if there is none."""
-    return now >= (registration_deadline or starts_at)

@@ -194,6 +194,7 @@ class Register:
         self._exact: dict[str, list[_Hit]] = {}
         self._loose: dict[str, list[_Hit]] = {}
         self._codes: dict[tuple[str, str], Municipality] = {}
+        self._ids = {m.municipality_id: m for m in self.entries if m.municipality_id is not None}
         for m in self.entries:
             if m.code is not None:
                 self._codes[(m.country, normalise_code(m.country, m.code))] = m
@@ -213,6 +214,9 @@ class Register:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def by_id(self, municipality_id: uuid.UUID) -> Municipality | None:
+        return self._ids.get(municipality_id)
 
     def by_code(self, country: str, code: str) -> Municipality | None:
         country = country.upper()

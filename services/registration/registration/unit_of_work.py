@@ -108,6 +108,14 @@ class Transactions:
         self._signal.events_committed()
         return result
 
+    async def run_one_statement(self, use_case: UseCase[T]) -> T:
+        """A use case whose writes are one statement (reads before it at most): that statement
+        is its transaction, with no BEGIN and COMMIT round trips around it."""
+        async with self._pool.acquire() as conn:
+            result = await use_case(conn)
+        self._signal.events_committed()
+        return result
+
     async def read(self, query: UseCase[T]) -> T:
         async with self._pool.acquire() as conn:
             return await query(conn)
@@ -150,12 +158,17 @@ class Transactions:
         self._signal.events_committed()
         return status, body
 
-    async def once(self, once: Once[T, R], use_case: UseCase[T]) -> R:
-        """Run the use case in one transaction and answer as `once` says (see Once)."""
+    async def once(
+        self, once: Once[T, R], use_case: UseCase[T], *, one_statement: bool = False
+    ) -> R:
+        """Run the use case in one transaction and answer as `once` says (see Once);
+        `one_statement`: its writes are one statement (see run_one_statement), which is then
+        its transaction unless an Idempotency-Key's row goes with it."""
         if once.request is None:
             if once.admit is not None:
                 await once.admit()
-            return once.answer(await self.run(use_case))
+            run = self.run_one_statement if one_statement else self.run
+            return once.answer(await run(use_case))
         # A keyed Once is made by per_key, whose answers are Answers: R is Answer here.
         answer = cast(Callable[[T], Answer], once.answer)
         stored = await self.run_idempotent(once.request, use_case, answer, admit=once.admit)

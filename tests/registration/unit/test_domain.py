@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from registration.domain import (
     WaitingRegistration,
     fits,
-    registration_closed,
     seats_for,
     select_promotions,
 )
@@ -46,12 +44,3 @@ def test_promotion_fills_every_free_seat_it_can() -> None:
 
 def test_nothing_is_promoted_into_a_full_meeting() -> None:
     assert select_promotions(capacity=3, seats_taken=3, waitlist=[waiting(1)]) == []
-
-
-def test_registration_closes_at_the_deadline_or_else_at_the_start() -> None:
-    now = datetime(2026, 5, 1, 12, tzinfo=UTC)
-    later = now + timedelta(days=1)
-
-    assert registration_closed(now=now, starts_at=later, registration_deadline=now)
-    assert not registration_closed(now=now, starts_at=later, registration_deadline=None)
-    assert registration_closed(now=later, starts_at=later, registration_deadline=None)

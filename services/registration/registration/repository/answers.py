@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
 from tilmeld_shared.db import Connection
-
-STORE = "UPDATE registrations SET answers_sealed = $2 WHERE id = $1"
 
 # The answers of a meeting's registrations, with the key that opens each person's.
 OF_MEETING = """
@@ -54,10 +51,6 @@ ERASE_OF_MEMBER = """
 UPDATE registrations SET answers_sealed = NULL, answers_erased_at = $2
 WHERE member_id = $1 AND answers_sealed IS NOT NULL
 """
-
-
-async def store(conn: Connection, registration_id: uuid.UUID, sealed: dict[str, Any]) -> None:
-    await conn.execute(STORE, registration_id, sealed)
 
 
 async def of_meeting(conn: Connection, meeting_id: uuid.UUID) -> list[asyncpg.Record]:

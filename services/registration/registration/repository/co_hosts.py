@@ -12,14 +12,6 @@ from tilmeld_shared.db import Connection
 
 NETWORKS = "SELECT id, organisation_id, title FROM networks WHERE id = ANY ($1::uuid[])"
 
-# The person's active enrolment in any of the networks, the earliest first.
-MEMBER_OF_ANY = """
-SELECT * FROM enrolments
-WHERE network_id = ANY ($1::uuid[]) AND member_id = $2 AND status = 'active'
-ORDER BY created_at, id
-LIMIT 1
-"""
-
 # The meetings a network hosts or co-hosts (the GIN index on co_hosts answers the second),
 # keyset-paginated on (starts_at, id) and shown with the waitlist's length, like
 # repository/meetings.py's PAGE.
@@ -45,12 +37,6 @@ ORDER BY starts_at, id
 async def networks(conn: Connection, network_ids: list[uuid.UUID]) -> list[asyncpg.Record]:
     """The networks among the ids that exist (id, organisation_id, title)."""
     return list(await conn.fetch(NETWORKS, network_ids))
-
-
-async def member_of_any(
-    conn: Connection, network_ids: list[uuid.UUID], member_id: uuid.UUID
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(MEMBER_OF_ANY, network_ids, member_id)
 
 
 async def page(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import asyncpg
 
-from registration.repository import municipalities as municipality_rows
 from tilmeld_shared.db import Connection
 
 INSERT = """
@@ -35,16 +34,6 @@ BY_ID = "SELECT * FROM meetings WHERE id = $1"
 
 # The capacity guard: every change to a meeting's seats holds this row lock.
 FOR_UPDATE = "SELECT * FROM meetings WHERE id = $1 FOR UPDATE"
-
-# The same lock, with what registering reads beside it (neither locked): the meeting's network
-# and the municipality register's version (repository/municipalities.py), two round trips less.
-FOR_UPDATE_WITH_NETWORK = f"""
-SELECT meeting, network, register.n, register.newest
-FROM meetings meeting JOIN networks network ON network.id = meeting.network_id,
-     ({municipality_rows.VERSION}) register
-WHERE meeting.id = $1
-FOR UPDATE OF meeting
-"""
 
 # Keyset pagination on (starts_at, id), as shown (with the waitlist's length).
 PAGE = """
@@ -178,21 +167,6 @@ async def get(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record | None:
 async def lock(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record | None:
     """The meeting, locked until the transaction ends: the guard on its seats."""
     return await conn.fetchrow(FOR_UPDATE, meeting_id)
-
-
-class ForRegistering(NamedTuple):
-    meeting: asyncpg.Record
-    network: asyncpg.Record
-    register: municipality_rows.RegisterVersion
-
-
-async def lock_for_registering(conn: Connection, meeting_id: uuid.UUID) -> ForRegistering | None:
-    """The meeting, locked as `lock` does, its network and the municipality register's
-    version."""
-    row = await conn.fetchrow(FOR_UPDATE_WITH_NETWORK, meeting_id)
-    if row is None:
-        return None
-    return ForRegistering(row["meeting"], row["network"], municipality_rows.register_version(row))
 
 
 async def page(

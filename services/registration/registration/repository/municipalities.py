@@ -158,25 +158,36 @@ def _entry(row: asyncpg.Record) -> Municipality:
 RegisterVersion = tuple[int, datetime | None]
 
 
-def register_version(row: asyncpg.Record) -> RegisterVersion:
-    """The version in a row that selected VERSION's columns (`n`, `newest`)."""
-    return int(row["n"]), row["newest"]
+# The version last read and its register: what registering assumes is current (the statement
+# that registers checks it, service/registrations.py).
+_latest: tuple[RegisterVersion, Register] | None = None
 
 
 async def register(conn: Connection, *, version: RegisterVersion | None = None) -> Register:
     """The register as this connection sees it, from the process's copy while it is current;
     `version`: the register's version as this transaction has already read it."""
+    global _latest
     if version is None:
         version_row = await conn.fetchrow(VERSION)
         assert version_row is not None
-        version = register_version(version_row)
+        version = int(version_row["n"]), version_row["newest"]
     found = _cache.get(version)
     if found is None:
         found = Register(_entry(row) for row in await conn.fetch(ALL))
         if len(_cache) >= _CACHED_VERSIONS:
             _cache.clear()
         _cache[version] = found
+    _latest = version, found
     return found
+
+
+async def latest_register(conn: Connection) -> tuple[RegisterVersion, Register]:
+    """The register at the version last read (read now if none was), with that version: it
+    may be out of date, so whoever uses it has the version checked where it matters."""
+    if _latest is None:
+        await register(conn)
+    assert _latest is not None
+    return _latest
 
 
 async def resolve_name(
@@ -185,7 +196,6 @@ async def resolve_name(
     country: str | None = None,
     *,
     code: str | None = None,
-    version: RegisterVersion | None = None,
 ) -> Match | Ambiguous | None:
     """The register entry a typed name means: a Match, Ambiguous candidates, or None."""
-    return resolve(name, await register(conn, version=version), country=country, code=code)
+    return resolve(name, await register(conn), country=country, code=code)

@@ -34,13 +34,6 @@ WHERE r.meeting_id = $1 AND (r.status = 'confirmed' OR r.offer_state = 'open')
 GROUP BY 1
 """
 
-SEATS_HELD_OF_MUNICIPALITY = f"""
-SELECT coalesce(sum(r.seats), 0)
-FROM registrations r JOIN members mb ON mb.id = r.member_id
-WHERE r.meeting_id = $1 AND (r.status = 'confirmed' OR r.offer_state = 'open')
-  AND {SHARE_KEY} = $2
-"""
-
 OFFER = """
 UPDATE registrations SET offer_state = 'open', offered_at = $2, offer_expires_at = $3
 WHERE id = $1 AND status = 'waitlisted' AND offer_state IS NULL
@@ -86,12 +79,6 @@ async def waiting(conn: Connection, meeting_id: uuid.UUID) -> list[asyncpg.Recor
 async def seats_held_by_municipality(conn: Connection, meeting_id: uuid.UUID) -> dict[str, int]:
     rows = await conn.fetch(SEATS_HELD_BY_MUNICIPALITY, meeting_id)
     return {row["share_key"]: int(row["seats"]) for row in rows}
-
-
-async def seats_held_of_municipality(
-    conn: Connection, meeting_id: uuid.UUID, share_key: str
-) -> int:
-    return int(await conn.fetchval(SEATS_HELD_OF_MUNICIPALITY, meeting_id, share_key))
 
 
 async def offer(

@@ -19,36 +19,19 @@ VALUES ($1, $2, $3, $4::text, $5, $6, $7::timestamptz,
 RETURNING *
 """
 
-# A registration, the meeting's next version with its seat count moved, and the registration's
-# event, in one statement: a third of the round trips of writing them one by one. The caller
-# holds the meeting's row lock, so the version and the waitlist position (every registration of
-# the meeting is written under that lock, so the new one is last in line) are the event's own;
-# both go into the envelope ($14) here.
-INSERT_ANNOUNCED = """
-WITH registration AS (
-    INSERT INTO registrations (id, meeting_id, member_id, status, seats, companions, created_at,
-                               confirmed_at, automatic)
-    VALUES ($1, $2, $3, $4::text, $5, $6, $7::timestamptz,
-            CASE WHEN $4::text = 'confirmed' THEN $7::timestamptz END, $8)
-    RETURNING *
-), meeting AS (
-    UPDATE meetings SET seats_taken = seats_taken + $9, version = version + 1, updated_at = now()
-    WHERE id = $2
-    RETURNING version
-), line AS (
-    SELECT CASE WHEN $4::text = 'waitlisted' THEN count(*) + 1 END AS waitlist_position
-    FROM registrations WHERE meeting_id = $2 AND status = 'waitlisted'
-), event AS (
-    INSERT INTO outbox (event_id, topic, message_key, event_type, aggregate_id,
-                        aggregate_version, envelope, traceparent, tracestate)
-    SELECT $10, $11, $12, $13, $2, meeting.version,
-           jsonb_set(jsonb_set($14::jsonb, '{aggregate_version}', to_jsonb(meeting.version)),
-                     '{payload,waitlist_position}',
-                     coalesce(to_jsonb(line.waitlist_position), 'null'::jsonb)),
-           $15, $16
-    FROM meeting, line
-)
-SELECT registration.*, line.waitlist_position FROM registration, line
+# A registration placed (a seat, else the waitlist), the meeting's next version and the
+# registration's event, in one statement: see place_registration in migration 019. The caller
+# holds the meeting's row lock.
+PLACE = """
+SELECT * FROM place_registration((SELECT m FROM meetings m WHERE m.id = $1),
+                                 $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+"""
+
+# Registering, checks and all, in one statement: see register_for_meeting in migration 019.
+REGISTER = """
+SELECT * FROM register_for_meeting($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                                   $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
+                                   $27, $28, $29, $30, $31, $32)
 """
 
 ACTIVE = """
@@ -59,7 +42,8 @@ WHERE meeting_id = $1 AND member_id = $2 AND status IN ('confirmed', 'waitlisted
 BY_ID = "SELECT * FROM registrations WHERE id = $1"
 
 # The key a registration's seats count against its municipality's share by: the resolved
-# municipality's id, else "name:" and the typed name's key (registration.domain.share_key).
+# municipality's id, else "name:" and the typed name's key (place_registration in migration 019
+# keys them alike).
 SHARE_KEY = "coalesce(mb.municipality_id::text, 'name:' || mb.municipality_key)"
 
 # In registration order: a freed seat goes to whoever waited longest and fits.
@@ -124,20 +108,6 @@ LIMIT $3
 
 POSITION_OF = "SELECT position FROM registrations WHERE id = $1"
 
-# What registering checks about the person and the meeting, read in one round trip under the
-# meeting's row lock: whether they hold an active registration for it already, how many active
-# registrations they hold in all (the per-person cap) and the seats the meeting has on offer.
-STANDING = """
-SELECT EXISTS (SELECT 1 FROM registrations
-               WHERE meeting_id = $1 AND member_id = $2 AND status IN ('confirmed', 'waitlisted'))
-           AS registered,
-       (SELECT count(*) FROM registrations r JOIN meetings m ON m.id = r.meeting_id
-        WHERE r.member_id = $2 AND r.status IN ('confirmed', 'waitlisted') AND m.ends_at > $3)
-           AS active,
-       (SELECT coalesce(sum(seats), 0) FROM registrations
-        WHERE meeting_id = $1 AND offer_state = 'open') AS on_offer
-"""
-
 # Registrations a person holds that still take or wait for a seat (the per-person cap).
 ACTIVE_COUNT_OF_MEMBER = """
 SELECT count(*) FROM registrations r JOIN meetings m ON m.id = r.meeting_id
@@ -169,57 +139,103 @@ JOIN networks n ON n.id = m.network_id WHERE r.id = $1
 """
 
 
-async def insert_announced(
+async def place(
     conn: Connection,
     *,
     registration_id: uuid.UUID,
     meeting_id: uuid.UUID,
     member_id: uuid.UUID,
-    status: str,
     seats: int,
     companions: list[dict[str, Any]],
     created_at: datetime,
     automatic: bool,
     event: OutboxEntry,
-) -> asyncpg.Record:
-    """Insert the registration, move the meeting's seats (a confirmed one's) and version, and
-    record its event as that version; the row, with its `waitlist_position`."""
+) -> tuple[asyncpg.Record, int | None]:
+    """Place the registration (a seat if it fits, else the waitlist), move the meeting's seats
+    and version, and record its event (a RegistrationConfirmed, made a RegistrationWaitlisted
+    if it waits) as that version; the row and its waitlist position."""
     row = await conn.fetchrow(
-        INSERT_ANNOUNCED,
-        registration_id,
+        PLACE,
         meeting_id,
         member_id,
-        status,
+        registration_id,
         seats,
         companions,
         created_at,
         automatic,
-        seats if status == "confirmed" else 0,
+        None,
         event.event_id,
         event.topic,
         event.message_key,
-        event.event_type,
         event.envelope,
         event.traceparent,
         event.tracestate,
     )
     assert row is not None
-    return row
+    return row["registration"], row["waitlist_position"]
 
 
-class Standing(NamedTuple):
-    registered: bool
-    active: int
-    on_offer: int
+class Registering(NamedTuple):
+    """register_for_meeting's arguments, in its order (what each means: migration 019)."""
+
+    meeting_id: uuid.UUID
+    now: datetime
+    seats: int
+    companions: list[dict[str, Any]]
+    questions: list[dict[str, Any]] | None
+    register_n: int
+    register_newest: datetime | None
+    email: str
+    name: str
+    municipality: str
+    role: str
+    organisation: str | None
+    language: str | None
+    municipality_id: uuid.UUID | None
+    municipality_key: str
+    new_member_id: uuid.UUID
+    new_data_key: bytes
+    sealed_for: uuid.UUID
+    sealed_name: str | None
+    sealed_email: str | None
+    sealed_key: bytes
+    resolved_id: uuid.UUID | None
+    resolved_key: str | None
+    cap: int
+    registration_id: uuid.UUID
+    answers_sealed: dict[str, Any] | None
+    event_id: uuid.UUID
+    topic: str
+    message_key: str
+    envelope: dict[str, Any]
+    traceparent: str | None
+    tracestate: str | None
 
 
-async def standing(
-    conn: Connection, meeting_id: uuid.UUID, member_id: uuid.UUID, *, now: datetime
-) -> Standing:
-    """See STANDING; the caller holds the meeting's row lock."""
-    row = await conn.fetchrow(STANDING, meeting_id, member_id, now)
+class Refused(Exception):
+    """register_for_meeting refused: `slug` names why, `detail` is what the refusal quotes."""
+
+    def __init__(self, slug: str, detail: str) -> None:
+        super().__init__(slug)
+        self.slug = slug
+        self.detail = detail
+
+
+# The SQLSTATE of refuse_registration (migration 019).
+REFUSED = "TL409"
+
+
+async def register(conn: Connection, registering: Registering) -> asyncpg.Record:
+    """One attempt at registering: its `outcome` and what goes with it (migration 019);
+    Refused if the person may not register."""
+    try:
+        row = await conn.fetchrow(REGISTER, *registering)
+    except asyncpg.PostgresError as error:
+        if error.sqlstate != REFUSED:
+            raise
+        raise Refused(error.message, error.detail or "") from None
     assert row is not None
-    return Standing(row["registered"], int(row["active"]), int(row["on_offer"]))
+    return row
 
 
 async def insert(

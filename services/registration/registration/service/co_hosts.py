@@ -53,13 +53,6 @@ async def require_own(
         )
 
 
-async def member_of_a_host(
-    conn: Connection, meeting: asyncpg.Record, member_id: uuid.UUID
-) -> asyncpg.Record | None:
-    """The person's active enrolment in one of the meeting's hosts, if they have one."""
-    return await co_host_rows.member_of_any(conn, hosts(meeting), member_id)
-
-
 async def co_host_titles(tx: Transactions, meeting: asyncpg.Record) -> list[str]:
     """The titles of the meeting's co-hosts, in the order it names them (for its page)."""
     if not meeting["co_hosts"]:

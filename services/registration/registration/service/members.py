@@ -17,7 +17,6 @@ from registration.repository import feedback as feedback_rows
 from registration.repository import members as member_rows
 from registration.repository import parties as party_rows
 from registration.repository import registrations as registration_rows
-from registration.repository.municipalities import RegisterVersion
 from registration.service import address_confirmations, answers
 from registration.service.commands import MemberIn
 from registration.service.municipalities import resolve_member_again, typed_municipality
@@ -31,16 +30,13 @@ async def member_for_sign_up(
     conn: Connection,
     vault: PersonalDataVault,
     member: MemberIn,
-    *,
-    register: RegisterVersion | None = None,
 ) -> asyncpg.Record:
     """The member with this email: created from the sign-up if new, else as stored (a sign-up
     never rewrites someone's name or municipality); every member has a data key. A new
     member's municipality is resolved to the register; a stored one that is not yet resolved
-    is tried again (the register may have learnt it since). `register`: the municipality
-    register's version, if the transaction has read it."""
+    is tried again (the register may have learnt it since)."""
     new_id = uuid.uuid4()
-    typed = await typed_municipality(conn, member, register=register)
+    typed = await typed_municipality(conn, member)
     row = await member_rows.for_sign_up(
         conn,
         member_id=new_id,

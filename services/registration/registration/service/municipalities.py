@@ -14,11 +14,10 @@ from typing import TypeVar
 
 import asyncpg
 
-from registration.municipalities import Match, normalise
+from registration.municipalities import Match, Register, normalise, resolve
 from registration.pagination import Cursor
 from registration.repository import members as member_rows
 from registration.repository import municipalities as municipality_rows
-from registration.repository.municipalities import RegisterVersion
 from registration.service.commands import MemberIn, MunicipalityIn
 from registration.unit_of_work import Once, Transactions
 from tilmeld_shared.auth import Principal
@@ -37,36 +36,55 @@ class TypedMunicipality:
     municipality_id: uuid.UUID | None
 
 
-async def typed_municipality(
-    conn: Connection, member: MemberIn, *, register: RegisterVersion | None = None
-) -> TypedMunicipality:
+async def typed_municipality(conn: Connection, member: MemberIn) -> TypedMunicipality:
     """The sign-up's municipality: the id it sent (422 if unknown) or the name it typed,
-    resolved to the register where the name means exactly one entry (`register`: its version,
-    if the transaction has read it)."""
+    resolved to the register where the name means exactly one entry."""
     if member.municipality_id is not None:
         row = await municipality_rows.get(conn, member.municipality_id)
         if row is None:
-            raise Invalid(
-                f"No municipality {member.municipality_id} in the register.",
-                errors=[
-                    {
-                        "field": "member.municipality_id",
-                        "in": "body",
-                        "message": "not in the register (GET /municipalities)",
-                    }
-                ],
-            )
-        name = member.municipality or row["name"]
-        return TypedMunicipality(name, normalise(name) or name, row["municipality_id"])
+            raise unknown_municipality(member.municipality_id)
+        return _named(member.municipality or row["name"], row["municipality_id"])
     assert member.municipality is not None  # MemberIn asks for one of the two
-    return await resolved(conn, member.municipality, register=register)
+    return await resolved(conn, member.municipality)
 
 
-async def resolved(
-    conn: Connection, name: str, *, register: RegisterVersion | None = None
-) -> TypedMunicipality:
+def typed_in(register: Register, member: MemberIn) -> TypedMunicipality | None:
+    """typed_municipality against a register held in memory; None for an id it does not
+    hold."""
+    if member.municipality_id is not None:
+        entry = register.by_id(member.municipality_id)
+        if entry is None:
+            return None
+        return _named(member.municipality or entry.name, member.municipality_id)
+    assert member.municipality is not None  # MemberIn asks for one of the two
+    return resolved_in(register, member.municipality)
+
+
+def _named(name: str, municipality_id: uuid.UUID) -> TypedMunicipality:
+    return TypedMunicipality(name, normalise(name) or name, municipality_id)
+
+
+def unknown_municipality(municipality_id: uuid.UUID) -> Invalid:
+    return Invalid(
+        f"No municipality {municipality_id} in the register.",
+        errors=[
+            {
+                "field": "member.municipality_id",
+                "in": "body",
+                "message": "not in the register (GET /municipalities)",
+            }
+        ],
+    )
+
+
+async def resolved(conn: Connection, name: str) -> TypedMunicipality:
     """A typed name with what the register says it means now."""
-    found = await municipality_rows.resolve_name(conn, name, version=register)
+    return resolved_in(await municipality_rows.register(conn), name)
+
+
+def resolved_in(register: Register, name: str) -> TypedMunicipality:
+    """A typed name with what this register says it means."""
+    found = resolve(name, register)
     municipality_id = found.municipality.municipality_id if isinstance(found, Match) else None
     return TypedMunicipality(name, normalise(name) or name.strip().casefold(), municipality_id)
 

@@ -105,24 +105,6 @@ def offer_status(registration: asyncpg.Record, *, now: datetime) -> OfferStatus:
 # --- seats ------------------------------------------------------------------------------------
 
 
-async def fits_beside_offers(
-    conn: Connection, meeting: asyncpg.Record, *, seats: int, on_offer: int | None = None
-) -> bool:
-    """Whether `seats` fit the meeting with the seats on offer held (`on_offer`, if the caller
-    has read them). The caller holds the meeting's row lock and has checked that they fit
-    `seats_taken` alone (most often they do not, and this read is saved)."""
-    if on_offer is None:
-        on_offer = await offer_rows.seats_on_offer(conn, meeting["id"])
-    return domain.fits(
-        capacity=meeting["capacity"], seats_taken=meeting["seats_taken"] + on_offer, seats=seats
-    )
-
-
-async def seats_of_municipality(conn: Connection, meeting_id: uuid.UUID, share_key: str) -> int:
-    """Seats a municipality's share counts: confirmed and on offer."""
-    return await offer_rows.seats_held_of_municipality(conn, meeting_id, share_key)
-
-
 async def next_in_line(
     conn: Connection, meeting: asyncpg.Record
 ) -> list[domain.WaitingRegistration]:

@@ -6,24 +6,27 @@ self-service pages look for them."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, TypeVar
 
 import asyncpg
 
 from registration import domain
+from registration.municipalities import Register
 from registration.outbox import outbox_entry
-from registration.repository import answers as answer_rows
 from registration.repository import meetings as meeting_rows
 from registration.repository import members as member_rows
+from registration.repository import municipalities as municipality_rows
 from registration.repository import networks as network_rows
 from registration.repository import registrations as registration_rows
-from registration.service import answers, co_hosts, feedback, offers
+from registration.service import answers, feedback, municipalities, offers
 from registration.service.commands import RegistrationIn
-from registration.service.members import member_for_sign_up
+from registration.service.municipalities import TypedMunicipality
 from registration.service.organisations import require_in_scope
 from registration.service.registration_events import (
     announce,
+    cancel_url,
     event_state,
     state_of,
 )
@@ -38,12 +41,13 @@ from tilmeld_shared.auth import Principal
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
     AttendanceRecorded,
+    Companion,
+    PersonalData,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationPromoted,
-    RegistrationWaitlisted,
 )
-from tilmeld_shared.problems import Conflict, Forbidden, Invalid, NotFound
+from tilmeld_shared.problems import Conflict, Forbidden, Invalid, NotFound, Problem
 
 CancelledBy = Literal["member", "organiser", "meeting_cancelled", "erasure", "term_ended"]
 R = TypeVar("R")
@@ -55,38 +59,235 @@ class Registered(NamedTuple):
     cancel_token: str
 
 
+# The questions of each meeting as the database last told them, checked against in the process
+# before the statement that registers (which checks that the meeting still asks them). A meeting
+# not in here is taken to ask none, as most do.
+_questions_seen: dict[uuid.UUID, list[dict[str, Any]]] = {}
+_QUESTIONS_SEEN_MAX = 10_000
+# Each attempt after the first corrects one assumption (questions, register, member), which may
+# change once more meanwhile: past this many, something keeps changing under the registration.
+_ATTEMPTS = 6
+
+
+@dataclass
+class _Assumed:
+    """What a registration is prepared from until the statement says otherwise."""
+
+    questions: list[dict[str, Any]] | None  # None: not known
+    questions_confirmed: bool
+    register: tuple[municipality_rows.RegisterVersion, Register]
+    member: asyncpg.Record | None = None  # None: a new member
+
+
 async def register_for_meeting_within(
     conn: Connection, ctx: ServiceContext, meeting_id: uuid.UUID, command: RegistrationIn
 ) -> Registered:
     """Register a person (and companions) for a meeting: confirmed while seats last, else
-    waitlisted; their answers to the meeting's questions must fit them."""
-    locked = await meeting_rows.lock_for_registering(conn, meeting_id)
-    if locked is None:
-        raise NotFound(f"No meeting {meeting_id}.")
-    meeting, network = locked.meeting, locked.network
+    waitlisted; their answers to the meeting's questions must fit them.
+
+    One statement registers (register_for_meeting, migration 019), from what this process
+    assumes: the meeting's questions as last seen, the municipality register as last read, and
+    a new member (whose key it makes, to seal what the event and the answers hold). Under the
+    meeting's lock the statement checks each assumption and, where one does not hold, answers
+    with the fact and writes nothing; the registration is then prepared again from it. So a
+    person who registered before costs a second statement: their own key and details seal."""
+    companions = [companion.model_dump(mode="json") for companion in command.companions]
+    registration_id = uuid.uuid4()
     now = ctx.clock.now()
-    _still_open(meeting, now=now)
-    _companions_allowed(command, max_companions=network["max_companions"])
-    given = answers.checked_answers(answers.questions_of(meeting["questions"]), command.answers)
-    member = await member_for_sign_up(conn, ctx.vault, command.member, register=locked.register)
-    standing = await _may_register(conn, ctx, meeting, member["id"], now=now)
-    registered = await place_registration(
-        conn,
-        ctx,
-        meeting,
-        network,
-        member,
-        companions=[companion.model_dump(mode="json") for companion in command.companions],
-        now=now,
-        on_offer=standing.on_offer,
+    questions = _questions_seen.get(meeting_id)
+    assumed = _Assumed(
+        questions=[] if questions is None else questions,
+        questions_confirmed=False,
+        register=await municipality_rows.latest_register(conn),
     )
-    if given:
-        # Sealed with the member's key and in no event: RegistrationState.answers stays empty
-        # for a meeting's questions, since dietary or accessibility answers are health data
-        # (see service/answers.py).
-        sealed = answers.seal(ctx.vault, member["id"], member["data_key"], given)
-        await answer_rows.store(conn, registered.registration["id"], sealed.model_dump(mode="json"))
-    return registered
+    for _ in range(_ATTEMPTS):
+        registering = _prepared(
+            ctx, meeting_id, command, assumed, registration_id, companions=companions, now=now
+        )
+        try:
+            row = await registration_rows.register(conn, registering)
+        except registration_rows.Refused as refused:
+            raise _refusal(refused, ctx, meeting_id, command) from None
+        outcome = row["outcome"]
+        if outcome == "registered":
+            return Registered(
+                row["registration"], row["waitlist_position"], cancel_token(ctx, registration_id)
+            )
+        if outcome == "questions":
+            assumed.questions, assumed.questions_confirmed = row["questions"], True
+            if len(_questions_seen) >= _QUESTIONS_SEEN_MAX:
+                _questions_seen.clear()
+            _questions_seen[meeting_id] = row["questions"]
+        elif outcome == "register":
+            version = (row["register_n"], row["register_newest"])
+            assumed.register = version, await municipality_rows.register(conn, version=version)
+        else:
+            assert outcome == "member"
+            assumed.member = row["member"]
+    raise Conflict(
+        "The meeting or the person changed while registering; try again.", slug="try-again"
+    )
+
+
+def _prepared(
+    ctx: ServiceContext,
+    meeting_id: uuid.UUID,
+    command: RegistrationIn,
+    assumed: _Assumed,
+    registration_id: uuid.UUID,
+    *,
+    companions: list[dict[str, Any]],
+    now: datetime,
+) -> registration_rows.Registering:
+    """The statement's arguments, prepared from what is assumed: the answers checked (422 only
+    against questions the database confirmed), the municipality resolved, and the event's
+    personal data and the answers sealed for the member."""
+    questions, given = assumed.questions, {}
+    if questions is not None:
+        try:
+            given = answers.checked_answers(answers.questions_of(questions), command.answers)
+        except Invalid:
+            if assumed.questions_confirmed:
+                raise
+            questions = None  # the meeting's questions may have changed: the statement says
+    (register_n, register_newest), register = assumed.register
+    # None: an id this register does not hold; the statement refuses it if the register is
+    # current, and the name is not used.
+    typed = municipalities.typed_in(register, command.member) or TypedMunicipality(
+        command.member.municipality or "", "", command.member.municipality_id
+    )
+    new_member_id = uuid.uuid4()
+    new_data_key = ctx.vault.new_wrapped_key(new_member_id)  # used only if this is a new member
+    member = assumed.member
+    resolved = None
+    if member is None:
+        sealed_for, name, email, key = (
+            new_member_id,
+            command.member.name,
+            command.member.email,
+            new_data_key,
+        )
+    else:
+        sealed_for, name, email = member["id"], member["name"], member["email"]
+        key = member["data_key"] or ctx.vault.new_wrapped_key(member["id"])
+        if member["municipality_id"] is None:
+            # Not yet resolved: the register may have learnt the stored name since.
+            resolved = municipalities.resolved_in(register, member["municipality"])
+    seats = domain.seats_for(len(companions))
+    personal = ctx.vault.seal(
+        sealed_for,
+        key,
+        PersonalData(
+            name=name,
+            email=email,
+            companions=[Companion(**c) for c in companions if c.get("name")],
+            cancel_url=cancel_url(ctx, registration_id),
+        ),
+    )
+    # Sealed with the member's key and in no event: RegistrationState.answers stays empty for a
+    # meeting's questions, since dietary or accessibility answers are health data (see
+    # service/answers.py).
+    sealed_answers = answers.seal(ctx.vault, sealed_for, key, given) if given else None
+    event = outbox_entry(
+        RegistrationConfirmed(
+            registration_id=registration_id,
+            meeting_id=meeting_id,
+            member_id=sealed_for,
+            seats=seats,
+            companions=seats - 1,
+            registered_at=now,
+            personal_sealed=personal,
+            automatic=False,
+            # What the database holds the statement writes over these: the meeting's network,
+            # the member's municipality, country and language, the status, the place in line.
+            network_id=meeting_id,
+            municipality="",
+            language="da",
+            status="confirmed",
+        ),
+        aggregate_id=meeting_id,
+        aggregate_version=1,  # the statement writes the meeting's next version
+        key=meeting_id,
+    )
+    return registration_rows.Registering(
+        meeting_id=meeting_id,
+        now=now,
+        seats=seats,
+        companions=companions,
+        questions=questions,
+        register_n=register_n,
+        register_newest=register_newest,
+        email=command.member.email,
+        name=command.member.name,
+        municipality=typed.name,
+        role=command.member.role,
+        organisation=command.member.organisation,
+        language=command.member.language,
+        municipality_id=typed.municipality_id,
+        municipality_key=typed.key,
+        new_member_id=new_member_id,
+        new_data_key=new_data_key,
+        sealed_for=sealed_for,
+        sealed_name=name,
+        sealed_email=email,
+        sealed_key=key,
+        resolved_id=resolved.municipality_id if resolved else None,
+        resolved_key=resolved.key if resolved else None,
+        cap=ctx.settings.max_active_registrations_per_email or 0,
+        registration_id=registration_id,
+        answers_sealed=sealed_answers.model_dump(mode="json") if sealed_answers else None,
+        event_id=event.event_id,
+        topic=event.topic,
+        message_key=event.message_key,
+        envelope=event.envelope,
+        traceparent=event.traceparent,
+        tracestate=event.tracestate,
+    )
+
+
+def _refusal(
+    refused: registration_rows.Refused,
+    ctx: ServiceContext,
+    meeting_id: uuid.UUID,
+    command: RegistrationIn,
+) -> Problem:
+    """The problem a refusal of register_for_meeting names."""
+    match refused.slug:
+        case "no-meeting":
+            return NotFound(f"No meeting {meeting_id}.")
+        case "meeting-cancelled":
+            return Conflict("The meeting is cancelled.", slug="meeting-cancelled")
+        case "deadline-passed":
+            return Conflict("Registration for this meeting has closed.", slug="deadline-passed")
+        case "too-many-companions":
+            most = refused.detail
+            return Invalid(
+                f"This network allows at most {most} companion(s).",
+                errors=[{"field": "companions", "in": "body", "message": f"at most {most}"}],
+            )
+        case "unknown-municipality":
+            assert command.member.municipality_id is not None
+            return municipalities.unknown_municipality(command.member.municipality_id)
+        case "not-enrolled":
+            return Conflict(
+                "Only active members of the network may register for this meeting; enrol first.",
+                slug="not-enrolled",
+                network_id=refused.detail,
+            )
+        case "already-registered":
+            # No id in the answer: whoever typed the address is not necessarily the person.
+            return Conflict(
+                "This person already has an active registration for the meeting; the "
+                "confirmation email has the link to it.",
+                slug="already-registered",
+            )
+        case "registration-cap":
+            cap = ctx.settings.max_active_registrations_per_email
+            return Conflict(
+                f"This person already holds {cap} active registrations, the most allowed.",
+                slug="registration-cap",
+            )
+    raise AssertionError(f"register_for_meeting refused with {refused.slug!r}")
 
 
 async def place_registration(
@@ -99,121 +300,39 @@ async def place_registration(
     companions: list[dict[str, Any]],
     now: datetime,
     automatic: bool = False,
-    on_offer: int | None = None,
 ) -> Registered:
-    """A seat if the person's seats fit (and their municipality's share), else a place on the
-    waitlist, with its event. The caller holds the meeting's row lock (read under it) and has
-    checked that the person may register; `automatic`: series enrolment registers them;
-    `on_offer`: the meeting's seats on offer, if the caller has read them under the lock."""
+    """A seat if the person's seats fit (beside those on offer, and within their
+    municipality's share), else a place on the waitlist, with its event (place_registration,
+    migration 019). The caller holds the meeting's row lock (read under it) and has checked
+    that the person may register; `automatic`: series enrolment registers them."""
     seats = domain.seats_for(len(companions))
-    # A seat on offer is held for its person: a newcomer who would need it waits behind.
-    confirmed = (
-        domain.fits(capacity=meeting["capacity"], seats_taken=meeting["seats_taken"], seats=seats)
-        and await offers.fits_beside_offers(conn, meeting, seats=seats, on_offer=on_offer)
-        and await _within_share(conn, meeting, member, seats=seats)
-    )
-    # The registration, its event and the meeting's new version go in one statement; the
-    # version and the waitlist position are the database's to fill in (see INSERT_ANNOUNCED).
     registration = {
         "id": uuid.uuid4(),
         "member_id": member["id"],
-        "status": "confirmed" if confirmed else "waitlisted",
+        "status": "confirmed",  # made "waitlisted", event and all, by the statement if it waits
         "seats": seats,
         "companions": companions,
         "created_at": now,
         "automatic": automatic,
     }
     state = state_of(ctx, registration, meeting, member, network, waitlist_position=None)
-    event = RegistrationConfirmed(**state) if confirmed else RegistrationWaitlisted(**state)
-    row = await registration_rows.insert_announced(
+    row, position = await registration_rows.place(
         conn,
         registration_id=registration["id"],
         meeting_id=meeting["id"],
         member_id=member["id"],
-        status=registration["status"],
         seats=seats,
         companions=companions,
         created_at=now,
         automatic=automatic,
         event=outbox_entry(
-            event,
+            RegistrationConfirmed(**state),
             aggregate_id=meeting["id"],
             aggregate_version=meeting["version"] + 1,  # the statement writes the real one
             key=meeting["id"],
         ),
     )
-    return Registered(row, row["waitlist_position"], cancel_token(ctx, row["id"]))
-
-
-async def _within_share(
-    conn: Connection, meeting: asyncpg.Record, member: asyncpg.Record, *, seats: int
-) -> bool:
-    """Whether the seats fit the member's municipality's share of the meeting (if it has one).
-
-    The caller holds the meeting's row lock: concurrent registrations from one municipality
-    count one after another, so its share cannot be overbooked."""
-    share = meeting["seats_per_municipality"]
-    if share is None:
-        return True
-    key = domain.share_key(member["municipality_id"], member["municipality_key"])
-    held = await offers.seats_of_municipality(conn, meeting["id"], key)
-    return domain.within_share(share=share, held=held, seats=seats)
-
-
-def _still_open(meeting: asyncpg.Record, *, now: datetime) -> None:
-    if meeting["status"] == "cancelled":
-        raise Conflict("The meeting is cancelled.", slug="meeting-cancelled")
-    if domain.registration_closed(
-        now=now,
-        starts_at=meeting["starts_at"],
-        registration_deadline=meeting["registration_deadline"],
-    ):
-        raise Conflict("Registration for this meeting has closed.", slug="deadline-passed")
-
-
-def _companions_allowed(command: RegistrationIn, *, max_companions: int) -> None:
-    if len(command.companions) > max_companions:
-        raise Invalid(
-            f"This network allows at most {max_companions} companion(s).",
-            errors=[{"field": "companions", "in": "body", "message": f"at most {max_companions}"}],
-        )
-
-
-async def _may_register(
-    conn: Connection,
-    ctx: ServiceContext,
-    meeting: asyncpg.Record,
-    member_id: uuid.UUID,
-    *,
-    now: datetime,
-) -> registration_rows.Standing:
-    """Refuse a person who is not a member (of a members' meeting), already registered, or
-    at the cap of active registrations; what was read about them (and the seats on offer)."""
-    # A joint meeting's members-only seats are for the members of any of its hosts.
-    if (
-        not meeting["open_to_public"]
-        and await co_hosts.member_of_a_host(conn, meeting, member_id) is None
-    ):
-        raise Conflict(
-            "Only active members of the network may register for this meeting; enrol first.",
-            slug="not-enrolled",
-            network_id=str(meeting["network_id"]),
-        )
-    standing = await registration_rows.standing(conn, meeting["id"], member_id, now=now)
-    if standing.registered:
-        # No id in the answer: whoever typed the address is not necessarily the person.
-        raise Conflict(
-            "This person already has an active registration for the meeting; the confirmation "
-            "email has the link to it.",
-            slug="already-registered",
-        )
-    cap = ctx.settings.max_active_registrations_per_email
-    if cap and standing.active >= cap:
-        raise Conflict(
-            f"This person already holds {cap} active registrations, the most allowed.",
-            slug="registration-cap",
-        )
-    return standing
+    return Registered(row, position, cancel_token(ctx, row["id"]))
 
 
 async def promote_waitlisted(
@@ -354,8 +473,11 @@ async def register_for_meeting(
     once: Once[Registered, R],
 ) -> R:
     """Register a person (by themselves, or entered by an organiser) for a meeting."""
+    # Its writes are one statement, its own transaction: no BEGIN and COMMIT to wait for.
     return await tx.once(
-        once, lambda conn: register_for_meeting_within(conn, ctx, meeting_id, command)
+        once,
+        lambda conn: register_for_meeting_within(conn, ctx, meeting_id, command),
+        one_statement=True,
     )
 
 
