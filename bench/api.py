@@ -28,7 +28,7 @@ from typing import Any
 import aiohttp
 import httpx
 
-from bench import pinning
+from bench import pinning, profiling
 from bench.limits import measure as machine_limits
 from devstack import processes
 from devstack.ports import free_port
@@ -160,7 +160,7 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def run() -> dict[str, Any]:
+async def run(*, profile: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         postgres = EmbeddedPostgres(Path(tmp) / "pg", port=free_port(), durable=True)
         postgres.start()
@@ -194,7 +194,12 @@ async def run() -> dict[str, Any]:
                 except httpx.HTTPError:
                     pass
                 await asyncio.sleep(0.1)
+            # py-spy samples the service from outside, on the same two cores: its figures are
+            # then a little lower than a run without it.
+            recorder = profiling.record(service.pid, profile, seconds=8) if profile else None
             saturated = await saturation(base)
+            if recorder is not None:
+                recorder.wait()
             latency = [await open_loop(base, rate) for rate in (250, 500, 1000)]
             rss = peak_rss_mb(service.pid)
         finally:
@@ -218,8 +223,14 @@ async def run() -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path, default=Path("artifacts/bench-api.json"))
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="record the service with py-spy while it is saturated: an .svg flame graph, or a "
+        ".txt of raw stacks",
+    )
     args = parser.parse_args()
-    result = asyncio.run(run())
+    result = asyncio.run(run(profile=args.profile))
     for key, value in result.items():
         if key != "open_loop":
             print(f"{key:>38}  {value}")
