@@ -1,12 +1,12 @@
 """Sending queued notifications over SMTP, after their rows are committed.
 
-A batch is claimed with FOR UPDATE SKIP LOCKED and a lease, so two processes never send the same
-notification, and sent over a few SMTP connections at once. A crash between the server's
-acceptance of a message and the commit of `sent` is the one window in which a message can go
-out twice (after the lease expires): a connection hands the server its next message only once
-its last accepted one is marked `sent`, and no more than `UNMARKED_MAX` are ever accepted and
-not yet marked, so a crash sends at most that many twice. The Message-ID, derived from the
-notification id, lets mail systems recognise such a duplicate.
+Due rows are claimed in batches with FOR UPDATE SKIP LOCKED and a lease, so two processes never
+send the same notification, and sent over a few SMTP connections that stay open from one batch to
+the next; the next batch is claimed while the current one is sent, and each connection takes the
+next row as soon as it is free. A crash between the server's acceptance of a message and the commit
+of `sent` is the one window in which a message can go out twice (after the lease expires): no more
+than `UNMARKED_MAX` are ever accepted and not yet marked, so a crash sends at most that many twice.
+The Message-ID, derived from the notification id, lets mail systems recognise such a duplicate.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
 
 import aiosmtplib
 import asyncpg
+from aiosmtplib import SMTPStatus
+from aiosmtplib.email import quote_address
 
 from notification.metrics import (
     ACCEPT_TO_COMMIT_SECONDS,
@@ -43,6 +44,13 @@ log = logging.getLogger(__name__)
 # of SMTP connections: the most one crash can send twice.
 UNMARKED_MAX = 4
 
+# A connection left idle this long is closed; servers drop idle clients after a few minutes
+# (RFC 5321 4.5.3.2.7), and a pause in the traffic should not hold a server's slot.
+SMTP_IDLE_CLOSE_S = 30.0
+
+# What the ledger needs, beyond the server's answers, to commit `sent` before a lease runs out.
+COMMIT_MARGIN_S = 5.0
+
 
 def is_permanent(error: Exception) -> bool:
     """A 5xx from the server will not change on retry; 4xx and connection errors may."""
@@ -55,7 +63,17 @@ def backoff_seconds(attempt: int) -> float:
     return random.uniform(0, min(2**attempt, 900))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A leased row, and the last moment (monotonic) its message may be handed to the server:
+    after that the server's answer and the commit of `sent` might outlast the lease, and another
+    process could claim and send the row meanwhile."""
+
+    row: Any
+    hand_over_by: float
+
+
+@dataclass(frozen=True, slots=True)
 class Accepted:
     """A row the SMTP server accepted, and when (perf_counter), until it is marked `sent`."""
 
@@ -64,109 +82,107 @@ class Accepted:
 
 
 class SentMarks:
-    """What the SMTP connections of one batch ask the ledger between two messages: mark the
-    last accepted one `sent`, and is the next one still to be sent?
+    """The ledger as the SMTP connections use it: accepted emails marked `sent`, and before
+    each message, whether its row is still to be sent (erasure may suppress a leased row).
 
-    Whatever the connections ask while a round trip is under way goes in the next, in one
-    statement and one commit: a commit per email made the database the bottleneck. At most
-    `UNMARKED_MAX` emails are handed over and not yet committed `sent` at any time."""
+    Whatever is asked while a round trip is under way goes in the next, in one statement and one
+    commit: a commit per email made the database the bottleneck. At most `UNMARKED_MAX` emails
+    are handed over and not yet committed `sent` at any time; once a round trip fails, none is
+    handed over any more (those accepted stay unmarked, as after a crash)."""
 
     def __init__(self, db: Db) -> None:
         self._db = db
         self._unmarked = asyncio.Semaphore(UNMARKED_MAX)
-        self._waiting: list[tuple[Accepted | None, Any, asyncio.Future[bool]]] = []
+        self._to_mark: list[Accepted] = []
+        self._to_check: list[tuple[Any, asyncio.Future[bool]]] = []
         self._round_trips: asyncio.Task[None] | None = None
+        self._failure: Exception | None = None
 
-    def ask(self, accepted: Accepted | None, upcoming: Any) -> asyncio.Future[bool]:
-        """Once `accepted` (if any) is committed `sent`: whether the row `upcoming` (if any) is
-        still to be sent."""
+    def still_to_send(self, row: Any) -> asyncio.Future[bool]:
+        """Whether `row` is still to be sent, as the next round trip finds it."""
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append((accepted, upcoming, answer))
-        if self._round_trips is None or self._round_trips.done():
-            self._round_trips = asyncio.create_task(self._answer_all())
+        if self._failure is not None:
+            answer.set_exception(self._failure)
+            return answer
+        self._to_check.append((row, answer))
+        self._start()
         return answer
 
     async def hand_over(self) -> None:
         """Wait until an email more may be handed to the server before the others are marked."""
         await self._unmarked.acquire()
+        if self._failure is not None:
+            self._unmarked.release()
+            raise self._failure
 
     def not_accepted(self) -> None:
         """The email handed over was refused: it will not be marked."""
         self._unmarked.release()
 
+    def accepted(self, accepted: Accepted) -> None:
+        """Mark `accepted` sent in the next round trip; its place is free once committed."""
+        self._to_mark.append(accepted)
+        self._start()
+
+    async def settled(self) -> None:
+        """Once every accepted email is committed `sent` (raises if a round trip failed)."""
+        while self._round_trips is not None and not self._round_trips.done():
+            await self._round_trips
+        if self._failure is not None:
+            raise self._failure
+
+    def stop(self) -> None:
+        if self._round_trips is not None:
+            self._round_trips.cancel()
+
+    def _start(self) -> None:
+        if self._round_trips is None or self._round_trips.done():
+            self._round_trips = asyncio.create_task(self._answer_all())
+
     async def _answer_all(self) -> None:
-        while self._waiting:
-            asked, self._waiting = self._waiting, []
-            sent = [accepted for accepted, _, _ in asked if accepted is not None]
-            upcoming = [row["id"] for _, row, _ in asked if row is not None]
+        while self._to_mark or self._to_check:
+            marking, self._to_mark = self._to_mark, []
+            checking, self._to_check = self._to_check, []
             try:
                 sendable = await deliveries.mark_sent_and_check(
-                    self._db, sent=[accepted.row["id"] for accepted in sent], upcoming=upcoming
+                    self._db,
+                    sent=[accepted.row["id"] for accepted in marking],
+                    upcoming=[row["id"] for row, _ in checking],
                 )
             except Exception as error:
-                for _ in sent:
+                self._failure = error
+                # Wakes a connection waiting to hand over, which then finds the failure.
+                for _ in marking:
                     self._unmarked.release()
-                for _, _, answer in asked:
-                    if not answer.done():  # a connection cancelled meanwhile asks no more
+                for _, answer in [*checking, *self._to_check]:
+                    if not answer.done():
                         answer.set_exception(error)
-                continue
+                self._to_check = []
+                return
             committed = time.perf_counter()
-            for accepted in sent:
+            for accepted in marking:
                 self._unmarked.release()
                 ACCEPT_TO_COMMIT_SECONDS.observe(committed - accepted.at)
                 NOTIFICATIONS.labels(accepted.row["template"], "sent").inc()
                 DELIVERY_SECONDS.observe(
                     max(time.time() - accepted.row["created_at"].timestamp(), 0)
                 )
-            for _, row, answer in asked:
-                if not answer.done():
-                    answer.set_result(row is not None and row["id"] in sendable)
+            for row, answer in checking:
+                if not answer.done():  # a connection cancelled meanwhile asks no more
+                    answer.set_result(row["id"] in sendable)
 
 
-class Dispatcher:
-    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
-        self._pool = pool
+class SmtpConnection:
+    """One connection to the SMTP server: opened when first needed, kept for the next emails,
+    dropped after an error (and opened again for the next email)."""
+
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._sender = parseaddr(settings.mail_from)[1]
-        self.wakeup = asyncio.Event()
+        self._smtp: aiosmtplib.SMTP | None = None
 
-    async def run(self) -> None:
-        last_census = 0.0
-        while True:
-            self.wakeup.clear()
-            try:
-                sent = await self.send_due()
-                if time.monotonic() - last_census > 10:
-                    await self._census()
-                    last_census = time.monotonic()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("dispatcher round failed")
-                sent = 0
-            if sent == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), 1.0)
-
-    async def send_due(self) -> int:
-        """Claim a batch and send it over a few SMTP connections at once (the time per message
-        is mostly waiting for the server, so parallel connections multiply throughput)."""
-        rows = await deliveries.claim_due(self._pool, limit=self._settings.dispatch_batch_size)
-        if not rows:
-            return 0
-        lanes = max(1, min(self._settings.smtp_connections, len(rows)))
-        # The ledger's round trips follow one another all through the batch: one connection
-        # for them saves each the pool's reset query.
-        async with self._pool.acquire() as conn:
-            marks = SentMarks(conn)
-            await asyncio.gather(
-                *(self._send_over_one_connection(rows[lane::lanes], marks) for lane in range(lanes))
-            )
-        return len(rows)
-
-    async def _send_over_one_connection(self, rows: list[Any], marks: SentMarks) -> None:
-        # Asked first, so the ledger answers while the connection opens.
-        still_to_send = marks.ask(None, rows[0])
+    async def open(self) -> aiosmtplib.SMTP:
+        if self._smtp is not None and self._smtp.is_connected:
+            return self._smtp
         settings = self._settings
         smtp = aiosmtplib.SMTP(
             hostname=settings.smtp_host,
@@ -176,31 +192,154 @@ class Dispatcher:
             start_tls=settings.smtp_starttls,
             timeout=settings.smtp_timeout_s,
         )
-        try:
-            await smtp.connect()
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            await still_to_send
-            for row in rows:
-                await self._failed(row, error)
+        await smtp.connect()
+        if smtp.is_ehlo_or_helo_needed:  # MAIL goes out as a plain command, with no EHLO of its own
+            try:
+                await smtp.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await smtp.helo()  # a server without ESMTP, as aiosmtplib itself falls back
+        self._smtp = smtp
+        return smtp
+
+    async def reset(self) -> None:
+        """Forget an envelope begun for a message that will not be sent (RSET)."""
+        if self._smtp is None or not self._smtp.is_connected:
             return
         try:
-            for row, upcoming in zip(rows, [*rows[1:], None], strict=True):
-                accepted = await self._send_one(smtp, row, marks, still_to_send)
-                still_to_send = marks.ask(accepted, upcoming)
-            await still_to_send  # the last message marked before the batch ends
-        finally:
+            await self._smtp.rset()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            self.drop()
+
+    def drop(self) -> None:
+        """Close at once: after an error or a cancellation the exchange's state is unknown."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    async def close(self) -> None:
+        """Say goodbye (QUIT) and close."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None and smtp.is_connected:
             with contextlib.suppress(Exception):
                 await smtp.quit()
 
+
+class Dispatcher:
+    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+        self._pool = pool
+        self._settings = settings
+        self._sender = parseaddr(settings.mail_from)[1]
+        self._quoted_sender = quote_address(self._sender).encode("ascii")
+        self._connections = [SmtpConnection(settings) for _ in range(settings.smtp_connections)]
+        # The server may take smtp_timeout_s for each of DATA and the message; a row's lease
+        # covers that and the commit of `sent` after its message is handed over.
+        self._answer_within_s = 2 * settings.smtp_timeout_s + COMMIT_MARGIN_S
+        self._lease_s = max(deliveries.LEASE_SECONDS, 2 * self._answer_within_s)
+        self.wakeup = asyncio.Event()
+
+    async def run(self) -> None:
+        last_census = 0.0
+        last_sent = time.monotonic()
+        try:
+            while True:
+                self.wakeup.clear()
+                try:
+                    sent = await self._send(claim_ahead=True)
+                    if time.monotonic() - last_census > 10:
+                        await self._census()
+                        last_census = time.monotonic()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("dispatcher round failed")
+                    sent = 0
+                if sent:
+                    last_sent = time.monotonic()
+                    continue
+                if time.monotonic() - last_sent > SMTP_IDLE_CLOSE_S:
+                    await self.close()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), 1.0)
+        finally:
+            for connection in self._connections:
+                connection.drop()
+
+    async def send_due(self) -> int:
+        """Claim one batch and send it; the SMTP connections stay open for the next."""
+        return await self._send(claim_ahead=False)
+
+    async def close(self) -> None:
+        """Close the SMTP connections (they open again when there is something to send)."""
+        await asyncio.gather(*(connection.close() for connection in self._connections))
+
+    async def _send(self, *, claim_ahead: bool) -> int:
+        """Claim due rows and send them over the SMTP connections at once (the time per message
+        is mostly waiting for the server, so parallel connections multiply throughput); with
+        `claim_ahead`, batch after batch until nothing is due, each claimed while the previous
+        one is sent. How many rows were claimed."""
+        batch = await self._claim()
+        if not batch:
+            return 0
+        queue: asyncio.Queue[Claimed | None] = asyncio.Queue(self._settings.dispatch_batch_size)
+        # The ledger's round trips follow one another all through the batches: one connection
+        # for them saves each the pool's reset query.
+        async with self._pool.acquire() as conn:
+            marks = SentMarks(conn)
+            feeder = asyncio.create_task(self._feed(queue, batch, claim_ahead=claim_ahead))
+            senders = [
+                asyncio.create_task(self._send_from(queue, connection, marks))
+                for connection in self._connections
+            ]
+            try:
+                await asyncio.gather(feeder, *senders)
+                await marks.settled()
+            except BaseException:
+                for task in (feeder, *senders):
+                    task.cancel()
+                marks.stop()
+                await asyncio.gather(feeder, *senders, return_exceptions=True)
+                for connection in self._connections:
+                    connection.drop()
+                raise
+        return feeder.result()
+
+    async def _claim(self) -> list[Claimed]:
+        hand_over_by = time.monotonic() + self._lease_s - self._answer_within_s
+        rows = await deliveries.claim_due(
+            self._pool, limit=self._settings.dispatch_batch_size, lease_s=self._lease_s
+        )
+        return [Claimed(row, hand_over_by) for row in rows]
+
+    async def _feed(
+        self, queue: asyncio.Queue[Claimed | None], batch: list[Claimed], *, claim_ahead: bool
+    ) -> int:
+        """Queue `batch` for the connections, and the batches due after it (when claiming
+        ahead); then one end for each connection. How many rows were queued."""
+        queued = 0
+        while batch:
+            for claimed in batch:
+                await queue.put(claimed)
+            queued += len(batch)
+            batch = await self._claim() if claim_ahead else []
+        for _ in self._connections:
+            await queue.put(None)
+        return queued
+
+    async def _send_from(
+        self, queue: asyncio.Queue[Claimed | None], connection: SmtpConnection, marks: SentMarks
+    ) -> None:
+        while (claimed := await queue.get()) is not None:
+            if time.monotonic() > claimed.hand_over_by:
+                continue  # waited out its lease: left to the next claim once the lease expires
+            await self._send_one(connection, claimed, marks)
+
     async def _send_one(
-        self,
-        smtp: aiosmtplib.SMTP,
-        row: Any,
-        marks: SentMarks,
-        still_to_send: Awaitable[bool],
-    ) -> Accepted | None:
+        self, connection: SmtpConnection, claimed: Claimed, marks: SentMarks
+    ) -> None:
         if not tracing_on():
-            return await self._send(smtp, row, marks, still_to_send)
+            await self._send_row(connection, claimed, marks)
+            return
+        row = claimed.row
         # In the trace of the event that queued it; a reminder's is a trace of its own.
         with span_continuing(
             {name: row[name] for name in TRACE_HEADERS},
@@ -214,48 +353,54 @@ class Dispatcher:
                 "server.port": self._settings.smtp_port,
             },
         ):
-            return await self._send(smtp, row, marks, still_to_send)
+            await self._send_row(connection, claimed, marks)
 
-    async def _send(
-        self,
-        smtp: aiosmtplib.SMTP,
-        row: Any,
-        marks: SentMarks,
-        still_to_send: Awaitable[bool],
-    ) -> Accepted | None:
-        """The row as the server accepted it; None when it was not (and is marked so), or is
-        no longer to be sent (erased or re-queued meanwhile).
+    async def _send_row(
+        self, connection: SmtpConnection, claimed: Claimed, marks: SentMarks
+    ) -> None:
+        """Send one row: accepted, it is marked `sent` (by `marks`); refused, `failed` or
+        `dead`; no longer to be sent (erased or re-queued meanwhile), left as it is.
 
-        The envelope (MAIL, RCPT) goes out while the ledger answers `still_to_send`, which
-        also commits the connection's last message as `sent`; the message itself (DATA) only
-        after that answer."""
+        The envelope (MAIL, RCPT) goes out while the ledger answers whether the row is still to
+        be sent; the message itself (DATA) only after that answer."""
+        row = claimed.row
+        still_to_send = marks.still_to_send(row)
         started = time.perf_counter()
-        failure: Exception | None = None
         try:
             recipient = smtp_address(row["recipient"])
             # A non-ASCII local part needs the server's SMTPUTF8 extension, and UTF-8 headers.
             utf8 = not recipient.isascii()
             message = build_message(row, mail_from=self._settings.mail_from, utf8=utf8)
-            await self._envelope(smtp, recipient, utf8=utf8)
-        except (UnicodeError, aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            failure = error
-        if not await still_to_send and failure is None:
-            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
-                await smtp.rset()
-            return None
-        if failure is None:
-            await marks.hand_over()
+            smtp = await connection.open()
             try:
-                await smtp.data(message)
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-                marks.not_accepted()
-                failure = error
-        if failure is not None:
-            await self._smtp_failed(smtp, row, failure)
-            return None
+                await self._envelope(smtp, recipient, utf8=utf8)
+            except aiosmtplib.SMTPServerDisconnected:
+                # A kept connection the server closed meanwhile (idle, or after a 421): nothing
+                # of this email went out, so it goes over a new one, not into a retry.
+                connection.drop()
+                smtp = await connection.open()
+                await self._envelope(smtp, recipient, utf8=utf8)
+        except (UnicodeError, aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            await still_to_send  # a row erased meanwhile stays so: marking it failed leaves it
+            await self._smtp_failed(connection, row, error)
+            return
+        if not await still_to_send:
+            await connection.reset()
+            return
+        await marks.hand_over()
+        if time.monotonic() > claimed.hand_over_by:  # its lease ran short waiting for its turn
+            marks.not_accepted()
+            await connection.reset()
+            return
+        try:
+            await smtp.data(message)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            marks.not_accepted()
+            await self._smtp_failed(connection, row, error)
+            return
         accepted_at = time.perf_counter()
         SMTP_SEND_SECONDS.observe(accepted_at - started)
-        return Accepted(row, accepted_at)
+        marks.accepted(Accepted(row, accepted_at))
 
     async def _envelope(self, smtp: aiosmtplib.SMTP, recipient: str, *, utf8: bool) -> None:
         """MAIL and RCPT, as aiosmtplib's sendmail sends them (without the optional SIZE)."""
@@ -265,23 +410,28 @@ class Dispatcher:
             if not smtp.supports_extension("smtputf8"):
                 raise aiosmtplib.SMTPNotSupported("SMTPUTF8 is not supported by this server")
         encoding = "utf-8" if utf8 else "ascii"
-        await smtp.mail(self._sender, options=["SMTPUTF8"] if utf8 else [], encoding=encoding)
+        # The sender is the same for every email: quoted once, not parsed again for each.
+        response = await smtp.execute_command(
+            b"MAIL", b"FROM:" + self._quoted_sender, *([b"SMTPUTF8"] if utf8 else [])
+        )
+        if response.code != SMTPStatus.completed:
+            raise aiosmtplib.SMTPSenderRefused(response.code, response.message, self._sender)
         await smtp.rcpt(recipient, encoding=encoding)
 
-    async def _smtp_failed(self, smtp: aiosmtplib.SMTP, row: Any, error: Exception) -> None:
+    async def _smtp_failed(self, connection: SmtpConnection, row: Any, error: Exception) -> None:
         if isinstance(error, UnicodeError | aiosmtplib.SMTPNotSupported):
             # An address no server takes, or one this server never will (SMTPUTF8 is the one
             # extension asked for here): retrying changes nothing.
             await self._failed(row, error, permanent=True)
             return
         await self._failed(row, error)
-        if isinstance(error, aiosmtplib.SMTPResponseException):
+        if isinstance(error, aiosmtplib.SMTPResponseException) and error.code != 421:
             # A refusal leaves the envelope open on the server: reset it for the next message.
-            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
-                await smtp.rset()
-        if isinstance(error, aiosmtplib.SMTPServerDisconnected | OSError):
-            with contextlib.suppress(Exception):
-                await smtp.connect()
+            await connection.reset()
+        else:
+            # Disconnected, timed out, or a 421 (the server closes the channel after it): the
+            # next message opens another connection.
+            connection.drop()
 
     async def _failed(self, row: Any, error: Exception, *, permanent: bool = False) -> None:
         dead = permanent or is_permanent(error) or row["attempts"] >= self._settings.max_attempts

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import email.policy
+import time
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from functools import lru_cache
@@ -32,7 +33,13 @@ def smtp_address(address: str) -> str:
 
     A local part beyond ASCII has no such form: only a server offering SMTPUTF8 takes it."""
     local, _, domain = address.rpartition("@")
-    return f"{local}@{domain.encode('idna').decode('ascii')}"
+    return f"{local}@{_idna(domain)}"
+
+
+@lru_cache(maxsize=1024)
+def _idna(domain: str) -> str:
+    # Most emails go to a few domains; the codec is the costly part of the address.
+    return domain.encode("idna").decode("ascii")
 
 
 def sender(row: Any, mail_from: str) -> str:
@@ -41,6 +48,11 @@ def sender(row: Any, mail_from: str) -> str:
     name = row.get("sender_name")
     if not name:
         return mail_from
+    return _sender_as(name, mail_from)
+
+
+@lru_cache(maxsize=1024)
+def _sender_as(name: str, mail_from: str) -> str:
     return formataddr((name, parseaddr(mail_from)[1]), charset="utf-8")
 
 
@@ -88,7 +100,7 @@ def _headers(row: Any, *, mail_from: str, utf8: bool) -> bytes:
     policy = UTF8 if utf8 else ASCII
     headers = [
         _shared_header("From", sender(row, mail_from), utf8),
-        policy.fold_binary("To", smtp_address(row["recipient"])),
+        _to_header(smtp_address(row["recipient"]), policy),
     ]
     reply_to = row.get("reply_to")
     if reply_to and (utf8 or reply_to.rpartition("@")[0].isascii()):
@@ -99,10 +111,28 @@ def _headers(row: Any, *, mail_from: str, utf8: bool) -> bytes:
     headers += [
         _shared_header("Subject", row["subject"], utf8),
         f"Message-ID: <{row['id']}@tilmeld>\n".encode(),
-        f"Date: {formatdate(localtime=False)}\n".encode(),
+        _date_header(int(time.time())),
         _shared_header("Content-Language", row["language"], utf8),
     ]
     return b"".join(headers)
+
+
+def _to_header(address: str, policy: email.policy.Policy) -> bytes:
+    if (
+        policy is ASCII
+        and len(address) < 70
+        and address.isascii()
+        and address.isprintable()
+        and " " not in address
+    ):
+        return b"To: " + address.encode() + b"\n"  # what folding it would write
+    return policy.fold_binary("To", address)
+
+
+@lru_cache(maxsize=2)
+def _date_header(second: int) -> bytes:
+    """The Date header of the emails written in that second (formatted once for them all)."""
+    return f"Date: {formatdate(second, localtime=False)}\n".encode()
 
 
 @lru_cache(maxsize=1024)

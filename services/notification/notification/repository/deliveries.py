@@ -1,8 +1,8 @@
 """Sending the ledger's rows: claimed in batches under a lease, then marked sent or failed.
 
-Each statement stands alone (the dispatcher runs them on the pool, not in one transaction): a
-row is marked `sent` as soon as the server accepts it, with the rows the other connections had
-accepted meanwhile."""
+Each statement stands alone (the dispatcher runs them outside any transaction): a row is marked
+`sent` as soon as the server accepts it, with the rows the other connections had accepted
+meanwhile."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ import asyncpg
 
 from notification.repository import Db
 
+# The shortest lease; the dispatcher asks for longer when its SMTP timeout needs it.
 LEASE_SECONDS = 60
 
 # SKIP LOCKED and a lease: two processes never send the same notification; a crashed one's rows
 # come back once the lease expires.
-CLAIM_DUE = f"""
+CLAIM_DUE = """
 UPDATE notifications n
-SET locked_until = now() + interval '{LEASE_SECONDS} seconds', attempts = n.attempts + 1
+SET locked_until = now() + make_interval(secs => $2), attempts = n.attempts + 1
 FROM (
     SELECT id FROM notifications
     WHERE status IN ('pending', 'failed') AND next_attempt_at <= now()
@@ -53,9 +54,10 @@ WHERE id = $1 AND status IN ('pending', 'failed')
 STATE_COUNTS = "SELECT status, count(*) AS n FROM notifications GROUP BY status"
 
 
-async def claim_due(db: Db, *, limit: int) -> list[asyncpg.Record]:
-    """Lease up to `limit` rows due for an attempt (counting the attempt); the whole rows."""
-    return await db.fetch(CLAIM_DUE, limit)
+async def claim_due(db: Db, *, limit: int, lease_s: float) -> list[asyncpg.Record]:
+    """Lease up to `limit` rows due for an attempt for `lease_s` seconds (counting the
+    attempt); the whole rows."""
+    return await db.fetch(CLAIM_DUE, limit, lease_s)
 
 
 async def mark_sent_and_check(
