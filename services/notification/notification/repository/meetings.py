@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 import asyncpg
 
@@ -30,6 +31,7 @@ RETURNING id
 """
 
 MEETING = "SELECT * FROM meetings WHERE id = $1"
+MEETINGS = "SELECT * FROM meetings WHERE id = ANY($1::uuid[])"
 
 
 async def store_meeting(conn: Connection, meeting: MeetingScheduled, *, version: int) -> bool:
@@ -57,3 +59,12 @@ async def cancel_meeting(conn: Connection, meeting_id: uuid.UUID, *, version: in
 
 async def get_meeting(conn: Connection, meeting_id: uuid.UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(MEETING, meeting_id)
+
+
+async def get_meetings(
+    conn: Connection, meeting_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, asyncpg.Record]:
+    """The meetings held of those asked for, by id, in one round trip."""
+    if not meeting_ids:
+        return {}
+    return {row["id"]: row for row in await conn.fetch(MEETINGS, list(meeting_ids))}

@@ -4,17 +4,25 @@ in which language, with which companions, and the calendar entry's SEQUENCE."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
+import orjson
 
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import RegistrationState
 
 # An event whose personal data could not be opened carries none: the row keeps what it holds.
-UPSERT_REGISTRATION = """
+# Several registrations in one statement; they must be distinct (a row is updated once).
+UPSERT_REGISTRATIONS = """
 INSERT INTO registrations (id, meeting_id, member_id, status, language, name, email, companions,
                            cancel_url, aggregate_version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+SELECT id, meeting_id, member_id, status, language, name, email, companions::jsonb, cancel_url,
+       aggregate_version
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+            $8::text[], $9::text[], $10::integer[])
+     AS incoming(id, meeting_id, member_id, status, language, name, email, companions, cancel_url,
+                 aggregate_version)
 ON CONFLICT (id) DO UPDATE
 SET status = excluded.status, language = excluded.language,
     name = coalesce(excluded.name, registrations.name),
@@ -59,20 +67,37 @@ async def store_registration(
     conn: Connection, registration: RegistrationState, *, version: int
 ) -> asyncpg.Record | None:
     """Keep the registration's state if it is newer than ours: the row, or None if it was not."""
-    personal = registration.personal
-    return await conn.fetchrow(
-        UPSERT_REGISTRATION,
-        registration.registration_id,
-        registration.meeting_id,
-        registration.member_id,
-        registration.status,
-        registration.language,
-        personal.name if personal else None,
-        personal.email if personal else None,
-        [c.model_dump() for c in personal.companions] if personal else [],
-        personal.cancel_url if personal else None,
-        version,
-    )
+    stored = await store_registrations(conn, [(registration, version)])
+    return stored.get(registration.registration_id)
+
+
+async def store_registrations(
+    conn: Connection, changes: Sequence[tuple[RegistrationState, int]]
+) -> dict[uuid.UUID, asyncpg.Record]:
+    """`store_registration` for distinct registrations (each with its event's version) in one
+    round trip: the rows kept, by id; one older than ours is not among them."""
+    if not changes:
+        return {}
+    columns: list[list[object]] = [[] for _ in range(10)]
+    for registration, version in changes:
+        personal = registration.personal
+        companions = personal.companions if personal else []
+        values = (
+            registration.registration_id,
+            registration.meeting_id,
+            registration.member_id,
+            registration.status,
+            registration.language,
+            personal.name if personal else None,
+            personal.email if personal else None,
+            # As JSON text: asyncpg would take a list in an array for another dimension.
+            orjson.dumps([c.model_dump() for c in companions]).decode(),
+            personal.cancel_url if personal else None,
+            version,
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    return {row["id"]: row for row in await conn.fetch(UPSERT_REGISTRATIONS, *columns)}
 
 
 async def get_registration(conn: Connection, registration_id: uuid.UUID) -> asyncpg.Record | None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
 
 from tilmeld_shared.db import Connection
 
-# A reminder already sent stays as it is.
-UPSERT_REMINDER = """
-INSERT INTO reminders (registration_id, meeting_id, due_at) VALUES ($1, $2, $3)
+# A reminder already sent stays as it is. Several at once; they must be distinct registrations.
+UPSERT_REMINDERS = """
+INSERT INTO reminders (registration_id, meeting_id, due_at)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[])
 ON CONFLICT (registration_id) DO UPDATE SET due_at = excluded.due_at
 WHERE reminders.sent_at IS NULL
 """
@@ -20,7 +22,9 @@ MOVE_REMINDERS = """
 UPDATE reminders SET due_at = $2 WHERE meeting_id = $1 AND sent_at IS NULL
 """
 
-DROP_REMINDER = "DELETE FROM reminders WHERE registration_id = $1 AND sent_at IS NULL"
+DROP_REMINDERS = """
+DELETE FROM reminders WHERE registration_id = ANY($1::uuid[]) AND sent_at IS NULL
+"""
 DROP_MEETING_REMINDERS = "DELETE FROM reminders WHERE meeting_id = $1 AND sent_at IS NULL"
 
 # SKIP LOCKED: two processes never claim the same reminder.
@@ -38,10 +42,13 @@ RETURNING r.registration_id, r.meeting_id, r.due_at
 """
 
 
-async def schedule_reminder(
-    conn: Connection, registration_id: uuid.UUID, *, meeting_id: uuid.UUID, due_at: datetime
+async def schedule_reminders(
+    conn: Connection, due: Sequence[tuple[uuid.UUID, uuid.UUID, datetime]]
 ) -> None:
-    await conn.execute(UPSERT_REMINDER, registration_id, meeting_id, due_at)
+    """Reminders of distinct registrations (`registration_id`, `meeting_id`, `due_at`), in one
+    round trip."""
+    if due:
+        await conn.execute(UPSERT_REMINDERS, *(list(column) for column in zip(*due, strict=True)))
 
 
 async def move_meeting_reminders(
@@ -51,7 +58,13 @@ async def move_meeting_reminders(
 
 
 async def drop_reminder(conn: Connection, registration_id: uuid.UUID) -> None:
-    await conn.execute(DROP_REMINDER, registration_id)
+    await drop_reminders(conn, [registration_id])
+
+
+async def drop_reminders(conn: Connection, registration_ids: Sequence[uuid.UUID]) -> None:
+    """The registrations' reminders not yet sent, gone, in one round trip."""
+    if registration_ids:
+        await conn.execute(DROP_REMINDERS, list(registration_ids))
 
 
 async def drop_meeting_reminders(conn: Connection, meeting_id: uuid.UUID) -> None:

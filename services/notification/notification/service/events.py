@@ -47,7 +47,7 @@ from notification.service.proposals import (
 )
 from notification.service.queueing import Ledger
 from notification.service.recipients import Outgoing
-from notification.service.registrations import registration_changed
+from notification.service.registrations import registration_changed, registrations_changed
 from notification.service.terms import enrolment_ended
 from notification.settings import Settings
 from tilmeld_shared.consuming import Event
@@ -174,12 +174,30 @@ async def handle_events(
     unclaimed = await inbox.claim_events(
         conn, [(envelope.event_id, envelope.event_type) for envelope, _ in opened]
     )
+    claimed = []
+    for envelope, payload in opened:
+        if envelope.event_id in unclaimed:
+            unclaimed.discard(envelope.event_id)
+            claimed.append((envelope, payload))
     ledger = Ledger(settings)
     queued: list[uuid.UUID] = []
-    for envelope, payload in opened:
-        if envelope.event_id not in unclaimed:
+    at = 0
+    while at < len(claimed):
+        run = _registration_run(claimed, at)
+        if run:
+            # A run of registration events is applied together: a few round trips, not a few
+            # per event.
+            news = await registrations_changed(
+                conn,
+                settings,
+                [(payload, envelope.aggregate_version) for envelope, payload in run],
+            )
+            for (envelope, _), emails in zip(run, news, strict=True):
+                await _queue(conn, settings, ledger, envelope, emails)
+            at += len(run)
             continue
-        unclaimed.discard(envelope.event_id)
+        envelope, payload = claimed[at]
+        at += 1
         outgoing: list[Outgoing] = []
         if payload is not None:
             effect = effect_of(payload)
@@ -188,12 +206,41 @@ async def handle_events(
             outgoing = await effect(conn, settings, payload, envelope.aggregate_version)
             if effect is network_changed:
                 ledger.forget_networks()
-        if envelope.occurred_at < datetime.now(UTC) - settings.mail_events_within_delta:
-            outgoing = []  # history, not news: its state is kept, nobody is emailed
-        await ledger.add(
-            conn, outgoing, dedupe_prefix=str(envelope.event_id), event_id=envelope.event_id
-        )
+        await _queue(conn, settings, ledger, envelope, outgoing)
     return queued + await ledger.write(conn)
+
+
+def _registration_run(
+    claimed: Sequence[tuple[Envelope, Payload | None]], start: int
+) -> list[tuple[Envelope, RegistrationState]]:
+    """The registration events from `start` on, up to the next event of another kind or the
+    next about a registration already in the run (which must see the earlier one applied)."""
+    run: list[tuple[Envelope, RegistrationState]] = []
+    registrations: set[uuid.UUID] = set()
+    for envelope, payload in claimed[start:]:
+        if (
+            not isinstance(payload, RegistrationState)
+            or effect_of(payload) is not registration_changed
+            or payload.registration_id in registrations
+        ):
+            break
+        registrations.add(payload.registration_id)
+        run.append((envelope, payload))
+    return run
+
+
+async def _queue(
+    conn: Connection,
+    settings: Settings,
+    ledger: Ledger,
+    envelope: Envelope,
+    outgoing: list[Outgoing],
+) -> None:
+    if envelope.occurred_at < datetime.now(UTC) - settings.mail_events_within_delta:
+        outgoing = []  # history, not news: its state is kept, nobody is emailed
+    await ledger.add(
+        conn, outgoing, dedupe_prefix=str(envelope.event_id), event_id=envelope.event_id
+    )
 
 
 async def handle_event(

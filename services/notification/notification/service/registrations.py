@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 
 from notification.repository import meetings, registrations, reminders
@@ -14,7 +16,7 @@ from notification.service.recipients import (
     to_member,
     to_party,
 )
-from notification.service.reminders import schedule_reminder
+from notification.service.reminders import reminder_due_at
 from notification.settings import Settings
 from tilmeld_shared.db import Connection
 from tilmeld_shared.events import (
@@ -30,17 +32,40 @@ async def registration_changed(
     conn: Connection, settings: Settings, payload: RegistrationState, version: int
 ) -> list[Outgoing]:
     """Any registration event but attendance (which is news to nobody)."""
-    registration = await registrations.store_registration(conn, payload, version=version)
-    if registration is None:
-        return []  # an older state than we hold: nothing to tell anyone
-    meeting = await meetings.get_meeting(conn, payload.meeting_id)
-    if isinstance(payload, RegistrationCancelled):
-        await reminders.drop_reminder(conn, payload.registration_id)
-    elif payload.status == "confirmed" and meeting is not None:
-        await schedule_reminder(conn, settings, payload, meeting)
-    if payload.personal is None or meeting is None or is_over(meeting):
-        return []  # a meeting that is over: no confirmation, waitlist or cancel notice
-    return await _news(conn, settings, payload, registration, meeting)
+    [news] = await registrations_changed(conn, settings, [(payload, version)])
+    return news
+
+
+async def registrations_changed(
+    conn: Connection, settings: Settings, changes: Sequence[tuple[RegistrationState, int]]
+) -> list[list[Outgoing]]:
+    """`registration_changed` for events about distinct registrations (each with its version),
+    in a few round trips for them all rather than a few each; the emails of each event, in
+    order. Distinct registrations share no rows, so the order of their writes is immaterial."""
+    stored = await registrations.store_registrations(conn, changes)
+    # An older state than we hold is news to nobody: neither its meeting nor its reminder.
+    kept = [payload for payload, _ in changes if payload.registration_id in stored]
+    meeting_of = await meetings.get_meetings(conn, {payload.meeting_id for payload in kept})
+    await reminders.drop_reminders(
+        conn, [p.registration_id for p in kept if isinstance(p, RegistrationCancelled)]
+    )
+    due = []
+    for payload in kept:
+        meeting = meeting_of.get(payload.meeting_id)
+        if isinstance(payload, RegistrationCancelled) or payload.status != "confirmed":
+            continue
+        if meeting is not None and (due_at := reminder_due_at(settings, payload, meeting)):
+            due.append((payload.registration_id, payload.meeting_id, due_at))
+    await reminders.schedule_reminders(conn, due)
+    news: list[list[Outgoing]] = []
+    for payload, _ in changes:
+        registration = stored.get(payload.registration_id)
+        meeting = meeting_of.get(payload.meeting_id)
+        if registration is None or payload.personal is None or meeting is None or is_over(meeting):
+            news.append([])  # a meeting that is over: no confirmation, waitlist or cancel notice
+        else:
+            news.append(await _news(conn, settings, payload, registration, meeting))
+    return news
 
 
 async def _news(

@@ -11,20 +11,16 @@ from notification.repository import meetings, registrations, reminders
 from notification.service.queueing import queue
 from notification.service.recipients import Outgoing, to_member
 from notification.settings import Settings
-from tilmeld_shared.db import Connection
 from tilmeld_shared.events import RegistrationState
 
 
-async def schedule_reminder(
-    conn: Connection, settings: Settings, payload: RegistrationState, meeting: asyncpg.Record
-) -> None:
-    """A reminder `REMINDER_LEAD` before the meeting, unless that is before they registered."""
-    due_at = meeting["starts_at"] - settings.reminder_lead_delta
+def reminder_due_at(
+    settings: Settings, payload: RegistrationState, meeting: asyncpg.Record
+) -> datetime | None:
+    """`REMINDER_LEAD` before the meeting, or None when that is before they registered."""
+    due_at: datetime = meeting["starts_at"] - settings.reminder_lead_delta
     # Someone registering inside the lead time has just had the details; no reminder.
-    if due_at > payload.registered_at:
-        await reminders.schedule_reminder(
-            conn, payload.registration_id, meeting_id=payload.meeting_id, due_at=due_at
-        )
+    return due_at if due_at > payload.registered_at else None
 
 
 async def queue_due_reminders(
