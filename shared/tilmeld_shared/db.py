@@ -47,6 +47,14 @@ async def init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a pooled connection needs on release beyond asyncpg's rollback of an open transaction:
+    nothing. The default reset (unlock advisory locks, CLOSE ALL, UNLISTEN *, RESET ALL) is a
+    round trip and four statements on every release, undoing what no pooled connection does: the
+    services set session state only with SET LOCAL / transaction-scoped locks, and the relay and
+    the migration runner take their session locks and LISTEN on connections of their own."""
+
+
 async def create_pool(
     dsn: str,
     *,
@@ -65,6 +73,7 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         init=init_connection,
+        reset=_keep_session,
         command_timeout=command_timeout,
         timeout=connect_timeout,
         server_settings={"search_path": schema, "application_name": f"tilmeld-{schema}"},
