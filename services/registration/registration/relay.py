@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import time
@@ -60,7 +59,8 @@ RELAY_KAFKA_UP = Gauge(
 )
 RELAY_BATCH_LATENCY = Histogram(
     "tilmeld_relay_publish_seconds",
-    "Time to publish one batch and mark it, from claim to commit.",
+    "Time to publish one batch, from its claim to the broker's last acknowledgement (it is "
+    "marked published with the next claim).",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 
@@ -93,7 +93,7 @@ def publishing(rows: list[asyncpg.Record]) -> Iterator[dict[int, Span]]:
                 "messaging.system": "kafka",
                 "messaging.operation.type": "send",
                 "messaging.destination.name": row["topic"],
-                "messaging.message.id": str(row["envelope"]["event_id"]),
+                "messaging.message.id": str(row["event_id"]),
                 "messaging.kafka.message.key": row["message_key"],
             },
         )
@@ -125,6 +125,8 @@ class OutboxRelay:
         self._settings = settings
         self._signal = signal
         self._leader = False
+        # Ids of the batch the broker acknowledged, marked published with the next claim.
+        self._acknowledged: list[int] = []
         signal.local_relay_is_leader = lambda: self._leader
 
     @property
@@ -158,6 +160,7 @@ class OutboxRelay:
                 await self._refresh_backlog(conn)
                 await asyncio.sleep(self._settings.relay_poll_interval_s)
             self._set_leader(True)
+            self._acknowledged = []  # a batch acknowledged under a lost lead goes out again
             log.info("outbox relay is the leader")
             await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
             producer = create_producer(self._settings)
@@ -170,12 +173,23 @@ class OutboxRelay:
             try:
                 await self._publish_forever(conn, producer)
             finally:
+                await self._mark_acknowledged(conn)
                 with contextlib.suppress(Exception):
                     await producer.stop()
         finally:
             self._set_leader(False)
             with contextlib.suppress(Exception):
                 await conn.close()
+
+    async def _mark_acknowledged(self, conn: Connection) -> None:
+        """On the way out, so that the next leader does not publish the last batch again (where
+        the connection is gone, it will: consumers take each event once whatever it is sent)."""
+        if self._acknowledged:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2):
+                    await events.mark_published(conn, self._acknowledged)
+                RELAY_PUBLISHED.inc(len(self._acknowledged))
+            self._acknowledged = []
 
     def _on_notify(self, *_: Any) -> None:
         self._signal.local_wakeup.set()
@@ -185,9 +199,8 @@ class OutboxRelay:
         backlog_refreshed_at = 0.0
         while True:
             wakeup.clear()
-            published = await self.publish_batch(conn, producer)
-            if published == self._settings.relay_batch_size:
-                continue  # more is waiting
+            if await self.publish_batch(conn, producer):
+                continue  # its marking claims the next batch, if any
             if time.monotonic() - backlog_refreshed_at >= BACKLOG_REFRESH_S:
                 await self._refresh_backlog(conn)
                 backlog_refreshed_at = time.monotonic()
@@ -195,8 +208,14 @@ class OutboxRelay:
                 await asyncio.wait_for(wakeup.wait(), self._settings.relay_poll_interval_s)
 
     async def publish_batch(self, conn: Connection, producer: AIOKafkaProducer) -> int:
-        """Send one batch, wait for every acknowledgement, then mark the batch published."""
-        rows = await events.unpublished(conn, limit=self._settings.relay_batch_size)
+        """Mark the batch acknowledged before published, claim the next, send it and wait for
+        every acknowledgement; returns how many were sent (marked by the next call)."""
+        rows = await events.mark_published_and_claim_next(
+            conn, self._acknowledged, limit=self._settings.relay_batch_size
+        )
+        if self._acknowledged:
+            RELAY_PUBLISHED.inc(len(self._acknowledged))
+            self._acknowledged = []
         if not rows:
             return 0
         started = time.perf_counter()
@@ -205,9 +224,9 @@ class OutboxRelay:
                 await producer.send(
                     row["topic"],
                     key=row["message_key"].encode(),
-                    value=json.dumps(row["envelope"]).encode(),
+                    value=row["envelope_json"].encode(),
                     headers=[
-                        ("event_type", row["envelope"]["event_type"].encode()),
+                        ("event_type", row["event_type"].encode()),
                         *message_trace_headers(spans.get(row["id"])),
                     ],
                 )
@@ -220,8 +239,7 @@ class OutboxRelay:
                 RELAY_KAFKA_UP.set(0)
                 raise
         RELAY_KAFKA_UP.set(1)
-        await events.mark_published(conn, [row["id"] for row in rows])
-        RELAY_PUBLISHED.inc(len(rows))
+        self._acknowledged = [row["id"] for row in rows]
         RELAY_BATCH_LATENCY.observe(time.perf_counter() - started)
         return len(rows)
 

@@ -87,6 +87,7 @@ async def test_the_relay_publishes_every_event_in_order_and_marks_it(
         received = await consume(kafka, 200)
     finally:
         task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
     assert len({e["event_id"] for e in received}) == 200
     for aggregate in aggregates:
@@ -143,6 +144,7 @@ async def test_events_committed_late_with_a_lower_id_are_not_skipped(
     finally:
         await pool.release(slow)
         task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
     assert len(received) == 6
     assert await unpublished(pool) == 0
@@ -177,6 +179,7 @@ async def test_a_replay_publishes_the_retained_events_again_in_order(
         both = await consume(kafka, 6)
     finally:
         task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
     assert queued == 3
     assert [e["aggregate_version"] for e in both] == [1, 2, 3, 1, 2, 3]

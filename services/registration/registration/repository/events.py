@@ -29,12 +29,20 @@ WHERE (envelope -> 'payload' ->> 'member_id' = $1::text
 """
 
 # The relay publishes in outbox order, a batch at a time.
-UNPUBLISHED = """
-SELECT id, topic, message_key, envelope, traceparent, tracestate
+# The batch the broker acknowledged is marked published by the statement that claims the next
+# one: a round trip and a commit fewer per batch. The claim's snapshot still sees the rows being
+# marked as unpublished, hence their exclusion. The envelope is read as the JSON text Postgres
+# holds, which is what goes to the broker, instead of being decoded and encoded again.
+MARK_PUBLISHED_AND_CLAIM_NEXT = """
+WITH marked AS (
+    UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])
+)
+SELECT id, event_id, topic, message_key, event_type, envelope::text AS envelope_json,
+       traceparent, tracestate
 FROM outbox
-WHERE published_at IS NULL
+WHERE published_at IS NULL AND NOT (id = ANY($1::bigint[]))
 ORDER BY id
-LIMIT $1
+LIMIT $2
 """
 
 MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
@@ -114,8 +122,11 @@ async def redact_member(conn: Connection, member_id: uuid.UUID) -> None:
     await conn.execute(REDACT_MEMBER, str(member_id))
 
 
-async def unpublished(conn: Connection, *, limit: int) -> list[asyncpg.Record]:
-    return list(await conn.fetch(UNPUBLISHED, limit))
+async def mark_published_and_claim_next(
+    conn: Connection, acknowledged: list[int], *, limit: int
+) -> list[asyncpg.Record]:
+    """Mark the acknowledged ids published and return the next unpublished events, oldest first."""
+    return list(await conn.fetch(MARK_PUBLISHED_AND_CLAIM_NEXT, acknowledged, limit))
 
 
 async def mark_published(conn: Connection, ids: list[int]) -> None:
