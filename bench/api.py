@@ -8,7 +8,12 @@ generator is Python on the same two cores: it takes a share of the CPU it measur
 
 - saturation: closed loop, 32 requests in flight, for 10 s;
 - latency: open loop at 250, 500 and 1,000 offered registrations per second for 8 s each,
-  each request timed from when it was due, so queueing shows in p99;
+  each request timed from when it was due, so queueing shows in p99; each starts once the relay
+  has published what came before (the saturation leaves thousands of events to publish), so it
+  measures the offered rate and not the previous phase's tail;
+- the HTTP floor: the same closed loop against the service's liveness check, which goes through
+  the same server and middleware but touches neither Postgres nor a request body: no
+  registration can be answered faster than that on this machine;
 - footprint: the service's peak resident memory (VmHWM).
 """
 
@@ -26,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import httpx
 
-from bench import pinning, profiling
+from bench import cpu, pinning, profiling
 from bench.limits import measure as machine_limits
 from devstack import processes
 from devstack.ports import free_port
@@ -93,7 +99,9 @@ def load_client(connections: int) -> aiohttp.ClientSession:
     )
 
 
-async def saturation(base: str, *, seconds: float = 10, in_flight: int = 32) -> dict[str, Any]:
+async def saturation(
+    base: str, service_pid: int, *, seconds: float = 10, in_flight: int = 32
+) -> dict[str, Any]:
     async with load_client(in_flight) as session:
         # Many meetings, so the per-meeting row lock is not what is measured.
         meetings = [await create_meeting(session, base, 100_000) for _ in range(in_flight)]
@@ -112,11 +120,49 @@ async def saturation(base: str, *, seconds: float = 10, in_flight: int = 32) -> 
                         errors += 1
 
         started = time.perf_counter()
+        before = cpu.process_seconds(service_pid), time.process_time(), cpu.machine_busy_seconds()
         await asyncio.gather(*(loop(lane) for lane in range(in_flight)))
+        after = cpu.process_seconds(service_pid), time.process_time(), cpu.machine_busy_seconds()
+        elapsed = time.perf_counter() - started
+        service, load_generator, machine = (
+            end - start for start, end in zip(before, after, strict=True)
+        )
         return {
-            "registrations_per_s": round(done / (time.perf_counter() - started)),
+            "registrations_per_s": round(done / elapsed),
             "errors": errors,
+            # Where the two cores went; the rest is PostgreSQL and Tansu (and anything else on
+            # the machine), and per registration the CPU each part spent on one.
+            "cpu_cores": {
+                "service": round(service / elapsed, 2),
+                "load_generator": round(load_generator / elapsed, 2),
+                "rest": round((machine - service - load_generator) / elapsed, 2),
+                "idle": round((os.cpu_count() or 1) - machine / elapsed, 2),
+            },
+            "cpu_ms_per_registration": {
+                "service": round(1000 * service / done, 3) if done else None,
+                "rest": round(1000 * (machine - service - load_generator) / done, 3)
+                if done
+                else None,
+            },
         }
+
+
+async def http_floor(url: str, *, seconds: float = 5, in_flight: int = 32) -> int:
+    """Liveness checks answered per second by the service, closed loop as `saturation`."""
+    async with load_client(in_flight) as session:
+        deadline = time.perf_counter() + seconds
+        done = 0
+
+        async def loop() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                async with session.get(url) as answer:
+                    await answer.read()
+                    done += answer.status == 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(loop() for _ in range(in_flight)))
+        return round(done / (time.perf_counter() - started))
 
 
 async def open_loop(base: str, rate: int, *, seconds: float = 8) -> dict[str, Any]:
@@ -151,6 +197,18 @@ async def open_loop(base: str, rate: int, *, seconds: float = 8) -> dict[str, An
             "p99_ms": percentile(latencies, 0.99),
             "errors": errors,
         }
+
+
+async def outbox_drained(database_url: str, *, timeout_s: float = 60) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with asyncio.timeout(timeout_s):
+            while await conn.fetchval(
+                "SELECT count(*) FROM registration.outbox WHERE published_at IS NULL"
+            ):
+                await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -197,10 +255,14 @@ async def run(*, profile: Path | None = None) -> dict[str, Any]:
             # py-spy samples the service from outside, on the same two cores: its figures are
             # then a little lower than a run without it.
             recorder = profiling.record(service.pid, profile, seconds=8) if profile else None
-            saturated = await saturation(base)
+            saturated = await saturation(base, service.pid)
             if recorder is not None:
                 recorder.wait()
-            latency = [await open_loop(base, rate) for rate in (250, 500, 1000)]
+            latency = []
+            for rate in (250, 500, 1000):
+                await outbox_drained(postgres.url)
+                latency.append(await open_loop(base, rate))
+            floor = await http_floor(f"http://127.0.0.1:{port}/health/live")
             rss = peak_rss_mb(service.pid)
         finally:
             if service is not None:
@@ -214,6 +276,12 @@ async def run(*, profile: Path | None = None) -> dict[str, Any]:
             saturated["registrations_per_s"] / limits["raw_registration_shaped_tps"], 3
         ),
         "api_saturation_errors": saturated["errors"],
+        "api_saturation_cpu_cores": saturated["cpu_cores"],
+        "api_saturation_cpu_ms_per_registration": saturated["cpu_ms_per_registration"],
+        "http_floor_per_s": floor,
+        "http_floor_share_of_raw_transactions": round(
+            floor / limits["raw_registration_shaped_tps"], 3
+        ),
         "open_loop": latency,
         "registration_peak_rss_mb": rss,
         "pinned": pinning.description(),

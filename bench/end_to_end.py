@@ -43,7 +43,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench import pinning, profiling
+from bench import cpu, pinning, profiling
 from bench.api import (
     TOKEN,
     create_meeting,
@@ -121,7 +121,7 @@ class Stack:
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) each service has used so far."""
-        return {name: _cpu_seconds(child.pid) for name, child in self.children.items()}
+        return {name: cpu.process_seconds(child.pid) for name, child in self.children.items()}
 
     async def wait_ready(self, session: aiohttp.ClientSession) -> None:
         for name in self.ports:
@@ -423,12 +423,6 @@ async def run(
         "cpus": os.cpu_count(),
         "relay_runs": "in its own process" if relay_process else "inside the API process",
     }
-
-
-def _cpu_seconds(pid: int) -> float:
-    # utime and stime, fields 14 and 15 of /proc/<pid>/stat, after the parenthesised name.
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _after(times: Any, moment: float) -> float | None:

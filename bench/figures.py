@@ -68,6 +68,8 @@ def api_rows(api: dict[str, Any] | None) -> list[Row]:
     raw = pick(api, "raw_registration_shaped_tps")
     saturation = pick(api, "api_saturation_registrations_per_s")
     share = pick(api, "api_share_of_raw_transactions")
+    floor = pick(api, "http_floor_per_s")
+    floor_share = pick(api, "http_floor_share_of_raw_transactions")
     at_250 = next(
         (row for row in pick(api, "open_loop") or [] if row.get("offered_per_s") == 250), None
     )
@@ -81,6 +83,15 @@ def api_rows(api: dict[str, Any] | None) -> list[Row]:
             else "not measured",
             ">= 0.30 x raw",
             at_least(share, 0.30),
+            command,
+        ),
+        Row(
+            "HTTP floor: the same service answering its liveness check (no database)",
+            f"{number(floor, '/s')} = {number(floor_share, ' x raw', 3)}"
+            if floor is not None
+            else "not measured",
+            "",
+            None,
             command,
         ),
         Row(

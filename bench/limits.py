@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench import cpu
 from tilmeld_shared.kafka import ensure_topics
 
 SETUP = """
@@ -39,7 +40,9 @@ ENVELOPE = json.dumps(
 
 async def registration_shaped_transactions(
     dsn: str, *, connections: int = 16, seconds: float = 8.0
-) -> float:
+) -> tuple[float, float]:
+    """Transactions per second, and the machine's CPU milliseconds per transaction (PostgreSQL
+    and this client together)."""
     setup = await asyncpg.connect(dsn)
     await setup.execute(SETUP)
     await setup.close()
@@ -75,9 +78,9 @@ async def registration_shaped_transactions(
         finally:
             await conn.close()
 
-    started = time.perf_counter()
+    started, busy = time.perf_counter(), cpu.machine_busy_seconds()
     await asyncio.gather(*(client(n) for n in range(connections)))
-    return done / (time.perf_counter() - started)
+    return done / (time.perf_counter() - started), 1000 * (cpu.machine_busy_seconds() - busy) / done
 
 
 async def kafka_rates(servers: str, *, messages: int = 100_000) -> dict[str, float]:
@@ -123,10 +126,11 @@ async def kafka_rates(servers: str, *, messages: int = 100_000) -> dict[str, flo
 
 
 async def measure(dsn: str, servers: str) -> dict[str, Any]:
-    tps = await registration_shaped_transactions(dsn)
+    tps, cpu_ms = await registration_shaped_transactions(dsn)
     kafka = await kafka_rates(servers)
     return {
         "raw_registration_shaped_tps": round(tps),
+        "raw_registration_shaped_cpu_ms": round(cpu_ms, 3),
         "raw_kafka_produce_msgs_per_s": round(kafka["produce_msgs_per_s"]),
         "raw_kafka_consume_msgs_per_s": round(kafka["consume_msgs_per_s"]),
     }
