@@ -208,8 +208,8 @@ class OutboxRelay:
                 await asyncio.wait_for(wakeup.wait(), self._settings.relay_poll_interval_s)
 
     async def publish_batch(self, conn: Connection, producer: AIOKafkaProducer) -> int:
-        """Mark the batch acknowledged before published, claim the next, send it and wait for
-        every acknowledgement; returns how many were sent (marked by the next call)."""
+        """Mark the previous call's acknowledged batch published and claim the next, send it and
+        wait for every acknowledgement; returns how many were sent (the next call marks them)."""
         rows = await events.mark_published_and_claim_next(
             conn, self._acknowledged, limit=self._settings.relay_batch_size
         )
