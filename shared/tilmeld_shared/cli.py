@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -85,7 +86,12 @@ class ServiceCommands(Generic[S]):
 
     def _serve(self, settings: S, _: argparse.Namespace) -> int:
         serve_metrics(host=settings.host, port=settings.metrics_port)
-        serve(self.create_app(settings), settings)
+        app = self.create_app(settings)
+        # What start-up loaded (modules, models, the app) lives as long as the process: frozen
+        # out of the collector, a full collection no longer walks it in the middle of a request.
+        gc.collect()
+        gc.freeze()
+        serve(app, settings)
         return 0
 
     def _migrate(self, settings: S, _: argparse.Namespace) -> int:

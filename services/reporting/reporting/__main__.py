@@ -19,12 +19,9 @@ YOUNG_OBJECTS_BEFORE_COLLECTING = 20_000
 
 
 def create_served_app(settings: Settings) -> FastAPI:
-    """The app, in a process of its own: what start-up loaded (modules, models, the app) lives
-    as long as the process, so it is frozen out of the collector's full passes (catching up,
-    each walked it for 55 ms, a sixth of the time)."""
+    """The app, in a process of its own (`serve` then freezes what start-up loaded out of the
+    collector's full passes: catching up, each walked it for 55 ms, a sixth of the time)."""
     app = create_app(settings)
-    gc.collect()
-    gc.freeze()
     gc.set_threshold(YOUNG_OBJECTS_BEFORE_COLLECTING, 10, 10)
     return app
 
