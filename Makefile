@@ -102,9 +102,9 @@ bench-api: install
 bench-end-to-end: install
 	$(VENV)/bin/python -m bench.end_to_end
 
-# The API's saturation again with the stack on CPU 0 and the load generator on CPU 1.
+# The API again with the stack on CPU 0 (one replica: one core) and the load generator on CPU 1.
 bench-api-pinned: install
-	BENCH_PIN=1 $(VENV)/bin/python -m bench.api --json artifacts/bench-api-pinned.json
+	BENCH_PIN=1 $(VENV)/bin/python -m bench.api --replicas 1 --json artifacts/bench-api-pinned.json
 
 # Every benchmark in turn, each printing its table and writing artifacts/bench-*.json, then the
 # figures table regenerated from those files (docs/figures.md, README.md). With BENCH_PIN=1 a

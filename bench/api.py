@@ -3,10 +3,15 @@
     .venv/bin/python -m bench.api
 
 A real PostgreSQL 18 (durable settings: fsync and synchronous commit on), Tansu and the
-registration service as its own process (one uvicorn worker), all on loopback. The load
-generator is Python on the same two cores: it takes a share of the CPU it measures.
+registration service, all on loopback. The service runs as two replicas (`--replicas`), each its
+own process with one uvicorn worker and the requests spread over them as a Kubernetes Service
+would: one Python process uses at most one core, and at saturation a single one left a third of
+this machine's two cores idle while PostgreSQL waited for it. The first replica runs the outbox
+relay, the others only wake it (RUN_RELAY=false). The load generator is Python on the same two
+cores: it takes a share of the CPU it measures.
 
-- saturation: closed loop, 32 requests in flight, for 10 s;
+- saturation: closed loop, 32 requests in flight, for 10 s, over every replica, and before it
+  the same against one replica alone;
 - latency: open loop at 250, 500 and 1,000 offered registrations per second for 8 s each,
   each request timed from when it was due, so queueing shows in p99; each starts once the relay
   has published what came before (the saturation leaves thousands of events to publish), so it
@@ -23,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -100,17 +106,17 @@ def load_client(connections: int) -> aiohttp.ClientSession:
 
 
 async def saturation(
-    base: str, service_pid: int, *, seconds: float = 10, in_flight: int = 32
+    bases: list[str], service_pids: list[int], *, seconds: float = 10, in_flight: int = 32
 ) -> dict[str, Any]:
     async with load_client(in_flight) as session:
         # Many meetings, so the per-meeting row lock is not what is measured.
-        meetings = [await create_meeting(session, base, 100_000) for _ in range(in_flight)]
+        meetings = [await create_meeting(session, bases[0], 100_000) for _ in range(in_flight)]
         deadline = time.perf_counter() + seconds
         done, errors = 0, 0
 
         async def loop(lane: int) -> None:
             nonlocal done, errors
-            url = f"{base}/meetings/{meetings[lane]}/registrations"
+            url = f"{bases[lane % len(bases)]}/meetings/{meetings[lane]}/registrations"
             while time.perf_counter() < deadline:
                 async with session.post(url, json=registration_body()) as answer:
                     await answer.read()
@@ -120,9 +126,14 @@ async def saturation(
                         errors += 1
 
         started = time.perf_counter()
-        before = cpu.process_seconds(service_pid), time.process_time(), cpu.machine_busy_seconds()
+
+        def used() -> tuple[float, float, float]:
+            service = sum(cpu.process_seconds(pid) for pid in service_pids)
+            return service, time.process_time(), cpu.machine_busy_seconds()
+
+        before = used()
         await asyncio.gather(*(loop(lane) for lane in range(in_flight)))
-        after = cpu.process_seconds(service_pid), time.process_time(), cpu.machine_busy_seconds()
+        after = used()
         elapsed = time.perf_counter() - started
         service, load_generator, machine = (
             end - start for start, end in zip(before, after, strict=True)
@@ -132,6 +143,7 @@ async def saturation(
             "errors": errors,
             # Where the two cores went; the rest is PostgreSQL and Tansu (and anything else on
             # the machine), and per registration the CPU each part spent on one.
+            "replicas": len(bases),
             "cpu_cores": {
                 "service": round(service / elapsed, 2),
                 "load_generator": round(load_generator / elapsed, 2),
@@ -165,13 +177,13 @@ async def http_floor(url: str, *, seconds: float = 5, in_flight: int = 32) -> in
         return round(done / (time.perf_counter() - started))
 
 
-async def open_loop(base: str, rate: int, *, seconds: float = 8) -> dict[str, Any]:
+async def open_loop(bases: list[str], rate: int, *, seconds: float = 8) -> dict[str, Any]:
     async with load_client(512) as session:
-        meetings = [await create_meeting(session, base, 100_000) for _ in range(64)]
+        meetings = [await create_meeting(session, bases[0], 100_000) for _ in range(64)]
         latencies: list[float] = []
         errors = 0
 
-        async def one(due: float, meeting: str) -> None:
+        async def one(due: float, base: str, meeting: str) -> None:
             nonlocal errors
             await asyncio.sleep(max(0, due - time.perf_counter()))
             url = f"{base}/meetings/{meeting}/registrations"
@@ -187,7 +199,10 @@ async def open_loop(base: str, rate: int, *, seconds: float = 8) -> dict[str, An
         start = time.perf_counter() + 0.2
         total = int(rate * seconds)
         await asyncio.gather(
-            *(one(start + i / rate, meetings[i % len(meetings)]) for i in range(total))
+            *(
+                one(start + i / rate, bases[i % len(bases)], meetings[i % len(meetings)])
+                for i in range(total)
+            )
         )
         achieved = total / (time.perf_counter() - start)
         return {
@@ -211,6 +226,17 @@ async def outbox_drained(database_url: str, *, timeout_s: float = 60) -> None:
         await conn.close()
 
 
+async def ready(url: str, *, timeout_s: float = 20) -> None:
+    async with asyncio.timeout(timeout_s):
+        while True:
+            try:
+                if httpx.get(url).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -218,59 +244,64 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def run(*, profile: Path | None = None) -> dict[str, Any]:
+async def run(*, replicas: int = 2, profile: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         postgres = EmbeddedPostgres(Path(tmp) / "pg", port=free_port(), durable=True)
         postgres.start()
         broker = TansuBroker(port=free_port())
         broker.start()
         pinning.pin_if_requested()
-        service = None
+        services: list[subprocess.Popen[bytes]] = []
         try:
             limits = await machine_limits(postgres.url, broker.bootstrap_servers)
             await migrate(postgres.url, schema="registration", migrations_dir=MIGRATIONS)
-            port = free_port()
             env = {
                 **os.environ,
                 "DATABASE_URL": postgres.url,
                 "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
                 "KAFKA_ENABLE_IDEMPOTENCE": "false",
                 "ORGANISER_TOKEN": TOKEN,
-                "REGISTRATION_PORT": str(port),
-                "REGISTRATION_METRICS_PORT": str(free_port()),
                 "LOG_LEVEL": "WARNING",
                 "RATE_LIMIT_PER_ADDRESS": "",  # one load generator, one address: limits off
                 "RATE_LIMIT_PER_EMAIL": "",
             }
-            service = processes.spawn([sys.executable, "-m", "registration", "serve"], env=env)
+            ports = [free_port() for _ in range(replicas)]
+            serve = [sys.executable, "-m", "registration", "serve"]
+            for replica, port in enumerate(ports):
+                replica_env = {
+                    **env,
+                    "REGISTRATION_PORT": str(port),
+                    "REGISTRATION_METRICS_PORT": str(free_port()),
+                    "RUN_RELAY": "true" if replica == 0 else "false",
+                }
+                services.append(processes.spawn(serve, env=replica_env))
             pinning.pin_if_requested()
-            base = f"http://127.0.0.1:{port}/api/v1"
-            for _ in range(200):
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health/ready").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
-            # py-spy samples the service from outside, on the same two cores: its figures are
-            # then a little lower than a run without it.
-            recorder = profiling.record(service.pid, profile, seconds=8) if profile else None
-            saturated = await saturation(base, service.pid)
+            bases = [f"http://127.0.0.1:{port}/api/v1" for port in ports]
+            for port in ports:
+                await ready(f"http://127.0.0.1:{port}/health/ready")
+            pids = [service.pid for service in services]
+            alone = await saturation(bases[:1], pids[:1])
+            await outbox_drained(postgres.url)
+            # py-spy samples the first replica from outside, on the same two cores: its figures
+            # are then a little lower than a run without it.
+            recorder = profiling.record(pids[0], profile, seconds=8) if profile else None
+            saturated = await saturation(bases, pids)
             if recorder is not None:
                 recorder.wait()
             latency = []
             for rate in (250, 500, 1000):
                 await outbox_drained(postgres.url)
-                latency.append(await open_loop(base, rate))
-            floor = await http_floor(f"http://127.0.0.1:{port}/health/live")
-            rss = peak_rss_mb(service.pid)
+                latency.append(await open_loop(bases, rate))
+            floor = await http_floor(f"http://127.0.0.1:{ports[0]}/health/live")
+            rss = max(peak_rss_mb(pid) for pid in pids)
         finally:
-            if service is not None:
+            for service in services:
                 processes.stop(service)
             broker.stop()
             postgres.stop()
     return {
         **limits,
+        "api_replicas": replicas,
         "api_saturation_registrations_per_s": saturated["registrations_per_s"],
         "api_share_of_raw_transactions": round(
             saturated["registrations_per_s"] / limits["raw_registration_shaped_tps"], 3
@@ -278,6 +309,12 @@ async def run(*, profile: Path | None = None) -> dict[str, Any]:
         "api_saturation_errors": saturated["errors"],
         "api_saturation_cpu_cores": saturated["cpu_cores"],
         "api_saturation_cpu_ms_per_registration": saturated["cpu_ms_per_registration"],
+        "api_saturation_one_replica_per_s": alone["registrations_per_s"],
+        "api_one_replica_share_of_raw_transactions": round(
+            alone["registrations_per_s"] / limits["raw_registration_shaped_tps"], 3
+        ),
+        "api_one_replica_cpu_cores": alone["cpu_cores"],
+        "api_one_replica_cpu_ms_per_registration": alone["cpu_ms_per_registration"],
         "http_floor_per_s": floor,
         "http_floor_share_of_raw_transactions": round(
             floor / limits["raw_registration_shaped_tps"], 3
@@ -297,8 +334,14 @@ def main() -> None:
         help="record the service with py-spy while it is saturated: an .svg flame graph, or a "
         ".txt of raw stacks",
     )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=2,
+        help="registration processes the load is spread over (the first runs the relay)",
+    )
     args = parser.parse_args()
-    result = asyncio.run(run(profile=args.profile))
+    result = asyncio.run(run(replicas=args.replicas, profile=args.profile))
     for key, value in result.items():
         if key != "open_loop":
             print(f"{key:>38}  {value}")
