@@ -280,12 +280,15 @@ async def run(*, replicas: int = 2, profile: Path | None = None) -> dict[str, An
             for port in ports:
                 await ready(f"http://127.0.0.1:{port}/health/ready")
             pids = [service.pid for service in services]
-            alone = await saturation(bases[:1], pids[:1])
-            await outbox_drained(postgres.url)
+            alone = None
+            if replicas > 1:
+                alone = await saturation(bases[:1], pids[:1])
+                await outbox_drained(postgres.url)
             # py-spy samples the first replica from outside, on the same two cores: its figures
             # are then a little lower than a run without it.
             recorder = profiling.record(pids[0], profile, seconds=8) if profile else None
             saturated = await saturation(bases, pids)
+            alone = alone or saturated
             if recorder is not None:
                 recorder.wait()
             latency = []

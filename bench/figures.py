@@ -63,6 +63,14 @@ def at_least(value: float | None, bar: float) -> bool | None:
     return None if value is None else value >= bar
 
 
+def open_loop_p99(api: dict[str, Any] | None, rate: int) -> float | None:
+    """The p99 of the open loop at `rate` offered per second, if that rate ran."""
+    row = next(
+        (row for row in pick(api, "open_loop") or [] if row.get("offered_per_s") == rate), None
+    )
+    return row.get("p99_ms") if row else None
+
+
 def api_rows(api: dict[str, Any] | None) -> list[Row]:
     command = "`make bench-api`"
     raw = pick(api, "raw_registration_shaped_tps")
@@ -70,10 +78,7 @@ def api_rows(api: dict[str, Any] | None) -> list[Row]:
     share = pick(api, "api_share_of_raw_transactions")
     floor = pick(api, "http_floor_per_s")
     floor_share = pick(api, "http_floor_share_of_raw_transactions")
-    at_250 = next(
-        (row for row in pick(api, "open_loop") or [] if row.get("offered_per_s") == 250), None
-    )
-    p99_250 = at_250.get("p99_ms") if at_250 else None
+    p99_250 = open_loop_p99(api, 250)
     replicas = pick(api, "api_replicas") or 1
     alone = pick(api, "api_saturation_one_replica_per_s")
     alone_share = pick(api, "api_one_replica_share_of_raw_transactions")
@@ -130,10 +135,7 @@ def pinned_api_rows(api: dict[str, Any] | None) -> list[Row]:
     raw = pick(api, "raw_registration_shaped_tps")
     saturation = pick(api, "api_saturation_registrations_per_s")
     share = pick(api, "api_share_of_raw_transactions")
-    at_250 = next(
-        (row for row in pick(api, "open_loop") or [] if row.get("offered_per_s") == 250), None
-    )
-    p99_250 = at_250.get("p99_ms") if at_250 else None
+    p99_250 = open_loop_p99(api, 250)
     return [
         Row(
             "registration API at saturation, load generator pinned to its own core",
