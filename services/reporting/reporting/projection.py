@@ -227,7 +227,7 @@ def _meeting(payload: MeetingScheduled) -> dict[str, Any]:
         "ends_at": payload.ends_at,
         "capacity": payload.capacity,
         "status": payload.status,
-        "co_hosts": ",".join(str(network_id) for network_id in payload.co_hosts),
+        "co_hosts": list(payload.co_hosts),
     }
 
 

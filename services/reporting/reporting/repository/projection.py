@@ -1,5 +1,6 @@
 """Writing the projected facts: the inbox, set-wise upserts guarded by `aggregate_version`, and
-erasure. Each upsert takes one array per column (`unnest`), a batch in one statement."""
+erasure. Each upsert takes the batch as one array of the table's row type (migration 010), a
+batch in one statement."""
 
 from __future__ import annotations
 
@@ -47,11 +48,11 @@ UNLESS_ERASED = """CASE WHEN EXISTS (SELECT 1 FROM erased_members e
                                      WHERE e.member_id = new.member_id)
                THEN NULL ELSE new.member_id END"""
 
-# The columns after `id` and before the version, in the order the statement below takes them.
+# The fields after `id` and before the version, in the order of the table's row type.
 NETWORK_FIELDS = ("title", "status", "organisation_id")
 UPSERT_NETWORKS = """
 INSERT INTO networks (id, title, status, organisation_id, aggregate_version)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::int[])
+SELECT * FROM unnest($1::network_row[])
 ON CONFLICT (id) DO UPDATE
 SET title = excluded.title, status = excluded.status,
     organisation_id = excluded.organisation_id, aggregate_version = excluded.aggregate_version
@@ -59,15 +60,10 @@ WHERE networks.aggregate_version < excluded.aggregate_version
 """
 
 MEETING_FIELDS = ("network_id", "title", "starts_at", "ends_at", "capacity", "status", "co_hosts")
-# Co-hosts travel as comma-separated text: unnest cannot take an array of arrays of any length.
 UPSERT_MEETINGS = """
 INSERT INTO meetings (id, network_id, title, starts_at, ends_at, capacity, status, co_hosts,
                       aggregate_version)
-SELECT id, network_id, title, starts_at, ends_at, capacity, status,
-       string_to_array(co_hosts, ',')::uuid[], version
-FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[],
-            $6::int[], $7::text[], $8::text[], $9::int[])
-     AS u(id, network_id, title, starts_at, ends_at, capacity, status, co_hosts, version)
+SELECT * FROM unnest($1::meeting_row[])
 ON CONFLICT (id) DO UPDATE
 SET title = excluded.title, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
     capacity = excluded.capacity, status = excluded.status, co_hosts = excluded.co_hosts,
@@ -96,10 +92,7 @@ INSERT INTO enrolments (id, network_id, member_id, municipality, municipality_id
                         enrolled_at, cancelled_at, aggregate_version)
 SELECT new.id, new.network_id, {UNLESS_ERASED}, new.municipality, new.municipality_id,
        new.country, new.status, new.enrolled_at, new.cancelled_at, new.version
-FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::text[],
-            $8::timestamptz[], $9::timestamptz[], $10::int[])
-     AS new(id, network_id, member_id, municipality, municipality_id, country, status,
-            enrolled_at, cancelled_at, version)
+FROM unnest($1::enrolment_row[]) AS new
 ON CONFLICT (id) DO UPDATE
 SET status = excluded.status,
     enrolled_at = coalesce(enrolments.enrolled_at, excluded.enrolled_at),
@@ -135,12 +128,7 @@ SELECT new.id, new.meeting_id, new.network_id, {UNLESS_ERASED}, new.municipality
        new.municipality_id, new.country, new.status, new.seats, new.companions,
        new.registered_at, new.cancelled_at, new.checked_in_at, new.attendance_version,
        new.version
-FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[],
-            $8::text[], $9::int[], $10::int[], $11::timestamptz[], $12::timestamptz[],
-            $13::timestamptz[], $14::int[], $15::int[])
-     AS new(id, meeting_id, network_id, member_id, municipality, municipality_id, country,
-            status, seats, companions, registered_at, cancelled_at, checked_in_at,
-            attendance_version, version)
+FROM unnest($1::registration_row[]) AS new
 ON CONFLICT (id) DO UPDATE
 SET status = excluded.status, seats = excluded.seats, companions = excluded.companions,
     cancelled_at = coalesce(excluded.cancelled_at, registrations.cancelled_at),
@@ -172,9 +160,7 @@ UPSERT_PARTIES = """
 INSERT INTO parties (id, network_id, municipality_id, municipality, country, municipality_code,
                      municipality_kind, status, applied_at, decided_at, joined_at,
                      aggregate_version)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[],
-                     $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[],
-                     $11::timestamptz[], $12::int[])
+SELECT * FROM unnest($1::party_row[])
 ON CONFLICT (id) DO UPDATE
 SET municipality_id = excluded.municipality_id, municipality = excluded.municipality,
     country = excluded.country, municipality_code = excluded.municipality_code,
@@ -220,21 +206,19 @@ async def erase_members(conn: Connection, erased: Mapping[uuid.UUID, datetime]) 
     await conn.execute(FORGET_DEAD_LETTERS, [str(member_id) for member_id in erased])
 
 
-def _columns(rows: Mapping[uuid.UUID, RowState], fields: Sequence[str]) -> list[list[Any]]:
-    """The rows as the statements take them: ids, one array per field, versions."""
+def _rows(rows: Mapping[uuid.UUID, RowState], fields: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The rows as the statements take them, each in its row type's order: id, fields, version."""
     return [
-        list(rows),
-        *([row.values[field] for row in rows.values()] for field in fields),
-        [row.version for row in rows.values()],
+        (key, *[row.values[field] for field in fields], row.version) for key, row in rows.items()
     ]
 
 
 async def upsert_networks(conn: Connection, rows: Mapping[uuid.UUID, RowState]) -> None:
-    await conn.execute(UPSERT_NETWORKS, *_columns(rows, NETWORK_FIELDS))
+    await conn.execute(UPSERT_NETWORKS, _rows(rows, NETWORK_FIELDS))
 
 
 async def upsert_meetings(conn: Connection, rows: Mapping[uuid.UUID, RowState]) -> None:
-    await conn.execute(UPSERT_MEETINGS, *_columns(rows, MEETING_FIELDS))
+    await conn.execute(UPSERT_MEETINGS, _rows(rows, MEETING_FIELDS))
 
 
 async def cancel_meetings(conn: Connection, versions: Mapping[uuid.UUID, int]) -> None:
@@ -242,11 +226,11 @@ async def cancel_meetings(conn: Connection, versions: Mapping[uuid.UUID, int]) -
 
 
 async def upsert_enrolments(conn: Connection, rows: Mapping[uuid.UUID, RowState]) -> None:
-    await conn.execute(UPSERT_ENROLMENTS, *_columns(rows, ENROLMENT_FIELDS))
+    await conn.execute(UPSERT_ENROLMENTS, _rows(rows, ENROLMENT_FIELDS))
 
 
 async def upsert_registrations(conn: Connection, rows: Mapping[uuid.UUID, RowState]) -> None:
-    await conn.execute(UPSERT_REGISTRATIONS, *_columns(rows, REGISTRATION_FIELDS))
+    await conn.execute(UPSERT_REGISTRATIONS, _rows(rows, REGISTRATION_FIELDS))
 
 
 async def reset(conn: Connection) -> None:
@@ -255,7 +239,7 @@ async def reset(conn: Connection) -> None:
 
 
 async def upsert_parties(conn: Connection, rows: Mapping[uuid.UUID, RowState]) -> None:
-    await conn.execute(UPSERT_PARTIES, *_columns(rows, PARTY_FIELDS))
+    await conn.execute(UPSERT_PARTIES, _rows(rows, PARTY_FIELDS))
     joined = {key: row.values["joined_at"] for key, row in rows.items() if row.values["joined_at"]}
     if joined:
         await conn.execute(KEEP_JOINED_AT, list(joined), list(joined.values()))
