@@ -67,13 +67,16 @@ async def apply_batch(conn: Connection, events: Sequence[Event]) -> int:
     """Apply the events not seen before, in the caller's transaction; returns how many."""
     if not events:
         return 0
-    fresh = await repository.claim_events(conn, (envelope.event_id for envelope, _ in events))
+    fresh = await repository.claim_events(conn, [envelope.event_id for envelope, _ in events])
     batch = _Batch()
     applied = 0
     for envelope, payload in events:
-        if envelope.event_id not in fresh or payload is None:
+        if fresh is not None:  # some were seen before, or one event came twice in this batch
+            if envelope.event_id not in fresh:
+                continue
+            fresh.discard(envelope.event_id)  # the same event twice in one batch counts once
+        if payload is None:
             continue
-        fresh.discard(envelope.event_id)  # the same event twice in one batch counts once
         applied += 1
         batch.add(payload, envelope.aggregate_version)
     # With tracing on, each event's trace shows the write that applied it (one for the batch).

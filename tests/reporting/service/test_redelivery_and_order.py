@@ -92,9 +92,10 @@ async def test_reporting_counts_a_redelivered_event_once(conn: asyncpg.Connectio
     events = meeting_events(meeting, network)[:2]
 
     async with conn.transaction():
-        await projection.apply_batch(conn, events + events)  # the same batch twice over
+        # the same batch twice over: each event counts once
+        assert await projection.apply_batch(conn, events + events) == 2
     async with conn.transaction():
-        await projection.apply_batch(conn, events)
+        assert await projection.apply_batch(conn, events) == 0  # every one seen before
 
     report = await queries.meeting_report(conn, meeting)
     assert (report["registrations_confirmed"], report["seats_confirmed"]) == (1, 2)
