@@ -332,7 +332,9 @@ async def run(
             produced = await produce(broker.bootstrap_servers, messages)
             # One pass takes well under a second, short enough for a passing stall on this
             # machine to move it by a third: the median of three is the figure.
-            raw_passes = [await raw_consume(broker.bootstrap_servers, len(messages)) for _ in "abc"]
+            raw_passes = [
+                await raw_consume(broker.bootstrap_servers, len(messages)) for _ in range(3)
+            ]
             raw = statistics.median(raw_passes)
             env = {
                 **os.environ,
