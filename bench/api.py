@@ -106,7 +106,13 @@ def load_client(connections: int) -> aiohttp.ClientSession:
 
 
 async def saturation(
-    bases: list[str], service_pids: list[int], *, seconds: float = 10, in_flight: int = 32
+    bases: list[str],
+    service_pids: list[int],
+    *,
+    postgres_pid: int,
+    broker_pid: int,
+    seconds: float = 10,
+    in_flight: int = 32,
 ) -> dict[str, Any]:
     async with load_client(in_flight) as session:
         # Many meetings, so the per-meeting row lock is not what is measured.
@@ -127,34 +133,36 @@ async def saturation(
 
         started = time.perf_counter()
 
-        def used() -> tuple[float, float, float]:
-            service = sum(cpu.process_seconds(pid) for pid in service_pids)
-            return service, time.process_time(), cpu.machine_busy_seconds()
+        def used() -> dict[str, float]:
+            return {
+                "service": sum(cpu.process_seconds(pid) for pid in service_pids),
+                "load_generator": time.process_time(),
+                "postgres": cpu.server_seconds(postgres_pid),
+                "broker": cpu.process_seconds(broker_pid),
+                "machine": cpu.machine_busy_seconds(),
+            }
 
         before = used()
         await asyncio.gather(*(loop(lane) for lane in range(in_flight)))
         after = used()
         elapsed = time.perf_counter() - started
-        service, load_generator, machine = (
-            end - start for start, end in zip(before, after, strict=True)
-        )
+        spent = {part: after[part] - before[part] for part in before}
+        machine = spent.pop("machine")
+        # Where the two cores went, and per registration the CPU each part spent on one; the
+        # rest is whatever else ran on the machine (the kernel's own threads, other processes).
+        spent["rest"] = machine - sum(spent.values())
         return {
             "registrations_per_s": round(done / elapsed),
             "errors": errors,
-            # Where the two cores went; the rest is PostgreSQL and Tansu (and anything else on
-            # the machine), and per registration the CPU each part spent on one.
             "replicas": len(bases),
             "cpu_cores": {
-                "service": round(service / elapsed, 2),
-                "load_generator": round(load_generator / elapsed, 2),
-                "rest": round((machine - service - load_generator) / elapsed, 2),
+                **{part: round(seconds / elapsed, 2) for part, seconds in spent.items()},
                 "idle": round((os.cpu_count() or 1) - machine / elapsed, 2),
             },
             "cpu_ms_per_registration": {
-                "service": round(1000 * service / done, 3) if done else None,
-                "rest": round(1000 * (machine - service - load_generator) / done, 3)
-                if done
-                else None,
+                part: round(1000 * seconds / done, 3) if done else None
+                for part, seconds in spent.items()
+                if part != "load_generator"
             },
         }
 
@@ -280,14 +288,16 @@ async def run(*, replicas: int = 2, profile: Path | None = None) -> dict[str, An
             for port in ports:
                 await ready(f"http://127.0.0.1:{port}/health/ready")
             pids = [service.pid for service in services]
+            assert postgres.process is not None and broker.process is not None
+            servers = {"postgres_pid": postgres.process.pid, "broker_pid": broker.process.pid}
             alone = None
             if replicas > 1:
-                alone = await saturation(bases[:1], pids[:1])
+                alone = await saturation(bases[:1], pids[:1], **servers)
                 await outbox_drained(postgres.url)
             # py-spy samples the first replica from outside, on the same two cores: its figures
             # are then a little lower than a run without it.
             recorder = profiling.record(pids[0], profile, seconds=8) if profile else None
-            saturated = await saturation(bases, pids)
+            saturated = await saturation(bases, pids, **servers)
             alone = alone or saturated
             if recorder is not None:
                 recorder.wait()

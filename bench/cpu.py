@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -20,3 +21,31 @@ def machine_busy_seconds() -> float:
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle, iowait = fields[3], fields[4]
     return (sum(fields[:8]) - idle - iowait) / TICKS_PER_S
+
+
+def server_seconds(pid: int) -> float:
+    """CPU seconds of a server that forks a process per connection, as PostgreSQL does: its own,
+    its live children's, and those of the children it has reaped (cutime and cstime), so a
+    backend that ends between two readings is still counted."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    own = sum(int(value) for value in fields[11:15]) / TICKS_PER_S
+    children = 0.0
+    for child in _children(pid):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # ended meanwhile
+            children += process_seconds(child)
+    return own + children
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (field 4 of their stat), read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended while we looked
+        if parent == pid:
+            found.append(int(entry.name))
+    return found
