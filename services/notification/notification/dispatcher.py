@@ -41,8 +41,10 @@ from tilmeld_shared.tracing import TRACE_HEADERS, SpanKind, span_continuing, tra
 log = logging.getLogger(__name__)
 
 # Emails the server has accepted that are not yet committed `sent`, at most, whatever the number
-# of SMTP connections: the most one crash can send twice.
-UNMARKED_MAX = 4
+# of SMTP connections: the most one crash can send twice. As many as the default connections: with
+# 4, a connection often waited for a commit with its next email ready (10,000 emails to a local
+# server: 874-891 emails/s with 4, 993-1,025 with 8, 1,001 with 16; the commit under 10 ms at p99).
+UNMARKED_MAX = 8
 
 # A connection left idle this long is closed; servers drop idle clients after a few minutes
 # (RFC 5321 4.5.3.2.7), and a pause in the traffic should not hold a server's slot.

@@ -53,7 +53,7 @@ class Settings(ServiceSettings):
     smtp_timeout_s: float = 10.0
     """Seconds an SMTP exchange may take."""
     # The time per email is mostly waiting for the server and the ledger: more connections
-    # send more at once, and a crash still sends at most 4 emails twice (dispatcher.UNMARKED_MAX).
+    # send more at once, and a crash still sends at most 8 emails twice (dispatcher.UNMARKED_MAX).
     smtp_connections: int = 8
     """Parallel SMTP connections per dispatch batch."""
     mail_from: str = "Tilmeld <no-reply@tilmeld.example>"
