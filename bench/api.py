@@ -50,6 +50,18 @@ from registration.main import MIGRATIONS
 from tilmeld_shared.db import migrate
 
 TOKEN = "bench-organiser"  # noqa: S105
+SATURATION_S = 10.0
+
+# For --statements: the server's per-statement statistics, nested statements included.
+STATEMENT_STATISTICS = (
+    "shared_preload_libraries=pg_stat_statements",
+    "pg_stat_statements.track=all",
+)
+TOP_STATEMENTS = """
+SELECT calls, total_exec_time AS exec_ms, toplevel,
+       left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25
+"""
 
 
 def registration_body() -> dict[str, Any]:
@@ -111,7 +123,7 @@ async def saturation(
     *,
     postgres_pid: int,
     broker_pid: int,
-    seconds: float = 10,
+    seconds: float = SATURATION_S,
     in_flight: int = 32,
 ) -> dict[str, Any]:
     async with load_client(in_flight) as session:
@@ -252,9 +264,16 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def run(*, replicas: int = 2, profile: Path | None = None) -> dict[str, Any]:
+async def run(
+    *, replicas: int = 2, profile: Path | None = None, statements: Path | None = None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        postgres = EmbeddedPostgres(Path(tmp) / "pg", port=free_port(), durable=True)
+        postgres = EmbeddedPostgres(
+            Path(tmp) / "pg",
+            port=free_port(),
+            durable=True,
+            settings=STATEMENT_STATISTICS if statements else (),
+        )
         postgres.start()
         broker = TansuBroker(port=free_port())
         broker.start()
@@ -297,7 +316,15 @@ async def run(*, replicas: int = 2, profile: Path | None = None) -> dict[str, An
             # py-spy samples the first replica from outside, on the same two cores: its figures
             # are then a little lower than a run without it.
             recorder = profiling.record(pids[0], profile, seconds=8) if profile else None
+            if statements:
+                await _statement_statistics(postgres.url, reset=True)
             saturated = await saturation(bases, pids, **servers)
+            if statements:
+                table = await _statement_statistics(postgres.url)
+                statements.parent.mkdir(parents=True, exist_ok=True)
+                statements.write_text(
+                    statements_report(table, saturated["registrations_per_s"] * SATURATION_S)
+                )
             alone = alone or saturated
             if recorder is not None:
                 recorder.wait()
@@ -338,6 +365,36 @@ async def run(*, replicas: int = 2, profile: Path | None = None) -> dict[str, An
     }
 
 
+async def _statement_statistics(database_url: str, *, reset: bool = False) -> list[Any]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        if reset:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            await conn.execute("SELECT pg_stat_statements_reset()")
+            return []
+        return list(await conn.fetch(TOP_STATEMENTS))
+    finally:
+        await conn.close()
+
+
+def statements_report(rows: list[Any], registrations: float) -> str:
+    """Each statement's execution time per registration (nested ones indented under nothing:
+    pg_stat_statements does not say which statement ran them), busiest first. Execution only:
+    parsing, planning a cached plan's start-up, and commit are not in it."""
+    lines = [
+        f"PostgreSQL per registration over {registrations:,.0f} registrations "
+        "(pg_stat_statements, track=all; 'top' = sent by a client, else run inside a function)",
+        f"{'us/registration':>15} {'calls/registration':>18}  level  statement",
+    ]
+    for row in rows:
+        lines.append(
+            f"{1000 * row['exec_ms'] / registrations:>15.1f} "
+            f"{row['calls'] / registrations:>18.2f}  {'top' if row['toplevel'] else '   '}    "
+            f"{row['query']}"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path, default=Path("artifacts/bench-api.json"))
@@ -353,8 +410,17 @@ def main() -> None:
         default=2,
         help="registration processes the load is spread over (the first runs the relay)",
     )
+    parser.add_argument(
+        "--statements",
+        type=Path,
+        help="PostgreSQL with pg_stat_statements (track=all): where its time went per "
+        "registration while saturated, written to this text file (a diagnostic run: the "
+        "statistics cost PostgreSQL a little, so its figures are not the benchmark's)",
+    )
     args = parser.parse_args()
-    result = asyncio.run(run(replicas=args.replicas, profile=args.profile))
+    result = asyncio.run(
+        run(replicas=args.replicas, profile=args.profile, statements=args.statements)
+    )
     for key, value in result.items():
         if key != "open_loop":
             print(f"{key:>38}  {value}")

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 # The wheel's import looks for a runtime dir we do not use (we run postgres ourselves).
@@ -50,10 +51,14 @@ def _give_to(user: str | None, path: Path) -> None:
 class EmbeddedPostgres:
     """Start with `start()`, stop with `stop()`; the data directory survives unless removed."""
 
-    def __init__(self, data_dir: Path, *, port: int, durable: bool = True) -> None:
+    def __init__(
+        self, data_dir: Path, *, port: int, durable: bool = True, settings: Sequence[str] = ()
+    ) -> None:
+        """`settings`: further server settings, as `name=value` (a benchmark's diagnostics)."""
         self.data_dir = data_dir.resolve()
         self.port = port
         self.durable = durable
+        self.settings = tuple(settings)
         self.process: subprocess.Popen[bytes] | None = None
         self.user = _run_as()
 
@@ -106,6 +111,8 @@ class EmbeddedPostgres:
                 "-c",
                 "full_page_writes=off",
             ]
+        for setting in self.settings:
+            settings += ["-c", setting]
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115  (owned by the process)
         self.process = subprocess.Popen(
             [
