@@ -62,6 +62,7 @@ SELECT calls, total_exec_time AS exec_ms, toplevel,
        left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
 FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25
 """
+WAL_WRITTEN = "SELECT wal_records, wal_bytes FROM pg_stat_wal"
 
 
 def registration_body() -> dict[str, Any]:
@@ -370,23 +371,26 @@ async def _statement_statistics(database_url: str, *, reset: bool = False) -> li
     try:
         if reset:
             await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-            await conn.execute("SELECT pg_stat_statements_reset()")
+            await conn.execute("SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal')")
             return []
-        return list(await conn.fetch(TOP_STATEMENTS))
+        return [*await conn.fetch(TOP_STATEMENTS), await conn.fetchrow(WAL_WRITTEN)]
     finally:
         await conn.close()
 
 
 def statements_report(rows: list[Any], registrations: float) -> str:
-    """Each statement's execution time per registration (nested ones indented under nothing:
-    pg_stat_statements does not say which statement ran them), busiest first. Execution only:
-    parsing, planning a cached plan's start-up, and commit are not in it."""
+    """Each statement's execution time per registration, busiest first, and the WAL written.
+    pg_stat_statements does not say which statement ran a nested one, and it times execution
+    only: parsing, the executor's start-up and the commit are not in it."""
+    *statements, wal = rows
     lines = [
         f"PostgreSQL per registration over {registrations:,.0f} registrations "
         "(pg_stat_statements, track=all; 'top' = sent by a client, else run inside a function)",
+        f"WAL: {wal['wal_records'] / registrations:.1f} records and "
+        f"{float(wal['wal_bytes']) / registrations / 1024:.1f} KB per registration",
         f"{'us/registration':>15} {'calls/registration':>18}  level  statement",
     ]
-    for row in rows:
+    for row in statements:
         lines.append(
             f"{1000 * row['exec_ms'] / registrations:>15.1f} "
             f"{row['calls'] / registrations:>18.2f}  {'top' if row['toplevel'] else '   '}    "
