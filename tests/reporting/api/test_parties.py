@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 import pytest
 
-from reporting import projection
+from reporting import projection, queries
 from reporting.api.auth import Callers
 from tests.builders import REPORTING
 from tests.reporting.story import DAY, Story
@@ -359,3 +359,52 @@ async def test_the_parties_report_of_an_unknown_network_is_404_and_needs_a_token
         "application/problem+json",
     )
     assert anonymous.status_code == 401
+
+
+async def test_a_report_sees_a_batch_applied_while_it_is_read_whole_or_not_at_all(
+    client: httpx.AsyncClient,
+    pool: asyncpg.Pool,
+    kulturmetropolen: Story,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parties report is two queries (the network's held meetings, then each party's);
+    a meeting held and attended by Herlev, applied between them, must not count in one and not
+    in the other, which would give Herlev coverage against a total it is not part of."""
+    story = kulturmetropolen
+    already = len(story.events)
+    third = story.meeting(DAY - timedelta(days=2))
+    herlev = story.member("Herlev", DAY, municipality_id=HERLEV, country="DK")
+    story.registration(
+        third,
+        herlev,
+        "Herlev",
+        DAY - timedelta(days=3),
+        came=True,
+        municipality_id=HERLEV,
+        country="DK",
+    )
+    meanwhile = story.events[already:]
+    read_parties = queries.repository.party_reports
+
+    async def after_a_batch_is_applied(conn: Any, network_id: uuid.UUID) -> Any:
+        await _apply(pool, meanwhile)  # committed on another connection, mid-report
+        return await read_parties(conn, network_id)
+
+    monkeypatch.setattr(queries.repository, "party_reports", after_a_batch_is_applied)
+    during = await _report(client, story.network)
+    monkeypatch.undo()
+    after = await _report(client, story.network)
+
+    def herlev_counts(report: dict[str, Any]) -> tuple[int, int, int, float]:
+        party = next(p for p in report["items"] if p["municipality"] == "Herlev")
+        return (
+            report["meetings_held"],
+            party["meetings_held"],
+            party["meetings_attended"],
+            party["coverage"],
+        )
+
+    assert herlev_counts(during) == (2, 2, 0, 0.0)  # as before the batch, every part of it
+    assert during["parties_absent"] == 1
+    assert herlev_counts(after) == (3, 3, 1, round(1 / 3, 4))
+    assert after["parties_absent"] == 0

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from reporting import dialogue_reports
 from reporting.api.auth import Reader
-from reporting.api.routes import Pool, respond
+from reporting.api.routes import Pool, one_moment, respond
 from reporting.api.schemas import CSV_TOO, AsOf
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -190,7 +190,7 @@ async def consultation_report(
     """A consultation's counted responses: of its audience, per municipality, and each choice
     and scale question's answers. CSV: one row per figure (`section`: responses, municipality,
     answer)."""
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         report = await dialogue_reports.consultation_report(
             conn, consultation_id, organisation_id=reader.organisation_id
         )
@@ -204,7 +204,7 @@ async def consultation_reports(
     network_id: uuid.UUID, request: Request, pool: Pool, reader: Reader
 ) -> Any:
     """A network's consultations with their counted responses; CSV: one row per consultation."""
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         report = await dialogue_reports.network_consultations(
             conn, network_id, organisation_id=reader.organisation_id
         )
@@ -221,7 +221,7 @@ async def proposal_ranking(
 ) -> Any:
     """A network's published and scheduled topic proposals by counted votes; CSV: one row per
     proposal."""
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         report = await dialogue_reports.proposal_ranking(
             conn, network_id, organisation_id=reader.organisation_id
         )

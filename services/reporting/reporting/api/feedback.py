@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from reporting import feedback
 from reporting.api.auth import Reader
 from reporting.api.dialogue import QuestionResults
-from reporting.api.routes import Pool, respond
+from reporting.api.routes import Pool, one_moment, respond
 from reporting.api.schemas import CSV_TOO, AsOf
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -77,7 +77,7 @@ async def feedback_report(
 ) -> Any:
     """How many attendees gave feedback on the meeting, and each choice and scale question's
     answers (a scale's mean too). CSV: one row per answer of each question."""
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         report = await feedback.feedback_report(
             conn, meeting_id, organisation_id=reader.organisation_id
         )

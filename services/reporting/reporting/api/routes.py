@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -27,6 +29,7 @@ from reporting.api.schemas import (
     TimeseriesPoint,
 )
 from tilmeld_shared.csv_export import write_csv
+from tilmeld_shared.db import Connection
 from tilmeld_shared.validation import Rfc3339
 
 
@@ -36,6 +39,20 @@ async def _pool(request: Request) -> asyncpg.Pool:
 
 
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+
+
+@contextlib.asynccontextmanager
+async def one_moment(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
+    """A connection whose reads all see the same committed state. A report is several queries
+    (its figures, its parts, its as-of time) while the consumer commits batches: read apart,
+    a batch applied between two of them would count in one part of the report and not in
+    another (a read-only transaction, repeatable read)."""
+    async with (
+        pool.acquire() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        yield conn
+
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -59,7 +76,7 @@ def respond(request: Request, rows: list[dict[str, Any]], body: Any) -> Any:
 async def overview(pool: Pool, reader: Reader, network_id: uuid.UUID | None = None) -> Any:
     """The headline figures: members now, a week ago and the change, and how full the meetings
     still to start are; for one network, or every network the reader may see."""
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         return await queries.overview(
             conn, network_id=network_id, organisation_id=reader.organisation_id
         )
@@ -69,7 +86,7 @@ async def overview(pool: Pool, reader: Reader, network_id: uuid.UUID | None = No
 async def meeting_report(
     meeting_id: uuid.UUID, request: Request, pool: Pool, reader: Reader
 ) -> Any:
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         report = await queries.meeting_report(
             conn, meeting_id, organisation_id=reader.organisation_id
         )
@@ -78,7 +95,7 @@ async def meeting_report(
 
 @router.get("/networks", response_model=ReportPage[NetworkCounts], responses=CSV_TOO)
 async def network_reports(request: Request, pool: Pool, reader: Reader) -> Any:
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         reports, as_of = await queries.network_reports(conn, organisation_id=reader.organisation_id)
     return respond(
         request,
@@ -91,7 +108,7 @@ async def network_reports(request: Request, pool: Pool, reader: Reader) -> Any:
 async def network_report(
     network_id: uuid.UUID, request: Request, pool: Pool, reader: Reader
 ) -> Any:
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         report = await queries.network_report(
             conn, network_id, organisation_id=reader.organisation_id
         )
@@ -102,7 +119,7 @@ async def network_report(
 async def party_report(network_id: uuid.UUID, request: Request, pool: Pool, reader: Reader) -> Any:
     """The network's parties (municipalities), each with its active members, the held meetings
     it attended and its coverage; CSV: one row per party."""
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         report = await queries.party_report(
             conn, network_id, organisation_id=reader.organisation_id
         )
@@ -128,7 +145,7 @@ async def meeting_reports(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> Any:
     """Every meeting's report (filter by network and by start time)."""
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         reports, as_of = await queries.meeting_reports(
             conn,
             network_id=network_id,
@@ -153,7 +170,7 @@ async def municipality_reports(
     since: Since = None,
     until: Until = None,
 ) -> Any:
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         reports, as_of = await queries.municipality_reports(
             conn,
             network_id=network_id,
@@ -195,7 +212,7 @@ async def timeseries(
     """Counts per day or ISO week (weeks start on Monday, UTC): every bucket from `from` (else
     the first count) to `to` (else the last count), zero where nothing happened; at most
     3,660 buckets."""
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         points, as_of = await queries.timeseries(
             conn,
             metric=metric,
@@ -226,6 +243,6 @@ members_router = APIRouter(prefix="/members", tags=["members"])
 @members_router.get("/{member_id}/export")
 async def export_member(member_id: uuid.UUID, pool: Pool, _: PlatformReader) -> MemberFacts:
     """The facts kept under the person's (random) id: no names or addresses are held here."""
-    async with pool.acquire() as conn:
+    async with one_moment(pool) as conn:
         facts = await queries.member_facts(conn, member_id)
     return MemberFacts(**facts)
